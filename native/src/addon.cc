@@ -1,0 +1,13 @@
+// Node-API entry point of the maxent-rlhf libtorch binding.
+#include <napi.h>
+
+#include "ops.h"
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  mx::RegisterOps(env, exports);
+  mx::RegisterOptim(env, exports);
+  mx::RegisterRuntime(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(maxent_rlhf_torch, Init)

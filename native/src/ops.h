@@ -1,0 +1,8 @@
+#pragma once
+#include <napi.h>
+
+namespace mx {
+void RegisterOps(Napi::Env env, Napi::Object exports);
+void RegisterOptim(Napi::Env env, Napi::Object exports);
+void RegisterRuntime(Napi::Env env, Napi::Object exports);
+}  // namespace mx

@@ -1,0 +1,51 @@
+// Runtime facts and knobs: versions, build configuration, threads, CUDA availability.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <dlfcn.h>
+#include <torch/version.h>
+
+#include "handle.h"
+#include "ops.h"
+
+using mx::I;
+
+
+// OpenBLAS keeps its own thread pool; torch's intra-op threads calling into it oversubscribe the
+// cores. We look the setter up at run time so builds against MKL or other BLAS still load.
+static bool SetBlasThreads(int n) {
+  using SetFn = void (*)(int);
+  auto fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!fn) return false;
+  fn(n);
+  return true;
+}
+
+MX_OP(setNumThreads) {
+  at::set_num_threads(static_cast<int>(I(info, 0)));
+  return env.Undefined();
+}
+MX_OP(getNumThreads) { return Napi::Number::New(env, at::get_num_threads()); }
+MX_OP(setBlasThreads) { return Napi::Boolean::New(env, SetBlasThreads(static_cast<int>(I(info, 0)))); }
+
+MX_OP(info) {
+  auto out = Napi::Object::New(env);
+  out.Set("torchVersion", TORCH_VERSION);
+  out.Set("cudaAvailable", at::hasCUDA());
+  out.Set("cudaDevices", at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
+  out.Set("mklAvailable", at::hasMKL());
+  out.Set("mkldnnAvailable", at::hasMKLDNN());
+  out.Set("openblasSymbol", dlsym(RTLD_DEFAULT, "openblas_set_num_threads") != nullptr);
+  out.Set("numThreads", at::get_num_threads());
+  out.Set("numInteropThreads", at::get_num_interop_threads());
+  out.Set("buildConfig", at::show_config());
+  out.Set("parallelInfo", at::get_parallel_info());
+  return out;
+}
+
+void mx::RegisterRuntime(Napi::Env env, Napi::Object exports) {
+  exports.Set("setNumThreads", Napi::Function::New(env, js_setNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, js_getNumThreads, "getNumThreads"));
+  exports.Set("setBlasThreads", Napi::Function::New(env, js_setBlasThreads, "setBlasThreads"));
+  exports.Set("info", Napi::Function::New(env, js_info, "info"));
+}
