@@ -1,0 +1,226 @@
+/**
+ * Layer 0: loads the libtorch Node-API addon (build/Release/maxent_rlhf_torch.node).
+ *
+ * Every function takes and returns opaque handles; the typed, scoped API lives in src/tensor.
+ * OpenBLAS reads its thread count when the addon's libraries load, so the environment is set
+ * before loading (see src/tensor/runtime.ts for the thread policy and its measurement).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Opaque handle to a libtorch tensor owned by the addon. */
+export type Handle = { readonly __brand: 'TensorHandle' };
+/** Opaque handle to a libtorch random generator. */
+export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
+
+type H = Handle;
+type Num = H | number | boolean;
+type Gen = GeneratorHandle | null;
+
+/** Elementwise binary ops: the second operand is a tensor or a number (broadcast, torch promotion). */
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'remainder',
+  'minimum',
+  'maximum',
+  'eq',
+  'ne',
+  'lt',
+  'le',
+  'gt',
+  'ge',
+  'logicalAnd',
+  'logicalOr',
+] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+/** Elementwise unary ops. */
+export const UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'tanh',
+  'sigmoid',
+  'logSigmoid',
+  'relu',
+  'sqrt',
+  'rsqrt',
+  'abs',
+  'sign',
+  'square',
+  'reciprocal',
+  'sin',
+  'cos',
+  'floor',
+  'erf',
+  'logicalNot',
+  'isnan',
+  'isfinite',
+] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+/** The addon's exports. Argument order mirrors native/src/*.cc. */
+export type NativeBinding = NativeCore & Record<BinaryOp, (a: H, b: Num) => H> & Record<UnaryOp, (a: H) => H>;
+
+interface NativeCore {
+  fromData(data: ArrayBufferView, shape: number[], dtype: number, device: string): H;
+  toData(t: H): ArrayBuffer;
+  dataView(t: H): ArrayBuffer;
+  full(shape: number[], value: number | boolean, dtype: number, device: string): H;
+  arange(start: number, end: number, step: number, dtype: number, device: string): H;
+  randn(shape: number[], gen: Gen, dtype: number, device: string): H;
+  rand(shape: number[], gen: Gen, dtype: number, device: string): H;
+  randint(low: number, high: number, shape: number[], gen: Gen, dtype: number, device: string): H;
+  randperm(n: number, gen: Gen, dtype: number, device: string): H;
+  normal_(t: H, mean: number, std: number, gen: Gen): void;
+  uniform_(t: H, from: number, to: number, gen: Gen): void;
+  makeGenerator(seed: number, device: string): GeneratorHandle;
+  generatorGetState(g: GeneratorHandle): H;
+  generatorSetState(g: GeneratorHandle, state: H): void;
+  manualSeed(seed: number): void;
+  shape(t: H): number[];
+  dtype(t: H): number;
+  device(t: H): string;
+  item(t: H): number | boolean;
+  dispose(t: H): void;
+  liveTensors(): number;
+  requiresGrad(t: H): boolean;
+  setRequiresGrad(t: H, on: boolean): void;
+  grad(t: H): H | null;
+  setGrad(t: H, g: H | null): void;
+  backward(t: H, grad: H | null, retainGraph: boolean): void;
+  isGradEnabled(): boolean;
+  setGradEnabled(on: boolean): void;
+  detach(t: H): H;
+  clone(t: H): H;
+  contiguous(t: H): H;
+  to(t: H, dtype: number | null, device: string | null): H;
+  equal(a: H, b: H): boolean;
+  rsub(t: H, s: number): H;
+  gelu(t: H, approximate: 'none' | 'tanh'): H;
+  softplus(t: H, beta: number, threshold: number): H;
+  clamp(t: H, min: number | null, max: number | null): H;
+  where(cond: H, a: Num, b: Num): H;
+  maskedFill(t: H, mask: H, value: number | boolean): H;
+  sum(t: H, dims: number[] | null, keepdim: boolean): H;
+  mean(t: H, dims: number[] | null, keepdim: boolean): H;
+  amax(t: H, dims: number[], keepdim: boolean): H;
+  amin(t: H, dims: number[], keepdim: boolean): H;
+  maxDim(t: H, dim: number, keepdim: boolean): [H, H];
+  minDim(t: H, dim: number, keepdim: boolean): [H, H];
+  maxAll(t: H): H;
+  minAll(t: H): H;
+  argmax(t: H, dim: number, keepdim: boolean): H;
+  logsumexp(t: H, dims: number[], keepdim: boolean): H;
+  cumsum(t: H, dim: number): H;
+  variance(t: H, dims: number[] | null, unbiased: boolean, keepdim: boolean): H;
+  norm(t: H, p: number, dims: number[] | null, keepdim: boolean): H;
+  all(t: H): H;
+  any(t: H): H;
+  softmax(t: H, dim: number): H;
+  logSoftmax(t: H, dim: number): H;
+  layerNorm(t: H, shape: number[], weight: H | null, bias: H | null, eps: number): H;
+  matmul(a: H, b: H): H;
+  bmm(a: H, b: H): H;
+  linear(x: H, w: H, b: H | null): H;
+  embedding(w: H, idx: H): H;
+  crossEntropy(logits: H, target: H, ignoreIndex: number, reduction: number): H;
+  dropout(t: H, p: number, gen: Gen): H;
+  attention(q: H, k: H, v: H, mask: H | null, causal: boolean): H;
+  gather(t: H, dim: number, idx: H): H;
+  indexSelect(t: H, dim: number, idx: H): H;
+  scatter(t: H, dim: number, idx: H, src: H): H;
+  scatterAdd(t: H, dim: number, idx: H, src: H): H;
+  multinomial(probs: H, n: number, replacement: boolean, gen: Gen): H;
+  topk(t: H, k: number, dim: number, largest: boolean, sorted: boolean): [H, H];
+  sort(t: H, dim: number, descending: boolean): [H, H];
+  cat(ts: H[], dim: number): H;
+  stack(ts: H[], dim: number): H;
+  split(t: H, size: number, dim: number): H[];
+  splitSizes(t: H, sizes: number[], dim: number): H[];
+  chunk(t: H, n: number, dim: number): H[];
+  narrow(t: H, dim: number, start: number, length: number): H;
+  slice(t: H, dim: number, start: number, end: number, step: number): H;
+  select(t: H, dim: number, index: number): H;
+  view(t: H, shape: number[]): H;
+  reshape(t: H, shape: number[]): H;
+  permute(t: H, dims: number[]): H;
+  transpose(t: H, d0: number, d1: number): H;
+  expand(t: H, shape: number[]): H;
+  unsqueeze(t: H, dim: number): H;
+  squeeze(t: H, dim: number | null): H;
+  flatten(t: H, start: number, end: number): H;
+  repeat(t: H, reps: number[]): H;
+  repeatInterleave(t: H, repeats: number, dim: number): H;
+  flip(t: H, dims: number[]): H;
+  triu(t: H, k: number): H;
+  tril(t: H, k: number): H;
+  copy_(dst: H, src: H): void;
+  fill_(t: H, value: number | boolean): void;
+  mul_(t: H, s: number): void;
+  add_(t: H, other: H, alpha: number): void;
+  adamwStep(
+    params: H[],
+    expAvg: H[],
+    expAvgSq: H[],
+    step: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+  ): void;
+  clipGradNorm(params: H[], maxNorm: number): number;
+  zeroGrad(params: H[]): void;
+  gradsFinite(params: H[]): boolean;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  setBlasThreads(n: number): boolean;
+  info(): NativeInfo;
+}
+
+export interface NativeInfo {
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaDevices: number;
+  mklAvailable: boolean;
+  mkldnnAvailable: boolean;
+  openblasSymbol: boolean;
+  numThreads: number;
+  numInteropThreads: number;
+  buildConfig: string;
+  parallelInfo: string;
+}
+
+const ADDON_RELATIVE = 'build/Release/maxent_rlhf_torch.node';
+
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('maxent-rlhf: cannot find the package root above src/native');
+    dir = up;
+  }
+  return dir;
+}
+
+function loadAddon(): NativeBinding {
+  const path = join(projectRoot(), ADDON_RELATIVE);
+  if (!existsSync(path)) {
+    throw new Error(`maxent-rlhf: the libtorch addon is not built (${path} missing). Run \`npm run setup\`.`);
+  }
+  // OpenBLAS sizes its pool from this variable at load time; one BLAS thread per torch thread
+  // avoids oversubscription (measured in bench/engine.ts). Users may override it.
+  process.env.OPENBLAS_NUM_THREADS ??= '1';
+  return createRequire(import.meta.url)(path) as NativeBinding;
+}
+
+/** The process-wide addon instance. */
+export const native: NativeBinding = loadAddon();
