@@ -1,0 +1,114 @@
+/**
+ * Checkpoints that survive crashes: each is a folder `step-NNNNNNNN/` holding
+ *   tensors.safetensors   model parameters and optimizer moments, by name
+ *   state.json            step counters, RNG states, data cursor, trainer extras
+ *   manifest.json         sha256 and size of both files (written last)
+ * built under a temporary name and renamed into place, so a folder with a valid manifest is whole.
+ * Loading verifies the manifest and falls back to the previous checkpoint, saying so.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadTensors, saveTensors } from '../../io/tensor-io.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { fsyncDir, sha256File, writeFileAtomic } from './atomic-fs.ts';
+
+export interface CheckpointState {
+  step: number;
+  [key: string]: unknown;
+}
+
+export interface LoadedCheckpoint {
+  path: string;
+  step: number;
+  tensors: Map<string, Tensor>;
+  state: CheckpointState;
+}
+
+const FILES = ['tensors.safetensors', 'state.json'] as const;
+const stepName = (step: number) => `step-${String(step).padStart(8, '0')}`;
+
+export class CheckpointManager {
+  constructor(
+    readonly dir: string,
+    readonly keepLast = 2,
+    private readonly log: (msg: string) => void = (m) => console.error(m),
+  ) {}
+
+  /** Writes checkpoint `state.step`; on failure the partial folder is removed and older checkpoints stay. */
+  async save(tensors: Map<string, Tensor>, state: CheckpointState): Promise<string> {
+    const final = join(this.dir, stepName(state.step));
+    const partial = `${final}.partial-${process.pid}`;
+    try {
+      mkdirSync(partial, { recursive: true });
+      await saveTensors(join(partial, 'tensors.safetensors'), tensors);
+      writeFileAtomic(join(partial, 'state.json'), JSON.stringify(state));
+      const manifest = Object.fromEntries(FILES.map((f) => [f, { sha256: sha256File(join(partial, f)), bytes: statSync(join(partial, f)).size }]));
+      writeFileAtomic(join(partial, 'manifest.json'), JSON.stringify(manifest, null, 2));
+      rmSync(final, { recursive: true, force: true });
+      renameSync(partial, final);
+      fsyncDir(this.dir);
+    } catch (e) {
+      rmSync(partial, { recursive: true, force: true });
+      const previous = this.latestValidName();
+      throw new Error(`cannot write checkpoint ${final}: ${(e as Error).message}. ` +
+        (previous ? `The previous checkpoint ${previous} is intact.` : 'No earlier checkpoint exists.'));
+    }
+    this.prune();
+    return final;
+  }
+
+  /** The newest checkpoint whose manifest verifies, or null; corrupt ones are reported and skipped. */
+  async loadLatest(): Promise<LoadedCheckpoint | null> {
+    for (const name of this.candidates()) {
+      const path = join(this.dir, name);
+      const problem = verify(path);
+      if (problem) {
+        this.log(`checkpoint ${path} is unusable (${problem}); falling back to the previous one`);
+        continue;
+      }
+      const state = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8')) as CheckpointState;
+      const { tensors } = await loadTensors(join(path, 'tensors.safetensors'));
+      return { path, step: state.step, tensors, state };
+    }
+    return null;
+  }
+
+  /** Name of the newest checkpoint with a valid manifest (no tensor loading). */
+  latestValidName(): string | null {
+    return this.candidates().find((n) => verify(join(this.dir, n)) === null) ?? null;
+  }
+
+  private candidates(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir).filter((n) => /^step-\d{8}$/.test(n)).sort().reverse();
+  }
+
+  private prune(): void {
+    const valid = this.candidates().filter((n) => verify(join(this.dir, n)) === null);
+    for (const old of valid.slice(this.keepLast)) rmSync(join(this.dir, old), { recursive: true, force: true });
+    if (existsSync(this.dir)) {
+      for (const n of readdirSync(this.dir)) if (n.includes('.partial-')) rmSync(join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Null when the checkpoint folder matches its manifest, else the reason. */
+function verify(path: string): string | null {
+  const manifestPath = join(path, 'manifest.json');
+  if (!existsSync(manifestPath)) return 'no manifest: it was never completed';
+  let manifest: Record<string, { sha256: string; bytes: number }>;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return 'manifest.json is not valid JSON';
+  }
+  for (const f of FILES) {
+    const entry = manifest[f];
+    const file = join(path, f);
+    if (!entry) return `manifest lacks ${f}`;
+    if (!existsSync(file)) return `${f} is missing`;
+    if (statSync(file).size !== entry.bytes) return `${f} has ${statSync(file).size} bytes, manifest says ${entry.bytes}`;
+    if (sha256File(file) !== entry.sha256) return `${f} fails its sha256 check`;
+  }
+  return null;
+}
