@@ -353,7 +353,9 @@ MX_OP(attention) {
   }
   if (mask) scores.masked_fill_(mask->logical_not(), -std::numeric_limits<float>::infinity());
   // Rows with no visible key (fully padded) would be NaN after softmax: give them zero weights.
-  at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  // Reduced-precision inputs take the softmax in float32; float32/float64 keep their own precision.
+  at::ScalarType softmaxType = (q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf) ? at::kFloat : q.scalar_type();
+  at::Tensor probs = at::softmax(scores, -1, softmaxType).to(q.scalar_type());
   probs = at::nan_to_num(probs, 0.0);
   return WrapTensor(env, at::matmul(probs, v));
 }
