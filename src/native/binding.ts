@@ -2,8 +2,7 @@
  * Layer 0: loads the libtorch Node-API addon (build/Release/maxent_rlhf_torch.node).
  *
  * Every function takes and returns opaque handles; the typed, scoped API lives in src/tensor.
- * OpenBLAS reads its thread count when the addon's libraries load, so the environment is set
- * before loading (see src/tensor/runtime.ts for the thread policy and its measurement).
+ * The thread policy is applied once at load (see loadAddon).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -216,10 +215,14 @@ function loadAddon(): NativeBinding {
   if (!existsSync(path)) {
     throw new Error(`maxent-rlhf: the libtorch addon is not built (${path} missing). Run \`npm run setup\`.`);
   }
-  // OpenBLAS sizes its pool from this variable at load time; one BLAS thread per torch thread
-  // avoids oversubscription (measured in bench/engine.ts). Users may override it.
-  process.env.OPENBLAS_NUM_THREADS ??= '1';
-  return createRequire(import.meta.url)(path) as NativeBinding;
+  const addon = createRequire(import.meta.url)(path) as NativeBinding;
+  // Thread policy (measured in bench/engine.ts): OpenBLAS keeps its own pool (all cores unless
+  // OPENBLAS_NUM_THREADS says otherwise) and torch's intra-op pool gets MAXENT_THREADS, default 1,
+  // so BLAS calls made from torch's parallel regions never oversubscribe the cores (≈1.8× slower).
+  // Setting it explicitly also matters: left implicit, GEMM ran at half speed here.
+  const threads = Number(process.env.MAXENT_THREADS ?? 1);
+  addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : 1);
+  return addon;
 }
 
 /** The process-wide addon instance. */

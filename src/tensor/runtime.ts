@@ -1,5 +1,4 @@
 /** Runtime facts and thread policy for the libtorch engine. */
-import { availableParallelism } from 'node:os';
 import { type NativeInfo, native } from '../native/binding.ts';
 
 /** Live (not yet disposed or collected) tensor handles in the process. */
@@ -17,13 +16,12 @@ export function getNumThreads(): number {
 }
 
 /**
- * Thread policy: torch's intra-op pool uses MAXENT_THREADS (default: every core) and OpenBLAS one
- * thread (set before the addon loads), so BLAS calls made from torch's parallel regions do not
- * oversubscribe the cores. bench/engine.ts measures the alternatives side by side.
+ * Re-applies the thread policy of src/native/binding.ts: torch intra-op threads = MAXENT_THREADS
+ * (default 1) while OpenBLAS keeps its own pool, so the two never oversubscribe the cores.
  */
 export function applyDefaultThreads(): void {
-  const env = Number(process.env.MAXENT_THREADS);
-  setNumThreads(Number.isInteger(env) && env > 0 ? env : availableParallelism());
+  const env = Number(process.env.MAXENT_THREADS ?? 1);
+  setNumThreads(Number.isInteger(env) && env > 0 ? env : 1);
 }
 
 export interface EngineInfo extends NativeInfo {

@@ -1,0 +1,176 @@
+/**
+ * Engine benchmark, side by side with eager PyTorch (Debian's python3-torch) in the same run:
+ * matmul GFLOP/s, per-op call overhead, and a transformer-shaped forward+backward+AdamW step.
+ * Ratios are ours/PyTorch for throughput (higher is better) and PyTorch/ours for times.
+ */
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  AdamW,
+  type Tensor,
+  crossEntropy,
+  embedding,
+  getNumThreads,
+  layerNorm,
+  linear,
+  ones,
+  randint,
+  randn,
+  tidy,
+  keep,
+  zeros,
+  attention,
+  Generator,
+} from '../src/tensor/index.ts';
+import { bestTime, pythonTorch } from './harness.ts';
+
+export interface BlockConfig {
+  batch: number;
+  seq: number;
+  hidden: number;
+  heads: number;
+  layers: number;
+  vocab: number;
+  repeats: number;
+}
+
+export const BLOCKS: Record<string, BlockConfig> = {
+  // ≈3.4M parameters: the size of the first addon proof in the project brief.
+  'gpt-3.4M': { batch: 8, seq: 64, hidden: 256, heads: 4, layers: 4, vocab: 512, repeats: 5 },
+};
+const SIZES = [256, 512, 1024, 2048];
+
+function matmulGflops(n: number): number {
+  return tidy(() => {
+    const a = randn([n, n]);
+    const b = randn([n, n]);
+    const t = bestTime(() => tidy(() => a.matmul(b)), 5);
+    return (2 * n ** 3) / t / 1e9;
+  });
+}
+
+function opOverheadUs(count = 20000): number {
+  const x = ones([4]);
+  const t = bestTime(() => {
+    for (let i = 0; i < count; i++) x.add(1).dispose();
+  }, 3);
+  x.dispose();
+  return (t / count) * 1e6;
+}
+
+/** The same GPT-shaped step as bench/engine.py's block_step_ms, op for op. */
+export function blockStepMs(cfg: BlockConfig, fusedAttention: boolean): number {
+  const { batch: B, seq: T, hidden: C, heads: H, layers: L, vocab: V } = cfg;
+  const D = C / H;
+  const g = new Generator(0);
+  const p = (shape: number[], std: number) => keep(randn(shape, g).mul(std).requiresGrad_());
+  const z = (shape: number[]) => keep(zeros(shape).requiresGrad_());
+  const o = (shape: number[]) => keep(ones(shape).requiresGrad_());
+  const emb = p([V, C], 0.02);
+  const out = p([V, C], 0.02);
+  const layers = Array.from({ length: L }, () => ({
+    lnw: o([C]),
+    lnb: z([C]),
+    qkv: p([3 * C, C], 0.02),
+    qkvb: z([3 * C]),
+    o: p([C, C], 0.02),
+    ob: z([C]),
+    up: p([4 * C, C], 0.02),
+    upb: z([4 * C]),
+    dn: p([C, 4 * C], 0.02),
+    dnb: z([C]),
+  }));
+  const params = [emb, out, ...layers.flatMap((l) => Object.values(l))];
+  const opt = new AdamW(params, { lr: 1e-4 });
+  const idx = keep(randint(0, V, [B, T], g));
+  const causal = keep(ones([T, T], { dtype: 'bool' }).tril().logicalNot());
+  const targets = keep(idx.slice(1, 1).reshape(-1));
+
+  const step = () =>
+    tidy(() => {
+      let x: Tensor = embedding(emb, idx);
+      for (const l of layers) {
+        const h = layerNorm(x, [C], l.lnw, l.lnb);
+        const qkv = linear(h, l.qkv, l.qkvb)
+          .view(B, T, H, 3 * D)
+          .permute(0, 2, 1, 3);
+        const [q, k, v] = qkv.split(D, -1) as [Tensor, Tensor, Tensor];
+        let y: Tensor;
+        if (fusedAttention) y = attention(q, k, v, { causal: true });
+        else {
+          const att = q
+            .matmul(k.transpose(-2, -1))
+            .mul(1 / Math.sqrt(D))
+            .maskedFill(causal, Number.NEGATIVE_INFINITY)
+            .softmax(-1);
+          y = att.matmul(v);
+        }
+        const a = linear(y.permute(0, 2, 1, 3).reshape(B, T, C), l.o, l.ob);
+        const m = linear(linear(h, l.up, l.upb).gelu(), l.dn, l.dnb);
+        x = x.add(a).add(m);
+      }
+      const logits = linear(x, out)
+        .slice(1, 0, T - 1)
+        .reshape(-1, V);
+      const loss = crossEntropy(logits, targets);
+      opt.zeroGrad();
+      loss.backward();
+      opt.step();
+    });
+  const t = bestTime(step, cfg.repeats);
+  opt.dispose();
+  for (const t2 of [...params, idx, causal, targets]) t2.dispose();
+  return t * 1e3;
+}
+
+export interface EngineResult {
+  name: string;
+  ours: number;
+  torch: number;
+  unit: string;
+  /** > 1 means we are faster. */
+  speedup: number;
+}
+
+export function runEngineBench(): EngineResult[] {
+  const threads = getNumThreads();
+  const py = pythonTorch(join(dirname(fileURLToPath(import.meta.url)), 'engine.py'), {
+    threads,
+    sizes: SIZES,
+    blocks: BLOCKS,
+  }) as { matmul: Record<string, number>; op_overhead_us: number; block: Record<string, number> };
+  const rows: EngineResult[] = [];
+  for (const n of SIZES) {
+    const ours = matmulGflops(n);
+    const torch = py.matmul[String(n)]!;
+    rows.push({ name: `matmul ${n}x${n}`, ours, torch, unit: 'GFLOP/s', speedup: ours / torch });
+  }
+  const ov = opOverheadUs();
+  rows.push({
+    name: 'op call overhead (add, 4 elems)',
+    ours: ov,
+    torch: py.op_overhead_us,
+    unit: 'µs',
+    speedup: py.op_overhead_us / ov,
+  });
+  for (const [name, cfg] of Object.entries(BLOCKS)) {
+    const ours = blockStepMs(cfg, false);
+    rows.push({
+      name: `${name} train step`,
+      ours,
+      torch: py.block[name]!,
+      unit: 'ms',
+      speedup: py.block[name]! / ours,
+    });
+    const fused = blockStepMs(cfg, true);
+    rows.push({
+      name: `${name} train step (fused attention op)`,
+      ours: fused,
+      torch: py.block[name]!,
+      unit: 'ms',
+      speedup: py.block[name]! / fused,
+    });
+  }
+  return rows;
+}
