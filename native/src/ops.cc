@@ -26,11 +26,22 @@ at::TensorOptions Opts(const Napi::CallbackInfo& info, size_t dtypeArg, size_t d
       .device(mx::DeviceFromString(S(info, deviceArg)));
 }
 
-// Second operand of a binary op: a tensor, or a number/boolean turned into a 0-d tensor of a's kind.
+// Second operand of a binary op: a tensor, or a JS number/boolean that takes part in type promotion
+// as a Python scalar does in torch (a "wrapped number"): it never widens the tensor's dtype within
+// its category; integral numbers count as integers (int64 + 1 stays int64), fractional ones as
+// floats (int64 + 0.5 gives the default float32).
 at::Tensor Other(const Napi::CallbackInfo& info, size_t i, const at::Tensor& like) {
   if (IsTensor(info[i])) return T(info, i);
-  return at::scalar_tensor(Sc(info, i), at::TensorOptions().dtype(
-      info[i].IsBoolean() ? at::kBool : (at::isFloatingType(like.scalar_type()) ? like.scalar_type() : at::kDouble)).device(like.device()));
+  at::Scalar s = Sc(info, i);
+  if (s.isFloatingPoint()) {
+    double v = s.toDouble();
+    if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) <= 9007199254740992.0) {
+      s = at::Scalar(static_cast<int64_t>(v));
+    }
+  }
+  at::Tensor t = at::scalar_tensor(s, at::TensorOptions().dtype(s.type()).device(like.device()));
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
 }
 
 c10::optional<at::IntArrayRef> OptDims(const Napi::CallbackInfo& info, size_t i, std::vector<int64_t>& store) {
