@@ -344,7 +344,9 @@ MX_OP(dropout) {
   // (t, p, gen|null): inverted dropout with a private generator for reproducibility.
   auto& t = T(info, 0);
   double p = D(info, 1);
-  if (p <= 0) return WrapTensor(env, t);
+  if (!(p >= 0 && p <= 1)) throw mx::JsError("dropout probability must lie in [0, 1], got " + std::to_string(p));
+  if (p == 0) return WrapTensor(env, t);
+  if (p == 1) return WrapTensor(env, t * at::zeros({}, t.options()));  // t·0/0 would be NaN
   at::Tensor keep = at::empty_like(t).bernoulli_(1 - p, OptGen(info, 2));
   return WrapTensor(env, t * keep / (1 - p));
 }
