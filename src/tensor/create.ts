@@ -51,6 +51,7 @@ function typedFor(dtype: DType, values: number[]): ArrayBufferView {
     case 'int32':
       return Int32Array.from(values);
     case 'bool':
+      return Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0)); // bool storage must hold 0/1
     case 'uint8':
       return Uint8Array.from(values);
     default:
