@@ -47,7 +47,11 @@ MX_OP(clipGradNorm) {
   at::NoGradGuard noGrad;
   std::vector<at::Tensor> norms;
   for (auto& p : params) {
-    if (p.grad().defined()) norms.push_back(at::norm(p.grad().to(at::kFloat), 2));
+    const at::Tensor& g = p.grad();
+    if (!g.defined()) continue;
+    // bfloat16/float16 gradients are reduced in float32, float32/float64 in their own precision.
+    bool reduced = g.scalar_type() == at::kBFloat16 || g.scalar_type() == at::kHalf;
+    norms.push_back(at::norm(reduced ? g.to(at::kFloat) : g, 2).to(at::kDouble));
   }
   if (norms.empty()) return Napi::Number::New(env, 0.0);
   double total = at::norm(at::stack(norms), 2).item<double>();
