@@ -26,7 +26,8 @@ function wrapPair(hs: [Handle, Handle]): [Tensor, Tensor] {
 }
 
 export class Tensor implements Disposable {
-  #handle: Handle | null;
+  #handle: Handle;
+  #disposed = false;
   #shape: number[] | undefined;
 
   /** Use the factory functions (tensor, zeros, randn, …); this wraps an existing native handle. */
@@ -34,21 +35,23 @@ export class Tensor implements Disposable {
     this.#handle = handle;
   }
 
-  /** The native handle; throws if the tensor was disposed. */
+  /**
+   * The native handle. After dispose() it stays a (reset) handle that the addon rejects, so using a
+   * disposed tensor throws an Error naming the op and its inputs ("exp: argument 0 was disposed").
+   */
   get handle(): Handle {
-    if (this.#handle === null) throw new Error('tensor used after dispose');
     return this.#handle;
   }
 
   get isDisposed(): boolean {
-    return this.#handle === null;
+    return this.#disposed;
   }
 
   /** Frees the tensor's storage now (if no other tensor or graph shares it). Idempotent. */
   dispose(): void {
-    if (this.#handle === null) return;
+    if (this.#disposed) return;
     native.dispose(this.#handle);
-    this.#handle = null;
+    this.#disposed = true;
   }
 
   get shape(): number[] {
