@@ -42,7 +42,12 @@ export class CheckpointManager {
       mkdirSync(partial, { recursive: true });
       await saveTensors(join(partial, 'tensors.safetensors'), tensors);
       writeFileAtomic(join(partial, 'state.json'), JSON.stringify(state));
-      const manifest = Object.fromEntries(FILES.map((f) => [f, { sha256: sha256File(join(partial, f)), bytes: statSync(join(partial, f)).size }]));
+      const manifest = Object.fromEntries(
+        FILES.map((f) => [
+          f,
+          { sha256: sha256File(join(partial, f)), bytes: statSync(join(partial, f)).size },
+        ]),
+      );
       writeFileAtomic(join(partial, 'manifest.json'), JSON.stringify(manifest, null, 2));
       rmSync(final, { recursive: true, force: true });
       renameSync(partial, final);
@@ -50,8 +55,10 @@ export class CheckpointManager {
     } catch (e) {
       rmSync(partial, { recursive: true, force: true });
       const previous = this.latestValidName();
-      throw new Error(`cannot write checkpoint ${final}: ${(e as Error).message}. ` +
-        (previous ? `The previous checkpoint ${previous} is intact.` : 'No earlier checkpoint exists.'));
+      throw new Error(
+        `cannot write checkpoint ${final}: ${(e as Error).message}. ` +
+          (previous ? `The previous checkpoint ${previous} is intact.` : 'No earlier checkpoint exists.'),
+      );
     }
     this.prune();
     return final;
@@ -80,14 +87,19 @@ export class CheckpointManager {
 
   private candidates(): string[] {
     if (!existsSync(this.dir)) return [];
-    return readdirSync(this.dir).filter((n) => /^step-\d{8}$/.test(n)).sort().reverse();
+    return readdirSync(this.dir)
+      .filter((n) => /^step-\d{8}$/.test(n))
+      .sort()
+      .reverse();
   }
 
   private prune(): void {
     const valid = this.candidates().filter((n) => verify(join(this.dir, n)) === null);
-    for (const old of valid.slice(this.keepLast)) rmSync(join(this.dir, old), { recursive: true, force: true });
+    for (const old of valid.slice(this.keepLast))
+      rmSync(join(this.dir, old), { recursive: true, force: true });
     if (existsSync(this.dir)) {
-      for (const n of readdirSync(this.dir)) if (n.includes('.partial-')) rmSync(join(this.dir, n), { recursive: true, force: true });
+      for (const n of readdirSync(this.dir))
+        if (n.includes('.partial-')) rmSync(join(this.dir, n), { recursive: true, force: true });
     }
   }
 }
@@ -107,7 +119,8 @@ function verify(path: string): string | null {
     const file = join(path, f);
     if (!entry) return `manifest lacks ${f}`;
     if (!existsSync(file)) return `${f} is missing`;
-    if (statSync(file).size !== entry.bytes) return `${f} has ${statSync(file).size} bytes, manifest says ${entry.bytes}`;
+    if (statSync(file).size !== entry.bytes)
+      return `${f} has ${statSync(file).size} bytes, manifest says ${entry.bytes}`;
     if (sha256File(file) !== entry.sha256) return `${f} fails its sha256 check`;
   }
   return null;

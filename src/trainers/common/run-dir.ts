@@ -31,20 +31,30 @@ export class RunDir {
   readonly metrics: MetricsLog;
   private info: RunInfo;
 
-  private constructor(readonly dir: string, info: RunInfo) {
+  private constructor(
+    readonly dir: string,
+    info: RunInfo,
+  ) {
     this.info = info;
     this.metrics = new MetricsLog(join(dir, 'metrics.jsonl'));
   }
 
   /** Creates (or re-opens, keeping its start time) a run folder and marks it running. */
-  static open(dir: string, spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown }): RunDir {
+  static open(
+    dir: string,
+    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown },
+  ): RunDir {
     try {
       mkdirSync(join(dir, 'checkpoints'), { recursive: true });
     } catch (e) {
       throw new Error(`cannot create run folder ${dir}: ${(e as Error).message}`);
     }
     const previous = RunDir.readInfo(dir);
-    const info: RunInfo = { ...spec, status: 'running', startedAt: previous?.startedAt ?? new Date().toISOString() };
+    const info: RunInfo = {
+      ...spec,
+      status: 'running',
+      startedAt: previous?.startedAt ?? new Date().toISOString(),
+    };
     const run = new RunDir(dir, info);
     run.save();
     return run;

@@ -53,7 +53,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private async restore(): Promise<void> {
     const ck = await this.checkpoints.loadLatest();
     if (!ck) {
-      if (this.o.resume === true) this.log(`no checkpoint in ${this.run.checkpointDir}; starting from step 0`);
+      if (this.o.resume === true)
+        this.log(`no checkpoint in ${this.run.checkpointDir}; starting from step 0`);
       this.run.metrics.repair(-1);
       return;
     }
@@ -75,8 +76,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     this.step = ck.step;
     this.extra = ck.state.extra as Extra;
     const repaired = this.run.metrics.repair(ck.step);
-    this.log(`resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
-      (repaired.droppedLines || repaired.tornBytes ? `; metrics log: dropped ${repaired.droppedLines} lines after that step and ${repaired.tornBytes} torn bytes` : ''));
+    this.log(
+      `resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
+        (repaired.droppedLines || repaired.tornBytes
+          ? `; metrics log: dropped ${repaired.droppedLines} lines after that step and ${repaired.tornBytes} torn bytes`
+          : ''),
+    );
   }
 
   /**
@@ -100,7 +105,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Records a completed step and writes a checkpoint when due (or when forced). */
   async completeStep(extra: Extra, force = false): Promise<void> {
     this.step += 1;
-    if (force || (this.o.checkpointEvery > 0 && this.step % this.o.checkpointEvery === 0)) await this.checkpoint(extra);
+    if (force || (this.o.checkpointEvery > 0 && this.step % this.o.checkpointEvery === 0))
+      await this.checkpoint(extra);
   }
 
   async checkpoint(extra: Extra): Promise<string> {
@@ -109,7 +115,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const st = this.o.optimizer.state();
     st.expAvg.forEach((t, i) => tensors.set(`optim.exp_avg.${i}`, t));
     st.expAvgSq.forEach((t, i) => tensors.set(`optim.exp_avg_sq.${i}`, t));
-    const rngs = Object.fromEntries(Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]));
+    const rngs = Object.fromEntries(
+      Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]),
+    );
     const state: CheckpointState = { step: this.step, optimizerStep: st.step, rngs, extra };
     return this.checkpoints.save(tensors, state);
   }
@@ -125,6 +133,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
 function required(m: Map<string, Tensor>, name: string, path: string): Tensor {
   const t = m.get(name);
-  if (!t) throw new Error(`checkpoint ${path} lacks tensor ${name}: it was written by a different model or trainer`);
+  if (!t)
+    throw new Error(
+      `checkpoint ${path} lacks tensor ${name}: it was written by a different model or trainer`,
+    );
   return t;
 }
