@@ -265,11 +265,12 @@ function planDpoLogratio(runs: readonly RunRecord[]): FigurePlan | FigureOmissio
       config: CONFIG,
       ...PANEL,
       width: 420,
+      height: 220,
       data: { values },
       mark: { type: 'line', clip: true },
       encoding: {
         x,
-        y: { field: 'value', type: 'quantitative', title: 'log π_ref(y_w|x) − log π_ref(y_l|x)' },
+        y: { field: 'value', type: 'quantitative', title: 'reference log-ratio' },
         color: { field: 'run', type: 'nominal', title: 'run' },
       },
     } as TopLevelSpec,

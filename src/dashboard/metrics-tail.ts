@@ -1,0 +1,87 @@
+/**
+ * Incremental reader of a growing `metrics.jsonl`: each `read()` returns only the lines appended since
+ * the previous one, numbered exactly as `readMetrics` numbers them (so `from` indices agree with the
+ * HTTP API). A torn final line waits for its newline; a truncated or replaced file starts over.
+ */
+import { open, stat } from 'node:fs/promises';
+import { type MetricLine, parseMetricLine } from '../report/runs.ts';
+
+/** Lines appended since the previous read; `reset` when the file was truncated or replaced. */
+export interface TailChunk {
+  reset: boolean;
+  /** Index of the first returned line among all lines of the file. */
+  from: number;
+  lines: MetricLine[];
+}
+
+const NEWLINE = 0x0a;
+
+export class MetricsTail {
+  /** Bytes consumed so far (complete lines, or a final line that parsed). */
+  private offset = 0;
+  /** Valid lines returned so far. */
+  private count = 0;
+  /** Inode of the file being followed, to notice a rewrite that replaced it. */
+  private inode: number | null = null;
+
+  constructor(readonly file: string) {}
+
+  /** Number of lines returned so far. */
+  get lineCount(): number {
+    return this.count;
+  }
+
+  /** Reads whatever was appended since the last call (no lines when the file is missing). */
+  async read(): Promise<TailChunk> {
+    const stats = await stat(this.file).catch(() => null);
+    if (stats === null) return { reset: false, from: this.count, lines: [] };
+    const reset = (this.inode !== null && stats.ino !== this.inode) || stats.size < this.offset;
+    if (reset) {
+      this.offset = 0;
+      this.count = 0;
+    }
+    this.inode = stats.ino;
+    const from = this.count;
+    if (stats.size === this.offset) return { reset, from, lines: [] };
+    const lines = this.consume(await this.readBytes(this.offset, stats.size));
+    return { reset, from, lines };
+  }
+
+  private async readBytes(start: number, end: number): Promise<Buffer> {
+    const handle = await open(this.file, 'r');
+    try {
+      const buffer = Buffer.alloc(end - start);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Parses the complete lines of `bytes` (and a final one that parses), advancing the offset past them. */
+  private consume(bytes: Buffer): MetricLine[] {
+    const lines: MetricLine[] = [];
+    let start = 0;
+    for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+      this.accept(bytes.subarray(start, end).toString('utf8'), lines);
+      start = end + 1;
+    }
+    let consumed = start;
+    const rest = bytes.subarray(start).toString('utf8');
+    // A flat JSON object has no strict prefix that parses, so a parsing final line is complete.
+    if (rest.trim() !== '' && parseMetricLine(rest) !== null) {
+      this.accept(rest, lines);
+      consumed = bytes.length;
+    }
+    this.offset += consumed;
+    return lines;
+  }
+
+  private accept(raw: string, into: MetricLine[]): void {
+    if (raw.trim() === '') return;
+    const line = parseMetricLine(raw);
+    if (line === null) return;
+    into.push(line);
+    this.count++;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The live dashboard: a read-only fastify server over a run folder.
+ *
+ *   GET /                           the page (uPlot charts, one per metric, live)
+ *   GET /assets/*                   the page's own files (src/dashboard/public)
+ *   GET /vendor/uplot/*             uPlot's dist folder from node_modules
+ *   GET /api/runs                   { runs: [{ id, name, kind, labels, status }] }
+ *   GET /api/runs/:id/metrics?from=N  { id, from, next, lines, torn } — metric lines N.. of a run
+ *   GET /api/events                 Server-Sent Events: run, metrics, reset, removed
+ *   GET /files/*                    any file inside the run folder (e.g. report.html), sandboxed
+ *
+ * Only GET and HEAD are answered (405 otherwise); file paths are confined to their root (safe-path.ts).
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { readMetrics } from '../report/runs.ts';
+import { findRunById, listRuns, publicRun } from './run-index.ts';
+import { POLL_INTERVAL_MS, RunWatcher, type WatchEvent } from './run-watcher.ts';
+import { SseHub } from './sse-hub.ts';
+import { sendFileWithin } from './static-files.ts';
+
+export interface DashboardOptions {
+  runDir: string;
+  /** Interface to bind; loopback unless given. */
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Polling period of metrics files and run folders. */
+  pollIntervalMs?: number;
+}
+
+export interface DashboardHandle {
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The page's own static files. */
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
+/** uPlot's browser build, served from node_modules. */
+export const UPLOT_DIST_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
+
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD']);
+
+/** Content-Security-Policy of the page: everything from this origin only. */
+const PAGE_CSP =
+  "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'";
+/** Files from the run folder are shown, never run: no scripts, no network. */
+const FILES_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; sandbox";
+
+/** Starts the dashboard on `host:port` (default 127.0.0.1 and a free port). */
+export async function startDashboard(options: DashboardOptions): Promise<DashboardHandle> {
+  const runDir = resolve(options.runDir);
+  const host = options.host ?? '127.0.0.1';
+  const hub = new SseHub();
+  const watcher = new RunWatcher(runDir, (event) => broadcastWatchEvent(hub, event));
+  await watcher.start(options.pollIntervalMs ?? POLL_INTERVAL_MS);
+  const app = buildApp(runDir, hub);
+  await app.listen({ host, port: options.port ?? 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}/`,
+    host,
+    port,
+    async close() {
+      watcher.stop();
+      hub.closeAll();
+      await app.close();
+    },
+  };
+}
+
+function broadcastWatchEvent(hub: SseHub, event: WatchEvent): void {
+  const { type, ...data } = event;
+  hub.broadcast(type, type === 'run' ? event.run : data);
+}
+
+/** The fastify app with every route; exported for in-process tests. */
+export function buildApp(runDir: string, hub: SseHub): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.addHook('onRequest', async (request, reply) => {
+    if (READ_ONLY_METHODS.has(request.method)) return;
+    await reply.code(405).header('allow', 'GET, HEAD').send({ statusCode: 405, error: 'Method Not Allowed' });
+    return reply;
+  });
+  app.get('/', (_request, reply) =>
+    sendFileWithin(reply.header('content-security-policy', PAGE_CSP), PUBLIC_DIR, 'index.html'),
+  );
+  app.get('/assets/*', (request, reply) => sendFileWithin(reply, PUBLIC_DIR, wildcard(request)));
+  app.get('/vendor/uplot/*', (request, reply) => sendFileWithin(reply, UPLOT_DIST_DIR, wildcard(request)));
+  app.get('/files/*', (request, reply) =>
+    sendFileWithin(reply.header('content-security-policy', FILES_CSP), runDir, wildcard(request)),
+  );
+  app.get('/api/runs', async (_request, reply) => {
+    const runs = (await listRuns(runDir)).map(publicRun);
+    return reply.header('cache-control', 'no-store').send({ runs });
+  });
+  app.get('/api/runs/:id/metrics', (request, reply) => sendMetrics(runDir, request, reply));
+  app.get('/api/events', (request, reply) => {
+    if (request.method === 'HEAD') return reply.header('content-type', 'text/event-stream').send();
+    reply.hijack();
+    hub.add(reply.raw);
+    request.raw.on('close', () => reply.raw.end());
+  });
+  return app;
+}
+
+/** The decoded `*` part of a wildcard route. */
+function wildcard(request: FastifyRequest): string {
+  return (request.params as Record<string, string>)['*'] ?? '';
+}
+
+/** Metric lines `from`.. of one run (numbered as in metrics.jsonl, a torn last line excluded). */
+async function sendMetrics(
+  runDir: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const { id } = request.params as { id: string };
+  const fromText = (request.query as Record<string, string | undefined>).from ?? '0';
+  if (!/^\d+$/.test(fromText)) {
+    return reply
+      .code(400)
+      .send({ statusCode: 400, error: 'Bad Request', message: 'from must be an integer ≥ 0' });
+  }
+  const run = await findRunById(runDir, id);
+  if (!run) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no run ${id}` });
+  const from = Number(fromText);
+  const metrics = await readMetrics(run.dir);
+  const lines = metrics.lines.slice(from);
+  const body = { id, from, next: from + lines.length, lines, torn: metrics.tornLine !== null };
+  return reply.header('cache-control', 'no-store').send(body);
+}
