@@ -170,14 +170,17 @@ describe('dashboard live events', () => {
 });
 
 describe('runDashboardCommand', () => {
-  it('prints the URL and returns a handle that closes', async () => {
+  it('prints the URL and returns a handle that closes even with an event stream open', async () => {
     const lines: string[] = [];
     const handle = await runDashboardCommand(root, {}, (l) => lines.push(l));
+    const stream = await EventStream.open(new URL('/api/events', handle.url).href);
     try {
       expect(lines[0]).toContain(handle.url);
       expect((await fetch(new URL('/api/runs', handle.url))).status).toBe(200);
-    } finally {
       await handle.close();
+      await expect(fetch(new URL('/api/runs', handle.url))).rejects.toThrow();
+    } finally {
+      stream.close();
     }
   });
 });

@@ -32,12 +32,12 @@ function legendLabels(svg: string): string[] {
   );
 }
 
-/** Texts drawn by text marks (not axes or legends), e.g. Fig 5's ✓ and ×. */
-function markTexts(svg: string): string[] {
-  const groups = [...svg.matchAll(/<g class="mark-text role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)];
-  return groups.flatMap((g) =>
-    [...(g[1] ?? '').matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1] ?? ''),
-  );
+/** Run name → glyph of each text mark (Fig 5's ✓ and ×), read from the marks' aria labels. */
+function markersByRun(svg: string): Record<string, string> {
+  const marks = [
+    ...svg.matchAll(/<text aria-label="([^"]*)"[^>]*aria-roledescription="text mark"[^>]*>([^<]*)<\/text>/g),
+  ];
+  return Object.fromEntries(marks.map((m) => [m[1]?.match(/run: ([^;]+)/)?.[1] ?? '?', m[2] ?? '']));
 }
 
 const RUNS = [
@@ -84,7 +84,12 @@ describe('renderFigures', () => {
   it('Fig 5: one KL line per online run with ✓ for the stable ones and × for the over-optimised', () => {
     const svg = svgOf('fig5');
     expect(lineSeriesCount(svg)).toBe(4);
-    expect(markTexts(svg).sort()).toEqual(['×', '×', '✓', '✓']);
+    expect(markersByRun(svg)).toEqual({
+      'me-a0.05-lr1e-6': '×',
+      'me-a0.1-lr1e-6': '✓',
+      'me-a0.1-lr1e-7': '×',
+      'kl-b0.05-lr1e-6': '✓',
+    });
   });
 
   it('rasterises every figure to PNG and writes both files', async () => {
