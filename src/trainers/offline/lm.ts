@@ -1,0 +1,23 @@
+/** What the offline trainers need from a model (implemented over src/models by adapters). */
+import type { Tensor } from '../../tensor/index.ts';
+
+/** A causal language model: logits [B, T, V] for ids [B, T] (int64) with attention mask [B, T]. */
+export interface CausalLM {
+  logits(ids: Tensor, attentionMask: Tensor): Tensor;
+  parameters(): Map<string, Tensor>;
+  save(dir: string): Promise<void>;
+}
+
+/** A scalar reward model: one reward per sequence, read at its last non-pad token. */
+export interface RewardModel {
+  rewards(ids: Tensor, attentionMask: Tensor): Tensor;
+  parameters(): Map<string, Tensor>;
+  save(dir: string): Promise<void>;
+}
+
+/** The tokenizer surface the trainers use. */
+export interface TextTokenizer {
+  encode(text: string): number[];
+  readonly eosId: number;
+  readonly padId: number;
+}

@@ -1,0 +1,178 @@
+/**
+ * Offline preference optimisation with any loss of src/losses/preference (DPO, cDPO, robust, IPO,
+ * hinge, SimPO, CPO, ORPO). Reference-based losses use reference log-probs computed once and
+ * cached; reference-free losses (SimPO, CPO, ORPO) never load a reference model.
+ * Logged every step with TRL's names, plus `ref/logratio` = batch mean of
+ * log π_ref(y_w|x) − log π_ref(y_l|x) (the paper's Figure 4).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PreferenceExample } from '../../data/index.ts';
+import { REFERENCE_LOSSES, preferenceLoss } from '../../losses/index.ts';
+import { type Tensor, noGrad, tensor } from '../../tensor/index.ts';
+import type { CursorState } from '../common/data-order.ts';
+import { TrainingSession } from '../common/session.ts';
+import { checkLimits } from './batching.ts';
+import type { PreferenceConfig } from './config.ts';
+import type { CausalLM, TextTokenizer } from './lm.ts';
+import { makeOptimizer, runOfflineLoop } from './loop.ts';
+import { pairLogps } from './preference-logps.ts';
+import {
+  type ReferenceLogps,
+  cachedReferenceLogps,
+  computeReferenceLogps,
+  referenceCacheKey,
+  referenceCachePath,
+} from './reference-cache.ts';
+import { type EncodedPair, encodePairs } from './reward-model.ts';
+import { meanOverBatches } from './sft.ts';
+
+export interface PreferenceRun {
+  config: PreferenceConfig;
+  policy: CausalLM;
+  /** Loads the reference model (only called for reference-based losses, and only on a cache miss). */
+  loadReference?: () => Promise<CausalLM>;
+  /** Folder of the reference snapshot (cache key). */
+  referenceDir?: string;
+  tokenizer: TextTokenizer;
+  train: PreferenceExample[];
+  eval: PreferenceExample[];
+  name?: string;
+  log?: (msg: string) => void;
+  onStep?: (step: number, metrics: Record<string, number>) => void;
+}
+
+export function needsReference(loss: PreferenceConfig['loss']): boolean {
+  return REFERENCE_LOSSES.has(loss);
+}
+
+export async function trainPreference(r: PreferenceRun): Promise<string> {
+  const c = r.config;
+  checkLimits(c);
+  const log = r.log ?? ((m: string) => console.error(m));
+  const trainSet = encodePairs(r.tokenizer, r.train, c);
+  const evalSet = encodePairs(r.tokenizer, r.eval, c);
+  const refTrain = needsReference(c.loss) ? await referenceFor(r, trainSet, log) : null;
+  const refEval = needsReference(c.loss) && evalSet.length ? await referenceFor(r, evalSet, log) : null;
+  const params = r.policy.parameters();
+  const optimizer = makeOptimizer(params, c.optim);
+  const session = await TrainingSession.start<{ cursor: CursorState }>({
+    runDir: c.out,
+    name: r.name ?? c.loss,
+    kind: 'po',
+    config: c,
+    params,
+    optimizer,
+    rngs: {},
+    labels: { algorithm: c.loss, coef: c.beta, lr: c.optim.lr, seed: c.seed },
+    checkpointEvery: c.checkpointEvery,
+    keepCheckpoints: c.keepCheckpoints,
+    resume: 'auto',
+    nonFinite: c.nonFinite,
+    log,
+  });
+  const step = (idx: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
+    const l = pairLogps(
+      r.policy,
+      idx.map((i) => set[i]!),
+      r.tokenizer.padId,
+    );
+    const refChosen = ref ? tensor(idx.map((i) => ref.chosen[i]!)) : undefined;
+    const refRejected = ref ? tensor(idx.map((i) => ref.rejected[i]!)) : undefined;
+    const out = preferenceLoss(
+      c.loss,
+      {
+        policyChosen: l.chosen.sum,
+        policyRejected: l.rejected.sum,
+        chosenLengths: l.chosen.lengths,
+        rejectedLengths: l.rejected.lengths,
+        refChosen,
+        refRejected,
+      },
+      c,
+    );
+    return {
+      loss: out.loss,
+      metrics: preferenceMetrics(out.chosenRewards, out.rejectedRewards, l, refChosen, refRejected),
+    };
+  };
+  try {
+    await runOfflineLoop({
+      session,
+      optimizer,
+      optim: c.optim,
+      datasetSize: trainSet.length,
+      seed: c.seed,
+      steps: c.steps,
+      batchSize: c.batchSize,
+      gradAccum: c.gradAccum,
+      evalEvery: c.evalEvery,
+      onStep: r.onStep,
+      microStep: (idx) => step(idx, trainSet, refTrain),
+      evaluate: evalSet.length
+        ? () =>
+            noGrad(() => ({
+              'eval/loss': meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) =>
+                step(idx, evalSet, refEval).loss.item(),
+              ),
+              'eval/rewards/accuracies': meanOverBatches(
+                evalSet.length,
+                c.batchSize,
+                c.evalBatches,
+                (idx) => step(idx, evalSet, refEval).metrics['rewards/accuracies']!,
+              ),
+            }))
+        : undefined,
+    });
+    await r.policy.save(session.run.modelDir);
+    session.finish();
+  } catch (e) {
+    session.fail(e);
+    throw e;
+  } finally {
+    optimizer.dispose();
+  }
+  return session.run.dir;
+}
+
+async function referenceFor(
+  r: PreferenceRun,
+  pairs: EncodedPair[],
+  log: (m: string) => void,
+): Promise<ReferenceLogps> {
+  if (!r.loadReference || !r.referenceDir)
+    throw new Error(
+      `loss "${r.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
+    );
+  const key = referenceCacheKey(r.referenceDir, pairs);
+  const cacheDir = join(r.config.out, 'cache');
+  // On a cache hit the reference model is never loaded at all.
+  const reference = existsSync(referenceCachePath(cacheDir, key)) ? null : await r.loadReference();
+  return cachedReferenceLogps(
+    cacheDir,
+    key,
+    () => computeReferenceLogps(reference!, pairs, r.tokenizer.padId, r.config.batchSize),
+    log,
+  );
+}
+
+function preferenceMetrics(
+  chosenRewards: Tensor,
+  rejectedRewards: Tensor,
+  l: ReturnType<typeof pairLogps>,
+  refChosen?: Tensor,
+  refRejected?: Tensor,
+): Record<string, number> {
+  const m: Record<string, number> = {
+    'rewards/chosen': chosenRewards.mean().item(),
+    'rewards/rejected': rejectedRewards.mean().item(),
+    'rewards/accuracies': chosenRewards.gt(rejectedRewards).to('float32').mean().item(),
+    'rewards/margins': chosenRewards.sub(rejectedRewards).mean().item(),
+    'logps/chosen': l.chosen.sum.detach().mean().item(),
+    'logps/rejected': l.rejected.sum.detach().mean().item(),
+    'lengths/chosen': l.chosen.lengths.mean().item(),
+    'lengths/rejected': l.rejected.lengths.mean().item(),
+  };
+  if (refChosen && refRejected) m['ref/logratio'] = refChosen.sub(refRejected).mean().item();
+  return m;
+}
