@@ -1,6 +1,13 @@
 /** Registers every subcommand; implementations are imported on demand. */
 import type { Command } from 'commander';
 
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
 export function registerCommands(program: Command): void {
   program
     .command('info')
@@ -8,4 +15,50 @@ export function registerCommands(program: Command): void {
     .option('--json', 'print JSON')
     .option('--config', 'also print libtorch build configuration')
     .action(async (opts) => (await import('./info.ts')).runInfo(opts));
+
+  program
+    .command('theory')
+    .description("check the paper's theory numerically (Lemma 1, closed forms, Theorem 1 and where it breaks)")
+    .option('--instances <n>', 'random instances per statement', int, 20)
+    .option('--seed <n>', 'seed', int, 1)
+    .option('--json', 'print JSON rows')
+    .action(async (opts) => (await import('./theory.ts')).runTheory(opts));
+
+  program
+    .command('report <runDir>')
+    .description("write RUN_DIR/report.html and figures: the paper's figures from your runs, verdicts, claims")
+    .action(async (runDir: string) => {
+      await (await import('../../report/command.ts')).runReportCommand(runDir);
+    });
+
+  program
+    .command('dashboard <runDir>')
+    .description('serve a live, read-only dashboard of every run under RUN_DIR')
+    .option('--host <host>', 'address to bind (default 127.0.0.1)', '127.0.0.1')
+    .option('--port <port>', 'port (0: any free port)', int, 0)
+    .action(async (runDir: string, opts: { host: string; port: number }) => {
+      const handle = await (await import('../../dashboard/command.ts')).runDashboardCommand(runDir, opts);
+      await new Promise<void>((resolve) => {
+        const stop = () => void handle.close().then(resolve);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  for (const kind of ['sft', 'rm', 'po', 'rl'] as const) {
+    const description = {
+      sft: 'supervised fine-tuning (completion-only loss)',
+      rm: 'train a Bradley-Terry reward model on preference pairs',
+      po: 'offline preference optimisation (--loss dpo|cdpo|robust|ipo|hinge|simpo|cpo|orpo)',
+      rl: 'online RLHF: PPO/RLOO/REINFORCE with a KL penalty or an entropy bonus',
+    }[kind];
+    const cmd = program
+      .command(kind)
+      .description(description)
+      .requiredOption('--config <file>', 'YAML/JSON config (see configs/ and docs/configs.md)')
+      .option('--set <key=value>', 'override a config key (repeatable), e.g. --set optim.lr=1e-6', collect, [])
+      .option('--fresh', 'ignore checkpoints in the run folder and start over');
+    if (kind === 'po') cmd.option('--loss <name>', 'preference loss (overrides the config)');
+    cmd.action(async (opts) => (await import('./train.ts')).runTrainCommand(kind, opts));
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Turning (prompt, completion) text into training tensors: prompt + completion + EOS, prompt
+ * Turning (prompt, completion) text into training tensors: prompt + completion + EOS (one), prompt
  * truncated from the left, completion from the right, right-padded, with a loss mask on the
  * completion tokens (EOS included). Limits are checked up front: a prompt limit that leaves no
  * room for the response is an error (it produced NaN losses in SimPO's own repository).
@@ -42,7 +42,10 @@ export function tokenizeExample(
   l: LengthLimits,
 ): TokenizedExample {
   const p = tok.encode(prompt).slice(-l.maxPromptTokens);
-  const c = [...tok.encode(completion), tok.eosId].slice(0, l.maxTotalTokens - p.length);
+  const encoded = tok.encode(completion);
+  // Completions that already end with EOS (as the lab's and some TL;DR files do) keep a single one.
+  const withEos = encoded[encoded.length - 1] === tok.eosId ? encoded : [...encoded, tok.eosId];
+  const c = withEos.slice(0, l.maxTotalTokens - p.length);
   return { ids: [...p, ...c], promptLength: p.length };
 }
 
