@@ -74,7 +74,7 @@ export const lemma1PlackettLuce: CheckSpec = {
 
 export const lemma1LengthShiftControl: CheckSpec = {
   id: 'L1-ctrl',
-  statement: 'Control: a shift f(x, y) = c(x)·|y| changes the BT preferences',
+  statement: 'Control: a shift f(x, y) = c(x)·β/|y|, the form of α_y·log Z(x), changes the BT preferences',
   assumption: 'shift depends on |y| (unequal lengths)',
   metric: 'max |ΔP| over prompts and pairs',
   expectation: 'deviates',
@@ -82,8 +82,11 @@ export const lemma1LengthShiftControl: CheckSpec = {
   holdsOnlyUnder: 'an x-only shift',
   deviation(rng) {
     const problem = randomTabularProblem(rng, { lengths: 'unequal' });
-    const slopes = problem.prompts.map(() => randomPromptShift(rng));
-    const shifted = shiftRewards(problem, (x, y) => slopes[x]! * problem.prompts[x]!.lengths[y]!);
+    const scales = problem.prompts.map(() => randomPromptShift(rng));
+    const shifted = shiftRewards(
+      problem,
+      (x, y) => (scales[x]! * SIMPO_BETA) / problem.prompts[x]!.lengths[y]!,
+    );
     return bradleyTerryDistance(problem, shifted);
   },
 };

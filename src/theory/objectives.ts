@@ -33,3 +33,30 @@ export function klRegularizedObjective(
     gradient: (p) => rewards.map((r, y) => r - beta * (Math.log(p[y]! / reference[y]!) + 1)),
   };
 }
+
+/**
+ * Length-weighted MaxEnt objective, with per-response temperature α_y = β/|y|
+ * (docs/theory.md § 6, our reconstruction for unequal lengths):
+ *   J_len(π) = E_π[r(x,y) + b·α_y] + E_π[−α_y·log π(y|x)],  b = 1 with the length bonus, 0 without;
+ *   ∂J/∂π(y) = r(y) + b·α_y − α_y(log π(y) + 1).
+ * Its maximiser satisfies α_y·log π(y) = r(y) + (b − 1)·α_y − λ(x): with b = 1 the implicit rewards
+ * differ from r by a prompt constant only; with b = 0 by −α_y as well.
+ */
+export function lengthWeightedEntropyObjective(
+  rewards: readonly number[],
+  lengths: readonly number[],
+  beta: number,
+  lengthBonus: boolean,
+): SimplexObjective {
+  const temperatures = lengths.map((l) => beta / l);
+  const bonus = lengthBonus ? 1 : 0;
+  return {
+    value: (p) =>
+      p.reduce((acc, py, y) => {
+        const t = temperatures[y]!;
+        return acc + py * (rewards[y]! + bonus * t) - (py > 0 ? t * py * Math.log(py) : 0);
+      }, 0),
+    gradient: (p) =>
+      rewards.map((r, y) => r + bonus * temperatures[y]! - temperatures[y]! * (Math.log(p[y]!) + 1)),
+  };
+}

@@ -5,10 +5,12 @@
  */
 import { type CheckSpec, requireConverged } from './check-row.ts';
 import { OBJECTION_THRESHOLD, OPTIMUM_TOLERANCE, SIMPO_BETA, SIMPO_GAMMA } from './check-settings.ts';
+import { lengthWeightedEntropyObjective } from './objectives.ts';
 import { lengthTemperedGibbsPolicy, maxEntOptimalPolicy } from './optimal-policies.ts';
 import { createSimpoLoss, type PreferenceLossFn, simpoImplicitReward } from './preference-loss.ts';
 import { bradleyTerryProbability } from './preference-models.ts';
 import { minimizePopulationPreferenceLoss } from './preference-population.ts';
+import { maximizeOverSimplex } from './simplex-optimizer.ts';
 import { twoResponseMarginOptimum, unitPartitionPolicy } from './simpo-closed-forms.ts';
 import { randomTabularProblem, type TabularProblem } from './tabular-problem.ts';
 import { maxAbsDifference } from './vector-math.ts';
@@ -58,6 +60,18 @@ function preferenceMinimizer(
   return minimum.logPolicy;
 }
 
+/** Numerical maximiser (log π) of the length-weighted MaxEnt objective, per prompt. */
+function lengthWeightedMaxEnt(problem: TabularProblem, beta: number, lengthBonus: boolean): number[][] {
+  return problem.prompts.map((p) => {
+    const optimum = maximizeOverSimplex(
+      lengthWeightedEntropyObjective(p.rewards, p.lengths, beta, lengthBonus),
+      p.rewards.length,
+    );
+    requireConverged(optimum, 'length-weighted MaxEnt maximisation');
+    return optimum.policy.map(Math.log);
+  });
+}
+
 /** All Theorem-1 rows, with the loss built by `factory`. */
 export function theorem1Checks(factory: PreferenceLossFactory = defaultPreferenceLossFactory): CheckSpec[] {
   const beta = SIMPO_BETA;
@@ -104,6 +118,22 @@ export function theorem1Checks(factory: PreferenceLossFactory = defaultPreferenc
       },
     },
     {
+      id: 'T1-wMaxEnt',
+      statement:
+        'Thm 1 (our reconstr.): minimiser = argmax E_π[r + α_y] + E_π[−α_y log π], α_y = β/|y| (numerical vs numerical)',
+      assumption: 'unequal lengths, γ = 0, reward bonus α_y = β/|y|',
+      metric: 'max |Δ log π|',
+      expectation: 'holds',
+      tolerance: OPTIMUM_TOLERANCE,
+      deviation(rng) {
+        const problem = randomTabularProblem(rng, { lengths: 'unequal' });
+        return logPolicyGap(
+          preferenceMinimizer(problem, factory, 0),
+          lengthWeightedMaxEnt(problem, beta, true),
+        );
+      },
+    },
+    {
       id: 'T1-policy',
       statement: 'Thm 1 as read in the notes: SimPO minimiser = MaxEnt policy exp(|y| r/β)/Z(x)',
       assumption: 'unequal lengths, γ = 0',
@@ -134,6 +164,20 @@ export function theorem1Checks(factory: PreferenceLossFactory = defaultPreferenc
           lengthTemperedGibbsPolicy(p.rewards, p.lengths, beta).map(Math.log),
         );
         return pairwiseDifferenceGap(implicitRewards(problem, gibbs, beta), rewardsOf(problem));
+      },
+    },
+    {
+      id: 'T1-wMaxEnt-0',
+      statement: 'Same without the bonus: argmax E_π[r] + E_π[−α_y log π] has Δ(β/|y|)log π = Δr',
+      assumption: 'unequal lengths (residual −(α_w − α_l))',
+      metric: 'max |Δs − Δr| at that argmax',
+      expectation: 'deviates',
+      tolerance: OBJECTION_THRESHOLD,
+      holdsOnlyUnder: 'equal lengths / constant α',
+      deviation(rng) {
+        const problem = randomTabularProblem(rng, { lengths: 'unequal' });
+        const logPolicy = lengthWeightedMaxEnt(problem, beta, false);
+        return pairwiseDifferenceGap(implicitRewards(problem, logPolicy, beta), rewardsOf(problem));
       },
     },
     {

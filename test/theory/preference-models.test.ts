@@ -85,7 +85,7 @@ describe('Lemma 1: equivalence classes', () => {
     expect(worst(plackettLuceDistribution(otherClass))).toBeGreaterThan(1e-2);
   });
 
-  it('rows L1-BT and L1-PL hold to 1e-12 over 30 instances; the |y|-dependent control deviates', () => {
+  it('rows L1-BT and L1-PL hold to 1e-12 over 30 instances; the c(x)·β/|y| control deviates', () => {
     const options = { instances: 30, seed: 5 };
     const bt = evaluateCheck(lemma1BradleyTerry, options);
     const pl = evaluateCheck(lemma1PlackettLuce, options);

@@ -13,6 +13,8 @@ import {
   implicitRewards,
   lengthTemperedGibbsPolicy,
   lengthTemperedLogPartition,
+  lengthWeightedEntropyObjective,
+  maximizeOverSimplex,
   OBJECTION_THRESHOLD,
   type PreferenceLossFactory,
   pairwiseDifferenceGap,
@@ -41,8 +43,10 @@ describe('runTheoryChecks', () => {
       'L2-len',
       'T1-equal',
       'T1-repr',
+      'T1-wMaxEnt',
       'T1-policy',
       'T1-residual',
+      'T1-wMaxEnt-0',
       'T1-margin',
       'T1-margin-cf',
     ]);
@@ -50,16 +54,17 @@ describe('runTheoryChecks', () => {
       expect({ id: r.id, pass: r.pass, verdict: r.verdict }).toMatchObject({ pass: true });
   });
 
-  it('Theorem 1 with equal lengths and γ = 0 holds to 1e-6; its unit-partition reconstruction too', () => {
+  it('Theorem 1 with equal lengths and γ = 0 holds to 1e-6; both reconstructions for unequal lengths too', () => {
     expect(row('T1-equal').maxDeviation).toBeLessThanOrEqual(1e-6);
     expect(row('T1-repr').maxDeviation).toBeLessThanOrEqual(1e-6);
+    expect(row('T1-wMaxEnt').maxDeviation).toBeLessThanOrEqual(1e-6);
   });
 
   it('the objection shows: unequal lengths move the minimiser off exp(|y|r/β)/Z by ≥ 0.1 in log π in every instance', () => {
     expect(row('T1-policy').minDeviation).toBeGreaterThan(0.1);
     expect(row('T1-residual').minDeviation).toBeGreaterThan(0.1);
     expect(row('T1-margin').minDeviation).toBeGreaterThan(0.1);
-    for (const id of ['T1-policy', 'T1-residual', 'T1-margin', 'L2-len']) {
+    for (const id of ['T1-policy', 'T1-residual', 'T1-wMaxEnt-0', 'T1-margin', 'L2-len', 'L1-ctrl']) {
       expect(row(id).minDeviation).toBeGreaterThan(OBJECTION_THRESHOLD);
       expect(row(id).verdict).toMatch(/^holds only under/);
     }
@@ -93,6 +98,31 @@ describe('the BT-cancellation residual', () => {
         }),
       );
       expect(measured).toBeCloseTo(predicted, 12);
+    }
+  });
+});
+
+describe('the length-weighted MaxEnt optimum without the α_y bonus', () => {
+  it('has implicit-reward residual exactly max_y α_y − min_y α_y per prompt, α_y = β/|y|', () => {
+    const beta = 2;
+    const rng = createPrng(78);
+    for (let k = 0; k < 10; k++) {
+      const problem = randomTabularProblem(rng, { lengths: 'unequal' });
+      const logPolicy = problem.prompts.map((p) => {
+        const optimum = maximizeOverSimplex(
+          lengthWeightedEntropyObjective(p.rewards, p.lengths, beta, false),
+          p.rewards.length,
+        );
+        return optimum.policy.map(Math.log);
+      });
+      const measured = pairwiseDifferenceGap(
+        implicitRewards(problem, logPolicy, beta),
+        problem.prompts.map((p) => p.rewards),
+      );
+      const predicted = Math.max(
+        ...problem.prompts.map((p) => beta / Math.min(...p.lengths) - beta / Math.max(...p.lengths)),
+      );
+      expect(Math.abs(measured - predicted)).toBeLessThan(1e-8);
     }
   });
 });
@@ -150,7 +180,7 @@ describe('formatTheoryTable', () => {
     for (const r of rows) expect(table).toContain(r.id);
     expect(table).toContain('≤ 1.0e-6');
     expect(table).toContain('> 1.0e-3');
-    expect(lines[lines.length - 1]).toMatch(/^14\/14 checks pass \(8 random instances per row/);
+    expect(lines[lines.length - 1]).toMatch(/^16\/16 checks pass \(8 random instances per row/);
     expect(Math.max(...lines.slice(0, -1).map((l) => l.length))).toBeLessThanOrEqual(150);
   });
 });
