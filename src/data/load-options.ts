@@ -36,8 +36,11 @@ export function validateLoadOptions(opts: LoadOptions): void {
 function validateTokenBudget(opts: LoadOptions): void {
   const { maxPromptTokens: prompt, maxTotalTokens: total } = opts;
   if ((prompt !== undefined || total !== undefined) && opts.countTokens === undefined) {
-    const names = [prompt !== undefined && 'maxPromptTokens', total !== undefined && 'maxTotalTokens'];
-    throw new DataOptionsError(`${names.filter(Boolean).join(' and ')} need countTokens to count tokens`);
+    const names = [prompt !== undefined && 'maxPromptTokens', total !== undefined && 'maxTotalTokens'].filter(
+      Boolean,
+    );
+    const verb = names.length > 1 ? 'need' : 'needs';
+    throw new DataOptionsError(`${names.join(' and ')} ${verb} countTokens to count tokens`);
   }
   if (prompt !== undefined && total !== undefined && prompt >= total) {
     throw new DataOptionsError(
