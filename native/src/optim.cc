@@ -13,30 +13,35 @@ using mx::Tensors;
 // AdamW exactly as torch.optim.AdamW (single-tensor path, amsgrad=False, maximize=False):
 //   θ ← θ·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
 //   θ ← θ − (lr / (1−β₁ᵗ)) · m / (√v / √(1−β₂ᵗ) + ε)
-// Parameters without a gradient are skipped (their moments are left untouched), as in torch.
+// Parameters without a gradient are skipped (moments and step count untouched), as in torch.
+// Takes each parameter's step count and returns them incremented where a gradient was present.
 MX_OP(adamwStep) {
   auto params = Tensors(info, 0);
   auto expAvg = Tensors(info, 1);
   auto expAvgSq = Tensors(info, 2);
-  int64_t step = I(info, 3);
+  auto steps = mx::Ints(info, 3);
   double lr = D(info, 4), beta1 = D(info, 5), beta2 = D(info, 6), eps = D(info, 7), wd = D(info, 8);
-  if (params.size() != expAvg.size() || params.size() != expAvgSq.size()) {
-    throw mx::JsError("params and optimizer state lists differ in length");
+  if (params.size() != expAvg.size() || params.size() != expAvgSq.size() || params.size() != steps.size()) {
+    throw mx::JsError("params, optimizer state and step-count lists differ in length");
   }
   at::NoGradGuard noGrad;
-  double bc1 = 1 - std::pow(beta1, static_cast<double>(step));
-  double bc2Sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  auto out = Napi::Array::New(env, steps.size());
   for (size_t i = 0; i < params.size(); i++) {
     at::Tensor& p = params[i];
     const at::Tensor& g = p.grad();
+    if (g.defined()) steps[i] += 1;
+    out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(steps[i])));
     if (!g.defined()) continue;
+    // Bias corrections use this parameter's own step count, as torch (state['step'] per parameter).
+    double bc1 = 1 - std::pow(beta1, static_cast<double>(steps[i]));
+    double bc2Sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(steps[i])));
     p.mul_(1 - lr * wd);
     expAvg[i].lerp_(g, 1 - beta1);
     expAvgSq[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
     at::Tensor denom = (expAvgSq[i].sqrt() / bc2Sqrt).add_(eps);
     p.addcdiv_(expAvg[i], denom, -lr / bc1);
   }
-  return env.Undefined();
+  return out;
 }
 
 // Global L2 norm of all gradients (as torch.nn.utils.clip_grad_norm_), scaling them so the norm is

@@ -169,13 +169,13 @@ interface NativeCore {
     params: H[],
     expAvg: H[],
     expAvgSq: H[],
-    step: number,
+    steps: number[],
     lr: number,
     beta1: number,
     beta2: number,
     eps: number,
     weightDecay: number,
-  ): void;
+  ): number[];
   clipGradNorm(params: H[], maxNorm: number): number;
   zeroGrad(params: H[]): void;
   gradsFinite(params: H[]): boolean;

@@ -26,13 +26,16 @@ export interface ParamGroup {
 }
 
 export interface AdamWState {
+  /** Updates taken so far (the optimizer's own counter). */
   step: number;
+  /** Per-parameter step counts (a parameter counts only steps where it had a gradient, as torch). */
+  paramSteps: number[];
   expAvg: Tensor[];
   expAvgSq: Tensor[];
 }
 
 export class AdamW {
-  readonly groups: { params: Tensor[]; weightDecay: number; expAvg: Tensor[]; expAvgSq: Tensor[] }[];
+  readonly groups: { params: Tensor[]; weightDecay: number; expAvg: Tensor[]; expAvgSq: Tensor[]; steps: number[] }[];
   readonly lr: number;
   readonly betas: [number, number];
   readonly eps: number;
@@ -49,6 +52,7 @@ export class AdamW {
       weightDecay: g.weightDecay ?? cfg.weightDecay ?? 0.01,
       expAvg: g.params.map((p) => keep(zeros(p.shape, { dtype: p.dtype, device: p.device }))),
       expAvgSq: g.params.map((p) => keep(zeros(p.shape, { dtype: p.dtype, device: p.device }))),
+      steps: g.params.map(() => 0),
     }));
   }
 
@@ -61,11 +65,11 @@ export class AdamW {
     this.stepCount += 1;
     const [b1, b2] = this.betas;
     for (const g of this.groups) {
-      native.adamwStep(
+      g.steps = native.adamwStep(
         g.params.map((p) => p.handle),
         g.expAvg.map((t) => t.handle),
         g.expAvgSq.map((t) => t.handle),
-        this.stepCount,
+        g.steps,
         lr,
         b1,
         b2,
@@ -84,12 +88,13 @@ export class AdamW {
   state(): AdamWState {
     return {
       step: this.stepCount,
+      paramSteps: this.groups.flatMap((g) => g.steps),
       expAvg: this.groups.flatMap((g) => g.expAvg),
       expAvgSq: this.groups.flatMap((g) => g.expAvgSq),
     };
   }
 
-  /** Restores moments (copied in) and the step counter. */
+  /** Restores moments (copied in) and the step counters. */
   loadState(s: AdamWState): void {
     const m = this.groups.flatMap((g) => g.expAvg);
     const v = this.groups.flatMap((g) => g.expAvgSq);
@@ -98,8 +103,13 @@ export class AdamW {
         `optimizer state has ${s.expAvg.length} moment tensors, the model has ${m.length} parameters`,
       );
     }
+    if (s.paramSteps.length !== m.length) {
+      throw new Error(`optimizer state has ${s.paramSteps.length} step counts, the model has ${m.length} parameters`);
+    }
     m.forEach((t, i) => t.copy_(s.expAvg[i]!));
     v.forEach((t, i) => t.copy_(s.expAvgSq[i]!));
+    let k = 0;
+    for (const g of this.groups) g.steps = g.params.map(() => s.paramSteps[k++]!);
     this.stepCount = s.step;
   }
 

@@ -63,6 +63,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       const n = this.o.optimizer.params.length;
       this.o.optimizer.loadState({
         step: ck.state.optimizerStep as number,
+        paramSteps: ck.state.optimizerParamSteps as number[],
         expAvg: Array.from({ length: n }, (_, i) => required(ck.tensors, `optim.exp_avg.${i}`, ck.path)),
         expAvgSq: Array.from({ length: n }, (_, i) => required(ck.tensors, `optim.exp_avg_sq.${i}`, ck.path)),
       });
@@ -118,7 +119,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const rngs = Object.fromEntries(
       Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]),
     );
-    const state: CheckpointState = { step: this.step, optimizerStep: st.step, rngs, extra };
+    const state: CheckpointState = { step: this.step, optimizerStep: st.step, optimizerParamSteps: st.paramSteps, rngs, extra };
     return this.checkpoints.save(tensors, state);
   }
 
