@@ -7,7 +7,7 @@ export const SIMPO_GAMMA = 0.5;
 
 /** Algebraic identities evaluated in float64: only rounding error is allowed. */
 export const EXACT_TOLERANCE = 1e-12;
-/** Closed form vs an L-BFGS optimum converged to ‖∇‖∞ < 1e-11. */
+/** Closed form vs a numerical optimum (L-BFGS: ‖∇‖∞ < 1e-11; simplex Newton: KKT residual < 1e-11). */
 export const OPTIMUM_TOLERANCE = 1e-6;
 /** A deviation must exceed this in EVERY instance for an objection row to pass. */
 export const OBJECTION_THRESHOLD = 1e-3;

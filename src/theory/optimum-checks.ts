@@ -23,7 +23,7 @@ export const maxEntClosedForm: CheckSpec = {
   id: 'MaxEnt',
   statement: 'MaxEnt optimum: argmax_π E_π[r] + αH(π) = softmax(r/α)',
   assumption: 'finite Y_x, α > 0',
-  metric: 'max(|Δπ|, |ΔJ_ent|) vs L-BFGS on logits',
+  metric: 'max(|Δπ|, |ΔJ_ent|) vs Newton on the simplex',
   expectation: 'holds',
   tolerance: OPTIMUM_TOLERANCE,
   deviation(rng) {
@@ -41,7 +41,7 @@ export const klClosedForm: CheckSpec = {
   id: 'KL',
   statement: 'KL optimum: argmax_π E_π[r] − βKL(π‖π_ref) = π_ref·exp(r/β)/Z',
   assumption: 'finite Y_x, β > 0, π_ref > 0',
-  metric: 'max(|Δπ|, |ΔJ_KL|) vs L-BFGS on logits',
+  metric: 'max(|Δπ|, |ΔJ_KL|) vs Newton on the simplex',
   expectation: 'holds',
   tolerance: OPTIMUM_TOLERANCE,
   deviation(rng) {

@@ -149,6 +149,22 @@ describe('Proposition 1 and Lemma 2 (our reconstructions)', () => {
     expect(handEntropy).toBeCloseTo(Math.log(3) - handKlToUniform, 14);
   });
 
+  it('per-token uniform reference V^(−|y|): J_ent(π) = J_KL(π; V^(−|y|), α) + α·log V·E_π[|y|] (a length bonus)', () => {
+    const rng = createPrng(14);
+    const vocabulary = 50;
+    for (let k = 0; k < 10; k++) {
+      const rewards = Array.from({ length: 4 }, () => rng.normal());
+      const lengths = Array.from({ length: 4 }, () => rng.integerBetween(1, 8));
+      const policy = softmax(rewards.map(() => rng.normal()));
+      const perToken = lengths.map((l) => vocabulary ** -l);
+      const expectedLength = policy.reduce((a, p, y) => a + p * lengths[y]!, 0);
+      const viaKl =
+        klRegularizedObjective(rewards, perToken, 0.7).value(policy) +
+        0.7 * Math.log(vocabulary) * expectedLength;
+      expect(entropyRegularizedObjective(rewards, 0.7).value(policy)).toBeCloseTo(viaKl, 12);
+    }
+  });
+
   it('row P1 and row L2-const hold exactly; with α_y = β/|y| (L2-len) the optimum leaves the class', () => {
     const options = { instances: 20, seed: 2 };
     expect(evaluateCheck(proposition1UniformReference, options).maxDeviation).toBeLessThanOrEqual(1e-12);

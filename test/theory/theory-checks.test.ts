@@ -3,6 +3,7 @@
  * threshold in every instance, the residual of the BT cancellation equals its closed form
  * −(α_w − α_l)·log Z(x), a wrong plugged-in loss is caught, and the table renders.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   type CheckSpec,
@@ -69,6 +70,11 @@ describe('runTheoryChecks', () => {
       expect(row(id).verdict).toMatch(/^holds only under/);
     }
     expect(row('T1-policy').verdict).toBe('holds only under equal lengths / constant α');
+  });
+
+  it('docs/theory.md names every row id', () => {
+    const docs = readFileSync(new URL('../../docs/theory.md', import.meta.url), 'utf8');
+    for (const r of rows) expect(docs).toContain(`\`${r.id}\``);
   });
 
   it('is reproducible from its seed', () => {
