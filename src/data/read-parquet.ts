@@ -7,6 +7,7 @@
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { DatasetError } from './errors.ts';
+import { NODE_DECOMPRESSORS } from './parquet-codecs.ts';
 import type { RawRow, RowSource } from './raw-rows.ts';
 
 /** Opens the file and reads its footer; `wanted` lists the columns the caller may use. */
@@ -52,7 +53,14 @@ async function readRowRange(
   // No wanted column exists: every row is empty, and each will be reported as missing its fields.
   if (columns.length === 0) return Array.from({ length: rowEnd - rowStart }, () => ({}));
   try {
-    return await parquetReadObjects({ file, metadata, columns, rowStart, rowEnd });
+    return await parquetReadObjects({
+      file,
+      metadata,
+      columns,
+      rowStart,
+      rowEnd,
+      compressors: NODE_DECOMPRESSORS,
+    });
   } catch (e) {
     throw new DatasetError(
       path,

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { type ColumnSource, parquetWriteBuffer } from 'hyparquet-writer';
 
 /** The schema element type of hyparquet-writer (which bundles its own hyparquet version). */
-type SchemaElement = NonNullable<Parameters<typeof parquetWriteBuffer>[0]['schema']>[number];
+type WriteOptions = Parameters<typeof parquetWriteBuffer>[0];
+type SchemaElement = NonNullable<WriteOptions['schema']>[number];
 
 /** A temporary folder; `path(name)` names a file in it, `remove()` deletes it. */
 export async function tempFolder(): Promise<{ path: (name: string) => string; remove: () => Promise<void> }> {
@@ -37,7 +38,7 @@ export async function writeJsonDoc(path: string, doc: unknown): Promise<string> 
 export async function writeParquet(
   path: string,
   columnData: ColumnSource[],
-  options: { schema?: SchemaElement[]; rowGroupSize?: number } = {},
+  options: Pick<WriteOptions, 'schema' | 'rowGroupSize' | 'codec' | 'compressors'> = {},
 ): Promise<string> {
   await writeFile(path, new Uint8Array(parquetWriteBuffer({ columnData, ...options })));
   return path;

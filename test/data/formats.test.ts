@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError, loadPreferenceDataset, loadSftDataset } from '../../src/data/index.ts';
 import {
@@ -203,6 +204,23 @@ describe('parquet', () => {
     await expect(loadSftDataset(file, { fields: { completion: 'answer' } })).rejects.toThrow(
       `${file}: row 1: field "answer": missing; the row has: prompt, completion, extra`,
     );
+  });
+
+  it('reads GZIP and BROTLI compressed files', async () => {
+    const columns = [
+      { name: 'prompt', data: ['compressed prompt'] },
+      { name: 'completion', data: ['compressed completion'] },
+    ];
+    const compressors = {
+      GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)),
+      BROTLI: (input: Uint8Array) => new Uint8Array(brotliCompressSync(input)),
+    };
+    for (const codec of ['GZIP', 'BROTLI'] as const) {
+      const file = await writeParquet(folder.path(`${codec}.parquet`), columns, { codec, compressors });
+      expect((await loadSftDataset(file)).examples).toEqual([
+        { prompt: 'compressed prompt', completion: 'compressed completion', row: 1 },
+      ]);
+    }
   });
 
   it('rejects a file that is not parquet, naming it', async () => {
