@@ -25,3 +25,4 @@ export * from './simpo-closed-forms.ts';
 export * from './tabular-problem.ts';
 export * from './theorem-checks.ts';
 export * from './vector-math.ts';
+export * from './tensor-simpo-loss.ts';

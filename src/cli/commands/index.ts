@@ -18,15 +18,24 @@ export function registerCommands(program: Command): void {
 
   program
     .command('theory')
-    .description("check the paper's theory numerically (Lemma 1, closed forms, Theorem 1 and where it breaks)")
+    .description(
+      "check the paper's theory numerically (Lemma 1, closed forms, Theorem 1 and where it breaks)",
+    )
     .option('--instances <n>', 'random instances per statement', int, 20)
     .option('--seed <n>', 'seed', int, 1)
     .option('--json', 'print JSON rows')
+    .option(
+      '--loss <impl>',
+      "SimPO implementation minimised in Theorem 1: 'tensor' (src/losses) or 'float64' (independent)",
+      'tensor',
+    )
     .action(async (opts) => (await import('./theory.ts')).runTheory(opts));
 
   program
     .command('report <runDir>')
-    .description("write RUN_DIR/report.html and figures: the paper's figures from your runs, verdicts, claims")
+    .description(
+      "write RUN_DIR/report.html and figures: the paper's figures from your runs, verdicts, claims",
+    )
     .action(async (runDir: string) => {
       await (await import('../../report/command.ts')).runReportCommand(runDir);
     });
@@ -56,7 +65,12 @@ export function registerCommands(program: Command): void {
       .command(kind)
       .description(description)
       .requiredOption('--config <file>', 'YAML/JSON config (see configs/ and docs/configs.md)')
-      .option('--set <key=value>', 'override a config key (repeatable), e.g. --set optim.lr=1e-6', collect, [])
+      .option(
+        '--set <key=value>',
+        'override a config key (repeatable), e.g. --set optim.lr=1e-6',
+        collect,
+        [],
+      )
       .option('--fresh', 'ignore checkpoints in the run folder and start over');
     if (kind === 'po') cmd.option('--loss <name>', 'preference loss (overrides the config)');
     cmd.action(async (opts) => (await import('./train.ts')).runTrainCommand(kind, opts));
