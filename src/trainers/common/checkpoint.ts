@@ -66,11 +66,14 @@ export class CheckpointManager {
 
   /** The newest checkpoint whose manifest verifies, or null; corrupt ones are reported and skipped. */
   async loadLatest(): Promise<LoadedCheckpoint | null> {
-    for (const name of this.candidates()) {
+    const names = this.candidates();
+    for (const [i, name] of names.entries()) {
       const path = join(this.dir, name);
       const problem = verify(path);
       if (problem) {
-        this.log(`checkpoint ${path} is unusable (${problem}); falling back to the previous one`);
+        const next =
+          i + 1 < names.length ? 'falling back to the previous one' : 'no earlier checkpoint exists';
+        this.log(`checkpoint ${path} is unusable (${problem}); ${next}`);
         continue;
       }
       const state = JSON.parse(readFileSync(join(path, 'state.json'), 'utf8')) as CheckpointState;
@@ -104,20 +107,30 @@ export class CheckpointManager {
   }
 }
 
-/** Null when the checkpoint folder matches its manifest, else the reason. */
+/** Null when the checkpoint folder matches its manifest, else the reason (naming the file). */
 function verify(path: string): string | null {
+  try {
+    return verifyFiles(path);
+  } catch (e) {
+    return `cannot be read: ${(e as Error).message}`;
+  }
+}
+
+function verifyFiles(path: string): string | null {
   const manifestPath = join(path, 'manifest.json');
-  if (!existsSync(manifestPath)) return 'no manifest: it was never completed';
-  let manifest: Record<string, { sha256: string; bytes: number }>;
+  if (!existsSync(manifestPath)) return 'manifest.json is missing: the checkpoint was never completed';
+  let manifest: unknown;
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   } catch {
     return 'manifest.json is not valid JSON';
   }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+    return 'manifest.json is not a JSON object';
   for (const f of FILES) {
-    const entry = manifest[f];
+    const entry = (manifest as Record<string, { sha256?: unknown; bytes?: unknown } | undefined>)[f];
     const file = join(path, f);
-    if (!entry) return `manifest lacks ${f}`;
+    if (!entry || typeof entry !== 'object') return `manifest.json lacks an entry for ${f}`;
     if (!existsSync(file)) return `${f} is missing`;
     if (statSync(file).size !== entry.bytes)
       return `${f} has ${statSync(file).size} bytes, manifest says ${entry.bytes}`;
