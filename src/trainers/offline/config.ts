@@ -53,7 +53,20 @@ const common = {
   nonFinite: z.enum(['stop', 'skip']).default('stop'),
 };
 
-export const SftConfigSchema = z.object({ ...common }).strict();
+/** maxPromptTokens < maxTotalTokens, reported at the key path (a config error, not a training-time one). */
+function tokenBudget(c: { maxPromptTokens: number; maxTotalTokens: number }, ctx: z.RefinementCtx): void {
+  if (c.maxPromptTokens >= c.maxTotalTokens)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['maxPromptTokens'],
+      message: `must be smaller than maxTotalTokens (${c.maxTotalTokens}), got ${c.maxPromptTokens}: no room is left for the response`,
+    });
+}
+
+export const SftConfigSchema = z
+  .object({ ...common })
+  .strict()
+  .superRefine(tokenBudget);
 
 export const RewardModelConfigSchema = z
   .object({
@@ -64,7 +77,8 @@ export const RewardModelConfigSchema = z
       .default(0)
       .describe('η·(r_w + r_l)² penalty (Eisenstein et al. 2023)'),
   })
-  .strict();
+  .strict()
+  .superRefine(tokenBudget);
 
 export const PreferenceConfigSchema = z
   .object({
@@ -83,7 +97,8 @@ export const PreferenceConfigSchema = z
     labelSmoothing: z.number().min(0).max(0.49).default(0).describe('ε for cDPO / robust / SimPO'),
     nllWeight: z.number().nonnegative().default(1).describe('λ: CPO NLL weight / ORPO odds-ratio weight'),
   })
-  .strict();
+  .strict()
+  .superRefine(tokenBudget);
 
 export type SftConfig = z.output<typeof SftConfigSchema>;
 export type RewardModelConfig = z.output<typeof RewardModelConfigSchema>;
