@@ -1,0 +1,51 @@
+/**
+ * Writing a randomly initialised model as an HF snapshot folder: config.json, safetensors weights
+ * (HF's initialisation, seeded) and a tokenizer (the one given, else a byte-level BPE with no merges:
+ * `<|endoftext|>` and the 256 bytes, Pythia's layout).
+ */
+import { Generator } from '../../tensor/index.ts';
+import { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
+import { countParameters, type GPTNeoXConfig, validateConfig } from '../gptneox/config.ts';
+import { initStateDict } from '../gptneox/init.ts';
+import { namedConfig } from '../gptneox/named-configs.ts';
+import { buildByteLevelBpeTokenizerJson, Tokenizer, writeTokenizerFolder } from '../tokenizer/index.ts';
+
+export interface InitModelOptions {
+  seed: number;
+  /** A parsed tokenizer.json; default: byte-level BPE without merges (257 tokens). */
+  tokenizerJson?: object;
+  /** Changes to the named configuration (e.g. { useParallelResidual: false }). */
+  overrides?: Partial<GPTNeoXConfig>;
+  dtype?: 'float32' | 'bfloat16';
+  /** Shard the weights above this many bytes. */
+  maxShardBytes?: number;
+}
+
+export interface InitModelResult {
+  config: GPTNeoXConfig;
+  parameterCount: number;
+}
+
+/** Writes a freshly initialised `configName` model with its tokenizer into `outDir`. */
+export async function initModel(
+  configName: string,
+  outDir: string,
+  opts: InitModelOptions,
+): Promise<InitModelResult> {
+  const tokenizerJson = opts.tokenizerJson ?? buildByteLevelBpeTokenizerJson();
+  const tokenizer = Tokenizer.fromJSON(tokenizerJson);
+  const base = namedConfig(configName, tokenizer.vocabSize, tokenizer.eosId);
+  const config = validateConfig({ ...base, ...opts.overrides }, configName);
+  const model = new GPTNeoXForCausalLM(config, initStateDict(config, 'causal-lm', new Generator(opts.seed)));
+  try {
+    await model.save(outDir, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
+  } finally {
+    model.dispose();
+  }
+  const eosToken = tokenizer.idToToken(tokenizer.eosId)!;
+  await writeTokenizerFolder(outDir, tokenizerJson, {
+    eosToken,
+    modelMaxLength: config.maxPositionEmbeddings,
+  });
+  return { config, parameterCount: countParameters(config) };
+}

@@ -1,0 +1,151 @@
+/**
+ * Loading HF GPT-NeoX snapshot folders (config.json + model.safetensors or shards) into our models,
+ * in float32 or bfloat16 from F32/BF16/F16 files. The tensors are checked against the config before
+ * any weight is read: every missing, unexpected or mis-shaped tensor is reported in one error.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { dispose, Generator } from '../../tensor/index.ts';
+import { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
+import type { GPTNeoXConfig } from '../gptneox/config.ts';
+import { parseConfigJson } from '../gptneox/config-json.ts';
+import { initParameter } from '../gptneox/init.ts';
+import {
+  isIgnoredBuffer,
+  LM_HEAD,
+  type ModelKind,
+  type ParameterShapes,
+  SCORE_HEAD,
+  type StateDict,
+  shapesFor,
+} from '../gptneox/parameter-layout.ts';
+import { GPTNeoXRewardModel } from '../gptneox/reward-model.ts';
+import { ValueHead } from '../gptneox/value-head.ts';
+import { CONFIG_FILE, TOKENIZER_FILES, VALUE_HEAD_FILE } from './snapshot-files.ts';
+import { assertShapesMatch } from './state-dict-check.ts';
+import { WeightFiles } from './weight-files.ts';
+
+export interface LoadOptions {
+  /** Compute and storage dtype of the loaded weights (default float32). */
+  dtype?: 'float32' | 'bfloat16';
+  device?: string;
+  /** Record gradients for every parameter (for training). */
+  trainable?: boolean;
+}
+
+export interface RewardModelLoadOptions extends LoadOptions {
+  /**
+   * Start a reward model from a causal-LM snapshot: `score.weight` may be absent (then drawn from
+   * N(0, initializer_range²) with this seed) and `embed_out.weight` is dropped.
+   */
+  initScoreSeed?: number;
+}
+
+/** Reads and validates `dir/config.json`. */
+export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
+  const path = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new Error(`${dir}: no ${CONFIG_FILE}`);
+  }
+  return parseConfigJson(JSON.parse(text), path);
+}
+
+interface Selection {
+  expected: ParameterShapes;
+  /** Expected names the file may lack (they are initialised instead). */
+  optional: Set<string>;
+  /** Extra names in the file that are dropped. */
+  dropped: Set<string>;
+}
+
+function selectTensors(kind: ModelKind, config: GPTNeoXConfig, initScore: boolean): Selection {
+  const dropped = new Set<string>();
+  if (config.tieWordEmbeddings) dropped.add(LM_HEAD); // some exporters store the tied copy too
+  if (kind === 'reward-model' && initScore) dropped.add(LM_HEAD);
+  const optional = new Set(kind === 'reward-model' && initScore ? [SCORE_HEAD] : []);
+  return { expected: shapesFor(kind, config), optional, dropped };
+}
+
+/** Reads the tensors `kind` needs from `dir`, checked against `config`, in layout order. */
+export async function loadStateDict(
+  dir: string,
+  kind: ModelKind,
+  config: GPTNeoXConfig,
+  opts: LoadOptions & { initScoreSeed?: number } = {},
+): Promise<StateDict> {
+  const files = await WeightFiles.open(dir);
+  const state: StateDict = new Map();
+  try {
+    const sel = selectTensors(kind, config, opts.initScoreSeed !== undefined);
+    assertShapesMatch(dir, sel.expected, files.shapes(), {
+      optional: sel.optional,
+      ignore: (n) => isIgnoredBuffer(n) || sel.dropped.has(n),
+    });
+    const dtype = opts.dtype ?? 'float32';
+    const present = files.shapes();
+    for (const name of sel.expected.keys()) {
+      if (present.has(name)) state.set(name, await files.read(name, dtype, opts.device ?? 'cpu'));
+    }
+    return state;
+  } catch (e) {
+    dispose([...state.values()]);
+    throw e;
+  } finally {
+    await files.close();
+  }
+}
+
+function hasTokenizer(dir: string): boolean {
+  return existsSync(join(dir, TOKENIZER_FILES[0]!));
+}
+
+/** Loads an HF GPTNeoXForCausalLM snapshot. */
+export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<GPTNeoXForCausalLM> {
+  const config = await loadConfig(dir);
+  const model = new GPTNeoXForCausalLM(config, await loadStateDict(dir, 'causal-lm', config, opts));
+  if (hasTokenizer(dir)) model.tokenizerDir = dir;
+  return opts.trainable ? model.setTrainable(true) : model;
+}
+
+/** Loads an HF GPTNeoXForSequenceClassification (num_labels = 1) snapshot, or starts one from a causal LM. */
+export async function loadRewardModel(
+  dir: string,
+  opts: RewardModelLoadOptions = {},
+): Promise<GPTNeoXRewardModel> {
+  const config = await loadConfig(dir);
+  const state = await loadStateDict(dir, 'reward-model', config, opts);
+  if (!state.has(SCORE_HEAD)) {
+    const gen = new Generator(opts.initScoreSeed ?? 0);
+    state.set(
+      SCORE_HEAD,
+      initParameter(SCORE_HEAD, [1, config.hiddenSize], config.initializerRange, gen, opts),
+    );
+  }
+  const model = new GPTNeoXRewardModel(config, state);
+  if (hasTokenizer(dir)) model.tokenizerDir = dir;
+  return opts.trainable ? model.setTrainable(true) : model;
+}
+
+/** Loads `dir/value_head.safetensors` when present, else initialises a head for `config` from `seed`. */
+export async function loadOrInitValueHead(
+  dir: string,
+  config: GPTNeoXConfig,
+  seed: number,
+  opts: LoadOptions = {},
+): Promise<ValueHead> {
+  const head = existsSync(join(dir, VALUE_HEAD_FILE))
+    ? await ValueHead.load(dir, opts)
+    : ValueHead.init(config.hiddenSize, new Generator(seed), { std: config.initializerRange, ...opts });
+  const width = head.weight.dim(1);
+  if (width !== config.hiddenSize) {
+    head.dispose();
+    throw new Error(
+      `${join(dir, VALUE_HEAD_FILE)}: value head width ${width} ≠ hidden_size ${config.hiddenSize}`,
+    );
+  }
+  return opts.trainable ? head.setTrainable(true) : head;
+}
