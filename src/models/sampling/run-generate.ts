@@ -1,0 +1,112 @@
+/**
+ * The `generate` command: loads an HF snapshot folder (model + tokenizer), generates for each prompt
+ * and prints either the text or, with `json`, one JSON object per prompt:
+ * { prompt_ids, generated_ids, text, logprobs, sampling_logprobs } where `logprobs` are the raw
+ * policy's (temperature 1) and `sampling_logprobs` those of the distribution actually sampled.
+ */
+import { Generator, tensor, tidy } from '../../tensor/index.ts';
+import { loadCausalLM } from '../checkpoint/load-model.ts';
+import { Tokenizer } from '../tokenizer/index.ts';
+import { type Generation, generate } from './generate.ts';
+
+export interface RunGenerateArgs {
+  /** Snapshot folder. */
+  model: string;
+  prompt?: string | string[];
+  /** Token ids instead of text (one row or several). */
+  promptIds?: number[] | number[][];
+  greedy?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  maxNewTokens: number;
+  seed: number;
+  json?: boolean;
+  dtype?: 'float32' | 'bfloat16';
+  device?: string;
+}
+
+export interface GeneratedRecord {
+  prompt_ids: number[];
+  generated_ids: number[];
+  text: string;
+  logprobs: number[];
+  sampling_logprobs: number[];
+}
+
+function promptRows(args: RunGenerateArgs, tokenizer: Tokenizer): number[][] {
+  if (args.promptIds !== undefined && args.prompt !== undefined)
+    throw new Error('give prompt or promptIds, not both');
+  if (args.promptIds !== undefined) {
+    const ids = args.promptIds;
+    return ids.length > 0 && Array.isArray(ids[0]) ? (ids as number[][]) : [ids as number[]];
+  }
+  if (args.prompt === undefined) throw new Error('give a prompt (text) or promptIds');
+  const texts = Array.isArray(args.prompt) ? args.prompt : [args.prompt];
+  return texts.map((t) => tokenizer.encode(t));
+}
+
+function leftPad(rows: number[][], padId: number): { ids: number[][]; mask: number[][] } {
+  const width = Math.max(...rows.map((r) => r.length));
+  if (rows.some((r) => r.length === 0)) throw new Error('every prompt needs at least one token');
+  return {
+    ids: rows.map((r) => [...new Array<number>(width - r.length).fill(padId), ...r]),
+    mask: rows.map((r) => [...new Array<number>(width - r.length).fill(0), ...r.map(() => 1)]),
+  };
+}
+
+function records(rows: number[][], g: Generation, tokenizer: Tokenizer): GeneratedRecord[] {
+  const R = g.tokens.dim(1);
+  const tokens = g.tokens.toArray();
+  const valid = g.responseMask.toArray();
+  const logps = g.policyLogProbs.toArray();
+  const sampling = g.samplingLogProbs.toArray();
+  return rows.map((promptIds, b) => {
+    const keep = (xs: number[]) => xs.slice(b * R, (b + 1) * R).filter((_, t) => valid[b * R + t] === 1);
+    const generated = keep(tokens);
+    return {
+      prompt_ids: promptIds,
+      generated_ids: generated,
+      text: tokenizer.decode(generated, { skipSpecialTokens: true, unknownIds: 'skip' }),
+      logprobs: keep(logps),
+      sampling_logprobs: keep(sampling),
+    };
+  });
+}
+
+/** Runs the command; each prompt's result is printed through `print` and returned. */
+export async function runGenerate(
+  args: RunGenerateArgs,
+  print: (line: string) => void = (l) => console.log(l),
+): Promise<GeneratedRecord[]> {
+  const tokenizer = await Tokenizer.fromFolder(args.model);
+  const model = await loadCausalLM(args.model, { dtype: args.dtype, device: args.device });
+  try {
+    const rows = promptRows(args, tokenizer);
+    const out = tidy(() => {
+      const padded = leftPad(rows, tokenizer.padId);
+      const device = args.device ?? 'cpu';
+      const ids = tensor(padded.ids, { dtype: 'int64', device });
+      const mask = tensor(padded.mask, { dtype: 'int64', device });
+      const g = generate(
+        model,
+        { ids, mask },
+        {
+          greedy: args.greedy,
+          temperature: args.temperature,
+          topK: args.topK,
+          topP: args.topP,
+          maxNewTokens: args.maxNewTokens,
+          eosId: tokenizer.eosId,
+          padId: tokenizer.padId,
+          gen: new Generator(args.seed),
+        },
+      );
+      return records(rows, g, tokenizer);
+    });
+    for (const r of out) print(args.json ? JSON.stringify(r) : r.text);
+    return out;
+  } finally {
+    model.dispose();
+  }
+}
