@@ -1,0 +1,319 @@
+/**
+ * `maxent-rlhf demo`: the paper's pipeline, end to end, on the built-in synthetic TL;DR lab.
+ *
+ *   data → init → SFT → reward model (proxy, from limited noisy gold labels) → DPO, SimPO
+ *        → online RLHF: KL-regularised (β) and Maximum-Entropy (α ∈ grid, no reference) × learning rates
+ *        → report (figures, verdicts computed from the metrics, claims check)
+ *
+ * Every stage is a real training run in its own run folder, cached by its settings.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { writeReport } from '../../report/html.ts';
+import { readRuns } from '../../report/runs.ts';
+import { summarizeRun, verdictOf } from '../../report/verdict.ts';
+import { noGrad } from '../../tensor/index.ts';
+import { type LabModels, labModels } from '../../trainers/adapters/index.ts';
+import { RunDir } from '../../trainers/common/run-dir.ts';
+import {
+  PreferenceConfigSchema,
+  RewardModelConfigSchema,
+  SftConfigSchema,
+} from '../../trainers/offline/config.ts';
+import { trainPreference } from '../../trainers/offline/preference.ts';
+import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
+import { trainSft } from '../../trainers/offline/sft.ts';
+import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
+import { trainOnline } from '../../trainers/online/trainer.ts';
+import { goldScore, LAB_FILES, MAX_PROMPT_TOKENS, winRate } from '../task/index.ts';
+import { readEvalFacts, writeLabFiles } from './lab-files.ts';
+import { DEMO_PRESETS, type DemoConfig } from './config.ts';
+import { fmt, stageProgress } from './progress.ts';
+import { isCached, markStage, stageKey } from './stage-cache.ts';
+
+export interface DemoOptions {
+  out: string;
+  preset: 'default' | 'quick';
+  fresh: boolean;
+  log?: (msg: string) => void;
+}
+
+const MAX_TOTAL_TOKENS = MAX_PROMPT_TOKENS + 24;
+
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const cfg = DEMO_PRESETS[o.preset];
+  const log = o.log ?? ((m: string) => console.error(m));
+  if (o.fresh) rmSync(o.out, { recursive: true, force: true });
+  mkdirSync(o.out, { recursive: true });
+  const started = Date.now();
+  const models = labModels();
+
+  const dataKey = stageKey('data', cfg.seed, cfg.data);
+  const dataDir = join(o.out, 'data');
+  if (!isCached(dataDir, dataKey, (d) => existsSync(join(d, LAB_FILES.preferenceEval)))) {
+    await writeLabFiles(dataDir, cfg);
+    markStage(dataDir, dataKey);
+    log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
+  }
+
+  const initKey = stageKey('init', cfg.model, cfg.seed, dataKey);
+  const initDir = join(o.out, 'init');
+  if (!isCached(initDir, initKey, (d) => existsSync(join(d, 'config.json')))) {
+    await models.initModel(initDir, {
+      ...cfg.model,
+      tokenizerDir: dataDir,
+      seed: cfg.seed,
+      maxPositions: MAX_TOTAL_TOKENS + 8,
+    });
+    markStage(initDir, initKey);
+  }
+
+  const sftKey = stageKey('sft', cfg.sft, initKey);
+  const sftDir = join(o.out, 'sft');
+  await cachedRun(sftDir, sftKey, async () => {
+    const { examples } = await loadSftDataset(join(dataDir, LAB_FILES.sftTrain));
+    const { examples: evalExamples } = await loadSftDataset(join(dataDir, LAB_FILES.sftEval));
+    const { model, tokenizer } = await models.loadCausalLM(initDir);
+    const config = SftConfigSchema.parse({
+      model: initDir,
+      out: sftDir,
+      data: { train: join(dataDir, LAB_FILES.sftTrain) },
+      maxPromptTokens: MAX_PROMPT_TOKENS,
+      maxTotalTokens: MAX_TOTAL_TOKENS,
+      steps: cfg.sft.steps,
+      batchSize: cfg.sft.batchSize,
+      optim: { lr: cfg.sft.lr, warmupSteps: 20 },
+      evalEvery: 100,
+      checkpointEvery: 100,
+      seed: cfg.seed,
+    });
+    const bar = stageProgress('SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
+    await trainSft({
+      config,
+      model,
+      tokenizer,
+      train: examples,
+      eval: evalExamples,
+      name: 'sft',
+      log,
+      onStep: (s, m) => bar.update(s, m),
+    });
+    bar.stop();
+  });
+
+  const rmKey = stageKey('rm', cfg.rm, sftKey);
+  const rmDir = join(o.out, 'rm');
+  await cachedRun(rmDir, rmKey, async () => {
+    const { examples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceTrain));
+    const { examples: evalExamples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceEval));
+    const { model, tokenizer } = await models.loadRewardModel(join(sftDir, 'model'), { seed: cfg.seed });
+    const config = RewardModelConfigSchema.parse({
+      model: join(sftDir, 'model'),
+      out: rmDir,
+      data: { train: join(dataDir, LAB_FILES.preferenceTrain) },
+      maxPromptTokens: MAX_PROMPT_TOKENS,
+      maxTotalTokens: MAX_TOTAL_TOKENS,
+      steps: cfg.rm.steps,
+      batchSize: cfg.rm.batchSize,
+      optim: { lr: cfg.rm.lr, warmupSteps: 10 },
+      evalEvery: 50,
+      checkpointEvery: 100,
+      seed: cfg.seed,
+    });
+    const bar = stageProgress('reward model (proxy)', cfg.rm.steps, (m) => `acc ${fmt(m.accuracy, 2)}`);
+    await trainRewardModel({
+      config,
+      model,
+      tokenizer,
+      train: examples,
+      eval: evalExamples,
+      name: 'reward-model',
+      log,
+      onStep: (s, m) => bar.update(s, m),
+    });
+    bar.stop();
+  });
+
+  for (const loss of ['dpo', 'simpo'] as const) {
+    const dir = join(o.out, 'po', loss);
+    const key = stageKey('po', loss, cfg.po, sftKey);
+    await cachedRun(dir, key, async () => {
+      const { examples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceTrain));
+      const { examples: evalExamples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceEval));
+      const sftModel = join(sftDir, 'model');
+      const { model, tokenizer } = await models.loadCausalLM(sftModel);
+      const config = PreferenceConfigSchema.parse({
+        model: sftModel,
+        out: dir,
+        data: { train: join(dataDir, LAB_FILES.preferenceTrain) },
+        loss,
+        beta: loss === 'dpo' ? cfg.po.dpoBeta : cfg.po.simpoBeta,
+        gamma: cfg.po.simpoGamma,
+        maxPromptTokens: MAX_PROMPT_TOKENS,
+        maxTotalTokens: MAX_TOTAL_TOKENS,
+        steps: cfg.po.steps,
+        batchSize: cfg.po.batchSize,
+        optim: { lr: cfg.po.lr, schedule: 'constant' },
+        evalEvery: 40,
+        checkpointEvery: 60,
+        seed: cfg.seed,
+      });
+      const bar = stageProgress(
+        loss === 'dpo' ? 'DPO' : 'SimPO',
+        cfg.po.steps,
+        (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`,
+      );
+      await trainPreference({
+        config,
+        policy: model,
+        tokenizer,
+        train: examples,
+        eval: evalExamples,
+        name: loss,
+        log,
+        referenceDir: sftModel,
+        loadReference: async () => (await models.loadCausalLM(sftModel)).model,
+        onStep: (s, m) => bar.update(s, m),
+      });
+      bar.stop();
+    });
+  }
+
+  await runOnlineGrid(o.out, cfg, models, { dataDir, sftDir, rmDir, key: stageKey(sftKey, rmKey) }, log);
+
+  const report = await writeReport(o.out);
+  await printSummary(o.out, log);
+  log(`\nreport: ${report.reportFile}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  for (const c of report.claims) log(`  ${c.statement}: ${c.status}`);
+}
+
+async function cachedRun(dir: string, key: string, run: () => Promise<void>): Promise<void> {
+  if (isCached(dir, key, RunDir.isDone)) return;
+  mkdirSync(dir, { recursive: true });
+  markStage(dir, key);
+  await run();
+}
+
+interface Upstream {
+  dataDir: string;
+  sftDir: string;
+  rmDir: string;
+  key: string;
+}
+
+/** The paper's grid: a KL-regularised baseline and Maximum-Entropy runs per α, at each learning rate. */
+async function runOnlineGrid(
+  out: string,
+  cfg: DemoConfig,
+  models: LabModels,
+  up: Upstream,
+  log: (m: string) => void,
+): Promise<void> {
+  const evalRows = (await loadSftDataset(join(up.dataDir, LAB_FILES.sftEval))).examples.slice(
+    0,
+    cfg.data.rlEvalPrompts,
+  );
+  const facts = readEvalFacts(up.dataDir, evalRows.length);
+  const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
+  const grid: { name: string; regularizer: Record<string, unknown>; lr: number; coef: number }[] = [];
+  for (const lr of cfg.rl.lrs) {
+    grid.push({
+      name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
+      regularizer: { kind: 'kl', klCoef: cfg.rl.klCoef },
+      lr,
+      coef: cfg.rl.klCoef,
+    });
+    for (const a of cfg.rl.entropyCoefs)
+      grid.push({
+        name: `maxent-a${a}-lr${lr}`,
+        regularizer: { kind: 'entropy', entropyCoef: a },
+        lr,
+        coef: a,
+      });
+  }
+  for (const g of grid) {
+    const dir = join(out, 'rl', g.name);
+    const key = stageKey('rl', g, cfg.rl, up.key);
+    await cachedRun(dir, key, async () => {
+      const sftModel = join(up.sftDir, 'model');
+      const policy = await models.loadPolicy(sftModel, { trainable: true });
+      // The reference is loaded for every run so KL(π‖π_ref) can be *measured*; only the KL runs train against it.
+      const reference = await models.loadPolicy(sftModel, { trainable: false });
+      const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
+      const config = OnlineTrainConfigSchema.parse({
+        algorithm: 'rloo',
+        steps: cfg.rl.steps,
+        promptsPerStep: cfg.rl.promptsPerStep,
+        lr: g.lr,
+        schedule: 'constant',
+        temperature: cfg.rl.temperature,
+        maxNewTokens: cfg.rl.maxNewTokens,
+        regularizer: g.regularizer,
+        rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
+        evalEvery: cfg.rl.evalEvery,
+        checkpointEvery: 20,
+        seed: cfg.seed,
+      });
+      // Gold evaluation on fixed held-out posts, greedy decoding (deterministic given the weights).
+      const prompts = evalRows.map((r) => r.prompt);
+      const references = evalRows.map((r) => r.completion);
+      const evaluator = () =>
+        noGrad(() => {
+          const texts = models.sampleTexts(policy, prompts, {
+            greedy: true,
+            temperature: 1,
+            seed: 0,
+            maxNewTokens: cfg.rl.maxNewTokens,
+          });
+          return {
+            gold_score: texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length,
+            win_rate: winRate(facts, texts, references),
+            proxy_reward: models.scoreTexts(proxy, prompts, texts),
+          };
+        });
+      const bar = stageProgress(
+        `RL ${g.name}`,
+        cfg.rl.steps,
+        (m) => `score ${fmt(m['objective/scores'], 2)} win ${fmt(m['eval/win_rate'], 2)}`,
+      );
+      let lastWin: number | undefined;
+      await trainOnline({
+        runDir: dir,
+        name: g.name,
+        config,
+        policy,
+        reference,
+        reward: proxy.reward,
+        prompts: models.promptSource(trainPrompts.map((e) => e.prompt)),
+        evaluator,
+        labels: { model: 'lab-tiny' },
+        log,
+        onStep: (s, m) => {
+          lastWin = m['eval/win_rate'] ?? lastWin;
+          bar.update(s, { ...m, 'eval/win_rate': lastWin ?? Number.NaN });
+        },
+      });
+      bar.stop();
+    });
+  }
+}
+
+async function printSummary(out: string, log: (m: string) => void): Promise<void> {
+  const runs = (await readRuns(out)).filter((r) => r.kind === 'rl');
+  const rows = runs.map((r) => {
+    const s = summarizeRun(r);
+    return [
+      r.name,
+      fmt(s.peakWinRate, 2),
+      fmt(s.finalWinRate, 2),
+      fmt(s.finalProxyReward, 3),
+      fmt(s.finalKl, 2),
+      verdictOf(r).kind,
+    ];
+  });
+  const head = ['run', 'peak win', 'final win', 'final proxy', 'final KL(π‖π_ref)', 'verdict'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join('  ');
+  log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}`);
+}

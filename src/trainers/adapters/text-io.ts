@@ -1,0 +1,38 @@
+/** Text ↔ tensors for the online loop: left-padded prompt batches and decoded responses. */
+import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { tensor } from '../../tensor/index.ts';
+import type { PromptSource } from '../online/trainer.ts';
+import type { PromptBatch, Rollout } from '../online/types.ts';
+
+/** Prompts, tokenised once, served as left-padded batches (prompts keep their end when truncated). */
+export function promptSource(tok: Tokenizer, prompts: string[], maxPromptTokens: number): PromptSource {
+  const encoded = prompts.map((p) => tok.encode(p).slice(-maxPromptTokens));
+  return {
+    count: encoded.length,
+    batch: (indices) =>
+      leftPadded(
+        indices.map((i) => encoded[i]!),
+        tok.padId,
+        indices,
+      ),
+  };
+}
+
+export function leftPadded(rows: number[][], padId: number, index: number[]): PromptBatch {
+  const T = Math.max(...rows.map((r) => r.length));
+  const ids = rows.map((r) => [...Array<number>(T - r.length).fill(padId), ...r]);
+  const mask = rows.map((r) => [...Array<number>(T - r.length).fill(0), ...Array<number>(r.length).fill(1)]);
+  return { ids: tensor(ids, { dtype: 'int64' }), mask: tensor(mask), index };
+}
+
+/** Each row's response text, its EOS kept (as the data's completions carry it), padding dropped. */
+export function decodeResponses(tok: Tokenizer, r: Rollout): string[] {
+  const ids = r.responseIds.toArray();
+  const mask = r.responseMask.toArray();
+  const R = r.responseIds.dim(1);
+  return Array.from({ length: r.responseIds.dim(0) }, (_, b) => {
+    const row: number[] = [];
+    for (let t = 0; t < R && mask[b * R + t]! > 0; t++) row.push(ids[b * R + t]!);
+    return tok.decode(row, { unknownIds: 'skip' });
+  });
+}
