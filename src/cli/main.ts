@@ -7,7 +7,9 @@ import { registerCommands } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('maxent-rlhf')
-    .description('Preference alignment of language models on libtorch: SFT, reward models, DPO/SimPO, PPO/RLOO with a KL penalty or an entropy bonus.')
+    .description(
+      'Preference alignment of language models on libtorch: SFT, reward models, DPO/SimPO, PPO/RLOO with a KL penalty or an entropy bonus.',
+    )
     .showHelpAfterError()
     .exitOverride();
   registerCommands(program);

@@ -17,6 +17,19 @@ export function registerCommands(program: Command): void {
     .action(async (opts) => (await import('./info.ts')).runInfo(opts));
 
   program
+    .command('demo')
+    .description(
+      'the whole pipeline on the built-in synthetic TL;DR lab: SFT, reward model, DPO/SimPO, KL vs MaxEnt RLHF, report',
+    )
+    .option('--out <dir>', 'run folder', 'runs/demo')
+    .option('--quick', 'the ~3-minute preset')
+    .option('--fresh', 'ignore cached stages and start over')
+    .action(async (opts: { out: string; quick?: boolean; fresh?: boolean }) => {
+      const { runDemo } = await import('../../lab/demo/pipeline.ts');
+      await runDemo({ out: opts.out, preset: opts.quick ? 'quick' : 'default', fresh: Boolean(opts.fresh) });
+    });
+
+  program
     .command('theory')
     .description(
       "check the paper's theory numerically (Lemma 1, closed forms, Theorem 1 and where it breaks)",
