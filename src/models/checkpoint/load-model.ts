@@ -119,7 +119,7 @@ export async function loadRewardModel(
   const config = await loadConfig(dir);
   const state = await loadStateDict(dir, 'reward-model', config, opts);
   if (!state.has(SCORE_HEAD)) {
-    const gen = new Generator(opts.initScoreSeed ?? 0);
+    const gen = new Generator(opts.initScoreSeed ?? 0, opts.device ?? 'cpu');
     state.set(
       SCORE_HEAD,
       initParameter(SCORE_HEAD, [1, config.hiddenSize], config.initializerRange, gen, opts),
@@ -139,7 +139,10 @@ export async function loadOrInitValueHead(
 ): Promise<ValueHead> {
   const head = existsSync(join(dir, VALUE_HEAD_FILE))
     ? await ValueHead.load(dir, opts)
-    : ValueHead.init(config.hiddenSize, new Generator(seed), { std: config.initializerRange, ...opts });
+    : ValueHead.init(config.hiddenSize, new Generator(seed, opts.device ?? 'cpu'), {
+        std: config.initializerRange,
+        ...opts,
+      });
   const width = head.weight.dim(1);
   if (width !== config.hiddenSize) {
     head.dispose();

@@ -99,7 +99,7 @@ export async function runGenerate(
           maxNewTokens: args.maxNewTokens,
           eosId: tokenizer.eosId,
           padId: tokenizer.padId,
-          gen: new Generator(args.seed),
+          gen: new Generator(args.seed, device),
         },
       );
       return records(rows, g, tokenizer);
