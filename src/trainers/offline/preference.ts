@@ -52,8 +52,13 @@ export async function trainPreference(r: PreferenceRun): Promise<string> {
   const log = r.log ?? ((m: string) => console.error(m));
   const trainSet = encodePairs(r.tokenizer, r.train, c);
   const evalSet = encodePairs(r.tokenizer, r.eval, c);
-  const refTrain = needsReference(c.loss) ? await referenceFor(r, trainSet, log) : null;
-  const refEval = needsReference(c.loss) && evalSet.length ? await referenceFor(r, evalSet, log) : null;
+  // One reference model at most, shared by the train and eval caches and freed once both exist.
+  let reference: Promise<CausalLM> | null = null;
+  const loadReference = () => (reference ??= requireLoader(r)());
+  const refTrain = needsReference(c.loss) ? await referenceFor(r, trainSet, loadReference, log) : null;
+  const refEval =
+    needsReference(c.loss) && evalSet.length ? await referenceFor(r, evalSet, loadReference, log) : null;
+  if (reference) freeReference(await reference, r.policy);
   const params = r.policy.parameters();
   const optimizer = makeOptimizer(params, c.optim);
   const session = await TrainingSession.start<{ cursor: CursorState }>({
@@ -135,19 +140,30 @@ export async function trainPreference(r: PreferenceRun): Promise<string> {
   return session.run.dir;
 }
 
-async function referenceFor(
-  r: PreferenceRun,
-  pairs: EncodedPair[],
-  log: (m: string) => void,
-): Promise<ReferenceLogps> {
+/** Frees a loaded reference model (its log-probs are cached), unless the loader returned the policy. */
+function freeReference(reference: CausalLM, policy: CausalLM): void {
+  if (reference !== policy) (reference as Partial<{ dispose(): void }>).dispose?.();
+}
+
+function requireLoader(r: PreferenceRun): () => Promise<CausalLM> {
   if (!r.loadReference || !r.referenceDir)
     throw new Error(
       `loss "${r.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
     );
-  const key = referenceCacheKey(r.referenceDir, pairs);
+  return r.loadReference;
+}
+
+async function referenceFor(
+  r: PreferenceRun,
+  pairs: EncodedPair[],
+  loadReference: () => Promise<CausalLM>,
+  log: (m: string) => void,
+): Promise<ReferenceLogps> {
+  requireLoader(r);
+  const key = referenceCacheKey(r.referenceDir!, pairs);
   const cacheDir = join(r.config.out, 'cache');
   // On a cache hit the reference model is never loaded at all.
-  const reference = existsSync(referenceCachePath(cacheDir, key)) ? null : await r.loadReference();
+  const reference = existsSync(referenceCachePath(cacheDir, key)) ? null : await loadReference();
   return cachedReferenceLogps(
     cacheDir,
     key,
