@@ -33,7 +33,10 @@ export interface DemoConfig {
   po: {
     steps: number;
     batchSize: number;
+    /** DPO learning rate. */
     lr: number;
+    /** SimPO learning rate: SimPO's own recipes use rates several times below DPO's. */
+    simpoLr: number;
     dpoBeta: number;
     simpoBeta: number;
     simpoGamma: number;
@@ -55,7 +58,7 @@ export const DEMO_PRESETS: Record<'default' | 'quick', DemoConfig> = {
     },
     sft: { steps: 500, batchSize: 32, lr: 3e-3 },
     rm: { steps: 250, batchSize: 32, lr: 1e-3 },
-    po: { steps: 120, batchSize: 16, lr: 3e-4, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    po: { steps: 120, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
     rl: {
       lrs: [3e-4, 1e-3],
       entropyCoefs: [0.05, 0.2],
@@ -81,7 +84,7 @@ export const DEMO_PRESETS: Record<'default' | 'quick', DemoConfig> = {
     },
     sft: { steps: 250, batchSize: 32, lr: 3e-3 },
     rm: { steps: 150, batchSize: 32, lr: 1e-3 },
-    po: { steps: 60, batchSize: 16, lr: 3e-4, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
     rl: {
       lrs: [3e-4, 1e-3],
       entropyCoefs: [0.05, 0.2],

@@ -13,7 +13,6 @@ import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { writeReport } from '../../report/html.ts';
 import { readRuns } from '../../report/runs.ts';
 import { summarizeRun, verdictOf } from '../../report/verdict.ts';
-import { noGrad } from '../../tensor/index.ts';
 import { type LabModels, labModels } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
@@ -26,9 +25,10 @@ import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
 import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
-import { goldScore, LAB_FILES, MAX_PROMPT_TOKENS, winRate } from '../task/index.ts';
-import { readEvalFacts, writeLabFiles } from './lab-files.ts';
+import { LAB_FILES, MAX_PROMPT_TOKENS } from '../task/index.ts';
 import { DEMO_PRESETS, type DemoConfig } from './config.ts';
+import { GoldEvaluation } from './gold-eval.ts';
+import { writeLabFiles } from './lab-files.ts';
 import { fmt, stageProgress } from './progress.ts';
 import { isCached, markStage, stageKey } from './stage-cache.ts';
 
@@ -154,7 +154,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
         maxTotalTokens: MAX_TOTAL_TOKENS,
         steps: cfg.po.steps,
         batchSize: cfg.po.batchSize,
-        optim: { lr: cfg.po.lr, schedule: 'constant' },
+        optim: { lr: loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
         evalEvery: 40,
         checkpointEvery: 60,
         seed: cfg.seed,
@@ -180,7 +180,20 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     });
   }
 
-  await runOnlineGrid(o.out, cfg, models, { dataDir, sftDir, rmDir, key: stageKey(sftKey, rmKey) }, log);
+  // Gold win rates of the offline policies (SFT, DPO, SimPO) with the same judge and eval posts.
+  const gold = await GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.rl.maxNewTokens);
+  const proxy = await models.loadRewardFunction(join(rmDir, 'model'));
+  for (const dir of [sftDir, join(o.out, 'po', 'dpo'), join(o.out, 'po', 'simpo')])
+    await gold.recordFinal(dir, proxy);
+
+  await runOnlineGrid(
+    o.out,
+    cfg,
+    models,
+    { dataDir, sftDir, rmDir, key: stageKey(sftKey, rmKey) },
+    gold,
+    log,
+  );
 
   const report = await writeReport(o.out);
   await printSummary(o.out, log);
@@ -208,13 +221,9 @@ async function runOnlineGrid(
   cfg: DemoConfig,
   models: LabModels,
   up: Upstream,
+  gold: GoldEvaluation,
   log: (m: string) => void,
 ): Promise<void> {
-  const evalRows = (await loadSftDataset(join(up.dataDir, LAB_FILES.sftEval))).examples.slice(
-    0,
-    cfg.data.rlEvalPrompts,
-  );
-  const facts = readEvalFacts(up.dataDir, evalRows.length);
   const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
   const grid: { name: string; regularizer: Record<string, unknown>; lr: number; coef: number }[] = [];
   for (const lr of cfg.rl.lrs) {
@@ -255,23 +264,7 @@ async function runOnlineGrid(
         checkpointEvery: 20,
         seed: cfg.seed,
       });
-      // Gold evaluation on fixed held-out posts, greedy decoding (deterministic given the weights).
-      const prompts = evalRows.map((r) => r.prompt);
-      const references = evalRows.map((r) => r.completion);
-      const evaluator = () =>
-        noGrad(() => {
-          const texts = models.sampleTexts(policy, prompts, {
-            greedy: true,
-            temperature: 1,
-            seed: 0,
-            maxNewTokens: cfg.rl.maxNewTokens,
-          });
-          return {
-            gold_score: texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length,
-            win_rate: winRate(facts, texts, references),
-            proxy_reward: models.scoreTexts(proxy, prompts, texts),
-          };
-        });
+      const evaluator = () => gold.evaluate(policy, proxy);
       const bar = stageProgress(
         `RL ${g.name}`,
         cfg.rl.steps,

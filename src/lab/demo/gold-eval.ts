@@ -1,0 +1,69 @@
+/**
+ * Gold evaluation of a policy on fixed held-out lab posts: greedy summaries (deterministic given
+ * the weights) scored by the gold judge, the win rate against the reference TL;DRs, and — when a
+ * proxy reward model is given — the proxy's mean reward of the same summaries.
+ */
+import { join } from 'node:path';
+import { loadSftDataset } from '../../data/index.ts';
+import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import { noGrad } from '../../tensor/index.ts';
+import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
+import { MetricsLog } from '../../trainers/common/metrics-log.ts';
+import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
+import { readEvalFacts } from './lab-files.ts';
+
+export class GoldEvaluation {
+  private constructor(
+    private readonly models: LabModels,
+    private readonly prompts: string[],
+    private readonly references: string[],
+    private readonly facts: LabFacts[],
+    private readonly maxNewTokens: number,
+  ) {}
+
+  static async create(
+    models: LabModels,
+    dataDir: string,
+    n: number,
+    maxNewTokens: number,
+  ): Promise<GoldEvaluation> {
+    const rows = (await loadSftDataset(join(dataDir, LAB_FILES.sftEval))).examples.slice(0, n);
+    return new GoldEvaluation(
+      models,
+      rows.map((r) => r.prompt),
+      rows.map((r) => r.completion),
+      readEvalFacts(dataDir, rows.length),
+      maxNewTokens,
+    );
+  }
+
+  evaluate(policy: LMPolicy & { tokenizer: Tokenizer }, proxy?: ProxyReward): Record<string, number> {
+    return noGrad(() => {
+      const texts = this.models.sampleTexts(policy, this.prompts, {
+        greedy: true,
+        temperature: 1,
+        seed: 0,
+        maxNewTokens: this.maxNewTokens,
+      });
+      const out: Record<string, number> = {
+        gold_score: texts.reduce((s, t, i) => s + goldScore(this.facts[i]!, t).score, 0) / texts.length,
+        win_rate: winRate(this.facts, texts, this.references),
+      };
+      if (proxy) out.proxy_reward = this.models.scoreTexts(proxy, this.prompts, texts);
+      return out;
+    });
+  }
+
+  /** Appends the final model's gold evaluation to a finished offline run's metrics (once). */
+  async recordFinal(runDir: string, proxy: ProxyReward): Promise<void> {
+    const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
+    const lines = log.read();
+    if (lines.some((l) => 'eval/win_rate' in l)) return;
+    const policy = await this.models.loadPolicy(join(runDir, 'model'), { trainable: false });
+    const m = this.evaluate(policy, proxy);
+    log.append({
+      step: lines[lines.length - 1]?.step ?? 0,
+      ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v])),
+    });
+  }
+}
