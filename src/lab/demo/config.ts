@@ -44,7 +44,10 @@ export interface DemoConfig {
   rl: RlGridConfig;
 }
 
-export const DEMO_PRESETS: Record<'default' | 'quick', DemoConfig> = {
+export type DemoPreset = 'default' | 'quick' | 'smoke';
+
+/** `smoke` exercises every stage in seconds (for tests); it is too short to show the paper's effect. */
+export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
   default: {
     seed: 1,
     model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
@@ -95,6 +98,32 @@ export const DEMO_PRESETS: Record<'default' | 'quick', DemoConfig> = {
       temperature: 0.7,
       maxNewTokens: 16,
       evalEvery: 8,
+    },
+  },
+  smoke: {
+    seed: 1,
+    model: { hidden: 32, layers: 1, heads: 2, intermediate: 64 },
+    data: {
+      sftTrain: 200,
+      sftEval: 16,
+      preferencePairs: 64,
+      preferenceEval: 16,
+      labelTemperature: 0.5,
+      rlEvalPrompts: 8,
+    },
+    sft: { steps: 20, batchSize: 16, lr: 3e-3 },
+    rm: { steps: 10, batchSize: 16, lr: 1e-3 },
+    po: { steps: 6, batchSize: 8, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    rl: {
+      lrs: [1e-3],
+      entropyCoefs: [0.2],
+      klCoef: 0.5,
+      steps: 6,
+      promptsPerStep: 4,
+      k: 2,
+      temperature: 0.7,
+      maxNewTokens: 8,
+      evalEvery: 2,
     },
   },
 };

@@ -26,7 +26,7 @@ import { trainSft } from '../../trainers/offline/sft.ts';
 import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { LAB_FILES, MAX_PROMPT_TOKENS } from '../task/index.ts';
-import { DEMO_PRESETS, type DemoConfig } from './config.ts';
+import { DEMO_PRESETS, type DemoConfig, type DemoPreset } from './config.ts';
 import { GoldEvaluation } from './gold-eval.ts';
 import { writeLabFiles } from './lab-files.ts';
 import { fmt, stageProgress } from './progress.ts';
@@ -34,7 +34,7 @@ import { isCached, markStage, stageKey } from './stage-cache.ts';
 
 export interface DemoOptions {
   out: string;
-  preset: 'default' | 'quick';
+  preset: DemoPreset;
   fresh: boolean;
   log?: (msg: string) => void;
 }
