@@ -1,6 +1,7 @@
 /**
  * Checks the paper's two headline claims against the measured verdicts of the runs at hand:
- * "MaxEnt (entropy-regularised) online RLHF over-optimises" and "KL-regularised RLHF does not".
+ * "MaxEnt (entropy-regularised) online RLHF over-optimises (or collapses)" and "KL-regularised RLHF
+ * stays stable".
  * Nothing is assumed: each claim is supported, not supported, or not tested, with its evidence.
  */
 import type { RunRecord } from './runs.ts';
@@ -19,6 +20,7 @@ export interface ClaimEvidence {
   runs: number;
   judged: number;
   overOptimised: number;
+  collapsed: number;
   stable: number;
   insufficient: number;
   /** Mean over judged runs of the peak and the final gold win rate. */
@@ -28,7 +30,7 @@ export interface ClaimEvidence {
 }
 
 export interface ClaimCheck {
-  id: 'maxent-over-optimises' | 'kl-does-not-over-optimise';
+  id: 'maxent-over-optimises' | 'kl-stays-stable';
   statement: string;
   status: ClaimStatus;
   /** One plain sentence with the numbers. */
@@ -62,17 +64,17 @@ export function paperClaims(runs: readonly RunRecord[], options: Partial<ClaimOp
   return [
     judgeClaim({
       id: 'maxent-over-optimises',
-      statement: 'MaxEnt (regularizer=entropy) runs over-optimise',
+      statement: 'MaxEnt (regularizer=entropy) runs over-optimise or collapse',
       group: 'MaxEnt runs (kind rl, regularizer entropy)',
       evidence: maxent,
-      agreeing: maxent.overOptimised,
-      behaviour: 'over-optimised',
+      agreeing: maxent.overOptimised + maxent.collapsed,
+      behaviour: 'over-optimised or collapsed',
       supportFraction: o.supportFraction,
       minEvaluations: o.verdict.minEvaluations ?? DEFAULT_THRESHOLDS.minEvaluations,
     }),
     judgeClaim({
-      id: 'kl-does-not-over-optimise',
-      statement: 'KL-regularised runs do not over-optimise',
+      id: 'kl-stays-stable',
+      statement: 'KL-regularised runs stay stable',
       group: 'KL-regularised runs (kind rl, regularizer kl)',
       evidence: kl,
       agreeing: kl.stable,
@@ -95,6 +97,7 @@ export function collectEvidence(
     runs: runs.length,
     judged: judged.length,
     overOptimised: count('over-optimised'),
+    collapsed: count('collapsed'),
     stable: count('stable'),
     insufficient: count('insufficient data'),
     meanPeakWinRate: mean(judged.map((r) => r.verdict.peakWinRate)),
@@ -131,7 +134,7 @@ function judgeClaim(c: ClaimInput): ClaimCheck {
   const supported = c.agreeing / e.judged > c.supportFraction;
   const winRates =
     `mean gold win rate peak ${pct(e.meanPeakWinRate)} → final ${pct(e.meanFinalWinRate)}; ` +
-    `${e.overOptimised} over-optimised, ${e.stable} stable, ${e.insufficient} with insufficient data`;
+    `${e.overOptimised} over-optimised, ${e.collapsed} collapsed, ${e.stable} stable, ${e.insufficient} with insufficient data`;
   const counted = `${c.agreeing} of ${e.judged} judged ${c.group} ${c.behaviour} (${winRates}).`;
   const summary = supported
     ? `Supported: ${counted}`

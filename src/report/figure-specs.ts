@@ -302,7 +302,7 @@ function planKlEnds(
     title,
     caption:
       `${FIGURE_METRICS.kl} per run; ${MARKER.stable} marks a stable (high win rate) run and ` +
-      `${MARKER.overOptimised} an over-optimised one (computed verdicts); unmarked runs had too few evaluations.`,
+      `${MARKER.overOptimised} an over-optimised or collapsed one (computed verdicts); unmarked runs had too few evaluations.`,
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: CONFIG,

@@ -104,7 +104,7 @@ const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}.meta{color:#666}
 .supported{color:#1a7f37}.not-supported{color:#b42318}.not-tested{color:#8a6d00}
-.verdict-over-optimised{color:#b42318}.verdict-stable{color:#1a7f37}.verdict-insufficient-data{color:#8a6d00}
+.verdict-over-optimised{color:#b42318}.verdict-collapsed{color:#b42318}.verdict-stable{color:#1a7f37}.verdict-insufficient-data{color:#8a6d00}
 figure{margin:1.5rem 0}figure svg{max-width:100%;height:auto}.note{background:#fff8e1;padding:.5rem}`;
 
 /** The plain-language bottom line: does this folder show the paper's effect? */
@@ -194,6 +194,8 @@ function thresholdsSection(t: VerdictThresholds, supportFraction: number): strin
       `fell at least ${t.dropThreshold} (absolute) from its peak, or ended below the floor.`,
     `Floor: ${escapeHtml(floor)}.`,
     `<em>Insufficient data</em>: fewer than ${t.minEvaluations} gold evaluations, or no proxy reward logged.`,
+    `<em>Collapsed</em>: the gold win rate fell the same way but the proxy reward did not rise (the run ` +
+      `degenerated rather than hacked the reward model, e.g. an entropy bonus swamping the reward).`,
     `<em>Stable</em>: every other run.`,
     `A claim is supported when more than ${100 * supportFraction}% of the judged online runs ` +
       `(kind rl, by labels.regularizer) behave as claimed; not tested when none could be judged.`,

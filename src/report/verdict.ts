@@ -52,7 +52,11 @@ export const DEFAULT_THRESHOLDS: VerdictThresholds = {
   proxyEdgeFraction: 0.25,
 };
 
-export type VerdictKind = 'over-optimised' | 'stable' | 'insufficient data';
+/**
+ * over-optimised: proxy reward rose while gold fell (reward hacking); collapsed: gold fell without
+ * the proxy rising (e.g. an entropy bonus swamping the reward); stable: gold held.
+ */
+export type VerdictKind = 'over-optimised' | 'collapsed' | 'stable' | 'insufficient data';
 
 /** A verdict with the numbers it was computed from. */
 export interface Verdict {
@@ -76,7 +80,7 @@ export function edgeRise(points: readonly SeriesPoint[], fraction: number): numb
   return mean(points.slice(-k)) - mean(points.slice(0, k));
 }
 
-/** Classifies one run as over-optimised, stable, or insufficient data. */
+/** Classifies one run as over-optimised, collapsed, stable, or insufficient data. */
 export function verdictOf(run: RunRecord, overrides: Partial<VerdictThresholds> = {}): Verdict {
   const t = { ...DEFAULT_THRESHOLDS, ...overrides };
   const win = metricSeries(run.metrics, VERDICT_METRICS.winRate);
@@ -105,9 +109,10 @@ export function verdictOf(run: RunRecord, overrides: Partial<VerdictThresholds> 
   const drop = peak - final;
   const fellFromPeak = drop >= t.dropThreshold;
   const belowFloor = final < floor;
-  const overOptimised = proxyRose && (fellFromPeak || belowFloor);
+  const degraded = fellFromPeak || belowFloor;
+  const kind: VerdictKind = degraded ? (proxyRose ? 'over-optimised' : 'collapsed') : 'stable';
   const reason = explainVerdict({ proxyRose, proxyRise, fellFromPeak, belowFloor, drop, final, floor });
-  return { kind: overOptimised ? 'over-optimised' : 'stable', reason, floor, proxyRise, ...base };
+  return { kind, reason, floor, proxyRise, ...base };
 }
 
 function explainVerdict(v: {

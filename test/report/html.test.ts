@@ -78,8 +78,8 @@ describe('runReportCommand', () => {
     expect(lines[0]).toContain('report.html');
     expect(lines[0]).toContain('4 run(s), 4 figure(s)');
     expect(lines.slice(1)).toEqual([
-      '  MaxEnt (regularizer=entropy) runs over-optimise: supported',
-      '  KL-regularised runs do not over-optimise: supported',
+      '  MaxEnt (regularizer=entropy) runs over-optimise or collapse: supported',
+      '  KL-regularised runs stay stable: supported',
     ]);
   });
 });

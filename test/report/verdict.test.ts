@@ -59,7 +59,7 @@ describe('verdictOf', () => {
       lines: onlineCurve({ winRates: [0.6, 0.5, 0.3], proxySlope: -0.05 }),
     });
     const v = verdictOf(run);
-    expect(v.kind).toBe('stable');
+    expect(v.kind).toBe('collapsed');
     expect(v.reason).toMatch(/did not rise/);
   });
 
