@@ -181,7 +181,11 @@ function runRow({ run, summary: s, verdict: v }: RunRow, runDir: string): string
     s.maxKlPrev,
   ].map((x) => `<td class="num">${x === null ? '—' : x.toFixed(3)}</td>`);
   const cls = `verdict-${v.kind.replace(/ /g, '-')}`;
-  const verdict = `<td class="${cls}" title="${escapeHtml(v.reason)}">${v.kind}<br><small>${escapeHtml(v.reason)}</small></td>`;
+  // Over-optimisation verdicts concern online runs; offline runs show their gold numbers only.
+  const verdict =
+    run.kind === 'rl'
+      ? `<td class="${cls}" title="${escapeHtml(v.reason)}">${v.kind}<br><small>${escapeHtml(v.reason)}</small></td>`
+      : '<td>— (offline run)</td>';
   return `<tr>${[...text, ...numbers, verdict].join('')}</tr>`;
 }
 
