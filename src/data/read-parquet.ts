@@ -4,10 +4,11 @@
  * Nested `list<struct<role, content>>` columns arrive as arrays of plain objects.
  */
 
-import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import type { AsyncBuffer, FileMetaData, RowGroup } from 'hyparquet';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { DatasetError } from './errors.ts';
 import { NODE_DECOMPRESSORS } from './parquet-codecs.ts';
+import { checkColumnChunk } from './parquet-page-check.ts';
 import type { RawRow, RowSource } from './raw-rows.ts';
 
 /** Opens the file and reads its footer; `wanted` lists the columns the caller may use. */
@@ -36,9 +37,32 @@ async function* rowGroupBatches(
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
+    await checkPageHeaders(path, file, group, columns, rowStart, rowEnd);
     const values = await readRowRange(path, file, metadata, columns, rowStart, rowEnd);
     yield values.map((value, i) => ({ row: rowStart + i + 1, value }));
     rowStart = rowEnd;
+  }
+}
+
+/** hyparquet hangs on some corrupt page headers (see parquet-page-check.ts): check them first. */
+async function checkPageHeaders(
+  path: string,
+  file: AsyncBuffer,
+  group: RowGroup,
+  columns: string[],
+  rowStart: number,
+  rowEnd: number,
+): Promise<void> {
+  try {
+    for (const chunk of group.columns) {
+      const name = chunk.meta_data?.path_in_schema[0];
+      if (name !== undefined && columns.includes(name)) await checkColumnChunk(file, chunk, name);
+    }
+  } catch (e) {
+    throw new DatasetError(
+      path,
+      `cannot read parquet rows ${rowStart + 1}-${rowEnd}: ${(e as Error).message}`,
+    );
   }
 }
 
