@@ -7,12 +7,17 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 function formatIssues(source: string, issues: z.core.$ZodIssue[]): string {
   const lines = issues.map((i) => {
     const path = i.path.length ? i.path.join('.') : '(top level)';
-    const keys = i.code === 'unrecognized_keys' ? ` ${(i as { keys: string[] }).keys.map((k) => `"${k}"`).join(', ')}` : '';
+    // zod 4 already names unrecognized keys in its message; older messages did not.
+    const named = (i as { keys?: string[] }).keys ?? [];
+    const missing = i.code === 'unrecognized_keys' ? named.filter((k) => !i.message.includes(`"${k}"`)) : [];
+    const keys = missing.length ? ` ${missing.map((k) => `"${k}"`).join(', ')}` : '';
     return `  ${path}: ${i.message}${keys}`;
   });
   return `invalid config ${source}:\n${lines.join('\n')}`;
