@@ -8,20 +8,20 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   AdamW,
-  type Tensor,
+  attention,
   crossEntropy,
   embedding,
+  Generator,
   getNumThreads,
+  keep,
   layerNorm,
   linear,
   ones,
   randint,
   randn,
+  type Tensor,
   tidy,
-  keep,
   zeros,
-  attention,
-  Generator,
 } from '../src/tensor/index.ts';
 import { bestTime, pythonTorch } from './harness.ts';
 

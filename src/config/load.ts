@@ -31,7 +31,11 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, s
 }
 
 /** Reads and validates a YAML/JSON config file. */
-export function loadConfigFile<S extends z.ZodType>(schema: S, path: string, overrides: Record<string, unknown> = {}): z.output<S> {
+export function loadConfigFile<S extends z.ZodType>(
+  schema: S,
+  path: string,
+  overrides: Record<string, unknown> = {},
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -58,7 +62,10 @@ export function parseOverrides(pairs: string[]): Record<string, unknown> {
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${pair}"`);
     const keys = pair.slice(0, eq).split('.');
     let cur = out;
-    for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) {
+      cur[k] ??= {};
+      cur = cur[k] as Record<string, unknown>;
+    }
     cur[keys[keys.length - 1]!] = parseYaml(pair.slice(eq + 1));
   }
   return out;

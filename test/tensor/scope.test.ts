@@ -1,12 +1,12 @@
 /** Scopes: tidy keeps what it returns (also nested in arrays, objects, maps), keep(), nesting, async. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type Tensor,
   dispose,
   keep,
   liveTensors,
   ones,
   scopeDepth,
+  type Tensor,
   tensor,
   tidy,
 } from '../../src/tensor/index.ts';

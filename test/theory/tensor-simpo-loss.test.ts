@@ -17,8 +17,8 @@ describe('tensor SimPO in the theory checks', () => {
       ...(args.map((x) => [...x]) as [number[], number[], number[], number[]]),
     );
     expect(b.loss).toBeCloseTo(a.loss, 12);
-    b.gradChosen.forEach((g, i) => expect(g).toBeCloseTo(a.gradChosen[i]!, 12));
-    b.gradRejected.forEach((g, i) => expect(g).toBeCloseTo(a.gradRejected[i]!, 12));
+    for (const [i, g] of b.gradChosen.entries()) expect(g).toBeCloseTo(a.gradChosen[i]!, 12);
+    for (const [i, g] of b.gradRejected.entries()) expect(g).toBeCloseTo(a.gradRejected[i]!, 12);
   });
 
   it('Theorem 1 rows give the same verdicts when minimising the project loss', () => {

@@ -9,15 +9,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { oneStepBandit } from '../../src/theory/one-step-bandit.ts';
 import { type Tensor, tensor } from '../../src/tensor/index.ts';
+import { oneStepBandit } from '../../src/theory/one-step-bandit.ts';
 import { OnlineTrainConfigSchema } from '../../src/trainers/online/config.ts';
 import { TabularPolicy } from '../../src/trainers/online/tabular-policy.ts';
 import { trainOnline } from '../../src/trainers/online/trainer.ts';
 import type { Rollout } from '../../src/trainers/online/types.ts';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const bandit = oneStepBandit({ nResponses: 5, seed: 7 });
 const rewardOf = (r: Rollout): Tensor =>
