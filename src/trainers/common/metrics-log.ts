@@ -4,6 +4,7 @@
  * lines past the checkpoint a run resumes from, so steps are never duplicated.
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-fs.ts';
 
 export type MetricRecord = { step: number } & Record<string, number>;
 
@@ -11,49 +12,76 @@ export class MetricsLog {
   constructor(readonly path: string) {}
 
   append(record: MetricRecord): void {
-    appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    try {
+      appendFileSync(this.path, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      throw new Error(
+        `cannot append step ${record.step} to the metrics log ${this.path}: ${(e as Error).message}`,
+      );
+    }
   }
 
-  /** Every complete line (a torn last line is ignored). */
+  /** Every complete line (a torn last line, and any line that is not a JSON object, are ignored). */
   read(): MetricRecord[] {
     if (!existsSync(this.path)) return [];
-    return completeLines(readFileSync(this.path, 'utf8')).map((l) => JSON.parse(l) as MetricRecord);
+    return parseLines(readFileSync(this.path)).valid.map((l) => l.record);
   }
 
   /**
    * Makes the log consistent with a resume from `lastStep`: cuts a torn last line and every line
-   * whose step is greater than lastStep. Returns what was removed, for the resume message.
+   * whose step is greater than lastStep. Returns what was removed, for the resume message
+   * (tornBytes counts every byte that was not part of a complete JSON line).
    */
   repair(lastStep: number): { tornBytes: number; droppedLines: number } {
     if (!existsSync(this.path)) return { tornBytes: 0, droppedLines: 0 };
-    const text = readFileSync(this.path, 'utf8');
-    const lines = completeLines(text);
-    const keptBytesOfComplete = lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-    const tornBytes = Buffer.byteLength(text) - keptBytesOfComplete;
-    let keep = lines.length;
-    while (keep > 0 && (parseStep(lines[keep - 1]!) ?? Number.POSITIVE_INFINITY) > lastStep) keep--;
-    const bytes = lines.slice(0, keep).reduce((n, l) => n + Buffer.byteLength(l) + 1, 0);
-    truncateSync(this.path, bytes);
-    return { tornBytes, droppedLines: lines.length - keep };
+    const bytes = readFileSync(this.path);
+    const { valid, validBytes } = parseLines(bytes);
+    let keep = valid.length;
+    while (keep > 0 && !(valid[keep - 1]!.record.step <= lastStep)) keep--;
+    const kept = valid.slice(0, keep);
+    // Usually the kept lines are a prefix of the file and truncating suffices; a broken line in
+    // between (a torn line later appended to) needs a rewrite without it.
+    if (kept.every((l, i) => l.index === i))
+      truncateSync(this.path, kept.length ? kept[kept.length - 1]!.end : 0);
+    else writeFileAtomic(this.path, Buffer.concat(kept.map((l) => bytes.subarray(l.start, l.end))));
+    return { tornBytes: bytes.length - validBytes, droppedLines: valid.length - keep };
   }
 }
 
-function completeLines(text: string): string[] {
-  const parts = text.split('\n');
-  parts.pop(); // the text after the last newline: empty, or a torn line
-  return parts.filter((l) => l.length > 0 && isJsonObject(l));
+interface Line {
+  /** Position among all newline-terminated lines of the file. */
+  index: number;
+  start: number;
+  /** Just past the line's newline. */
+  end: number;
+  record: MetricRecord;
 }
 
-function isJsonObject(line: string): boolean {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The newline-terminated lines that hold a JSON object (bytes after the last newline are torn). */
+function parseLines(bytes: Buffer): { valid: Line[]; validBytes: number } {
+  const valid: Line[] = [];
+  let validBytes = 0;
+  let start = 0;
+  for (let index = 0, nl = bytes.indexOf(10); nl !== -1; index++, nl = bytes.indexOf(10, start)) {
+    const record = parseRecord(bytes.subarray(start, nl));
+    if (record) {
+      valid.push({ index, start, end: nl + 1, record });
+      validBytes += nl + 1 - start;
+    }
+    start = nl + 1;
+  }
+  return { valid, validBytes };
+}
+
+function parseRecord(line: Uint8Array): MetricRecord | null {
+  if (line.length === 0) return null;
   try {
-    const v = JSON.parse(line);
-    return typeof v === 'object' && v !== null;
+    const v = JSON.parse(utf8.decode(line)) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+    return v as MetricRecord;
   } catch {
-    return false;
+    return null;
   }
-}
-
-function parseStep(line: string): number | undefined {
-  const v = JSON.parse(line) as { step?: unknown };
-  return typeof v.step === 'number' ? v.step : undefined;
 }
