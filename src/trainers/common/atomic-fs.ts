@@ -19,7 +19,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   try {
     const fd = openSync(tmp, 'w');
     try {
-      writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+      writeFully(fd, typeof data === 'string' ? Buffer.from(data) : data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -29,6 +29,16 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw new Error(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** write(2) may write less than asked (a nearly full disk): loop until every byte is written. */
+function writeFully(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done);
+    if (n <= 0) throw new Error(`write made no progress at byte ${done} of ${bytes.length}`);
+    done += n;
   }
 }
 
