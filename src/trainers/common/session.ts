@@ -127,8 +127,16 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     this.run.finish('done');
   }
 
+  /**
+   * Marks the run failed. Never throws: when run.json cannot be written (the disk that just failed
+   * a checkpoint is full or read-only), the caller's original error must still be the one reported.
+   */
   fail(e: unknown): void {
-    this.run.finish('failed', e instanceof Error ? e.message : String(e));
+    try {
+      this.run.finish('failed', e instanceof Error ? e.message : String(e));
+    } catch (writeError) {
+      this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
+    }
   }
 }
 
