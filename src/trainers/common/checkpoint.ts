@@ -39,7 +39,9 @@ export class CheckpointManager {
     const final = join(this.dir, stepName(state.step));
     const partial = `${final}.partial-${process.pid}`;
     try {
-      mkdirSync(partial, { recursive: true });
+      mkdirSync(this.dir, { recursive: true });
+      // Not recursive: Node reports a recursive mkdir on a read-only file system as ENOENT.
+      mkdirSync(partial);
       await saveTensors(join(partial, 'tensors.safetensors'), tensors);
       writeFileAtomic(join(partial, 'state.json'), JSON.stringify(state));
       const manifest = Object.fromEntries(
