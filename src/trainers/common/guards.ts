@@ -9,7 +9,7 @@ export class NonFiniteError extends Error {
     super(
       `non-finite ${what} at step ${step}; training stopped without saving. ` +
         (lastGoodCheckpoint
-          ? `Last good checkpoint: ${lastGoodCheckpoint}`
+          ? `Last good checkpoint: ${lastGoodCheckpoint}.`
           : 'No checkpoint was written yet.') +
         ' Lower the learning rate, enable gradient clipping, or set nonFinite: skip to skip such steps.',
     );
