@@ -8,19 +8,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
-import { REFERENCE_LOSSES, preferenceLoss } from '../../losses/index.ts';
-import { type Tensor, noGrad, tensor } from '../../tensor/index.ts';
-import type { CursorState } from '../common/data-order.ts';
-import { TrainingSession } from '../common/session.ts';
+import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
+import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
 import { checkLimits } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { makeOptimizer, runOfflineLoop } from './loop.ts';
+import { trainOffline } from './loop.ts';
 import { pairLogps } from './preference-logps.ts';
 import {
-  type ReferenceLogps,
   cachedReferenceLogps,
   computeReferenceLogps,
+  type ReferenceLogps,
   referenceCacheKey,
   referenceCachePath,
 } from './reference-cache.ts';
@@ -59,23 +57,6 @@ export async function trainPreference(r: PreferenceRun): Promise<string> {
   const refEval =
     needsReference(c.loss) && evalSet.length ? await referenceFor(r, evalSet, loadReference, log) : null;
   if (reference) freeReference(await reference, r.policy);
-  const params = r.policy.parameters();
-  const optimizer = makeOptimizer(params, c.optim);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
-    runDir: c.out,
-    name: r.name ?? c.loss,
-    kind: 'po',
-    config: c,
-    params,
-    optimizer,
-    rngs: {},
-    labels: { algorithm: c.loss, coef: c.beta, lr: c.optim.lr, seed: c.seed },
-    checkpointEvery: c.checkpointEvery,
-    keepCheckpoints: c.keepCheckpoints,
-    resume: 'auto',
-    nonFinite: c.nonFinite,
-    log,
-  });
   const step = (idx: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
     const l = pairLogps(
       r.policy,
@@ -101,43 +82,28 @@ export async function trainPreference(r: PreferenceRun): Promise<string> {
       metrics: preferenceMetrics(out.chosenRewards, out.rejectedRewards, l, refChosen, refRejected),
     };
   };
-  try {
-    await runOfflineLoop({
-      session,
-      optimizer,
-      optim: c.optim,
-      datasetSize: trainSet.length,
-      seed: c.seed,
-      steps: c.steps,
-      batchSize: c.batchSize,
-      gradAccum: c.gradAccum,
-      evalEvery: c.evalEvery,
-      onStep: r.onStep,
-      microStep: (idx) => step(idx, trainSet, refTrain),
-      evaluate: evalSet.length
-        ? () =>
-            noGrad(() => ({
-              'eval/loss': meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) =>
-                step(idx, evalSet, refEval).loss.item(),
-              ),
-              'eval/rewards/accuracies': meanOverBatches(
-                evalSet.length,
-                c.batchSize,
-                c.evalBatches,
-                (idx) => step(idx, evalSet, refEval).metrics['rewards/accuracies']!,
-              ),
-            }))
-        : undefined,
-    });
-    await r.policy.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
-  return session.run.dir;
+  const heldOut = (f: (idx: number[]) => number) =>
+    meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, f);
+  return trainOffline({
+    config: c,
+    kind: 'po',
+    name: r.name ?? c.loss,
+    labels: { algorithm: c.loss, coef: c.beta },
+    model: r.policy,
+    datasetSize: trainSet.length,
+    log,
+    onStep: r.onStep,
+    microStep: (idx) => step(idx, trainSet, refTrain),
+    evaluate: evalSet.length
+      ? () =>
+          noGrad(() => ({
+            'eval/loss': heldOut((idx) => step(idx, evalSet, refEval).loss.item()),
+            'eval/rewards/accuracies': heldOut(
+              (idx) => step(idx, evalSet, refEval).metrics['rewards/accuracies']!,
+            ),
+          }))
+      : undefined,
+  });
 }
 
 /** Frees a loaded reference model (its log-probs are cached), unless the loader returned the policy. */

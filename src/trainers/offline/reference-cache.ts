@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { noGrad, tidy } from '../../tensor/index.ts';
 import { writeFileAtomic } from '../common/atomic-fs.ts';
 import type { CausalLM } from './lm.ts';
-import { type EncodedPair } from './reward-model.ts';
 import { pairLogps } from './preference-logps.ts';
+import type { EncodedPair } from './reward-model.ts';
 
 export interface ReferenceLogps {
   chosen: Float64Array;

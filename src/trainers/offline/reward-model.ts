@@ -4,13 +4,11 @@
  */
 import type { PreferenceExample } from '../../data/index.ts';
 import { bradleyTerryLoss } from '../../losses/index.ts';
-import { type Tensor, noGrad } from '../../tensor/index.ts';
-import type { CursorState } from '../common/data-order.ts';
-import { TrainingSession } from '../common/session.ts';
-import { type TokenizedExample, checkLimits, collate, tokenizeExample } from './batching.ts';
+import { noGrad, type Tensor } from '../../tensor/index.ts';
+import { checkLimits, collate, type TokenizedExample, tokenizeExample } from './batching.ts';
 import type { RewardModelConfig } from './config.ts';
 import type { RewardModel, TextTokenizer } from './lm.ts';
-import { makeOptimizer, runOfflineLoop } from './loop.ts';
+import { trainOffline } from './loop.ts';
 import { meanOverBatches } from './sft.ts';
 
 export interface RewardModelRun {
@@ -56,23 +54,6 @@ export async function trainRewardModel(r: RewardModelRun): Promise<string> {
   checkLimits(c);
   const trainSet = encodePairs(r.tokenizer, r.train, c);
   const evalSet = encodePairs(r.tokenizer, r.eval, c);
-  const params = r.model.parameters();
-  const optimizer = makeOptimizer(params, c.optim);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
-    runDir: c.out,
-    name: r.name ?? 'reward-model',
-    kind: 'rm',
-    config: c,
-    params,
-    optimizer,
-    rngs: {},
-    labels: { algorithm: 'bradley-terry', lr: c.optim.lr, seed: c.seed },
-    checkpointEvery: c.checkpointEvery,
-    keepCheckpoints: c.keepCheckpoints,
-    resume: 'auto',
-    nonFinite: c.nonFinite,
-    log: r.log,
-  });
   const step = (idx: number[], set = trainSet) => {
     const { chosen, rejected } = pairRewards(
       r.model,
@@ -85,41 +66,24 @@ export async function trainRewardModel(r: RewardModelRun): Promise<string> {
       metrics: { accuracy: out.accuracy.item(), 'rewards/mean': chosen.add(rejected).mean().item() / 2 },
     };
   };
-  try {
-    await runOfflineLoop({
-      session,
-      optimizer,
-      optim: c.optim,
-      datasetSize: trainSet.length,
-      seed: c.seed,
-      steps: c.steps,
-      batchSize: c.batchSize,
-      gradAccum: c.gradAccum,
-      evalEvery: c.evalEvery,
-      onStep: r.onStep,
-      microStep: (idx) => step(idx),
-      evaluate: evalSet.length
-        ? () =>
-            noGrad(() => ({
-              'eval/loss': meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) =>
-                step(idx, evalSet).loss.item(),
-              ),
-              'eval/accuracy': meanOverBatches(
-                evalSet.length,
-                c.batchSize,
-                c.evalBatches,
-                (idx) => step(idx, evalSet).metrics.accuracy,
-              ),
-            }))
-        : undefined,
-    });
-    await r.model.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
-  return session.run.dir;
+  const heldOut = (f: (idx: number[]) => number) =>
+    meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, f);
+  return trainOffline({
+    config: c,
+    kind: 'rm',
+    name: r.name ?? 'reward-model',
+    labels: { algorithm: 'bradley-terry' },
+    model: r.model,
+    datasetSize: trainSet.length,
+    log: r.log,
+    onStep: r.onStep,
+    microStep: (idx) => step(idx),
+    evaluate: evalSet.length
+      ? () =>
+          noGrad(() => ({
+            'eval/loss': heldOut((idx) => step(idx, evalSet).loss.item()),
+            'eval/accuracy': heldOut((idx) => step(idx, evalSet).metrics.accuracy),
+          }))
+      : undefined,
+  });
 }

@@ -2,7 +2,7 @@
  * Sequence log-probabilities log π(y|x) = Σ_t log π(y_t | x, y_<t) over completion tokens, from
  * logits [B, T, V]. Uses the fused cross-entropy so no second [B, T, V] buffer is kept.
  */
-import { type Tensor, crossEntropy, tidy } from '../../tensor/index.ts';
+import { crossEntropy, type Tensor, tidy } from '../../tensor/index.ts';
 import type { TrainingBatch } from './batching.ts';
 
 export interface SequenceLogps {

@@ -5,12 +5,10 @@
 import type { SftExample } from '../../data/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { noGrad, tidy } from '../../tensor/index.ts';
-import type { CursorState } from '../common/data-order.ts';
-import { TrainingSession } from '../common/session.ts';
 import { checkLimits, collate, tokenizeExample } from './batching.ts';
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { makeOptimizer, runOfflineLoop } from './loop.ts';
+import { trainOffline } from './loop.ts';
 import { tokenLogps } from './sequence-logps.ts';
 
 export interface SftRun {
@@ -30,23 +28,6 @@ export async function trainSft(r: SftRun): Promise<string> {
   const encode = (e: SftExample) => tokenizeExample(r.tokenizer, e.prompt, e.completion, c);
   const trainSet = r.train.map(encode);
   const evalSet = r.eval.map(encode);
-  const params = r.model.parameters();
-  const optimizer = makeOptimizer(params, c.optim);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
-    runDir: c.out,
-    name: r.name ?? 'sft',
-    kind: 'sft',
-    config: c,
-    params,
-    optimizer,
-    rngs: {},
-    labels: { algorithm: 'sft', lr: c.optim.lr, seed: c.seed },
-    checkpointEvery: c.checkpointEvery,
-    keepCheckpoints: c.keepCheckpoints,
-    resume: 'auto',
-    nonFinite: c.nonFinite,
-    log: r.log,
-  });
   const lossOf = (indices: number[], set = trainSet) => {
     const batch = collate(
       indices.map((i) => set[i]!),
@@ -55,38 +36,24 @@ export async function trainSft(r: SftRun): Promise<string> {
     const logps = tokenLogps(r.model.logits(batch.ids, batch.attentionMask), batch);
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
-  try {
-    await runOfflineLoop({
-      session,
-      optimizer,
-      optim: c.optim,
-      datasetSize: trainSet.length,
-      seed: c.seed,
-      steps: c.steps,
-      batchSize: c.batchSize,
-      gradAccum: c.gradAccum,
-      evalEvery: c.evalEvery,
-      onStep: r.onStep,
-      microStep: (idx) => ({ loss: lossOf(idx), metrics: {} }),
-      evaluate: evalSet.length
-        ? () => ({
-            'eval/loss': noGrad(() =>
-              meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) =>
-                lossOf(idx, evalSet).item(),
-              ),
-            ),
-          })
-        : undefined,
-    });
-    await r.model.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
-  return session.run.dir;
+  return trainOffline({
+    config: c,
+    kind: 'sft',
+    name: r.name ?? 'sft',
+    labels: { algorithm: 'sft' },
+    model: r.model,
+    datasetSize: trainSet.length,
+    log: r.log,
+    onStep: r.onStep,
+    microStep: (idx) => ({ loss: lossOf(idx), metrics: {} }),
+    evaluate: evalSet.length
+      ? () => ({
+          'eval/loss': noGrad(() =>
+            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) => lossOf(idx, evalSet).item()),
+          ),
+        })
+      : undefined,
+  });
 }
 
 /** Mean of fn over up to maxBatches consecutive batches of a held-out set. */
