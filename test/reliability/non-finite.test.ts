@@ -1,0 +1,123 @@
+/**
+ * NaN/Inf guards in the online trainer: a reward of NaN (or ±Inf) at step N stops training with a
+ * NonFiniteError naming the step and the last good checkpoint, and nothing is written after it
+ * (no checkpoint, no metrics line for step N); with nonFinite: 'skip' the run completes, the
+ * update of step N is skipped (weights unchanged across it) and every other update happens.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CheckpointManager } from '../../src/trainers/common/checkpoint.ts';
+import { NonFiniteError } from '../../src/trainers/common/guards.ts';
+import { banditConfig, runBandit, uniformPolicy } from './fixtures/bandit.ts';
+import { loggedSteps } from './fixtures/child.ts';
+import { rawTensors } from './fixtures/compare.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'reliability-nan-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let counter = 0;
+const fresh = () => join(root, `r${counter++}`);
+const checkpointNames = (run: string) => readdirSync(join(run, 'checkpoints')).sort();
+
+describe("nonFinite: 'stop'", () => {
+  for (const [label, bad, step] of [
+    ['NaN reward at a checkpoint step (9)', Number.NaN, 9],
+    ['NaN reward between checkpoints (8)', Number.NaN, 8],
+    ['+Inf reward (step 5)', Number.POSITIVE_INFINITY, 5],
+  ] as const) {
+    it(`${label}: NonFiniteError naming the step and the last good checkpoint; nothing saved after it`, async () => {
+      const run = fresh();
+      const config = banditConfig({ steps: 20, checkpointEvery: 3, keepCheckpoints: 2 });
+      const good = Math.floor((step - 1) / 3) * 3;
+      const goodName = `step-${String(good).padStart(8, '0')}`;
+      const before = new Map<string, Buffer>();
+      let error: unknown;
+      try {
+        await runBandit({
+          runDir: run,
+          config,
+          poison: (call) => (call === step ? bad : null),
+          onStep: (s) => {
+            if (s === good + 1)
+              before.set('ck', readFileSync(join(run, 'checkpoints', goodName, 'manifest.json')));
+          },
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(NonFiniteError);
+      const e = error as NonFiniteError;
+      expect(e.step).toBe(step);
+      expect(e.lastGoodCheckpoint).toBe(goodName);
+      expect(e.message).toMatch(new RegExp(`non-finite \\w+ at step ${step}\\b`));
+      expect(e.message).toMatch(new RegExp(`last good checkpoint: ${goodName}`, 'i'));
+      console.log(`[non-finite] ${label}: ${e.message}`);
+
+      // Newest checkpoint on disk is still the good one, untouched; nothing after it.
+      const names = checkpointNames(run);
+      expect(names[names.length - 1]).toBe(goodName);
+      expect(names.every((n) => /^step-\d{8}$/.test(n))).toBe(true);
+      expect(readFileSync(join(run, 'checkpoints', goodName, 'manifest.json'))).toEqual(before.get('ck'));
+      expect(new CheckpointManager(join(run, 'checkpoints')).latestValidName()).toBe(goodName);
+      expect(loggedSteps(run)).toEqual(Array.from({ length: step }, (_, i) => i));
+      const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+      expect(info.status).toBe('failed');
+      expect(info.error).toContain(`at step ${step}`);
+      // The good checkpoint's weights are finite.
+      const w = rawTensors(join(run, 'checkpoints', goodName, 'tensors.safetensors')).get('model.logits')!;
+      for (let i = 0; i < w.bytes.length; i += 8) expect(Number.isFinite(w.bytes.readDoubleLE(i))).toBe(true);
+    });
+  }
+
+  it('NaN before the first checkpoint says that no checkpoint was written yet', async () => {
+    const run = fresh();
+    const config = banditConfig({ steps: 10, checkpointEvery: 5 });
+    const p = runBandit({ runDir: run, config, poison: (call) => (call === 2 ? Number.NaN : null) });
+    await expect(p).rejects.toThrow(
+      /at step 2; training stopped without saving\. No checkpoint was written yet/,
+    );
+    expect(readdirSync(join(run, 'checkpoints'))).toEqual([]);
+  });
+});
+
+describe("nonFinite: 'skip'", () => {
+  it('the run completes; the NaN step leaves the weights bit-identical and is the only skipped update', async () => {
+    const run = fresh();
+    const steps = 12;
+    const badStep = 5;
+    const config = banditConfig({ steps, checkpointEvery: 4, nonFinite: 'skip' });
+    const policy = uniformPolicy();
+    const weights: number[][] = [];
+    const log: string[] = [];
+    await runBandit({
+      runDir: run,
+      config,
+      policy,
+      log: (m) => log.push(m),
+      poison: (call) => (call === badStep ? Number.NaN : null),
+      onStep: () => weights.push(policy.logits.detach().toArray()),
+    });
+    expect(weights).toHaveLength(steps);
+    // 2 epochs × 2 minibatches = 4 updates per step, each skipped at the NaN step and only there.
+    expect(log.filter((m) => m.includes('non-finite'))).toEqual(
+      Array(4).fill(`step ${badStep}: non-finite loss; skipping this update`),
+    );
+    for (let s = 1; s < steps; s++) {
+      const same = weights[s]!.every((v, i) => Object.is(v, weights[s - 1]![i]));
+      expect(same, `weights unchanged across step ${s + 1}`).toBe(s + 1 === badStep);
+    }
+    expect(weights[steps - 1]!.every(Number.isFinite)).toBe(true);
+    const final = join(run, 'checkpoints', `step-${String(steps).padStart(8, '0')}`);
+    const state = JSON.parse(readFileSync(join(final, 'state.json'), 'utf8'));
+    expect(state.optimizerStep).toBe(4 * (steps - 1));
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('done');
+    expect(loggedSteps(run)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
+    const badLine = readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n')[badStep]!;
+    expect(JSON.parse(badLine)['objective/scores']).toBeNull(); // NaN, written as JSON null
+    expect(existsSync(final)).toBe(true);
+    console.log(
+      `[non-finite] skip: ${log.find((m) => m.includes('non-finite'))} (×4 updates); run completed ${steps} steps, optimizer steps ${state.optimizerStep}`,
+    );
+  });
+});
