@@ -90,6 +90,11 @@ export class CheckpointManager {
     return this.candidates().find((n) => verify(join(this.dir, n)) === null) ?? null;
   }
 
+  /** Number of checkpoint folders present, usable or not. */
+  count(): number {
+    return this.candidates().length;
+  }
+
   private candidates(): string[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir)

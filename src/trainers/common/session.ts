@@ -53,6 +53,14 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private async restore(): Promise<void> {
     const ck = await this.checkpoints.loadLatest();
     if (!ck) {
+      // Checkpoints exist but none verifies: starting over would silently discard the run's
+      // metrics, so refuse and let the user decide.
+      if (this.checkpoints.count() > 0) {
+        throw new Error(
+          `every checkpoint in ${this.run.checkpointDir} is unusable (see the messages above); ` +
+            'nothing was changed. Start over with --fresh (or resume: false), or restore a checkpoint.',
+        );
+      }
       if (this.o.resume === true)
         this.log(`no checkpoint in ${this.run.checkpointDir}; starting from step 0`);
       this.run.metrics.repair(-1);
@@ -119,7 +127,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const rngs = Object.fromEntries(
       Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]),
     );
-    const state: CheckpointState = { step: this.step, optimizerStep: st.step, optimizerParamSteps: st.paramSteps, rngs, extra };
+    const state: CheckpointState = {
+      step: this.step,
+      optimizerStep: st.step,
+      optimizerParamSteps: st.paramSteps,
+      rngs,
+      extra,
+    };
     return this.checkpoints.save(tensors, state);
   }
 
