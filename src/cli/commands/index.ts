@@ -6,6 +6,11 @@ const int = (v: string) => {
   if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
   return n;
 };
+const num = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`expected a number, got "${v}"`);
+  return n;
+};
 const collect = (v: string, prev: string[]) => [...prev, v];
 
 export function registerCommands(program: Command): void {
@@ -86,6 +91,62 @@ export function registerCommands(program: Command): void {
       )
       .option('--fresh', 'ignore checkpoints in the run folder and start over');
     if (kind === 'po') cmd.option('--loss <name>', 'preference loss (overrides the config)');
-    cmd.action(async (opts) => (await import('./train.ts')).runTrainCommand(kind, opts));
+    cmd.action(async (opts) => {
+      await (await import('./train.ts')).runTrainCommand(kind, opts);
+    });
   }
+
+  program
+    .command('sweep')
+    .description(
+      'a grid (learning rate × regularizer/loss × coefficient × seed) over an rl or po config; skips finished runs, resumes interrupted ones',
+    )
+    .requiredOption('--config <file>', 'sweep file (see configs/*/sweep-*.yaml and docs/configs.md)')
+    .option(
+      '--set <key=value>',
+      'override a key of the sweep file (repeatable), e.g. --set out=runs/x',
+      collect,
+      [],
+    )
+    .option('--dry-run', 'list the runs and what would happen to each, train nothing')
+    .action(async (opts: { config: string; set: string[]; dryRun?: boolean }) => {
+      await (await import('./sweep.ts')).runSweepCommand(opts);
+    });
+
+  program
+    .command('init-model')
+    .description('write a randomly initialised GPT-NeoX/Pythia model as an HF snapshot folder')
+    .requiredOption(
+      '--config <name>',
+      'pythia-tiny | pythia-small (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b',
+    )
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--seed <n>', 'initialisation seed', int, 1)
+    .option(
+      '--tokenizer <path>',
+      'tokenizer.json or a folder holding one (default: byte-level BPE, no merges)',
+    )
+    .action(async (opts: { config: string; out: string; seed: number; tokenizer?: string }) => {
+      await (await import('./model-tools.ts')).runInitModelCommand(opts);
+    });
+
+  program
+    .command('generate')
+    .description('continue prompts with a snapshot: greedy or sampled (temperature, top-k, top-p)')
+    .requiredOption('--model <dir>', 'HF snapshot folder (config.json, weights, tokenizer.json)')
+    .option('--prompt <text>', 'prompt text (repeatable)', collect, [])
+    .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3 (repeatable)', collect, [])
+    .option('--greedy', 'take the most likely token')
+    .option('--temperature <t>', 'sampling temperature (default 1)', num)
+    .option('--top-k <k>', 'keep the k most likely tokens', int)
+    .option('--top-p <p>', 'nucleus sampling: keep the smallest set with probability ≥ p', num)
+    .option('--max-new-tokens <n>', 'response length limit', int, 64)
+    .option('--seed <n>', 'sampling seed', int, 1)
+    .option(
+      '--json',
+      'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',
+    )
+    .action(async (opts) => {
+      await (await import('./model-tools.ts')).runGenerateCommand(opts);
+    });
 }

@@ -1,0 +1,62 @@
+/**
+ * `maxent-rlhf init-model` and `maxent-rlhf generate`: thin wrappers over src/models'
+ * runInitModel / runGenerate that turn command-line strings into checked arguments.
+ */
+import { runGenerate, runInitModel } from '../../models/index.ts';
+
+export interface InitModelCommandOptions {
+  config: string;
+  out: string;
+  seed: number;
+  tokenizer?: string;
+}
+
+export async function runInitModelCommand(o: InitModelCommandOptions): Promise<void> {
+  await runInitModel({ config: o.config, out: o.out, seed: o.seed, tokenizer: o.tokenizer });
+}
+
+export interface GenerateCommandOptions {
+  model: string;
+  prompt: string[];
+  promptIds: string[];
+  greedy?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  maxNewTokens: number;
+  seed: number;
+  json?: boolean;
+}
+
+/** "1,2,3" → [1, 2, 3]; anything but comma-separated non-negative integers is an error. */
+export function parseIdList(text: string): number[] {
+  const parts = text.split(',').map((s) => s.trim());
+  if (parts.some((p) => !/^\d+$/.test(p)))
+    throw new Error(`--prompt-ids expects comma-separated token ids like 1,2,3, got "${text}"`);
+  return parts.map(Number);
+}
+
+export async function runGenerateCommand(o: GenerateCommandOptions): Promise<void> {
+  const texts = o.prompt;
+  const ids = o.promptIds.map(parseIdList);
+  if (texts.length > 0 === ids.length > 0)
+    throw new Error('give --prompt TEXT or --prompt-ids 1,2,3 (either may repeat), not both and not neither');
+  const sampling = [
+    o.temperature !== undefined && '--temperature',
+    o.topK !== undefined && '--top-k',
+    o.topP !== undefined && '--top-p',
+  ].filter(Boolean);
+  if (o.greedy && sampling.length)
+    throw new Error(`--greedy takes the most likely token: ${sampling.join(', ')} would be ignored`);
+  await runGenerate({
+    model: o.model,
+    ...(texts.length ? { prompt: texts } : { promptIds: ids }),
+    greedy: o.greedy,
+    temperature: o.temperature,
+    topK: o.topK,
+    topP: o.topP,
+    maxNewTokens: o.maxNewTokens,
+    seed: o.seed,
+    json: o.json,
+  });
+}

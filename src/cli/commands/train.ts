@@ -1,0 +1,273 @@
+/**
+ * `maxent-rlhf sft|rm|po|rl --config FILE [--set k=v]… [--fresh] [--loss NAME]`: one training run
+ * from a YAML/JSON config (docs/configs.md). The config is validated before anything is loaded
+ * (errors name the key path); data rows are checked with the model's tokenizer; the run folder
+ * `out` resumes from its newest valid checkpoint unless `--fresh` clears it first.
+ */
+import { basename } from 'node:path';
+import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { loadCausalLM, loadRewardModel } from '../../models/index.ts';
+import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { LMPolicy, labModels, promptSource } from '../../trainers/adapters/index.ts';
+import { RunDir } from '../../trainers/common/run-dir.ts';
+import type { CausalLM } from '../../trainers/offline/lm.ts';
+import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
+import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
+import { trainSft } from '../../trainers/offline/sft.ts';
+import { trainOnline } from '../../trainers/online/trainer.ts';
+import { makeRlEvaluator } from '../rl-eval.ts';
+import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
+import { changedKeys, clearRunFolder, loadSplits, progressLine } from '../train-helpers.ts';
+
+export interface TrainCommandOptions {
+  config: string;
+  set?: string[];
+  fresh?: boolean;
+  loss?: string;
+}
+
+export interface TrainIO {
+  /** Progress lines and the run folder (stdout). */
+  print: (line: string) => void;
+  /** Diagnostics: resume notes, skipped rows (stderr). */
+  log: (msg: string) => void;
+}
+
+const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
+
+/** Reads, overrides and validates a training config file (errors name the file and key path). */
+export function loadTrainConfig<K extends TrainKind>(
+  kind: K,
+  file: string,
+  sets: string[] = [],
+  loss?: string,
+): TrainConfig<K> {
+  const overrides = parseOverrides(sets);
+  if (loss !== undefined) {
+    if (kind !== 'po') throw new ConfigError(`--loss only applies to \`po\`, not \`${kind}\``);
+    overrides.loss = loss;
+  }
+  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides) as TrainConfig<K>;
+}
+
+/** The CLI action: returns the run folder. */
+export async function runTrainCommand(
+  kind: TrainKind,
+  opts: TrainCommandOptions,
+  io: TrainIO = defaultIO,
+): Promise<string> {
+  const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  if (opts.fresh) {
+    const removed = clearRunFolder(config.out);
+    if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+  }
+  return runTrain(kind, config, { io });
+}
+
+export interface RunTrainOptions {
+  /** Run name written to run.json (default: the command's, or `name` in an rl config). */
+  name?: string;
+  io?: TrainIO;
+}
+
+/** Trains one validated config; prints a line per step and the run folder at the end. */
+export async function runTrain<K extends TrainKind>(
+  kind: K,
+  config: TrainConfig<K>,
+  o: RunTrainOptions = {},
+): Promise<string> {
+  const io = o.io ?? defaultIO;
+  const changed = changedKeys(config.out, config as Record<string, unknown>);
+  if (changed?.length)
+    io.log(
+      `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
+        'training resumes from its newest checkpoint — pass --fresh to start over',
+    );
+  else if (changed && RunDir.isDone(config.out)) {
+    io.print(`${kind}: ${config.out} already finished with this config (pass --fresh to start over)`);
+    io.print(`run folder: ${config.out}`);
+    return config.out;
+  }
+  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
+  const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
+  const common = { name: o.name, log: io.log, onStep };
+  let dir: string;
+  if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
+  else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
+  else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
+  else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  io.print(`run folder: ${dir}`);
+  return dir;
+}
+
+interface Common {
+  name?: string;
+  log: (msg: string) => void;
+  onStep: (step: number, m: Record<string, number>) => void;
+}
+
+function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
+  return `${kind}: ${n.train.length} training / ${n.eval.length} held-out examples, ${steps} steps → ${out}`;
+}
+
+async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
+  const tokenizer = await Tokenizer.fromFolder(c.model);
+  const data = await loadSplits(loadSftDataset, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
+  io.print(describeData('sft', data, c.steps, c.out));
+  const model = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  try {
+    return await trainSft({ config: c, model, tokenizer, train: data.train, eval: data.eval, ...common });
+  } finally {
+    model.dispose();
+  }
+}
+
+async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<string> {
+  const tokenizer = await Tokenizer.fromFolder(c.model);
+  const data = await loadSplits(
+    loadPreferenceDataset,
+    c.data,
+    c,
+    (t) => tokenizer.encode(t).length,
+    c.seed,
+    io.log,
+  );
+  io.print(describeData('rm', data, c.steps, c.out));
+  // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
+  const model = await loadRewardModel(c.model, { trainable: true, dtype: c.dtype, initScoreSeed: c.seed });
+  try {
+    return await trainRewardModel({
+      config: c,
+      model,
+      tokenizer,
+      train: data.train,
+      eval: data.eval,
+      ...common,
+    });
+  } finally {
+    model.dispose();
+  }
+}
+
+async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<string> {
+  const tokenizer = await Tokenizer.fromFolder(c.model);
+  const data = await loadSplits(
+    loadPreferenceDataset,
+    c.data,
+    c,
+    (t) => tokenizer.encode(t).length,
+    c.seed,
+    io.log,
+  );
+  const withReference = needsReference(c.loss);
+  const referenceDir = c.reference ?? c.model;
+  io.print(
+    `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
+      (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
+  );
+  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  let reference: (CausalLM & { dispose(): void }) | null = null;
+  try {
+    return await trainPreference({
+      config: c,
+      policy,
+      tokenizer,
+      train: data.train,
+      eval: data.eval,
+      ...common,
+      ...(withReference
+        ? {
+            referenceDir,
+            loadReference: async () => (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype })),
+          }
+        : {}),
+    });
+  } finally {
+    policy.dispose();
+    (reference as { dispose(): void } | null)?.dispose();
+  }
+}
+
+async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<string> {
+  const tokenizer = await Tokenizer.fromFolder(c.policy);
+  // The reward (and reference) model reads the policy's token ids: check before loading anything big.
+  requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
+  if (c.reference)
+    requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+  const loaded = await loadSftDataset(c.data.prompts, {
+    onBadRow: c.data.onBadRow,
+    countTokens: (t) => tokenizer.encode(t).length,
+    maxPromptTokens: c.maxPromptTokens,
+    limit: c.data.limit,
+    log: io.log,
+  });
+  const prompts = loaded.examples.map((e) => e.prompt);
+  const reg = c.regularizer.kind;
+  io.print(
+    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
+      (c.reference && (reg === 'entropy' || reg === 'none')
+        ? '; the reference only measures objective/kl (not in the objective)'
+        : ''),
+  );
+  const proxy = await labModels(c.maxPromptTokens)
+    .loadRewardFunction(c.reward)
+    .catch((e: Error) => {
+      throw new Error(
+        `reward ${c.reward}: ${e.message}` +
+          (/score\.weight/.test(e.message)
+            ? '\n(it must be a reward-model snapshot, e.g. out/model of `maxent-rlhf rm`)'
+            : ''),
+      );
+    });
+  const policy = Object.assign(
+    await LMPolicy.load(c.policy, { trainable: true, valueHead: c.algorithm === 'ppo', seed: c.seed }),
+    { tokenizer },
+  );
+  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false }) : null;
+  try {
+    const evaluator = c.eval
+      ? await makeRlEvaluator({
+          eval: c.eval,
+          policy,
+          proxy,
+          maxPromptTokens: c.maxPromptTokens,
+          maxNewTokens: c.maxNewTokens,
+        })
+      : undefined;
+    await trainOnline({
+      runDir: c.out,
+      name: common.name ?? c.name ?? basename(c.out),
+      config: c,
+      policy,
+      reference,
+      reward: proxy.reward,
+      prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
+      evaluator,
+      labels: c.modelLabel ? { model: c.modelLabel } : {},
+      log: common.log,
+      onStep: common.onStep,
+    });
+    return c.out;
+  } finally {
+    policy.model.dispose();
+    policy.valueHead?.dispose();
+    reference?.model.dispose();
+    proxy.model.dispose();
+  }
+}
+
+const TOKENIZER_PROBE = 'SUBREDDIT: r/relationships TITLE: my landlord borrows my car POST: help . TL;DR:';
+
+/** The reward (and reference) model reads the policy's token ids: their tokenizers must agree. */
+function requireSameTokenizer(a: Tokenizer, b: Tokenizer, aDir: string, bDir: string): void {
+  const same =
+    a.vocabSize === b.vocabSize &&
+    a.eosId === b.eosId &&
+    JSON.stringify(a.encode(TOKENIZER_PROBE)) === JSON.stringify(b.encode(TOKENIZER_PROBE));
+  if (!same)
+    throw new Error(
+      `the tokenizer of ${bDir} differs from the policy's (${aDir}): ` +
+        `vocab ${b.vocabSize} vs ${a.vocabSize}; both models must read the same token ids`,
+    );
+}

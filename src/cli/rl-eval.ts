@@ -1,0 +1,65 @@
+/**
+ * The `rl` command's periodic evaluation on fixed held-out prompts: greedy summaries (deterministic
+ * given the weights) scored by the reward model (`proxy_reward`) and, with `judge: lab`, by the lab's
+ * gold judge (`gold_score`, and `win_rate` against the file's reference summaries). The trainer
+ * logs them as eval/*.
+ */
+import { readFileSync } from 'node:fs';
+import { loadSftDataset } from '../data/index.ts';
+import { goldScore, type LabFacts, winRate } from '../lab/task/index.ts';
+import type { Tokenizer } from '../models/tokenizer/index.ts';
+import { type LabModels, type LMPolicy, labModels, type ProxyReward } from '../trainers/adapters/index.ts';
+import type { Evaluator } from '../trainers/online/types.ts';
+import type { RlCommandConfig } from './train-configs.ts';
+
+export interface RlEvalSpec {
+  eval: NonNullable<RlCommandConfig['eval']>;
+  policy: LMPolicy & { tokenizer: Tokenizer };
+  proxy: ProxyReward;
+  maxPromptTokens: number;
+  maxNewTokens: number;
+}
+
+export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
+  const rows = (await loadSftDataset(s.eval.prompts, { limit: s.eval.count, onBadRow: 'fail' })).examples;
+  const prompts = rows.map((r) => r.prompt);
+  const references = rows.map((r) => r.completion);
+  const facts =
+    s.eval.judge === 'lab'
+      ? readFacts(
+          s.eval.prompts,
+          rows.map((r) => r.row),
+        )
+      : null;
+  const models: LabModels = labModels(s.maxPromptTokens);
+  const maxNewTokens = s.eval.maxNewTokens ?? s.maxNewTokens;
+  return () => {
+    const texts = models.sampleTexts(s.policy, prompts, {
+      greedy: true,
+      temperature: 1,
+      seed: 0,
+      maxNewTokens,
+    });
+    const out: Record<string, number> = { proxy_reward: models.scoreTexts(s.proxy, prompts, texts) };
+    if (facts) {
+      out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
+      out.win_rate = winRate(facts, texts, references);
+    }
+    return out;
+  };
+}
+
+/** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */
+function readFacts(path: string, lines: number[]): LabFacts[] {
+  if (!path.endsWith('.jsonl'))
+    throw new Error(`eval.judge "lab" reads the facts of each row from a .jsonl file; ${path} is not one`);
+  const text = readFileSync(path, 'utf8').split('\n');
+  return lines.map((line) => {
+    const facts = (JSON.parse(text[line - 1]!) as { facts?: LabFacts }).facts;
+    if (!facts)
+      throw new Error(
+        `${path}: row ${line}: field "facts" is missing; eval.judge "lab" only works on the lab's files (use judge: none)`,
+      );
+    return facts;
+  });
+}

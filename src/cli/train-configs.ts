@@ -1,0 +1,110 @@
+/**
+ * The config schemas of the training commands: `sft`, `rm` and `po` use the offline trainers'
+ * schemas as they are; `rl` wraps the online trainer's schema with what a run from files needs
+ * (policy, reference and reward-model snapshots, prompt files, run folder, evaluation).
+ */
+import { z } from 'zod';
+import {
+  PreferenceConfigSchema,
+  RewardModelConfigSchema,
+  SftConfigSchema,
+} from '../trainers/offline/config.ts';
+import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
+
+export type TrainKind = 'sft' | 'rm' | 'po' | 'rl';
+
+const RlDataSchema = z
+  .object({
+    prompts: z
+      .string()
+      .min(1)
+      .describe(
+        'prompt file in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields); only the prompts are used',
+      ),
+    onBadRow: z
+      .enum(['fail', 'skip'])
+      .default('fail')
+      .describe('a bad or over-long prompt row: fail with its row number, or skip it and report the count'),
+    limit: z.number().int().positive().optional().describe('use at most this many prompts'),
+  })
+  .strict();
+
+const RlEvalSchema = z
+  .object({
+    prompts: z
+      .string()
+      .min(1)
+      .describe('held-out file in SFT format; its completions are the reference summaries of the win rate'),
+    count: z.number().int().positive().default(64).describe('evaluate on the first N rows'),
+    maxNewTokens: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('length limit of the greedy evaluation summaries (default: maxNewTokens)'),
+    judge: z
+      .enum(['none', 'lab'])
+      .default('none')
+      .describe(
+        "none: only eval/proxy_reward (the reward model on greedy summaries); lab: also the lab's gold judge (eval/gold_score, eval/win_rate vs the reference), which needs the lab's `facts` field",
+      ),
+  })
+  .strict();
+
+const needsReference = (kind: string) => kind === 'kl' || kind === 'kl+entropy';
+
+export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
+  name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
+  modelLabel: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('labels.model in run.json: the report groups figures by it (e.g. "pythia-1b")'),
+  policy: z
+    .string()
+    .min(1)
+    .describe(
+      'policy snapshot to start from (normally the SFT model); PPO reads value_head.safetensors beside it when present',
+    ),
+  reference: z
+    .string()
+    .min(1)
+    .nullish()
+    .describe(
+      'frozen reference snapshot: required by the KL penalty; with an entropy bonus or none it is only used to measure objective/kl (absent or null: not loaded)',
+    ),
+  reward: z
+    .string()
+    .min(1)
+    .describe('reward-model snapshot (trained by `maxent-rlhf rm`); same tokenizer as the policy'),
+  out: z.string().min(1).describe('run folder (created; resumed from its newest valid checkpoint)'),
+  data: RlDataSchema,
+  maxPromptTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(512)
+    .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
+  eval: RlEvalSchema.nullish().describe('periodic evaluation every evalEvery steps (absent or null: none)'),
+})
+  .strict()
+  .superRefine((c, ctx) => {
+    if (needsReference(c.regularizer.kind) && c.reference == null)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reference'],
+        message: `required when regularizer.kind is "${c.regularizer.kind}": the KL penalty needs a frozen reference model`,
+      });
+  });
+
+export type RlCommandConfig = z.output<typeof RlCommandConfigSchema>;
+
+/** The schema each training command validates its config file with. */
+export const TRAIN_SCHEMAS = {
+  sft: SftConfigSchema,
+  rm: RewardModelConfigSchema,
+  po: PreferenceConfigSchema,
+  rl: RlCommandConfigSchema,
+} as const;
+
+export type TrainConfig<K extends TrainKind> = z.output<(typeof TRAIN_SCHEMAS)[K]>;

@@ -1,0 +1,84 @@
+/** Small pieces of the training commands: data splits, progress lines, run-folder housekeeping. */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Loaded, type LoadOptions, splitTrainEval } from '../data/index.ts';
+import { RunDir } from '../trainers/common/run-dir.ts';
+import type { TrainKind } from './train-configs.ts';
+
+export interface DataSection {
+  train: string;
+  eval?: string;
+  evalFraction: number;
+  onBadRow: 'fail' | 'skip';
+  limit?: number;
+}
+
+/**
+ * Training and held-out examples: `data.eval` when given, else a seeded `evalFraction` of the
+ * (at most `limit`) training rows. Rows over the token limits, counted with `countTokens`, are bad
+ * rows handled by `onBadRow`.
+ */
+export async function loadSplits<E>(
+  load: (path: string, opts: LoadOptions) => Promise<Loaded<E>>,
+  data: DataSection,
+  limits: { maxPromptTokens: number; maxTotalTokens?: number },
+  countTokens: (text: string) => number,
+  seed: number,
+  log: (msg: string) => void,
+): Promise<{ train: E[]; eval: E[] }> {
+  const opts: LoadOptions = { onBadRow: data.onBadRow, countTokens, ...limits, log };
+  const train = (await load(data.train, { ...opts, limit: data.limit })).examples;
+  if (data.eval !== undefined) return { train, eval: (await load(data.eval, opts)).examples };
+  return splitTrainEval(train, data.evalFraction, seed);
+}
+
+/** Metrics shown on each progress line, per command (eval/* metrics are added when present). */
+const SHOWN: Record<TrainKind, string[]> = {
+  sft: ['loss'],
+  rm: ['loss', 'accuracy'],
+  po: ['loss', 'rewards/accuracies', 'rewards/margins'],
+  rl: ['objective/scores', 'objective/rlhf_reward', 'objective/kl', 'objective/entropy', 'policy/kl_prev'],
+};
+
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toFixed(4);
+}
+
+/** `sft step 3/10  loss 2.3456  eval/loss 2.1000  lr 1.00e-4`. */
+export function progressLine(
+  kind: TrainKind,
+  step: number,
+  steps: number,
+  m: Record<string, number>,
+): string {
+  const keys = [...SHOWN[kind], ...Object.keys(m).filter((k) => k.startsWith('eval/')), 'lr'];
+  const parts = keys.filter((k) => m[k] !== undefined).map((k) => `${k} ${formatNumber(m[k]!)}`);
+  return [`${kind} step ${step}/${steps}`, ...parts].join('  ');
+}
+
+/** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in `out`). */
+export const RUN_FOLDER_ENTRIES = ['checkpoints', 'model', 'cache', 'metrics.jsonl', 'run.json'] as const;
+
+/** Deletes a previous run's checkpoints, metrics, model and caches; returns what was removed. */
+export function clearRunFolder(dir: string): string[] {
+  const removed: string[] = [];
+  for (const entry of RUN_FOLDER_ENTRIES) {
+    const path = join(dir, entry);
+    if (!existsSync(path)) continue;
+    rmSync(path, { recursive: true, force: true });
+    removed.push(entry);
+  }
+  return removed;
+}
+
+/** Top-level config keys whose values differ from the config a run folder was started with. */
+export function changedKeys(dir: string, config: Record<string, unknown>): string[] | null {
+  const info = RunDir.readInfo(dir);
+  if (!info || typeof info.config !== 'object' || info.config === null) return null;
+  const before = info.config as Record<string, unknown>;
+  const keys = new Set([...Object.keys(before), ...Object.keys(config)]);
+  return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(config[k])).sort();
+}

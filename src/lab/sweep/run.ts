@@ -1,0 +1,43 @@
+/**
+ * Runs a planned sweep one run at a time: finished runs are skipped, the others started or resumed
+ * through `runPoint` (the CLI's training command). A failing run does not stop the sweep; it is
+ * reported in the final table and the returned errors.
+ */
+import type { PlannedRun } from './plan.ts';
+import { readSummaries, summaryTable } from './summary.ts';
+
+export interface SweepRunOptions {
+  kind: 'rl' | 'po';
+  plan: PlannedRun[];
+  runPoint: (run: PlannedRun) => Promise<void>;
+  print?: (line: string) => void;
+}
+
+export interface SweepResult {
+  errors: { name: string; message: string }[];
+  table: string;
+}
+
+export async function runSweep(o: SweepRunOptions): Promise<SweepResult> {
+  const print = o.print ?? ((l: string) => console.log(l));
+  const errors = new Map<string, string>();
+  const n = o.plan.length;
+  for (const [i, run] of o.plan.entries()) {
+    const tag = `[${i + 1}/${n}] ${run.name}`;
+    if (run.action === 'skip') {
+      print(`${tag}: done, skipped`);
+      continue;
+    }
+    print(`${tag}: ${run.action === 'start' ? 'starting' : `resuming (${run.state})`} in ${run.dir}`);
+    try {
+      await o.runPoint(run);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      errors.set(run.name, message);
+      print(`${tag}: failed: ${message}`);
+    }
+  }
+  const table = summaryTable(o.kind, readSummaries(o.plan, errors));
+  print(`\n${table}`);
+  return { errors: [...errors].map(([name, message]) => ({ name, message })), table };
+}
