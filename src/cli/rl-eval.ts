@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadSftDataset } from '../data/index.ts';
+import { HttpJudge, winRateOf } from '../judges/index.ts';
 import { goldScore, type LabFacts, winRate } from '../lab/task/index.ts';
 import type { Tokenizer } from '../models/tokenizer/index.ts';
 import { type LabModels, type LMPolicy, labModels, type ProxyReward } from '../trainers/adapters/index.ts';
@@ -33,7 +34,8 @@ export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
       : null;
   const models: LabModels = labModels(s.maxPromptTokens);
   const maxNewTokens = s.eval.maxNewTokens ?? s.maxNewTokens;
-  return () => {
+  const judge = s.eval.judge === 'http' ? httpJudge(s.eval.judgeHttp!) : null;
+  return async () => {
     const texts = models.sampleTexts(s.policy, prompts, {
       greedy: true,
       temperature: 1,
@@ -45,8 +47,29 @@ export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
       out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
       out.win_rate = winRate(facts, texts, references);
     }
+    if (judge) {
+      const verdicts = await judge.judge(
+        prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
+      );
+      out.win_rate = winRateOf(verdicts);
+      out.judge_unparsed = judge.unparsed;
+    }
     return out;
   };
+}
+
+function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
+  const apiKey = c.apiKeyEnv ? process.env[c.apiKeyEnv] : undefined;
+  if (c.apiKeyEnv && !apiKey)
+    throw new Error(`eval.judgeHttp.apiKeyEnv: environment variable ${c.apiKeyEnv} is not set`);
+  return new HttpJudge({
+    baseUrl: c.baseUrl,
+    model: c.model,
+    apiKey,
+    timeoutMs: c.timeoutMs,
+    maxRetries: c.maxRetries,
+    concurrency: c.concurrency,
+  });
 }
 
 /** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */

@@ -101,7 +101,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
   const schedule = { kind: c.schedule, lr: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.steps };
   try {
     if (session.step === 0 && spec.evaluator && c.evalEvery > 0)
-      session.logMetrics(prefixed(spec.evaluator(spec.policy, 0)), 0);
+      session.logMetrics(prefixed(await spec.evaluator(spec.policy, 0)), 0);
     while (session.step < c.steps) {
       const step = session.step + 1;
       const lr = learningRateAt(step - 1, schedule);
@@ -109,7 +109,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         iteration(spec, algorithm, reg, order.next(c.promptsPerStep), lr, gen, optimizer, session),
       );
       if (spec.evaluator && c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps)) {
-        Object.assign(metrics, prefixed(spec.evaluator(spec.policy, step)));
+        Object.assign(metrics, prefixed(await spec.evaluator(spec.policy, step)));
       }
       session.logMetrics(metrics, step);
       spec.onStep?.(step, metrics);

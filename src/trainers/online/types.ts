@@ -58,4 +58,7 @@ export interface OnlinePolicy {
 export type RewardFunction = (rollout: Rollout) => Tensor;
 
 /** Optional evaluation run every N steps on a fixed prompt set: gold score, win rate, proxy reward. */
-export type Evaluator = (policy: OnlinePolicy, step: number) => Record<string, number>;
+export type Evaluator = (
+  policy: OnlinePolicy,
+  step: number,
+) => Record<string, number> | Promise<Record<string, number>>;
