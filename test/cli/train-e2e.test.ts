@@ -8,6 +8,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
@@ -239,6 +241,46 @@ describe('rm, po and rl from the SFT snapshot', () => {
     ])
       expect(last, k).toHaveProperty(k);
     expect(existsSync(join(dir, 'model', 'config.json'))).toBe(true);
+  });
+
+  it('rl: win rate from an OpenAI-compatible HTTP judge (a fake on 127.0.0.1)', async () => {
+    const asked: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const prompt = (JSON.parse(body) as { messages: { content: string }[] }).messages[0]!.content;
+        asked.push(prompt);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ choices: [{ message: { content: 'Comparison: fine.\nPreferred: A' } }] }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const dir = join(root, 'rl-http');
+      const port = (server.address() as AddressInfo).port;
+      const cfg = rlConfig('rl-http.yaml', {
+        out: dir,
+        regularizer: { kind: 'entropy', entropyCoef: 0.1 },
+        eval: {
+          prompts: join(data, LAB_FILES.sftEval),
+          count: 4,
+          judge: 'http',
+          judgeHttp: { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'fake' },
+        },
+      });
+      await ok(['rl', '--config', cfg]);
+      const evals = metrics(dir).filter((l) => 'eval/win_rate' in l);
+      // The fake always answers "A", so each win rate is the fraction of prompts where the seeded
+      // order put the policy first: the same at every evaluation, whatever the policy wrote.
+      expect(evals.length).toBeGreaterThanOrEqual(2);
+      for (const l of evals) expect(l['eval/win_rate']).toBeGreaterThanOrEqual(0);
+      expect(evals.every((l) => l['eval/win_rate'] === evals[0]!['eval/win_rate'])).toBe(true);
+      expect(asked.length).toBe(4 * evals.length);
+      expect(asked[0]).toContain('Summary A:');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('rl: PPO with a KL penalty (value head on the policy trunk), no evaluation', async () => {
