@@ -182,6 +182,7 @@ interface NativeCore {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   setBlasThreads(n: number): boolean;
+  retainFreedMemory(): boolean;
   info(): NativeInfo;
 }
 
@@ -222,6 +223,10 @@ function loadAddon(): NativeBinding {
   // Setting it explicitly also matters: left implicit, GEMM ran at half speed here.
   const threads = Number(process.env.MAXENT_THREADS ?? 1);
   addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : 1);
+  // Memory policy (measured in bench/model.ts): freed tensor memory stays in the process (glibc: no
+  // mmap for large blocks, no trimming), so large tensors reuse pages instead of faulting in fresh
+  // ones at every op: a pythia-tiny training step ran 3–5× faster. MAXENT_MALLOC=system opts out.
+  if (process.env.MAXENT_MALLOC !== 'system') addon.retainFreedMemory();
   return addon;
 }
 
