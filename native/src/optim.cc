@@ -1,6 +1,8 @@
 // Optimizer kernels: one call updates every parameter, so a step costs one Node-API crossing.
 #include <ATen/ATen.h>
 
+#include <immintrin.h>
+
 #include <cmath>
 
 #include "handle.h"
@@ -9,6 +11,70 @@
 using mx::D;
 using mx::I;
 using mx::Tensors;
+
+// One AdamW element update in float, with the arithmetic (and rounding) of the op sequence in
+// adamwStep's generic path: mul_, lerp_ (torch's two-sided formula), mul_ + addcmul_, sqrt / bc2 + eps,
+// addcdiv_. Scalars are rounded to float as torch's float kernels round them.
+struct AdamWScalars {
+  float decay, w1, b2, w2, bc2Sqrt, eps, step;
+  bool lerpLow;  // |w1| < 0.5: m + w1·(g − m); else g − (g − m)·(1 − w1)
+};
+
+static inline void AdamWElement(float& p, float g, float& m, float& v, const AdamWScalars& s) {
+  float pd = p * s.decay;
+  float diff = g - m;
+  m = s.lerpLow ? m + s.w1 * diff : g - diff * (1.0f - s.w1);
+  v = v * s.b2 + s.w2 * g * g;
+  float denom = std::sqrt(v) / s.bc2Sqrt + s.eps;
+  p = pd + s.step * m / denom;
+}
+
+// 8 floats at a time with AVX (sqrt and division are correctly rounded, so lanes equal the scalar
+// path; no FMA contraction: AVX alone has none). Returns how many leading elements it updated.
+__attribute__((target("avx"))) static int64_t AdamWAvx(float* p, const float* g, float* m, float* v, int64_t n,
+                                                       const AdamWScalars& s) {
+  const __m256 decay = _mm256_set1_ps(s.decay), w1 = _mm256_set1_ps(s.w1), w1c = _mm256_set1_ps(1.0f - s.w1);
+  const __m256 b2 = _mm256_set1_ps(s.b2), w2 = _mm256_set1_ps(s.w2), bc2 = _mm256_set1_ps(s.bc2Sqrt);
+  const __m256 eps = _mm256_set1_ps(s.eps), step = _mm256_set1_ps(s.step);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 pv = _mm256_loadu_ps(p + i), gv = _mm256_loadu_ps(g + i);
+    __m256 mv = _mm256_loadu_ps(m + i), vv = _mm256_loadu_ps(v + i);
+    __m256 pd = _mm256_mul_ps(pv, decay);
+    __m256 diff = _mm256_sub_ps(gv, mv);
+    mv = s.lerpLow ? _mm256_add_ps(mv, _mm256_mul_ps(w1, diff)) : _mm256_sub_ps(gv, _mm256_mul_ps(diff, w1c));
+    vv = _mm256_add_ps(_mm256_mul_ps(vv, b2), _mm256_mul_ps(_mm256_mul_ps(w2, gv), gv));
+    __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vv), bc2), eps);
+    pv = _mm256_add_ps(pd, _mm256_div_ps(_mm256_mul_ps(step, mv), denom));
+    _mm256_storeu_ps(p + i, pv);
+    _mm256_storeu_ps(m + i, mv);
+    _mm256_storeu_ps(v + i, vv);
+  }
+  return i;
+}
+
+static bool FusableFloat(const at::Tensor& p, const at::Tensor& g, const at::Tensor& m, const at::Tensor& v) {
+  for (const at::Tensor* t : {&p, &g, &m, &v}) {
+    if (t->scalar_type() != at::kFloat || !t->device().is_cpu() || !t->is_contiguous()) return false;
+  }
+  return g.numel() == p.numel() && m.numel() == p.numel() && v.numel() == p.numel();
+}
+
+// The whole update in one pass over p, g, m, v (the op sequence makes eight passes and two
+// temporaries; lerp_ is not even vectorised in torch 1.13).
+static void FusedAdamWFloat(at::Tensor& p, const at::Tensor& g, at::Tensor& m, at::Tensor& v, const AdamWScalars& s) {
+  float* pp = p.data_ptr<float>();
+  const float* gp = g.data_ptr<float>();
+  float* mp = m.data_ptr<float>();
+  float* vp = v.data_ptr<float>();
+  int64_t n = p.numel();
+  static const bool avx = __builtin_cpu_supports("avx");
+  int64_t i = avx ? AdamWAvx(pp, gp, mp, vp, n, s) : 0;
+  for (; i < n; i++) AdamWElement(pp[i], gp[i], mp[i], vp[i], s);
+  // Raw writes skip autograd's version counter: bump it as the in-place ops did, so a graph that
+  // saved this parameter still refuses to backpropagate through the stale value.
+  p.unsafeGetTensorImpl()->bump_version();
+}
 
 // AdamW exactly as torch.optim.AdamW (single-tensor path, amsgrad=False, maximize=False):
 //   θ ← θ·(1 − lr·λ);  m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²
@@ -35,6 +101,14 @@ MX_OP(adamwStep) {
     // Bias corrections use this parameter's own step count, as torch (state['step'] per parameter).
     double bc1 = 1 - std::pow(beta1, static_cast<double>(steps[i]));
     double bc2Sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(steps[i])));
+    if (FusableFloat(p, g, expAvg[i], expAvgSq[i])) {
+      float w1 = static_cast<float>(1 - beta1);
+      AdamWScalars s{static_cast<float>(1 - lr * wd), w1, static_cast<float>(beta2), static_cast<float>(1 - beta2),
+                     static_cast<float>(bc2Sqrt), static_cast<float>(eps), static_cast<float>(-lr / bc1),
+                     std::abs(w1) < 0.5f};
+      FusedAdamWFloat(p, g, expAvg[i], expAvgSq[i], s);
+      continue;
+    }
     p.mul_(1 - lr * wd);
     expAvg[i].lerp_(g, 1 - beta1);
     expAvgSq[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
