@@ -359,17 +359,25 @@ MX_OP(attention) {
   bool causal = B(info, 4);
   double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
+  // The blocked key positions as one small bool tensor (no heads dim when the mask has none), so the
+  // [.., Tq, Tk] scores take a single masked_fill_ (and its backward a single pass).
+  at::Tensor blocked;
   if (causal) {
     int64_t tq = q.size(-2), tk = k.size(-2);
-    at::Tensor c = at::ones({tq, tk}, at::TensorOptions().dtype(at::kBool).device(q.device())).tril(tk - tq);
-    scores.masked_fill_(c.logical_not(), -std::numeric_limits<float>::infinity());
+    blocked = at::ones({tq, tk}, at::TensorOptions().dtype(at::kBool).device(q.device())).triu(tk - tq + 1);
   }
-  if (mask) scores.masked_fill_(mask->logical_not(), -std::numeric_limits<float>::infinity());
-  // Rows with no visible key (fully padded) would be NaN after softmax: give them zero weights.
+  if (mask) blocked = blocked.defined() ? at::logical_or(blocked, mask->logical_not()) : mask->logical_not();
+  if (blocked.defined()) scores.masked_fill_(blocked, -std::numeric_limits<float>::infinity());
   // Reduced-precision inputs take the softmax in float32; float32/float64 keep their own precision.
   at::ScalarType softmaxType = (q.scalar_type() == at::kBFloat16 || q.scalar_type() == at::kHalf) ? at::kFloat : q.scalar_type();
   at::Tensor probs = at::softmax(scores, -1, softmaxType).to(q.scalar_type());
-  probs = at::nan_to_num(probs, 0.0);
+  // Rows with no visible key (fully padded) are NaN after softmax: give them zero weights. On the CPU
+  // the small mask says whether there are any (usually none: causal rows see themselves), which
+  // saves a pass over the probabilities forward and backward; elsewhere always (no device sync).
+  bool anyEmptyRow = !blocked.defined() ? false
+                     : !q.device().is_cpu() ? true
+                     : blocked.all(-1).any().item<bool>();
+  if (anyEmptyRow) probs = at::nan_to_num(probs, 0.0);
   return WrapTensor(env, at::matmul(probs, v));
 }
 MX_OP(gather) { return WrapTensor(env, at::gather(T(info, 0), I(info, 1), T(info, 2))); }
