@@ -70,9 +70,35 @@ function filteredEntropy(z: Tensor): Tensor {
   return plogp.sum(-1).neg();
 }
 
+/** Whether the processed distribution is the raw policy (temperature 1, no top-k or top-p cut). */
+function samplesRawPolicy(s: SamplingSettings, vocab: number): boolean {
+  return (s.temperature ?? 1) === 1 && (s.topK ?? vocab) >= vocab && (s.topP ?? 1) >= 1;
+}
+
+/**
+ * Sampling straight from the raw policy: its log-prob and entropy are also the sampling ones, and
+ * one logsumexp and one softmax serve the entropy, the draw and the log-prob (the same ops as
+ * tokenEntropy, processLogits + softmax and tokenLogProbs, so the same values and tokens).
+ */
+function sampleRawPolicy(raw: Tensor, gen: Generator | undefined): Omit<StepColumns, 'valid'> {
+  const lse = raw.logsumexp(-1);
+  const probs = raw.softmax(-1);
+  const entropy = lse.sub(probs.mul(raw).sum(-1));
+  const token = multinomial(probs, 1, { gen }).squeeze(1);
+  const logProb = raw.gather(-1, token.unsqueeze(-1)).squeeze(-1).sub(lse);
+  return {
+    token,
+    policyLogProb: logProb,
+    samplingLogProb: logProb,
+    policyEntropy: entropy,
+    samplingEntropy: entropy,
+  };
+}
+
 /** Chooses the next token of every row from logits [B, V] and scores it under both distributions. */
 function chooseTokens(logits: Tensor, s: GenerateOptions): Omit<StepColumns, 'valid'> {
   const raw = logits.float();
+  if (!s.greedy && samplesRawPolicy(s, raw.dim(-1))) return sampleRawPolicy(raw, s.gen);
   const policyEntropy = tokenEntropy(raw);
   if (s.greedy) {
     const token = raw.argmax(-1);
