@@ -1,12 +1,26 @@
-/** `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run. */
+/**
+ * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
+ * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model).
+ */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
 import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
+import { runModelBench } from './model.ts';
 
 applyDefaultThreads();
 const info = engineInfo();
 console.log(
   `libtorch ${info.torchVersion}, torch threads ${info.numThreads}, OpenBLAS threads ${info.blasThreads}\n`,
 );
-console.log('## Engine\n');
-console.log(formatTable(runEngineBench()));
+const only = process.argv.slice(2);
+const wanted = (section: string) => only.length === 0 || only.includes(section);
+if (wanted('engine')) {
+  console.log('## Engine\n');
+  console.log(formatTable(runEngineBench()));
+}
+if (wanted('model')) {
+  console.log('\n## GPT-NeoX models (the same weights and inputs on both sides)\n');
+  const { rows, notes } = await runModelBench();
+  console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}

@@ -1,0 +1,367 @@
+/**
+ * GPT-NeoX model benchmark, side by side with eager PyTorch (Debian's python3-torch) in the same run
+ * and on the same model: our GPTNeoXForCausalLM is initialised, saved as a safetensors snapshot in a
+ * temp folder, and bench/model.py loads that snapshot into its own eager GPT-NeoX, with the same
+ * inputs (written next to it), the same thread count and the same OpenBLAS environment. The
+ * first-step losses and the tokens sampled with the same seed are printed as a check that both
+ * sides run the same model.
+ *
+ * Per model: a training step (forward, cross-entropy, backward, AdamW) on a TL;DR-sized batch, and
+ * batched temperature-1 sampling of left-padded prompts with our KV-cached `generate`, against the
+ * usual naive eager PyTorch loop (the whole growing sequence through the model every step, all
+ * logits) and against a KV-cached PyTorch loop. Our `generate` also returns per-token entropies;
+ * the PyTorch loops compute only the sampled tokens' log-probs.
+ *
+ * PyTorch runs with the addon's malloc policy (freed memory kept in the process, see
+ * src/native/binding.ts) so that the ratios compare the code, not an allocator setting; the train
+ * step is also shown against PyTorch with glibc's defaults, as installed. The measurements
+ * alternate in short rounds between a long-lived Python process and this one (load on a shared
+ * machine drifts), and each side reports its best time.
+ */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  countParameters,
+  type Generation,
+  type GPTNeoXConfig,
+  GPTNeoXForCausalLM,
+  generate,
+  initStateDict,
+  namedConfig,
+} from '../src/models/index.ts';
+import {
+  AdamW,
+  crossEntropy,
+  dispose,
+  Generator,
+  getNumThreads,
+  keep,
+  ones,
+  randint,
+  type Tensor,
+  tensor,
+  tidy,
+} from '../src/tensor/index.ts';
+import type { EngineResult } from './engine.ts';
+import { bestTime } from './harness.ts';
+import { PythonServer, RETAIN_FREED_MEMORY_ENV } from './model-python.ts';
+
+export interface ModelBenchSpec {
+  label: string;
+  config: GPTNeoXConfig;
+  train: { batch: number; seq: number; repeats: number };
+  sample: {
+    prompts: number;
+    /** Rows are left-padded prompts of lengths spread over [minPromptLen, promptLen]. */
+    promptLen: number;
+    minPromptLen: number;
+    newTokens: number;
+    seed: number;
+    repeats: number;
+    /** Rounds that also time PyTorch's naive loop once (it is slow). */
+    naiveRounds: number;
+  };
+  /** Alternating rounds of PyTorch's and our measurements; each side reports its best run. */
+  rounds: number;
+}
+
+const SAMPLE = { prompts: 16, promptLen: 64, minPromptLen: 48, newTokens: 32, seed: 1234 };
+
+export const MODEL_BENCHES: ModelBenchSpec[] = [
+  {
+    label: 'pythia-tiny',
+    // hidden 64, 2 layers × 4 heads, vocabulary of a small BPE tokenizer.
+    config: namedConfig('pythia-tiny', 8192),
+    train: { batch: 8, seq: 128, repeats: 4 },
+    sample: { ...SAMPLE, repeats: 3, naiveRounds: 2 },
+    rounds: 3,
+  },
+  {
+    label: 'neox-20m',
+    // ≈20.1M parameters: hidden 384, 6 layers × 6 heads (head dim 64), MLP 1536, vocabulary 12288.
+    config: {
+      ...namedConfig('pythia-small', 12288),
+      hiddenSize: 384,
+      numAttentionHeads: 6,
+      intermediateSize: 1536,
+    },
+    train: { batch: 8, seq: 128, repeats: 2 },
+    sample: { ...SAMPLE, repeats: 2, naiveRounds: 1 },
+    rounds: 3,
+  },
+];
+
+interface Prepared {
+  spec: ModelBenchSpec;
+  dir: string;
+  model: GPTNeoXForCausalLM;
+  trainIds: Tensor;
+  promptIds: Tensor;
+  promptMask: Tensor;
+}
+
+/** Left-padded random prompts [B, P] (pad 0, tokens in [1, V)) with lengths in [minLen, P]. */
+function makePrompts(
+  s: ModelBenchSpec['sample'],
+  vocab: number,
+  gen: Generator,
+): { ids: Tensor; mask: Tensor } {
+  const lengths = randint(s.minPromptLen, s.promptLen + 1, [s.prompts], gen).toArray();
+  const tokens = randint(1, vocab, [s.prompts, s.promptLen], gen).toArray();
+  const ids: number[][] = [];
+  const mask: number[][] = [];
+  lengths.forEach((len, b) => {
+    const pad = s.promptLen - len;
+    ids.push(tokens.slice(b * s.promptLen, (b + 1) * s.promptLen).map((t, j) => (j < pad ? 0 : t)));
+    mask.push(ids[b]!.map((_, j) => (j < pad ? 0 : 1)));
+  });
+  return { ids: tensor(ids, { dtype: 'int64' }), mask: tensor(mask, { dtype: 'int64' }) };
+}
+
+async function prepare(spec: ModelBenchSpec, root: string): Promise<Prepared> {
+  const dir = join(root, spec.label);
+  const gen = new Generator(0);
+  const model = new GPTNeoXForCausalLM(spec.config, initStateDict(spec.config, 'causal-lm', gen));
+  await model.save(dir);
+  const V = spec.config.vocabSize;
+  const { trainIds, promptIds, promptMask } = tidy(() => {
+    const p = makePrompts(spec.sample, V, gen);
+    return {
+      trainIds: keep(randint(0, V, [spec.train.batch, spec.train.seq], gen)),
+      promptIds: keep(p.ids),
+      promptMask: keep(p.mask),
+    };
+  });
+  const inputs = {
+    train_ids: toRows(trainIds),
+    prompt_ids: toRows(promptIds),
+    prompt_mask: toRows(promptMask),
+  };
+  await writeFile(join(dir, 'inputs.json'), JSON.stringify(inputs));
+  return { spec, dir, model, trainIds, promptIds, promptMask };
+}
+
+function toRows(t: Tensor): number[][] {
+  const [rows, cols] = t.shape as [number, number];
+  const flat = t.toArray();
+  return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
+}
+
+/** Our KV-cached sampling of the benchmark prompts (a fresh seeded generator per run). */
+function sampleOnce(p: Prepared): Generation {
+  const s = p.spec.sample;
+  return generate(
+    p.model,
+    { ids: p.promptIds, mask: p.promptMask },
+    // eosId −1 never matches: every row samples exactly newTokens tokens, as on the PyTorch side.
+    { maxNewTokens: s.newTokens, eosId: -1, padId: 0, temperature: 1, gen: new Generator(s.seed) },
+  );
+}
+
+/** Forward + cross-entropy + backward + AdamW on the whole batch, as bench/model.py's Trainer. */
+class Trainer {
+  private readonly opt: AdamW;
+  private readonly mask: Tensor;
+  private readonly targets: Tensor;
+  firstLoss: number | null = null;
+
+  constructor(private readonly p: Prepared) {
+    const [B, T] = p.trainIds.shape as [number, number];
+    // generate() runs under noGrad, so the parameters can stay trainable throughout.
+    p.model.setTrainable(true);
+    this.opt = new AdamW([...p.model.parameters().values()], { lr: 1e-4, weightDecay: 0.01 });
+    this.mask = keep(ones([B, T], { dtype: 'int64' }));
+    this.targets = keep(p.trainIds.slice(1, 1).reshape(-1));
+  }
+
+  step(): void {
+    const { model, trainIds: ids } = this.p;
+    const T = ids.dim(1);
+    const V = this.p.spec.config.vocabSize;
+    const loss = tidy(() => {
+      const { logits } = model.forward(ids, { attentionMask: this.mask });
+      const l = crossEntropy(logits.slice(1, 0, T - 1).reshape(-1, V), this.targets);
+      this.opt.zeroGrad();
+      l.backward();
+      this.opt.step();
+      return l.item();
+    });
+    this.firstLoss ??= loss;
+  }
+
+  dispose(): void {
+    this.opt.zeroGrad();
+    this.opt.dispose();
+    dispose([this.mask, this.targets]);
+  }
+}
+
+function agreement(a: number[][], b: number[][]): string {
+  let same = 0;
+  let total = 0;
+  for (const [r, row] of a.entries()) {
+    for (const [c, t] of row.entries()) {
+      total += 1;
+      if (b[r]?.[c] === t) same += 1;
+    }
+  }
+  return `${same}/${total}`;
+}
+
+export interface ModelBenchOutput {
+  rows: EngineResult[];
+  notes: string[];
+}
+
+interface Best {
+  ours: number;
+  torch: number;
+}
+
+/** Alternating rounds: PyTorch then ours for each measurement; the best time of each side. */
+async function measure(p: Prepared, py: PythonServer, pyDefault: PythonServer | null) {
+  const { spec } = p;
+  const s = spec.sample;
+  const name = spec.label;
+  const sampleCmd = { op: 'sample', name, new_tokens: s.newTokens, seed: s.seed };
+  const trainer = new Trainer(p);
+  const sampling: Best = { ours: Infinity, torch: Infinity };
+  const training: Best = { ours: Infinity, torch: Infinity };
+  let naive = Infinity;
+  let trainDefault = Infinity;
+  let pyFirstLoss = Number.NaN;
+  try {
+    for (let r = 0; r < spec.rounds; r++) {
+      const warmup = r === 0 ? 1 : 0;
+      const cached = await py.call<{ seconds: number }>({
+        ...sampleCmd,
+        cached: true,
+        repeats: s.repeats,
+        warmup,
+      });
+      sampling.torch = Math.min(sampling.torch, cached.seconds);
+      sampling.ours = Math.min(
+        sampling.ours,
+        bestTime(() => dispose(sampleOnce(p)), s.repeats, warmup),
+      );
+      if (r < s.naiveRounds) {
+        const n = await py.call<{ seconds: number }>({ ...sampleCmd, cached: false, repeats: 1, warmup: 0 });
+        naive = Math.min(naive, n.seconds);
+      }
+      const t = await py.call<{ ms: number; first_loss: number }>({
+        op: 'train',
+        name,
+        repeats: spec.train.repeats,
+        warmup,
+      });
+      training.torch = Math.min(training.torch, t.ms);
+      pyFirstLoss = t.first_loss;
+      training.ours = Math.min(
+        training.ours,
+        bestTime(() => trainer.step(), spec.train.repeats, warmup) * 1e3,
+      );
+      if (pyDefault) {
+        const d = await pyDefault.call<{ ms: number }>({
+          op: 'train',
+          name,
+          repeats: spec.train.repeats,
+          warmup,
+        });
+        trainDefault = Math.min(trainDefault, d.ms);
+      }
+    }
+    return { sampling, training, naive, trainDefault, firstLoss: trainer.firstLoss!, pyFirstLoss };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+export async function runModelBench(specs: ModelBenchSpec[] = MODEL_BENCHES): Promise<ModelBenchOutput> {
+  const root = await mkdtemp(join(tmpdir(), 'maxent-bench-model-'));
+  const prepared: Prepared[] = [];
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'model.py');
+  const spec = { threads: getNumThreads() };
+  // PyTorch with the addon's malloc policy (like for like), and as installed (glibc defaults).
+  const retained = process.env.MAXENT_MALLOC !== 'system';
+  const py = new PythonServer(script, spec, { ...process.env, ...(retained ? RETAIN_FREED_MEMORY_ENV : {}) });
+  const pyDefault = retained ? new PythonServer(script, spec, process.env) : null;
+  try {
+    await py.read();
+    await pyDefault?.read();
+    const rows: EngineResult[] = [];
+    const notes: string[] = [];
+    for (const bench of specs) {
+      const p = await prepare(bench, root);
+      prepared.push(p);
+      const load = { op: 'load', name: bench.label, dir: p.dir, inputs: join(p.dir, 'inputs.json') };
+      const { params } = await py.call<{ params: number }>(load);
+      await pyDefault?.call(load);
+      // The same seed on both sides: with the same weights the sampled tokens should agree.
+      const first = sampleOnce(p);
+      const ours = toRows(first.tokens);
+      dispose(first);
+      const torchTokens = await py.call<{ tokens: number[][] }>({
+        op: 'sample',
+        name: bench.label,
+        new_tokens: bench.sample.newTokens,
+        seed: bench.sample.seed,
+        cached: true,
+        tokens: true,
+      });
+      const m = await measure(p, py, pyDefault);
+      const { label, config, train, sample: s } = bench;
+      const newTokens = s.prompts * s.newTokens;
+      const perSecond = (seconds: number) => newTokens / seconds;
+      const shape = `${s.prompts}×(${s.minPromptLen}–${s.promptLen} prompt + ${s.newTokens} new)`;
+      rows.push({
+        name: `${label} train step ${train.batch}×${train.seq}`,
+        ours: m.training.ours,
+        torch: m.training.torch,
+        unit: 'ms',
+        speedup: m.training.torch / m.training.ours,
+      });
+      if (pyDefault)
+        rows.push({
+          name: `${label} train step ${train.batch}×${train.seq}, PyTorch with glibc's default malloc`,
+          ours: m.training.ours,
+          torch: m.trainDefault,
+          unit: 'ms',
+          speedup: m.trainDefault / m.training.ours,
+        });
+      rows.push(
+        {
+          name: `${label} sampling ${shape}, vs naive eager`,
+          ours: perSecond(m.sampling.ours),
+          torch: perSecond(m.naive),
+          unit: 'tokens/s',
+          speedup: m.naive / m.sampling.ours,
+        },
+        {
+          name: `${label} sampling ${shape}, vs PyTorch KV cache`,
+          ours: perSecond(m.sampling.ours),
+          torch: perSecond(m.sampling.torch),
+          unit: 'tokens/s',
+          speedup: m.sampling.torch / m.sampling.ours,
+        },
+      );
+      notes.push(
+        `${label}: ${(countParameters(config) / 1e6).toFixed(2)}M parameters (PyTorch side ${(params / 1e6).toFixed(2)}M), ` +
+          `hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers × ${config.numAttentionHeads} heads, vocab ${config.vocabSize}; ` +
+          `first-step loss ours ${m.firstLoss.toFixed(5)} vs PyTorch ${m.pyFirstLoss.toFixed(5)}; ` +
+          `sampled tokens equal to PyTorch's (same seed) ${agreement(ours, torchTokens.tokens)}`,
+      );
+    }
+    return { rows, notes };
+  } finally {
+    py.close();
+    pyDefault?.close();
+    for (const p of prepared) {
+      p.model.dispose();
+      dispose([p.trainIds, p.promptIds, p.promptMask]);
+    }
+    await rm(root, { recursive: true, force: true });
+  }
+}
