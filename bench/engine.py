@@ -4,28 +4,17 @@ Prints one JSON object. Run by the TypeScript benchmark with the same thread set
 """
 import json
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
-
-def best_time(fn, repeats, warmup=2):
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from timing import best_time
 
 
 def matmul_gflops(n):
     a, b = torch.randn(n, n), torch.randn(n, n)
-    reps = max(3, int(2e9 / (2 * n**3)))
     t = best_time(lambda: torch.matmul(a, b), 5)
-    return 2 * n**3 / t / 1e9, reps
+    return 2 * n**3 / t / 1e9
 
 
 def op_overhead_us(count=20000):
@@ -79,7 +68,7 @@ def main():
     torch.set_num_threads(spec["threads"])
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "matmul": {}, "block": {}}
     for n in spec["sizes"]:
-        out["matmul"][str(n)] = matmul_gflops(n)[0]
+        out["matmul"][str(n)] = matmul_gflops(n)
     out["op_overhead_us"] = op_overhead_us()
     for name, cfg in spec["blocks"].items():
         out["block"][name] = block_step_ms(cfg)

@@ -18,23 +18,13 @@ import math
 import os
 import struct
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
+from timing import best_time
+
 DTYPES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}
-
-
-def best_time(fn, repeats, warmup=1):
-    for _ in range(warmup):
-        fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def read_safetensors(path):
