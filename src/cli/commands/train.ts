@@ -111,9 +111,25 @@ function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, st
   return `${kind}: ${n.train.length} training / ${n.eval.length} held-out examples, ${steps} steps → ${out}`;
 }
 
-async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
+/** The starting model's tokenizer and the train/eval splits, over-long rows counted with that tokenizer. */
+async function tokenizedSplits<E>(
+  load: Parameters<typeof loadSplits<E>>[0],
+  c: {
+    model: string;
+    data: Parameters<typeof loadSplits<E>>[1];
+    maxPromptTokens: number;
+    maxTotalTokens: number;
+    seed: number;
+  },
+  io: TrainIO,
+) {
   const tokenizer = await Tokenizer.fromFolder(c.model);
-  const data = await loadSplits(loadSftDataset, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
+  const data = await loadSplits(load, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
+  return { tokenizer, data };
+}
+
+async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
+  const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, c.steps, c.out));
   const model = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
   try {
@@ -124,15 +140,7 @@ async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<
 }
 
 async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.model);
-  const data = await loadSplits(
-    loadPreferenceDataset,
-    c.data,
-    c,
-    (t) => tokenizer.encode(t).length,
-    c.seed,
-    io.log,
-  );
+  const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   io.print(describeData('rm', data, c.steps, c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
   const model = await loadRewardModel(c.model, { trainable: true, dtype: c.dtype, initScoreSeed: c.seed });
@@ -151,15 +159,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
 }
 
 async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.model);
-  const data = await loadSplits(
-    loadPreferenceDataset,
-    c.data,
-    c,
-    (t) => tokenizer.encode(t).length,
-    c.seed,
-    io.log,
-  );
+  const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   const withReference = needsReference(c.loss);
   const referenceDir = c.reference ?? c.model;
   io.print(
