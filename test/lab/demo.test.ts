@@ -1,5 +1,6 @@
 /**
  * The demo pipeline end to end on the `smoke` preset: every stage leaves a finished run folder,
+ * the reward model trains on SFT samples and references, the proxy-vs-gold agreement is recorded,
  * the report is written with computed verdicts, and a second run reuses every cached stage.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/lab/demo/pipeline.ts';
+import { goldScore, PROBE_KINDS } from '../../src/lab/task/index.ts';
 import { RunDir } from '../../src/trainers/common/run-dir.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'demo-'));
@@ -18,10 +20,24 @@ describe('maxent-rlhf demo (smoke preset)', () => {
 
   it('runs every stage and writes the report', async () => {
     await runDemo({ out, preset: 'smoke', fresh: true, log });
-    for (const run of ['sft', 'rm', 'po/dpo', 'po/simpo', 'rl/kl-b0.5-lr0.001', 'rl/maxent-a0.2-lr0.001']) {
+    for (const run of ['sft', 'rm', 'po/dpo', 'po/simpo', 'rl/kl-b0.2-lr0.001', 'rl/maxent-a0.2-lr0.001']) {
       expect(RunDir.isDone(join(out, run)), run).toBe(true);
       expect(existsSync(join(out, run, 'model', 'config.json')), `${run} saved its model`).toBe(true);
     }
+    // The preference data: pairs of SFT samples and references from the preference posts, gold-labelled.
+    const pairs = readFileSync(join(out, 'preferences', 'preference_train.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(pairs.length).toBeGreaterThan(0);
+    const kinds = new Set(pairs.flatMap((p) => [p.chosen_kind, p.rejected_kind]));
+    expect([...kinds].every((k) => k === 'policy' || k === 'reference')).toBe(true);
+    expect(kinds.has('policy')).toBe(true);
+    for (const p of pairs) expect(goldScore(p.facts, p.chosen).score).toBe(p.chosen_gold);
+    const agreement = JSON.parse(readFileSync(join(out, 'rm', 'proxy-agreement.json'), 'utf8'));
+    expect(Object.keys(agreement.probes)).toEqual([...PROBE_KINDS]);
+    expect(agreement.completeOverTerse.pairs).toBe(8);
+    expect(logs.join('\n')).toMatch(/task: oracle \(complete summary\) win rate \d\.\d{3}/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).toContain('maxent-a0.2-lr0.001');
     expect(logs.join('\n')).toMatch(

@@ -2,24 +2,31 @@ import { describe, expect, it } from 'vitest';
 import {
   ALL_FACT_KEYWORDS,
   ASKS,
+  allSummaryForms,
+  CONTEXTS,
+  completeSummary,
   createRng,
   EOS_TOKEN,
-  FAITHFUL_STYLES,
   FILLERS,
-  FLAWED_REFERENCE_PROBABILITY,
+  formatSummaryForm,
   GENERIC_SUBREDDIT,
   generateLabDataset,
+  generatePreferencePosts,
   goldScore,
   LAB_VOCAB,
   MAX_PROMPT_TOKENS,
-  makeCandidates,
+  offDistributionProbes,
   PROBLEM_SENTENCE_TEMPLATES,
   PROBLEMS,
-  referenceSummary,
-  SITUATIONS,
+  REFERENCE_HABITS,
+  randomFormSummary,
   SUBJECTS,
+  type SummaryForm,
   splitLabText,
+  TERSE_FORM,
+  TIMINGS,
   TITLE_TEMPLATES,
+  winRate,
 } from '../../src/lab/task/index.ts';
 
 describe('lab rng', () => {
@@ -72,39 +79,135 @@ describe('generateLabDataset', () => {
       }
       expect(reference.startsWith(' ')).toBe(true);
       expect(reference.endsWith(`?${EOS_TOKEN}`)).toBe(true);
-      expect(referenceTokens.length).toBeLessThanOrEqual(12);
-      const styles = ['plain', 'my', 'vague-ask', 'no-subject'] as const;
-      expect(styles.map((style) => referenceSummary(facts, style))).toContain(reference);
+      expect(referenceTokens.length).toBeLessThanOrEqual(21);
+      expect(allSummaryForms().map((form) => formatSummaryForm(facts, form))).toContain(reference);
     }
   });
 
-  it('flaws about one reference in five by leaving a fact out', () => {
-    const faithful = (row: (typeof rows)[number]) =>
-      FAITHFUL_STYLES.some((style) => referenceSummary(row.facts, style) === row.reference_response);
-    const flawed = rows.filter((row) => !faithful(row)).length / rows.length;
-    // 700 rows: sd sqrt(0.2 * 0.8 / 700) ≈ 0.015; 4 sd.
-    expect(Math.abs(flawed - FLAWED_REFERENCE_PROBABILITY)).toBeLessThan(0.06);
-    for (const row of rows)
-      expect(goldScore(row.facts, row.reference_response).score).toBe(faithful(row) ? 3 : 2);
+  it('writes references with the documented habits', () => {
+    expect(REFERENCE_HABITS).toEqual({
+      timing: 0.35,
+      context: 0.35,
+      leaveOutSubject: 0.12,
+      vagueAsk: 0.12,
+      myStyle: 0.3,
+    });
+    const formOf = (row: (typeof rows)[number]): SummaryForm =>
+      allSummaryForms().find((form) => formatSummaryForm(row.facts, form) === row.reference_response)!;
+    const forms = rows.map(formOf);
+    const rate = (f: (form: SummaryForm) => boolean) => forms.filter(f).length / forms.length;
+    // 700 rows: sd ≤ sqrt(0.35 · 0.65 / 700) ≈ 0.018; 4 sd.
+    expect(Math.abs(rate((f) => f.timing) - 0.35)).toBeLessThan(0.072);
+    expect(Math.abs(rate((f) => f.context) - 0.35)).toBeLessThan(0.072);
+    expect(Math.abs(rate((f) => !f.subject) - 0.12)).toBeLessThan(0.05);
+    expect(Math.abs(rate((f) => f.ask === 'vague') - 0.12)).toBeLessThan(0.05);
+    // Gold: one point per fact stated (the problem always is).
+    rows.forEach((row, i) => {
+      const f = forms[i]!;
+      const expected =
+        1 + Number(f.subject) + Number(f.timing) + Number(f.context) + Number(f.ask === 'specific');
+      expect(goldScore(row.facts, row.reference_response).score).toBe(expected);
+    });
   });
 
   it('spells out a known post by hand', () => {
-    const facts = { subject: 'roommate', problem: 'eats-food', ask: 'move-out', situation: null };
-    expect(referenceSummary(facts)).toBe(' roommate eats my food , should i move out ?<|endoftext|>');
-    expect(referenceSummary(facts, 'my')).toBe(
-      ' my roommate eats my food . should i move out ?<|endoftext|>',
+    const facts = {
+      subject: 'roommate',
+      problem: 'eats-food',
+      timing: 'every-weekend',
+      context: 'live-together',
+      ask: 'move-out',
+    };
+    expect(completeSummary(facts)).toBe(
+      ' roommate eats my food every weekend , we live together , should i move out ?<|endoftext|>',
     );
-    expect(referenceSummary(facts, 'vague-ask')).toBe(' roommate eats my food , what do i do ?<|endoftext|>');
-    expect(referenceSummary(facts, 'no-subject')).toBe(' eats my food , should i move out ?<|endoftext|>');
+    const form = (f: Partial<SummaryForm>) => formatSummaryForm(facts, { ...TERSE_FORM, ...f });
+    expect(form({})).toBe(' roommate eats my food , should i move out ?<|endoftext|>');
+    expect(form({ style: 'my', timing: true })).toBe(
+      ' my roommate eats my food every weekend . should i move out ?<|endoftext|>',
+    );
+    expect(form({ ask: 'vague', context: true })).toBe(
+      ' roommate eats my food , we live together , what do i do ?<|endoftext|>',
+    );
+    expect(form({ subject: false })).toBe(' eats my food , should i move out ?<|endoftext|>');
   });
 
   it('uses the whole grammar over a few hundred posts', () => {
-    const used = (key: 'subject' | 'problem' | 'ask') => new Set(rows.map((row) => row.facts[key]));
+    const used = (key: 'subject' | 'problem' | 'timing' | 'context' | 'ask') =>
+      new Set(rows.map((row) => row.facts[key]));
     expect(used('subject').size).toBe(SUBJECTS.length);
     expect(used('problem').size).toBe(PROBLEMS.length);
+    expect(used('timing').size).toBe(TIMINGS.length);
+    expect(used('context').size).toBe(CONTEXTS.length);
     expect(used('ask').size).toBe(ASKS.length);
     const fillerCounts = rows.map((row) => FILLERS.filter((f) => row.query.includes(`${f} .`)).length);
     expect(new Set(fillerCounts)).toEqual(new Set([0, 1, 2]));
+  });
+});
+
+describe('generatePreferencePosts', () => {
+  it('draws deterministic posts from their own streams, apart from the SFT splits', () => {
+    const train = generatePreferencePosts({ seed: 11, n: 50, split: 'train' });
+    expect(generatePreferencePosts({ seed: 11, n: 50, split: 'train' })).toEqual(train);
+    const evalPosts = generatePreferencePosts({ seed: 11, n: 50, split: 'eval' });
+    const sft = generateLabDataset({ seed: 11, nTrain: 50, nEval: 50 });
+    const queries = (r: { query: string }[]) => r.map((x) => x.query);
+    expect(queries(evalPosts)).not.toEqual(queries(train));
+    expect(queries(train)).not.toEqual(queries(sft.train));
+    expect(queries(evalPosts)).not.toEqual(queries(sft.eval));
+    expect(() => generatePreferencePosts({ seed: 1, n: -1, split: 'train' })).toThrow(/non-negative/);
+  });
+});
+
+describe('headroom', () => {
+  // Reference score = 1 (problem) + subject + timing + context + specific question, each habit
+  // independent; this enumerates the distribution from the documented habit rates alone.
+  const stated = [1 - 0.12, 0.35, 0.35, 1 - 0.12];
+  const distribution = new Map<number, number>();
+  for (let mask = 0; mask < 16; mask++) {
+    let p = 1;
+    let score = 1;
+    stated.forEach((q, bit) => {
+      const on = (mask >> bit) & 1;
+      p *= on ? q : 1 - q;
+      score += on;
+    });
+    distribution.set(score, (distribution.get(score) ?? 0) + p);
+  }
+  const expectedWin = (score: number) =>
+    [...distribution].reduce((w, [s, p]) => w + p * (score > s ? 1 : score === s ? 0.5 : 0), 0);
+
+  it('a perfect terse imitator wins about 0.31, the complete summary about 0.95', () => {
+    // By hand: P(ref < 3) = 0.006084 + 0.095784, P(ref = 3) = 0.425044, P(ref = 5) = 0.7744 · 0.1225.
+    expect(expectedWin(3)).toBeCloseTo(0.006084 + 0.095784 + 0.425044 / 2, 6);
+    expect(expectedWin(5)).toBeCloseTo(1 - (0.7744 * 0.1225) / 2, 6);
+    // 2000 held-out posts of another seed: sd ≤ sqrt(0.25 / 2000) ≈ 0.011; 4 sd.
+    const { eval: posts } = generateLabDataset({ seed: 31, nTrain: 0, nEval: 2000 });
+    const facts = posts.map((p) => p.facts);
+    const references = posts.map((p) => p.reference_response);
+    const terse = winRate(
+      facts,
+      posts.map((p) => formatSummaryForm(p.facts, TERSE_FORM)),
+      references,
+    );
+    const oracle = winRate(
+      facts,
+      posts.map((p) => completeSummary(p.facts)),
+      references,
+    );
+    expect(Math.abs(terse - expectedWin(3))).toBeLessThan(0.045);
+    expect(Math.abs(oracle - expectedWin(5))).toBeLessThan(0.045);
+  });
+
+  it('no summary form beats the complete summary', () => {
+    const { train } = generateLabDataset({ seed: 32, nTrain: 200, nEval: 0 });
+    for (const { facts } of train) {
+      const best = Math.max(
+        ...allSummaryForms().map((f) => goldScore(facts, formatSummaryForm(facts, f)).score),
+      );
+      expect(best).toBe(5);
+      expect(goldScore(facts, completeSummary(facts)).score).toBe(best);
+    }
   });
 });
 
@@ -117,14 +220,15 @@ describe('lab vocabulary', () => {
     expect(LAB_VOCAB.length).toBeLessThanOrEqual(300);
   });
 
-  it('contains every token of every prompt, reference and candidate', () => {
+  it('contains every token of every prompt, reference, summary form and probe', () => {
     const vocab = new Set(LAB_VOCAB);
     const rng = createRng(5);
     const { train } = generateLabDataset({ seed: 21, nTrain: 800, nEval: 0 });
     const texts = train.flatMap((row) => [
       row.query,
       row.reference_response,
-      ...makeCandidates(row.facts, rng).map((c) => c.text),
+      randomFormSummary(row.facts, rng),
+      ...offDistributionProbes(row.facts, rng).map((c) => c.text),
     ]);
     const missing = new Set(texts.flatMap(splitLabText).filter((token) => !vocab.has(token)));
     expect([...missing]).toEqual([]);
@@ -136,7 +240,6 @@ describe('fact catalog', () => {
     t.replace(/\{\w+\}/g, ' '),
   );
   const neutralTexts = [
-    ...SITUATIONS,
     ...FILLERS,
     ...templates,
     GENERIC_SUBREDDIT,
@@ -145,9 +248,10 @@ describe('fact catalog', () => {
   ];
 
   it('gives every keyword to exactly one fact option', () => {
-    const all = [...SUBJECTS, ...PROBLEMS, ...ASKS].flatMap((fact) => fact.keywords);
+    const options = [...SUBJECTS, ...PROBLEMS, ...TIMINGS, ...CONTEXTS, ...ASKS];
+    const all = options.flatMap((fact) => fact.keywords);
     expect(new Set(all).size).toBe(all.length);
-    for (const fact of [...SUBJECTS, ...PROBLEMS, ...ASKS]) {
+    for (const fact of options) {
       for (const keyword of fact.keywords) expect(fact.phrase.split(' ')).toContain(keyword);
     }
   });

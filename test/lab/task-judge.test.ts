@@ -1,15 +1,18 @@
 /**
- * The gold judge against hand-worked scores. Post: roommate / eats-food / move-out; its plain
- * reference " roommate eats my food , should i move out ?" has 10 tokens, so the length budget is
- * 10 + LENGTH_SLACK 2 = 12. Documented weights (docs/lab-task.md): coverage +1 per fact (times the
- * fraction of its keywords), invented keyword −0.5, repeated token −0.25, token over budget −0.2,
- * missing EOS −1, missing final "?" −0.5, degenerate −2.
+ * The gold judge against hand-worked scores. Post: roommate / eats-food / every-weekend /
+ * live-together / move-out; its complete summary
+ * " roommate eats my food every weekend , we live together , should i move out ?" has 16 tokens, so
+ * the length budget is 16 + LENGTH_SLACK 2 = 18. Documented weights (docs/lab-task.md): coverage +1
+ * per key fact (times the fraction of its keywords), invented keyword −0.5, repeated token −0.25,
+ * token over budget −0.2, missing EOS −1, missing final "?" −0.5, degenerate −2.
  */
 import { describe, expect, it } from 'vitest';
 import {
   COVERAGE_PER_FACT,
+  completeSummary,
   DEGENERATE_PENALTY,
   EXCESS_TOKEN_PENALTY,
+  formatSummaryForm,
   generateLabDataset,
   goldScore,
   INVENTED_KEYWORD_PENALTY,
@@ -19,7 +22,7 @@ import {
   MISSING_EOS_PENALTY,
   MISSING_QUESTION_MARK_PENALTY,
   REPEATED_TOKEN_PENALTY,
-  referenceSummary,
+  TERSE_FORM,
   winRate,
 } from '../../src/lab/task/index.ts';
 
@@ -27,10 +30,13 @@ const EOS = '<|endoftext|>';
 const facts: LabFacts = {
   subject: 'roommate',
   problem: 'eats-food',
+  timing: 'every-weekend',
+  context: 'live-together',
   ask: 'move-out',
-  situation: 'we live together',
 };
 const score = (text: string) => goldScore(facts, text).score;
+const complete = ` roommate eats my food every weekend , we live together , should i move out ?${EOS}`;
+const terse = ` roommate eats my food , should i move out ?${EOS}`;
 
 describe('gold judge weights', () => {
   it('are the documented values', () => {
@@ -44,56 +50,72 @@ describe('gold judge weights', () => {
       MISSING_QUESTION_MARK_PENALTY,
       DEGENERATE_PENALTY,
     ]).toEqual([1, 0.5, 0.25, 0.2, 2, 1, 0.5, 2]);
-    expect(lengthBudget(facts)).toBe(12);
+    expect(lengthBudget(facts)).toBe(18);
   });
 });
 
-describe('goldScore on hand-written summaries', () => {
-  const reference = ` roommate eats my food , should i move out ?${EOS}`;
-
-  it('gives the reference full coverage and no penalty: 3', () => {
-    const result = goldScore(facts, reference);
-    expect(result.score).toBe(3);
-    expect(result.parts).toEqual({ coverage: 3, invention: 0, repetition: 0, length: 0, form: 0 });
-    expect(score(` my roommate eats my food . should i move out ?${EOS}`)).toBe(3);
+describe('goldScore on hand-written summaries (the worked examples of docs/lab-task.md)', () => {
+  it('gives the complete summary all five facts and no penalty: 5', () => {
+    const result = goldScore(facts, complete);
+    expect(result.score).toBe(5);
+    expect(result.parts).toEqual({ coverage: 5, invention: 0, repetition: 0, length: 0, form: 0 });
+    expect(completeSummary(facts)).toBe(complete);
+    expect(
+      score(` my roommate eats my food every weekend . we live together . should i move out ?${EOS}`),
+    ).toBe(5);
   });
 
-  it('ranks full coverage > partial coverage > invented facts', () => {
-    expect(score(` roommate eats my food ?${EOS}`)).toBeCloseTo(2, 12); // ask missing
-    expect(score(` roommate eats , should i move out ?${EOS}`)).toBeCloseTo(2.5, 12); // "food" missing: half a fact
-    expect(score(` boss eats my food , should i move out ?${EOS}`)).toBeCloseTo(2 - 0.5, 12);
-    expect(score(` roommate owes me money , should i move out ?${EOS}`)).toBeCloseTo(2 - 2 * 0.5, 12);
+  it('counts each fact a summary states: terse 3, with timing 4, vague question 4', () => {
+    expect(score(terse)).toBe(3);
+    expect(formatSummaryForm(facts, TERSE_FORM)).toBe(terse);
+    expect(score(` roommate eats my food every weekend , should i move out ?${EOS}`)).toBe(4);
+    expect(score(` roommate eats my food , we live together , should i move out ?${EOS}`)).toBe(4);
+    expect(score(` roommate eats my food every weekend , we live together , what do i do ?${EOS}`)).toBe(4);
+    expect(score(` eats my food , should i move out ?${EOS}`)).toBe(2); // no subject
+    expect(score(` roommate eats , should i move out ?${EOS}`)).toBeCloseTo(2.5, 12); // half the problem
   });
 
-  it('penalises invented facts even next to full coverage', () => {
-    // 14 tokens: 2 over budget. Invented: owes, money.
-    const result = goldScore(facts, ` roommate eats my food , owes me money , should i move out ?${EOS}`);
-    expect(result.counts.inventedKeywords).toEqual(['owes', 'money']);
-    expect(result.counts.excessTokens).toBe(2);
-    expect(result.score).toBeCloseTo(3 - 1 - 0.4, 12);
+  it('penalises invented facts, even next to full coverage', () => {
+    // "every day": the timing keyword "weekend" is missing and "day" is another post's timing.
+    expect(
+      score(` roommate eats my food every day , we live together , should i move out ?${EOS}`),
+    ).toBeCloseTo(4 - 0.5, 12);
+    // 20 tokens: 2 over budget. Invented: owes, money.
+    const stuffed = goldScore(
+      facts,
+      ` roommate eats my food every weekend , we live together , owes me money , should i move out ?${EOS}`,
+    );
+    expect(stuffed.counts.inventedKeywords).toEqual(['owes', 'money']);
+    expect(stuffed.counts.excessTokens).toBe(2);
+    expect(stuffed.score).toBeCloseTo(5 - 1 - 0.4, 12);
   });
 
   it('penalises repetition by 0.25 per repeated token', () => {
-    // "food food food": two tokens equal their predecessor; 12 tokens, within budget.
-    const stutter = goldScore(facts, ` roommate eats my food food food , should i move out ?${EOS}`);
+    // "food food food": two tokens equal their predecessor; 18 tokens, within budget.
+    const stutter = goldScore(
+      facts,
+      ` roommate eats my food food food every weekend , we live together , should i move out ?${EOS}`,
+    );
     expect(stutter.counts.repeatedTokens).toBe(2);
-    expect(stutter.score).toBeCloseTo(3 - 0.5, 12);
-    // "eats my food eats my food": bigrams "eats my" and "my food" recur; 13 tokens, 1 over.
+    expect(stutter.score).toBeCloseTo(5 - 0.5, 12);
+    // "eats my food eats my food": bigrams "eats my" and "my food" recur; 13 tokens.
     const phrase = goldScore(facts, ` roommate eats my food eats my food , should i move out ?${EOS}`);
     expect(phrase.counts.repeatedTokens).toBe(2);
-    expect(phrase.score).toBeCloseTo(3 - 0.5 - 0.2, 12);
+    expect(phrase.score).toBeCloseTo(3 - 0.5, 12);
   });
 
   it('penalises length beyond the budget by 0.2 per token', () => {
-    // 18 tokens: 6 over budget; context and filler words are neutral.
-    const long = ` roommate eats my food , we live together , any advice helps , should i move out ?${EOS}`;
-    expect(goldScore(facts, long).counts.length).toBe(18);
-    expect(score(long)).toBeCloseTo(3 - 6 * 0.2, 12);
+    // 24 tokens: 6 over budget; filler words are neutral.
+    const padded = ` roommate eats my food every weekend , we live together , thanks in advance , any advice helps , should i move out ?${EOS}`;
+    expect(goldScore(facts, padded).counts.length).toBe(24);
+    expect(score(padded)).toBeCloseTo(5 - 6 * 0.2, 12);
   });
 
   it('penalises ill-formed summaries', () => {
-    expect(score(' roommate eats my food , should i move out ?')).toBeCloseTo(3 - 1, 12); // no EOS
-    expect(score(` roommate eats my food , should i move out${EOS}`)).toBeCloseTo(3 - 0.5, 12); // no "?"
+    expect(score(complete.slice(0, -EOS.length))).toBeCloseTo(5 - 1, 12); // no EOS
+    expect(
+      score(` roommate eats my food every weekend , we live together , should i move out${EOS}`),
+    ).toBeCloseTo(5 - 0.5, 12); // no "?"
     expect(score(EOS)).toBeCloseTo(-0.5 - 2, 12); // empty
     expect(score('')).toBeCloseTo(-1 - 0.5 - 2, 12);
     // One distinct word: coverage 1, two repeats, degenerate.
@@ -101,8 +123,8 @@ describe('goldScore on hand-written summaries', () => {
   });
 
   it('reads only up to the first EOS', () => {
-    expect(score(`${reference} boss boss boss`)).toBe(3);
-    expect(score(`${reference}${EOS}${EOS}`)).toBe(3);
+    expect(score(`${complete} boss boss boss`)).toBe(5);
+    expect(score(`${complete}${EOS}${EOS}`)).toBe(5);
   });
 
   it('is deterministic and its parts sum to the score', () => {
@@ -118,11 +140,12 @@ describe('references against degenerate summaries', () => {
   it('always wins', () => {
     const { train } = generateLabDataset({ seed: 4, nTrain: 300, nEval: 0 });
     for (const row of train) {
-      // Data references score 3, or 2 when flawed; the faithful plain reference scores 3.
-      expect(goldScore(row.facts, row.reference_response).score).toBeGreaterThanOrEqual(2);
-      const plain = referenceSummary(row.facts, 'plain');
-      expect(goldScore(row.facts, plain).score).toBe(3);
-      const words = plain.trim().split(' ');
+      // References state at least the problem and never invent: 1 ≤ score ≤ 5.
+      const reference = goldScore(row.facts, row.reference_response).score;
+      expect(reference).toBeGreaterThanOrEqual(1);
+      expect(reference).toBeLessThanOrEqual(5);
+      expect(goldScore(row.facts, completeSummary(row.facts)).score).toBe(5);
+      const words = completeSummary(row.facts).trim().split(' ');
       const degenerate = [
         '',
         EOS,
@@ -132,14 +155,13 @@ describe('references against degenerate summaries', () => {
       ];
       // The strongest degenerate summary: two keywords of the post and "?" (coverage ≤ 2, penalty 2).
       degenerate.push(` ${row.facts.subject} ${words[words.length - 3]} ?${EOS}`);
-      // Even a flawed reference (2) beats every degenerate summary (≤ 0).
       for (const text of degenerate) expect(goldScore(row.facts, text).score).toBeLessThanOrEqual(0);
     }
   });
 });
 
 describe('winRate', () => {
-  const reference = ` roommate eats my food , should i move out ?${EOS}`;
+  const reference = terse;
   const partial = ` roommate eats my food ?${EOS}`;
 
   it('counts wins 1, ties 1/2 and losses 0', () => {

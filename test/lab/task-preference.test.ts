@@ -1,21 +1,33 @@
 import { describe, expect, it } from 'vitest';
 import {
   buildPreferenceDataset,
+  canonicalSummary,
+  completeSummary,
   createRng,
   DEFAULT_LABEL_TEMPERATURE,
+  formatSummaryForm,
   generateLabDataset,
   goldPreference,
   goldScore,
+  type LabCandidate,
   type LabFacts,
+  labelPreferencePairs,
   lengthBudget,
-  makeCandidates,
+  offDistributionProbes,
+  PROBE_KINDS,
   preferenceProbability,
-  referenceSummary,
   splitLabText,
+  TERSE_FORM,
 } from '../../src/lab/task/index.ts';
 
 const EOS = '<|endoftext|>';
-const facts: LabFacts = { subject: 'roommate', problem: 'eats-food', ask: 'move-out', situation: null };
+const facts: LabFacts = {
+  subject: 'roommate',
+  problem: 'eats-food',
+  timing: 'every-weekend',
+  context: 'live-together',
+  ask: 'move-out',
+};
 const full = ` roommate eats my food , should i move out ?${EOS}`; // gold 3
 const partial = ` roommate eats my food ?${EOS}`; // gold 2
 
@@ -62,61 +74,97 @@ describe('goldPreference (Bradley-Terry labeller)', () => {
   });
 });
 
-describe('makeCandidates', () => {
+describe('offDistributionProbes', () => {
   const { train } = generateLabDataset({ seed: 8, nTrain: 300, nEval: 0 });
   const rng = createRng(2);
 
-  it('makes one candidate per kind, the reference first', () => {
-    const candidates = makeCandidates(facts, createRng(4));
-    expect(candidates.map((c) => c.kind)).toEqual([
-      'reference',
-      'drop-fact',
-      'swap-fact',
-      'repeat-phrase',
-      'filler',
-      'lengthen',
-      'truncate',
-    ]);
-    expect([referenceSummary(facts, 'plain'), referenceSummary(facts, 'my')]).toContain(candidates[0]!.text);
+  it('spells out the probes of a known post by hand', () => {
+    const probes = offDistributionProbes(facts, createRng(4));
+    const [unfaithful, stuffed, looped, padded, doubled, unterminated] = probes;
+    expect(probes.map((c) => c.kind)).toEqual([...PROBE_KINDS]);
+    // Another post's timing, context and question in the complete layout: subject and problem only.
+    const u = goldScore(facts, unfaithful!.text);
+    expect(u.counts.factsCovered).toBe(2);
+    expect(u.counts.length).toBeGreaterThanOrEqual(13);
+    expect(unfaithful!.text).toMatch(/^ roommate eats my food \w+ .*, .* , .* \?<\|endoftext\|>$/);
+    const complete = ' roommate eats my food every weekend , we live together , should i move out ?';
+    expect(doubled!.text).toBe(`${complete}${complete}${EOS}`);
+    expect(looped!.text).toBe(
+      ` roommate eats my food eats my food eats my food eats my food eats my food every weekend , we live together , should i move out ?${EOS}`,
+    );
+    expect(unterminated!.text.startsWith(complete)).toBe(true);
+    expect(unterminated!.text).not.toContain(EOS);
+    expect(stuffed!.text.startsWith(complete.slice(0, -2))).toBe(true);
+    expect(padded!.text.startsWith(complete.slice(0, -2))).toBe(true);
   });
 
-  it('scores every perturbation below the reference, as designed', () => {
+  it('scores every probe below the terse summary (3), as designed', () => {
     for (const { facts: postFacts } of train) {
-      const [reference, ...perturbed] = makeCandidates(postFacts, rng).map((c) =>
-        goldScore(postFacts, c.text),
-      );
-      expect(reference!.score).toBe(3);
-      const byKind = Object.fromEntries(
-        ['drop-fact', 'swap-fact', 'repeat-phrase', 'filler', 'lengthen', 'truncate'].map((kind, i) => [
-          kind,
-          perturbed[i]!,
-        ]),
-      );
-      expect(byKind['drop-fact']!.score).toBe(2);
-      // Swapping one fact loses it (coverage 2) and invents the new fact's 1 or 2 keywords.
-      expect(byKind['swap-fact']!.counts.factsCovered).toBe(2);
-      expect([1.5, 1]).toContain(byKind['swap-fact']!.score);
-      expect(byKind['repeat-phrase']!.counts.repeatedTokens).toBeGreaterThan(0);
-      for (const kind of ['filler', 'lengthen']) {
-        expect(byKind[kind]!.counts.factsCovered).toBe(3);
-        expect(byKind[kind]!.counts.inventedKeywords).toEqual([]);
-        expect(byKind[kind]!.counts.excessTokens).toBeGreaterThan(0);
-      }
-      expect(byKind.truncate!.counts.missingQuestionMark).toBe(true);
-      for (const other of perturbed) expect(other.score).toBeLessThan(3);
+      const probes = offDistributionProbes(postFacts, rng);
+      expect(goldScore(postFacts, formatSummaryForm(postFacts, TERSE_FORM)).score).toBe(3);
+      const counts = Object.fromEntries(probes.map((p) => [p.kind, goldScore(postFacts, p.text).counts]));
+      for (const probe of probes) expect(goldScore(postFacts, probe.text).score, probe.kind).toBeLessThan(3);
+      expect(counts.stuffed!.inventedKeywords.length).toBeGreaterThanOrEqual(3);
+      expect(counts.unfaithful!.inventedKeywords.length).toBeGreaterThanOrEqual(3);
+      expect([counts.unfaithful!.missingEos, counts.unfaithful!.missingQuestionMark]).toEqual([false, false]);
+      expect(counts.looped!.repeatedTokens).toBeGreaterThanOrEqual(7);
+      expect(counts.padded!.excessTokens).toBeGreaterThanOrEqual(8);
+      expect(counts.doubled!.excessTokens).toBeGreaterThan(lengthBudget(postFacts) - 6);
+      expect(counts.unterminated!.missingEos).toBe(true);
     }
   });
 
-  it('stays mild: never far over the budget nor very repetitive', () => {
-    for (const { facts: postFacts } of train) {
-      for (const candidate of makeCandidates(postFacts, rng)) {
-        const counts = goldScore(postFacts, candidate.text).counts;
-        expect(counts.length).toBeLessThanOrEqual(lengthBudget(postFacts) + 4);
-        // One repeated phrase: at most a 4-token ask plus the bigram around its comma.
-        expect(counts.repeatedTokens).toBeLessThanOrEqual(5);
-        expect(counts.inventedKeywords.length).toBeLessThanOrEqual(2);
-      }
+  it('are longer than anything a reference or the complete summary is, except the unfaithful one', () => {
+    for (const { facts: postFacts, reference_response: reference } of train) {
+      const longest = Math.max(
+        splitLabText(reference).length,
+        splitLabText(completeSummary(postFacts)).length,
+      );
+      for (const probe of offDistributionProbes(postFacts, rng).slice(1))
+        expect(splitLabText(probe.text).length).toBeGreaterThan(longest);
     }
+  });
+});
+
+describe('labelPreferencePairs', () => {
+  const candidates: LabCandidate[] = [
+    { kind: 'policy', text: full },
+    { kind: 'policy', text: canonicalSummary('roommate eats my food , should i move out ? <|endoftext|>') },
+    { kind: 'policy', text: partial },
+    { kind: 'reference', text: completeSummary(facts) },
+  ];
+  const post = { prompt: 'P', facts, candidates };
+
+  it('pairs distinct texts only, each pair once, and records their gold scores', () => {
+    // The second candidate is the first one's spelling with other spaces: 3 distinct texts, 3 pairs.
+    const rows = labelPreferencePairs([post], createRng(3), { pairsPerPost: 10 });
+    expect(rows).toHaveLength(3);
+    const pairs = rows.map((r) => [r.chosen, r.rejected].sort().join('|'));
+    expect(new Set(pairs).size).toBe(3);
+    for (const r of rows) {
+      expect(r.chosen).not.toBe(r.rejected);
+      expect(r.chosen_gold).toBe(goldScore(facts, r.chosen).score);
+      expect(r.rejected_gold).toBe(goldScore(facts, r.rejected).score);
+      expect(r.prompt).toBe('P');
+    }
+    expect(labelPreferencePairs([post], createRng(3), { pairsPerPost: 2 })).toHaveLength(2);
+    const alone = { ...post, candidates: [candidates[0]!, candidates[1]!] };
+    expect(labelPreferencePairs([alone], createRng(3), { pairsPerPost: 2 })).toEqual([]);
+    expect(() => labelPreferencePairs([post], createRng(3), { pairsPerPost: 0 })).toThrow(/pairsPerPost/);
+  });
+
+  it('labels by Bradley-Terry: the complete summary (5) beats the partial one (2) w.p. σ(6)', () => {
+    const pair = { ...post, candidates: [candidates[2]!, candidates[3]!] };
+    const rng = createRng(17);
+    let wins = 0;
+    const draws = 4000;
+    for (let i = 0; i < draws; i++)
+      wins +=
+        labelPreferencePairs([pair], rng, { pairsPerPost: 1, temperature: 0.5 })[0]!.chosen_gold === 5
+          ? 1
+          : 0;
+    // σ(3 / 0.5) = 0.997527; sd sqrt(0.0025 / 4000) ≈ 0.0008: 4 sd plus rounding.
+    expect(Math.abs(wins / draws - 0.9975273768433653)).toBeLessThan(0.004);
   });
 });
 
@@ -138,6 +186,7 @@ describe('buildPreferenceDataset', () => {
       expect(goldScore(row.facts, row.chosen).score).toBe(row.chosen_gold);
       expect(goldScore(row.facts, row.rejected).score).toBe(row.rejected_gold);
       expect(splitLabText(row.chosen)[0]).not.toBe(EOS);
+      expect([row.chosen_kind, row.rejected_kind].every((k) => k === 'reference' || k === 'form')).toBe(true);
     }
   });
 

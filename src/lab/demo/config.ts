@@ -13,8 +13,25 @@ export interface RlGridConfig {
   promptsPerStep: number;
   k: number;
   temperature: number;
-  maxNewTokens: number;
+  /** Learning-rate schedule: `linear` anneals to 0 over the run, as the TL;DR PPO setup does. */
+  schedule: 'constant' | 'linear';
   evalEvery: number;
+}
+
+/** The preference-data step: SFT samples plus references, labelled by the simulated labeller. */
+export interface PreferenceDataConfig {
+  /** Posts summarised for reward-model (and DPO/SimPO) training pairs. */
+  posts: number;
+  /** Held-out posts for the evaluation pairs. */
+  evalPosts: number;
+  /** Summaries sampled from the SFT policy per post. */
+  samplesPerPost: number;
+  /** Labelled pairs per post, among its distinct samples and its reference. */
+  pairsPerPost: number;
+  /** Sampling temperature of the SFT policy. */
+  temperature: number;
+  /** Bradley-Terry temperature of the labeller (gold-score units). */
+  labelTemperature: number;
 }
 
 export interface DemoConfig {
@@ -23,11 +40,12 @@ export interface DemoConfig {
   data: {
     sftTrain: number;
     sftEval: number;
-    preferencePairs: number;
-    preferenceEval: number;
-    labelTemperature: number;
+    /** Held-out posts of the gold evaluation (win rate against their references). */
     rlEvalPrompts: number;
   };
+  preferences: PreferenceDataConfig;
+  /** Response length limit of every sampled summary: preference data, RL rollouts, evaluation. */
+  maxNewTokens: number;
   sft: { steps: number; batchSize: number; lr: number };
   rm: { steps: number; batchSize: number; lr: number };
   po: {
@@ -51,78 +69,84 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
   default: {
     seed: 1,
     model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
-    data: {
-      sftTrain: 3000,
-      sftEval: 128,
-      preferencePairs: 800,
-      preferenceEval: 200,
+    data: { sftTrain: 3000, sftEval: 128, rlEvalPrompts: 128 },
+    preferences: {
+      posts: 2000,
+      evalPosts: 200,
+      samplesPerPost: 2,
+      pairsPerPost: 3,
+      temperature: 1,
       labelTemperature: 0.5,
-      rlEvalPrompts: 64,
     },
+    maxNewTokens: 24,
     sft: { steps: 500, batchSize: 32, lr: 3e-3 },
     rm: { steps: 250, batchSize: 32, lr: 1e-3 },
-    po: { steps: 120, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    po: { steps: 120, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
       lrs: [3e-4, 1e-3],
-      entropyCoefs: [0.05, 0.2],
-      klCoef: 0.5,
-      steps: 80,
+      entropyCoefs: [0.02, 0.05],
+      klCoef: 0.2,
+      steps: 60,
       promptsPerStep: 16,
       k: 2,
       temperature: 0.7,
-      maxNewTokens: 16,
+      schedule: 'constant',
       evalEvery: 10,
     },
   },
   quick: {
     seed: 1,
     model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
-    data: {
-      sftTrain: 1500,
-      sftEval: 64,
-      preferencePairs: 500,
-      preferenceEval: 100,
+    data: { sftTrain: 1500, sftEval: 64, rlEvalPrompts: 64 },
+    preferences: {
+      posts: 1200,
+      evalPosts: 100,
+      samplesPerPost: 2,
+      pairsPerPost: 3,
+      temperature: 1,
       labelTemperature: 0.5,
-      rlEvalPrompts: 32,
     },
+    maxNewTokens: 24,
     sft: { steps: 250, batchSize: 32, lr: 3e-3 },
     rm: { steps: 150, batchSize: 32, lr: 1e-3 },
-    po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
       lrs: [3e-4, 1e-3],
-      entropyCoefs: [0.05, 0.2],
-      klCoef: 0.5,
+      entropyCoefs: [0.02, 0.05],
+      klCoef: 0.2,
       steps: 40,
       promptsPerStep: 16,
       k: 2,
       temperature: 0.7,
-      maxNewTokens: 16,
+      schedule: 'constant',
       evalEvery: 8,
     },
   },
   smoke: {
     seed: 1,
     model: { hidden: 32, layers: 1, heads: 2, intermediate: 64 },
-    data: {
-      sftTrain: 200,
-      sftEval: 16,
-      preferencePairs: 64,
-      preferenceEval: 16,
+    data: { sftTrain: 200, sftEval: 16, rlEvalPrompts: 8 },
+    preferences: {
+      posts: 32,
+      evalPosts: 8,
+      samplesPerPost: 2,
+      pairsPerPost: 2,
+      temperature: 1,
       labelTemperature: 0.5,
-      rlEvalPrompts: 8,
     },
+    maxNewTokens: 8,
     sft: { steps: 20, batchSize: 16, lr: 3e-3 },
     rm: { steps: 10, batchSize: 16, lr: 1e-3 },
-    po: { steps: 6, batchSize: 8, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 0.5 },
+    po: { steps: 6, batchSize: 8, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
       lrs: [1e-3],
       entropyCoefs: [0.2],
-      klCoef: 0.5,
+      klCoef: 0.2,
       steps: 6,
       promptsPerStep: 4,
       k: 2,
       temperature: 0.7,
-      maxNewTokens: 8,
+      schedule: 'constant',
       evalEvery: 2,
     },
   },

@@ -1,13 +1,14 @@
 /**
  * `maxent-rlhf demo`: the paper's pipeline, end to end, on the built-in synthetic TL;DR lab.
  *
- *   data → init → SFT → reward model (proxy, from limited noisy gold labels) → DPO, SimPO
+ *   data → init → SFT → preference data (SFT samples + references, gold-labelled with Bradley-Terry
+ *        noise) → reward model (the proxy) → DPO, SimPO
  *        → online RLHF: KL-regularised (β) and Maximum-Entropy (α ∈ grid, no reference) × learning rates
  *        → report (figures, verdicts computed from the metrics, claims check)
  *
  * Every stage is a real training run in its own run folder, cached by its settings.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { writeReport } from '../../report/html.ts';
@@ -25,24 +26,41 @@ import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
 import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
-import { LAB_FILES, MAX_PROMPT_TOKENS } from '../task/index.ts';
+import {
+  completeSummary,
+  formatSummaryForm,
+  generatePreferencePosts,
+  LAB_FILES,
+  LAB_MODEL_MAX_LENGTH,
+  type LabPreferenceRow,
+  MAX_PROMPT_TOKENS,
+  TERSE_FORM,
+  winRate,
+  writePreferenceFile,
+} from '../task/index.ts';
 import { DEMO_PRESETS, type DemoConfig, type DemoPreset } from './config.ts';
 import { GoldEvaluation } from './gold-eval.ts';
-import { writeLabFiles } from './lab-files.ts';
+import { readLabRows, writeLabFiles } from './lab-files.ts';
+import { buildPolicyPreferenceData } from './policy-preferences.ts';
 import { fmt, stageProgress } from './progress.ts';
+import { proxyGoldAgreement } from './proxy-agreement.ts';
 import { isCached, markStage, stageKey } from './stage-cache.ts';
 
 export interface DemoOptions {
   out: string;
   preset: DemoPreset;
   fresh: boolean;
+  /** Overrides the preset's seed (data, initialisation, sampling and training all follow it). */
+  seed?: number;
   log?: (msg: string) => void;
 }
 
-const MAX_TOTAL_TOKENS = MAX_PROMPT_TOKENS + 24;
+/** Longest prompt + response of the SFT, reward-model and preference data. */
+const MAX_TOTAL_TOKENS = LAB_MODEL_MAX_LENGTH;
 
 export async function runDemo(o: DemoOptions): Promise<void> {
-  const cfg = DEMO_PRESETS[o.preset];
+  const preset = DEMO_PRESETS[o.preset];
+  const cfg: DemoConfig = o.seed === undefined ? preset : { ...preset, seed: o.seed };
   const log = o.log ?? ((m: string) => console.error(m));
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
   mkdirSync(o.out, { recursive: true });
@@ -56,6 +74,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     markStage(dataDir, dataKey);
     log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
   }
+  logHeadroom(dataDir, cfg, log);
 
   const initKey = stageKey('init', cfg.model, cfg.seed, dataKey);
   const initDir = join(o.out, 'init');
@@ -102,16 +121,44 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     bar.stop();
   });
 
-  const rmKey = stageKey('rm', cfg.rm, sftKey);
+  const prefKey = stageKey('preferences', cfg.preferences, cfg.maxNewTokens, sftKey);
+  const prefDir = join(o.out, 'preferences');
+  if (!isCached(prefDir, prefKey, (d) => existsSync(join(d, LAB_FILES.preferenceEval)))) {
+    const policy = await models.loadPolicy(join(sftDir, 'model'), { trainable: false });
+    const p = cfg.preferences;
+    for (const split of ['train', 'eval'] as const) {
+      const rows = buildPolicyPreferenceData({
+        models,
+        policy,
+        posts: generatePreferencePosts({
+          seed: cfg.seed,
+          n: split === 'train' ? p.posts : p.evalPosts,
+          split,
+        }),
+        samplesPerPost: p.samplesPerPost,
+        pairsPerPost: split === 'train' ? p.pairsPerPost : 1,
+        temperature: p.temperature,
+        maxNewTokens: cfg.maxNewTokens,
+        labelTemperature: p.labelTemperature,
+        seed: cfg.seed + (split === 'train' ? 0 : 1),
+      });
+      await writePreferenceFile(prefDir, split, rows);
+      if (split === 'train')
+        log(`preferences: ${rows.length} gold-labelled pairs of SFT samples and references`);
+    }
+    markStage(prefDir, prefKey);
+  }
+
+  const rmKey = stageKey('rm', cfg.rm, prefKey);
   const rmDir = join(o.out, 'rm');
   await cachedRun(rmDir, rmKey, async () => {
-    const { examples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceTrain));
-    const { examples: evalExamples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceEval));
+    const { examples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceTrain));
+    const { examples: evalExamples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceEval));
     const { model, tokenizer } = await models.loadRewardModel(join(sftDir, 'model'), { seed: cfg.seed });
     const config = RewardModelConfigSchema.parse({
       model: join(sftDir, 'model'),
       out: rmDir,
-      data: { train: join(dataDir, LAB_FILES.preferenceTrain) },
+      data: { train: join(prefDir, LAB_FILES.preferenceTrain) },
       maxPromptTokens: MAX_PROMPT_TOKENS,
       maxTotalTokens: MAX_TOTAL_TOKENS,
       steps: cfg.rm.steps,
@@ -137,16 +184,16 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
   for (const loss of ['dpo', 'simpo'] as const) {
     const dir = join(o.out, 'po', loss);
-    const key = stageKey('po', loss, cfg.po, sftKey);
+    const key = stageKey('po', loss, cfg.po, prefKey);
     await cachedRun(dir, key, async () => {
-      const { examples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceTrain));
-      const { examples: evalExamples } = await loadPreferenceDataset(join(dataDir, LAB_FILES.preferenceEval));
+      const { examples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceTrain));
+      const { examples: evalExamples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceEval));
       const sftModel = join(sftDir, 'model');
       const { model, tokenizer } = await models.loadCausalLM(sftModel);
       const config = PreferenceConfigSchema.parse({
         model: sftModel,
         out: dir,
-        data: { train: join(dataDir, LAB_FILES.preferenceTrain) },
+        data: { train: join(prefDir, LAB_FILES.preferenceTrain) },
         loss,
         beta: loss === 'dpo' ? cfg.po.dpoBeta : cfg.po.simpoBeta,
         gamma: cfg.po.simpoGamma,
@@ -181,8 +228,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   }
 
   // Gold win rates of the offline policies (SFT, DPO, SimPO) with the same judge and eval posts.
-  const gold = await GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.rl.maxNewTokens);
+  const gold = await GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.maxNewTokens);
   const proxy = await models.loadRewardFunction(join(rmDir, 'model'));
+  recordProxyAgreement(rmDir, prefDir, cfg, proxy, log);
   for (const dir of [sftDir, join(o.out, 'po', 'dpo'), join(o.out, 'po', 'simpo')])
     await gold.recordFinal(dir, proxy);
 
@@ -199,6 +247,47 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   await printSummary(o.out, log);
   log(`\nreport: ${report.reportFile}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   for (const c of report.claims) log(`  ${c.statement}: ${c.status}`);
+}
+
+/** The task's headroom on the gold-evaluation posts: the oracle's and a perfect terse imitator's win rates. */
+function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void): void {
+  const rows = readLabRows(join(dataDir, LAB_FILES.sftEval), cfg.data.rlEvalPrompts);
+  const facts = rows.map((r) => r.facts);
+  const references = rows.map((r) => r.reference_response);
+  const oracle = winRate(
+    facts,
+    rows.map((r) => completeSummary(r.facts)),
+    references,
+  );
+  const terse = winRate(
+    facts,
+    rows.map((r) => formatSummaryForm(r.facts, TERSE_FORM)),
+    references,
+  );
+  log(`task: oracle (complete summary) win rate ${fmt(oracle, 3)}, terse summary ${fmt(terse, 3)}`);
+}
+
+/** Proxy-vs-gold agreement in and out of the SFT distribution, written once beside the reward model. */
+function recordProxyAgreement(
+  rmDir: string,
+  prefDir: string,
+  cfg: DemoConfig,
+  proxy: Awaited<ReturnType<LabModels['loadRewardFunction']>>,
+  log: (m: string) => void,
+): void {
+  const file = join(rmDir, 'proxy-agreement.json');
+  if (existsSync(file)) return;
+  const evalPairs = readLabRows<LabPreferenceRow>(join(prefDir, LAB_FILES.preferenceEval));
+  const posts = generatePreferencePosts({ seed: cfg.seed, n: cfg.preferences.evalPosts, split: 'eval' });
+  const a = proxyGoldAgreement(proxy, evalPairs, posts, MAX_PROMPT_TOKENS, cfg.seed);
+  writeFileSync(file, `${JSON.stringify(a, null, 2)}\n`);
+  const probes = Object.entries(a.probes)
+    .map(([k, v]) => `${k} ${fmt(v.agreement, 2)}`)
+    .join(', ');
+  log(
+    `proxy vs gold: in distribution ${fmt(a.inDistribution.agreement, 3)} (${a.inDistribution.pairs} pairs), ` +
+      `complete > terse ${fmt(a.completeOverTerse.agreement, 2)}; off distribution (terse > probe): ${probes}`,
+  );
 }
 
 async function cachedRun(dir: string, key: string, run: () => Promise<void>): Promise<void> {
@@ -255,9 +344,9 @@ async function runOnlineGrid(
         steps: cfg.rl.steps,
         promptsPerStep: cfg.rl.promptsPerStep,
         lr: g.lr,
-        schedule: 'constant',
+        schedule: cfg.rl.schedule,
         temperature: cfg.rl.temperature,
-        maxNewTokens: cfg.rl.maxNewTokens,
+        maxNewTokens: cfg.maxNewTokens,
         regularizer: g.regularizer,
         rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
         evalEvery: cfg.rl.evalEvery,

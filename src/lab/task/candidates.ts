@@ -1,97 +1,94 @@
 /**
- * Candidate summaries of varied quality for reward-model preference pairs, made by perturbing the
- * post's faithful reference: drop a fact, swap in a fact of another post, repeat a phrase, add a filler,
- * lengthen with the post's context, or truncate. Each perturbation is mild and applied once, so the
- * pairs teach real signal (coverage, no invention, EOS) while very long, very repetitive or
- * fact-stuffed summaries never occur: there a learned reward model is unconstrained (see
- * docs/lab-task.md, "Preference data and why a proxy gap appears").
+ * Candidate summaries that are not policy samples: summaries in a random form (a model-free stand-in
+ * for what an imitation policy writes), and off-distribution probes — unfaithful, long, looping,
+ * keyword-stuffed or doubled versions of the complete summary that the references never are and the
+ * SFT policy rarely or never writes. A reward model trained on policy samples has never seen the probes, so its scores there are
+ * extrapolation; the probes measure that gap (docs/lab-task.md, "Why the proxy can be exploited").
  */
-import { ASKS, type FactOption, PROBLEMS, SUBJECTS } from './fact-catalog.ts';
+import { ASKS, CONTEXTS, type FactOption, PROBLEMS, TIMINGS } from './fact-catalog.ts';
 import { keyFactOptions, type LabFacts } from './facts.ts';
 import { formatSummary } from './lab-text.ts';
 import { FILLERS } from './post-phrases.ts';
-import { referenceSummary, referenceSummaryTokens } from './reference-summary.ts';
-import { bernoulli, pick, type Rng, randomInt } from './rng.ts';
+import { pick, type Rng } from './rng.ts';
+import { allSummaryForms, COMPLETE_FORM, formatSummaryForm, summaryTokens } from './summary.ts';
 
-/** How a candidate was made. */
-export type LabCandidateKind =
-  | 'reference'
-  | 'drop-fact'
-  | 'swap-fact'
-  | 'repeat-phrase'
-  | 'filler'
-  | 'lengthen'
-  | 'truncate';
+/** The off-distribution probe kinds, in the order {@link offDistributionProbes} returns them. */
+export const PROBE_KINDS = ['unfaithful', 'stuffed', 'looped', 'padded', 'doubled', 'unterminated'] as const;
+export type ProbeKind = (typeof PROBE_KINDS)[number];
+
+/** Where a candidate summary came from. */
+export type LabCandidateKind = 'reference' | 'policy' | 'form' | ProbeKind;
 
 export interface LabCandidate {
   kind: LabCandidateKind;
-  /** Summary text in the reference format (leading space, tokens, EOS unless truncated). */
+  /** Summary text in the reference format (leading space, tokens, EOS unless unterminated). */
   text: string;
 }
 
-/** Token lists of the three key facts, in summary order. */
-type FactTokens = [subject: string[], problem: string[], ask: string[]];
+const SUMMARY_FORMS = allSummaryForms();
 
-function factTokens(options: readonly FactOption[]): FactTokens {
-  const [subject, problem, ask] = options.map((fact) => fact.phrase.split(' '));
-  return [subject!, problem!, ask!];
+/** A summary of this post in a uniformly random form (style and which facts it states). */
+export function randomFormSummary(facts: LabFacts, rng: Rng): string {
+  return formatSummaryForm(facts, pick(rng, SUMMARY_FORMS));
 }
 
-/** The plain reference layout: subject problem , ask ? */
-function plainLayout([subject, problem, ask]: FactTokens, middle: string[] = [',']): string[] {
-  return [...subject, ...problem, ...middle, ...ask, '?'];
-}
-
-/** Leaves out one key fact: the subject, the problem, or the question (made vague). */
-function dropFact(rng: Rng, facts: LabFacts, [subject, , ask]: FactTokens): string[] {
-  const dropped = randomInt(rng, 3);
-  if (dropped === 0) return referenceSummaryTokens(facts, 'no-subject');
-  if (dropped === 1) return ['my', ...subject, ',', ...ask, '?'];
-  return referenceSummaryTokens(facts, 'vague-ask');
-}
-
-/** Replaces one key fact with a different option of the catalog: a fact of another post. */
-function swapFact(rng: Rng, facts: LabFacts): string[] {
-  const options = [...keyFactOptions(facts)];
-  const which = randomInt(rng, 3);
-  const catalog: readonly FactOption[] = [SUBJECTS, PROBLEMS, ASKS][which]!;
-  options[which] = pick(
+/** A catalog option other than `own`. */
+function otherOption(rng: Rng, catalog: readonly FactOption[], own: FactOption): FactOption {
+  return pick(
     rng,
-    catalog.filter((fact) => fact.id !== options[which]!.id),
+    catalog.filter((option) => option.id !== own.id),
   );
-  return plainLayout(factTokens(options));
 }
 
-/** States the problem phrase or the question twice. */
-function repeatPhrase(rng: Rng, [subject, problem, ask]: FactTokens): string[] {
-  if (bernoulli(rng, 0.5)) return [...subject, ...problem, ...problem, ',', ...ask, '?'];
-  return [...subject, ...problem, ',', ...ask, ',', ...ask, '?'];
-}
-
-/** The plain layout with a neutral sentence between the problem and the question. */
-function withMiddle(tokens: FactTokens, sentence: string): string[] {
-  return plainLayout(tokens, [',', ...sentence.split(' '), ',']);
-}
-
-/** The first 2…n−1 tokens of the plain layout, with EOS half of the time. */
-function truncate(rng: Rng, tokens: FactTokens): string {
-  const full = plainLayout(tokens);
-  const kept = full.slice(0, 2 + randomInt(rng, full.length - 2));
-  return bernoulli(rng, 0.5) ? formatSummary(kept) : ` ${kept.join(' ')}`;
-}
-
-/** One candidate of each kind for this post, in a fixed kind order. */
-export function makeCandidates(facts: LabFacts, rng: Rng): LabCandidate[] {
-  const tokens = factTokens(keyFactOptions(facts));
-  const filler = pick(rng, FILLERS);
-  const context = facts.situation ?? pick(rng, FILLERS);
+/**
+ * Off-distribution versions of the complete summary, one per {@link PROBE_KINDS} entry:
+ *   unfaithful    well-formed and complete-looking, but with another post's timing, context and question
+ *   stuffed       the complete summary plus another post's problem, context and question (invented facts)
+ *   looped        the problem phrase five times
+ *   padded        five filler sentences before the question
+ *   doubled       the whole summary twice
+ *   unterminated  the complete summary followed by three fillers' words and no EOS, as when sampling runs out
+ * Each scores below the terse summary (3) under the gold judge (tested).
+ */
+export function offDistributionProbes(facts: LabFacts, rng: Rng): LabCandidate[] {
+  const [, problem, timing, context, ask] = keyFactOptions(facts);
+  const complete = summaryTokens(facts, COMPLETE_FORM);
+  const unfaithful = summaryTokens(
+    {
+      ...facts,
+      timing: otherOption(rng, TIMINGS, timing!).id,
+      context: otherOption(rng, CONTEXTS, context!).id,
+      ask: otherOption(rng, ASKS, ask!).id,
+    },
+    COMPLETE_FORM,
+  );
+  const body = complete.slice(0, -1); // without the final "?"
+  const problemWords = problem!.phrase.split(' ');
+  const problemEnd = complete.indexOf(problemWords[problemWords.length - 1]!) + 1;
+  const fillers = Array.from({ length: 5 }, () => pick(rng, FILLERS));
+  const stuffed = [
+    ...body,
+    ',',
+    ...otherOption(rng, PROBLEMS, problem!).phrase.split(' '),
+    ',',
+    ...otherOption(rng, CONTEXTS, context!).phrase.split(' '),
+    ',',
+    ...otherOption(rng, ASKS, ask!).phrase.split(' '),
+    '?',
+  ];
+  const looped = [
+    ...complete.slice(0, problemEnd),
+    ...Array.from({ length: 4 }, () => problemWords).flat(),
+    ...complete.slice(problemEnd),
+  ];
+  const padded = [...body, ...fillers.flatMap((filler) => [',', ...filler.split(' ')]), '?'];
+  const unterminated = ` ${[...complete, ...fillers.slice(0, 3).join(' ').split(' ')].join(' ')}`;
   return [
-    { kind: 'reference', text: referenceSummary(facts, bernoulli(rng, 0.5) ? 'my' : 'plain') },
-    { kind: 'drop-fact', text: formatSummary(dropFact(rng, facts, tokens)) },
-    { kind: 'swap-fact', text: formatSummary(swapFact(rng, facts)) },
-    { kind: 'repeat-phrase', text: formatSummary(repeatPhrase(rng, tokens)) },
-    { kind: 'filler', text: formatSummary(withMiddle(tokens, filler)) },
-    { kind: 'lengthen', text: formatSummary(withMiddle(tokens, context)) },
-    { kind: 'truncate', text: truncate(rng, tokens) },
+    { kind: 'unfaithful', text: formatSummary(unfaithful) },
+    { kind: 'stuffed', text: formatSummary(stuffed) },
+    { kind: 'looped', text: formatSummary(looped) },
+    { kind: 'padded', text: formatSummary(padded) },
+    { kind: 'doubled', text: formatSummary([...complete, ...complete]) },
+    { kind: 'unterminated', text: unterminated },
   ];
 }

@@ -49,6 +49,20 @@ function checkCount(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
 }
 
+/**
+ * Posts for preference data — the prompts a policy is sampled on before labelling — from their own
+ * sub-streams of the seed (`train` for reward-model training, `eval` for its held-out pairs).
+ */
+export function generatePreferencePosts(opts: {
+  seed: number;
+  n: number;
+  split: 'train' | 'eval';
+}): LabSftRow[] {
+  checkCount('n', opts.n);
+  const stream = opts.split === 'eval' ? LAB_STREAMS.preferenceEval : LAB_STREAMS.preferences;
+  return drawRows(deriveSeed(opts.seed, stream), opts.n, new Set());
+}
+
 /** Generates the SFT train and eval rows, deterministically from `seed`. */
 export function generateLabDataset(opts: LabDatasetOptions): LabDataset {
   checkCount('nTrain', opts.nTrain);

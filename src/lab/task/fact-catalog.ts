@@ -1,9 +1,10 @@
 /**
- * The key facts a lab post can be about: who (subject), what went wrong (problem) and what the poster
- * asks (ask). Each option has the terse phrase a summary uses (posts use the same words, so a small
- * model can copy them) and its keywords: the content words that show the fact is covered. Keywords are
- * unique across all options and never occur in the neutral parts of a post (see `post-phrases.ts`), so
- * a keyword in a summary identifies exactly one fact; the tests check this.
+ * The five key facts of a lab post: who (subject), what went wrong (problem), since when or how often
+ * (timing), the background of the relationship (context) and what the poster asks (ask). Each option
+ * has the phrase a summary uses (posts use the same words, so a small model can copy them) and its
+ * keywords: the content words that show the fact is covered. Keywords are unique across all options
+ * and never occur in the neutral parts of a post (see `post-phrases.ts`), so a keyword in a summary
+ * identifies exactly one fact; the tests check this.
  */
 
 /** One choice for a key fact. */
@@ -71,6 +72,30 @@ export const PROBLEMS: readonly FactOption[] = [
   option('insults-cooking', 'insults my cooking', ['insults', 'cooking']),
 ];
 
+/** Since when, or how often, the problem happens; posts append it to the problem sentence. */
+export const TIMINGS: readonly FactOption[] = [
+  option('every-weekend', 'every weekend', ['weekend']),
+  option('every-day', 'every day', ['day']),
+  option('every-morning', 'every morning', ['morning']),
+  option('since-last-month', 'since last month', ['month']),
+  option('since-last-summer', 'since last summer', ['summer']),
+  option('since-christmas', 'since christmas', ['christmas']),
+  option('for-two-years', 'for two years', ['years']),
+  option('for-weeks', 'for weeks now', ['weeks']),
+];
+
+/** The background of the relationship; posts state it as a sentence of its own. */
+export const CONTEXTS: readonly FactOption[] = [
+  option('live-together', 'we live together', ['live']),
+  option('met-in-college', 'we met in college', ['college']),
+  option('share-office', 'we share an office', ['office']),
+  option('grew-up-together', 'we grew up together', ['grew']),
+  option('have-kids', 'we have kids', ['kids']),
+  option('engaged', 'we are engaged', ['engaged']),
+  option('pay-rent', 'i pay the rent', ['rent']),
+  option('new-in-town', 'i am new in town', ['town']),
+];
+
 /** The question the post asks. */
 export const ASKS: readonly FactOption[] = [
   option('move-out', 'should i move out', ['move']),
@@ -89,7 +114,7 @@ export const ASKS: readonly FactOption[] = [
 
 /** Every keyword of every option: a summary word in this set states some fact. */
 export const ALL_FACT_KEYWORDS: ReadonlySet<string> = new Set(
-  [...SUBJECTS, ...PROBLEMS, ...ASKS].flatMap((fact) => fact.keywords),
+  [...SUBJECTS, ...PROBLEMS, ...TIMINGS, ...CONTEXTS, ...ASKS].flatMap((fact) => fact.keywords),
 );
 
 function findOption<T extends FactOption>(options: readonly T[], id: string, kind: string): T {
@@ -106,6 +131,16 @@ export function subjectById(id: string): SubjectOption {
 /** The problem option with this id; throws for an unknown id. */
 export function problemById(id: string): FactOption {
   return findOption(PROBLEMS, id, 'problem');
+}
+
+/** The timing option with this id; throws for an unknown id. */
+export function timingById(id: string): FactOption {
+  return findOption(TIMINGS, id, 'timing');
+}
+
+/** The context option with this id; throws for an unknown id. */
+export function contextById(id: string): FactOption {
+  return findOption(CONTEXTS, id, 'context');
 }
 
 /** The ask option with this id; throws for an unknown id. */

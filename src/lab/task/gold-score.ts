@@ -18,7 +18,7 @@ import {
   REPEATED_TOKEN_PENALTY,
 } from './gold-weights.ts';
 import { EOS_TOKEN, splitLabText } from './lab-text.ts';
-import { referenceSummaryTokens } from './reference-summary.ts';
+import { COMPLETE_FORM, summaryTokens } from './summary.ts';
 
 /** Signed contributions to the score; they sum to `score`. */
 export interface GoldScoreParts {
@@ -31,7 +31,7 @@ export interface GoldScoreParts {
 
 /** What the judge counted. */
 export interface GoldScoreCounts {
-  /** Key facts covered, each counted by the fraction of its keywords present (0..3). */
+  /** Key facts covered, each counted by the fraction of its keywords present (0..5). */
   factsCovered: number;
   /** Distinct keywords of facts this post does not have, in order of appearance. */
   inventedKeywords: string[];
@@ -51,9 +51,9 @@ export interface GoldScore {
   counts: GoldScoreCounts;
 }
 
-/** Tokens allowed for this post: its plain reference (without EOS) plus {@link LENGTH_SLACK}. */
+/** Tokens allowed for this post: its complete summary (without EOS) plus {@link LENGTH_SLACK}. */
 export function lengthBudget(facts: LabFacts): number {
-  return referenceSummaryTokens(facts, 'plain').length + LENGTH_SLACK;
+  return summaryTokens(facts, COMPLETE_FORM).length + LENGTH_SLACK;
 }
 
 /** Sum over key facts of the fraction of the fact's keywords that occur in `tokens`. */

@@ -1,9 +1,10 @@
 /**
- * The gold judge's weights (documented in docs/lab-task.md). A reference summary scores exactly
- * 3 × {@link COVERAGE_PER_FACT} = 3: it covers all three key facts and triggers no penalty.
+ * The gold judge's weights (documented in docs/lab-task.md). The complete summary scores exactly
+ * 5 × {@link COVERAGE_PER_FACT} = 5: it covers all five key facts and triggers no penalty; a terse
+ * one (subject, problem, question) scores 3.
  */
 
-/** Reward per key fact (subject, problem, ask), times the fraction of the fact's keywords present. */
+/** Reward per key fact (subject, problem, timing, context, ask), times the fraction of its keywords present. */
 export const COVERAGE_PER_FACT = 1.0;
 
 /** Penalty per distinct keyword of a fact this post does not have (an invented fact). */

@@ -1,14 +1,30 @@
 /** The built-in lab's synthetic summarisation task: data, tokenizer and gold judge. */
-export { type LabCandidate, type LabCandidateKind, makeCandidates } from './candidates.ts';
+export {
+  type LabCandidate,
+  type LabCandidateKind,
+  offDistributionProbes,
+  PROBE_KINDS,
+  type ProbeKind,
+  randomFormSummary,
+} from './candidates.ts';
 export {
   generateLabDataset,
+  generatePreferencePosts,
   LAB_STREAMS,
   type LabDataset,
   type LabDatasetOptions,
   type LabSftRow,
 } from './dataset.ts';
-export { ALL_FACT_KEYWORDS, ASKS, type FactOption, PROBLEMS, SUBJECTS } from './fact-catalog.ts';
-export { keyFactOptions, type LabFacts, postKeywords } from './facts.ts';
+export {
+  ALL_FACT_KEYWORDS,
+  ASKS,
+  CONTEXTS,
+  type FactOption,
+  PROBLEMS,
+  SUBJECTS,
+  TIMINGS,
+} from './fact-catalog.ts';
+export { FACT_NAMES, type FactName, keyFactOptions, type LabFacts, postKeywords } from './facts.ts';
 export {
   DEFAULT_LABEL_TEMPERATURE,
   type GoldPreference,
@@ -25,28 +41,39 @@ export {
   lengthBudget,
 } from './gold-score.ts';
 export * from './gold-weights.ts';
-export { EOS_TOKEN, formatSummary, splitLabText, UNK_TOKEN } from './lab-text.ts';
-export { FLAWED_REFERENCE_PROBABILITY, generatePost, type LabPost, MAX_PROMPT_TOKENS } from './post.ts';
+export { canonicalSummary, EOS_TOKEN, formatSummary, splitLabText, UNK_TOKEN } from './lab-text.ts';
+export {
+  drawReferenceForm,
+  generatePost,
+  type LabPost,
+  MAX_PROMPT_TOKENS,
+  REFERENCE_HABITS,
+} from './post.ts';
 export {
   FILLERS,
   GENERIC_SUBREDDIT,
   PROBLEM_SENTENCE_TEMPLATES,
-  SITUATIONS,
   TITLE_TEMPLATES,
 } from './post-phrases.ts';
 export {
   buildPreferenceDataset,
+  type LabelPairsOptions,
   type LabPreferenceRow,
+  labelPreferencePairs,
+  type PostCandidates,
   type PreferenceDatasetOptions,
-} from './preference-dataset.ts';
-export {
-  FAITHFUL_STYLES,
-  type ReferenceStyle,
-  referenceSummary,
-  referenceSummaryTokens,
-  VAGUE_ASK,
-} from './reference-summary.ts';
+} from './preference-pairs.ts';
 export { createRng, deriveSeed, type Rng } from './rng.ts';
+export {
+  allSummaryForms,
+  COMPLETE_FORM,
+  completeSummary,
+  formatSummaryForm,
+  type SummaryForm,
+  summaryTokens,
+  TERSE_FORM,
+  VAGUE_ASK,
+} from './summary.ts';
 export { buildLabTokenizerConfig, buildLabTokenizerJson, LAB_MODEL_MAX_LENGTH } from './tokenizer-json.ts';
 export { LAB_TOKEN_IDS, LAB_VOCAB } from './vocab.ts';
 export { winRate } from './win-rate.ts';

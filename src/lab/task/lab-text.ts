@@ -29,3 +29,14 @@ export function splitLabText(text: string): string[] {
 export function formatSummary(tokens: readonly string[]): string {
   return ` ${tokens.join(' ')}${EOS_TOKEN}`;
 }
+
+/**
+ * A summary in the data's canonical spelling: its tokens up to the first `<|endoftext|>`, joined by
+ * single spaces after a leading space, with EOS appended when the text had one. Two texts with the
+ * same tokens (a decoded sample and a reference, say) become the same string.
+ */
+export function canonicalSummary(text: string): string {
+  const tokens = splitLabText(text);
+  const eosAt = tokens.indexOf(EOS_TOKEN);
+  return eosAt < 0 ? ` ${tokens.join(' ')}` : formatSummary(tokens.slice(0, eosAt));
+}

@@ -1,8 +1,8 @@
 /**
- * The neutral parts of a lab post: subreddits, titles, context ("situation") sentences, filler
- * sentences and sentence templates. None of their words is a fact keyword (`fact-catalog.ts`), so a
- * summary may mention them without inventing facts; they only cost length. Every sentence is written
- * as space-separated tokens, punctuation included, so one token is one word or one punctuation mark.
+ * The neutral parts of a lab post: subreddits, titles, filler sentences and sentence templates. None
+ * of their words is a fact keyword (`fact-catalog.ts`), so a summary may mention them without
+ * inventing facts; they only cost length. Every sentence is written as space-separated tokens,
+ * punctuation included, so one token is one word or one punctuation mark.
  */
 
 /** The subreddit used when a post does not go to its subject's usual subreddit. */
@@ -15,20 +15,6 @@ export const TITLE_TEMPLATES: readonly string[] = [
   'need advice',
   'my {subject} {problem}',
   'what do i do',
-];
-
-/** Context sentences (without the final full stop); they give background, not key facts. */
-export const SITUATIONS: readonly string[] = [
-  'we live together',
-  'we met in college',
-  'we work together',
-  'we are very close',
-  'i am new in town',
-  'this started last month',
-  'it happens every week',
-  'things were fine before',
-  'i try to be nice',
-  'we go way back',
 ];
 
 /** Filler sentences (without the final full stop) that say nothing about the facts. */
@@ -44,11 +30,11 @@ export const FILLERS: readonly string[] = [
   'this is awkward',
 ];
 
-/** Templates of the sentence that states the problem. */
+/** Templates of the sentence that states the problem and its timing. */
 export const PROBLEM_SENTENCE_TEMPLATES: readonly string[] = [
-  'my {subject} {problem} .',
-  'lately my {subject} {problem} .',
-  'so my {subject} {problem} .',
+  'my {subject} {problem} {timing} .',
+  'lately my {subject} {problem} {timing} .',
+  'so my {subject} {problem} {timing} .',
 ];
 
 /** Replaces `{name}` placeholders in a template; throws when a placeholder has no value. */

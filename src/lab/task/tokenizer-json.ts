@@ -7,10 +7,11 @@
  * {@link buildLabTokenizerConfig} does, to keep the space before punctuation).
  */
 import { EOS_TOKEN, UNK_TOKEN } from './lab-text.ts';
+import { MAX_PROMPT_TOKENS } from './post.ts';
 import { LAB_VOCAB } from './vocab.ts';
 
-/** Longest prompt + response the lab model sees. */
-export const LAB_MODEL_MAX_LENGTH = 64;
+/** Longest prompt + response the lab model sees: the longest prompt and 32 response tokens. */
+export const LAB_MODEL_MAX_LENGTH = MAX_PROMPT_TOKENS + 32;
 
 /** The `tokenizer.json` object (a plain JSON value). */
 export function buildLabTokenizerJson(): object {

@@ -3,27 +3,19 @@
  * grammar can emit, sorted. It is derived from the grammar tables themselves, so a new phrase can
  * never emit a token outside the vocabulary.
  */
-import { ASKS, PROBLEMS, SUBJECTS } from './fact-catalog.ts';
+import { ASKS, CONTEXTS, PROBLEMS, SUBJECTS, TIMINGS } from './fact-catalog.ts';
 import { EOS_TOKEN, splitLabText, UNK_TOKEN } from './lab-text.ts';
-import {
-  FILLERS,
-  GENERIC_SUBREDDIT,
-  PROBLEM_SENTENCE_TEMPLATES,
-  SITUATIONS,
-  TITLE_TEMPLATES,
-} from './post-phrases.ts';
+import { FILLERS, GENERIC_SUBREDDIT, PROBLEM_SENTENCE_TEMPLATES, TITLE_TEMPLATES } from './post-phrases.ts';
 
 /** The fixed text around a post: `SUBREDDIT: r/… TITLE: … POST: … TL;DR:`, sentence marks, "my". */
-const FRAME_TEXT = 'SUBREDDIT: r/ TITLE: POST: TL;DR: my , . ?';
+const FRAME_TEXT = 'SUBREDDIT: r/ TITLE: POST: TL;DR: my , . ? what do i do';
 
 function grammarTexts(): string[] {
   return [
     FRAME_TEXT,
     GENERIC_SUBREDDIT,
     ...SUBJECTS.flatMap((subject) => [subject.phrase, subject.subreddit]),
-    ...PROBLEMS.map((problem) => problem.phrase),
-    ...ASKS.map((ask) => ask.phrase),
-    ...SITUATIONS,
+    ...[...PROBLEMS, ...TIMINGS, ...CONTEXTS, ...ASKS].map((fact) => fact.phrase),
     ...FILLERS,
     ...[...TITLE_TEMPLATES, ...PROBLEM_SENTENCE_TEMPLATES].map((template) =>
       template.replace(/\{\w+\}/g, ' '),

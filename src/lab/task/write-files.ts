@@ -8,7 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabDataset } from './dataset.ts';
-import type { LabPreferenceRow } from './preference-dataset.ts';
+import type { LabPreferenceRow } from './preference-pairs.ts';
 import { buildLabTokenizerConfig, buildLabTokenizerJson } from './tokenizer-json.ts';
 
 /** File names written by this module. */
