@@ -184,6 +184,8 @@ interface NativeCore {
   setBlasThreads(n: number): boolean;
   retainFreedMemory(): boolean;
   info(): NativeInfo;
+  /** The name → tensor dict of a torch.save zip archive (native/src/pickle.cc), CPU, file dtypes. */
+  readTorchZip(path: string): { names: string[]; tensors: H[] };
 }
 
 export interface NativeInfo {

@@ -162,9 +162,12 @@ describe('mismatched checkpoints', () => {
   it('names the folder when config or weights are absent', async () => {
     const dir = folder();
     await writeSnapshot(dir, { config, architectures: ['GPTNeoXForCausalLM'], tensors: [] });
-    await writeFile(join(dir, 'pytorch_model.bin'), 'not read');
     await expect(loadCausalLM(dir)).rejects.toThrow(
-      `${dir}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported`,
+      `${dir}: no weights (model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json)`,
+    );
+    await writeFile(join(dir, 'pytorch_model.bin'), 'not a zip');
+    await expect(loadCausalLM(dir)).rejects.toThrow(
+      `${join(dir, 'pytorch_model.bin')}: not a PyTorch zip archive`,
     );
     await expect(loadCausalLM(join(root.path, 'nowhere'))).rejects.toThrow(/nowhere: no config\.json/);
   });

@@ -3,6 +3,9 @@
 export const CONFIG_FILE = 'config.json';
 export const SINGLE_WEIGHTS_FILE = 'model.safetensors';
 export const WEIGHTS_INDEX_FILE = 'model.safetensors.index.json';
+/** PyTorch zip checkpoints, read when a snapshot has no safetensors (older HF uploads). */
+export const PYTORCH_WEIGHTS_FILE = 'pytorch_model.bin';
+export const PYTORCH_WEIGHTS_INDEX_FILE = 'pytorch_model.bin.index.json';
 /** Our PPO value head, beside (not inside) the HF weights so that HF loaders see a clean model. */
 export const VALUE_HEAD_FILE = 'value_head.safetensors';
 /** Tokenizer files copied along with a model. */
@@ -12,7 +15,7 @@ export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
 /** HF's loaders check this safetensors metadata. */
 export const SAFETENSORS_METADATA = { format: 'pt' };
 
-/** `model.safetensors.index.json`: which shard holds each tensor. */
+/** `model.safetensors.index.json` (and `pytorch_model.bin.index.json`): which shard holds each tensor. */
 export interface WeightsIndex {
   metadata: { total_size: number };
   weight_map: Record<string, string>;
