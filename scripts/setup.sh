@@ -62,7 +62,7 @@ install_npm_dependencies() {
 build_addon() {
   local addon=build/Release/maxent_rlhf_torch.node stamp=build/.libtorch want="${LIBTORCH:-system}"
   if [ -f "$addon" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] &&
-    [ -z "$(find native binding.gyp scripts/torch-flags.mjs -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
+    [ -z "$(find native binding.gyp scripts/torch-flags.mjs scripts/libtorch.mjs -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
     return 0
   fi
   say "building the libtorch addon (about a minute)"

@@ -6,8 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonPath, rebuildHint } from './addon-path.ts';
 
 /** Opaque handle to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __brand: 'TensorHandle' };
@@ -201,24 +200,21 @@ export interface NativeInfo {
   parallelInfo: string;
 }
 
-const ADDON_RELATIVE = 'build/Release/maxent_rlhf_torch.node';
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('maxent-rlhf: cannot find the package root above src/native');
-    dir = up;
-  }
-  return dir;
-}
-
 function loadAddon(): NativeBinding {
-  const path = join(projectRoot(), ADDON_RELATIVE);
+  const path = addonPath();
   if (!existsSync(path)) {
-    throw new Error(`maxent-rlhf: the libtorch addon is not built (${path} missing). Run \`npm run setup\`.`);
+    throw new Error(
+      `maxent-rlhf: the libtorch addon is not built (${path} missing). Run ${rebuildHint()}; \`npx maxent-rlhf doctor\` says what is missing.`,
+    );
   }
-  const addon = createRequire(import.meta.url)(path) as NativeBinding;
+  let addon: NativeBinding;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeBinding;
+  } catch (e) {
+    throw new Error(
+      `maxent-rlhf: the libtorch addon ${path} does not load (${(e as Error).message.split('\n')[0]}). Rebuild it with ${rebuildHint()}; \`npx maxent-rlhf doctor\` checks the set-up.`,
+    );
+  }
   // Thread policy (measured in bench/engine.ts): OpenBLAS keeps its own pool (all cores unless
   // OPENBLAS_NUM_THREADS says otherwise) and torch's intra-op pool gets MAXENT_THREADS, default 1,
   // so BLAS calls made from torch's parallel regions never oversubscribe the cores (≈1.8× slower).

@@ -22,16 +22,25 @@ export function registerCommands(program: Command): void {
     .action(async (opts) => (await import('./info.ts')).runInfo(opts));
 
   program
+    .command('doctor')
+    .description('check Node, libtorch, the addon, BLAS, threads and CUDA, and say what to fix (exit 1 on a failed check)')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => (await import('./doctor.ts')).runDoctor(opts));
+
+  program
     .command('demo')
     .description(
       'the whole pipeline on the built-in synthetic TL;DR lab: SFT, reward model, DPO/SimPO, KL vs MaxEnt RLHF, report',
     )
     .option('--out <dir>', 'run folder', 'runs/demo')
     .option('--quick', 'the ~3-minute preset')
+    .option('--smoke', 'every stage in seconds, to check an installation (too short to show the paper\'s effect)')
     .option('--fresh', 'ignore cached stages and start over')
-    .action(async (opts: { out: string; quick?: boolean; fresh?: boolean }) => {
+    .action(async (opts: { out: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
+      if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
       const { runDemo } = await import('../../lab/demo/pipeline.ts');
-      await runDemo({ out: opts.out, preset: opts.quick ? 'quick' : 'default', fresh: Boolean(opts.fresh) });
+      const preset = opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default';
+      await runDemo({ out: opts.out, preset, fresh: Boolean(opts.fresh) });
     });
 
   program

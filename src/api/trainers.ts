@@ -1,0 +1,49 @@
+/**
+ * Trainers, each writing a resumable run folder (docs/run-folder.md): SFT, Bradley-Terry reward
+ * models, offline preference optimisation, and online RLHF (PPO, RLOO, REINFORCE) with a KL penalty
+ * or an entropy bonus; their config schemas; and the adapters from GPT-NeoX snapshots to the
+ * trainers' model interfaces.
+ * @module trainers
+ */
+export {
+  type LabModels,
+  LMPolicy,
+  labModels,
+  type ProxyReward,
+  promptSource,
+  rewardFromModel,
+  type TinyModelSpec,
+} from '../trainers/adapters/index.ts';
+export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
+export {
+  type OptimConfig,
+  OptimSchema,
+  type PreferenceConfig,
+  PreferenceConfigSchema,
+  type RewardModelConfig,
+  RewardModelConfigSchema,
+  type SftConfig,
+  SftConfigSchema,
+} from '../trainers/offline/config.ts';
+export type { CausalLM, RewardModel, TextTokenizer } from '../trainers/offline/lm.ts';
+export { needsReference, type PreferenceRun, trainPreference } from '../trainers/offline/preference.ts';
+export { type RewardModelRun, trainRewardModel } from '../trainers/offline/reward-model.ts';
+export { type SftRun, trainSft } from '../trainers/offline/sft.ts';
+export {
+  type OnlineTrainConfig,
+  OnlineTrainConfigSchema,
+  RegularizerSchema,
+  type RegularizerSpec,
+} from '../trainers/online/config.ts';
+export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
+export { type OnlineRunSpec, type PromptSource, trainOnline } from '../trainers/online/trainer.ts';
+export type {
+  Evaluator,
+  OnlinePolicy,
+  PromptBatch,
+  RewardFunction,
+  Rollout,
+  SampleOptions,
+  ScoreOptions,
+  TokenScores,
+} from '../trainers/online/types.ts';
