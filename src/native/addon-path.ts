@@ -31,6 +31,6 @@ export function isCheckout(): boolean {
 export function rebuildHint(): string {
   return isCheckout()
     ? '`npm run setup`'
-    : "`npm rebuild maxent-rlhf` (npm ≥ 11 runs a dependency's install script only once allowed: " +
-        '`npm install-scripts approve maxent-rlhf`, or install with `--allow-scripts=maxent-rlhf`)';
+    : '`npm rebuild maxent-rlhf` (where npm ≥ 11 skipped the install script: ' +
+        '`npm install-scripts approve maxent-rlhf` first)';
 }

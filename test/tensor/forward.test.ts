@@ -4,7 +4,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type Tensor,
   arange,
   attention,
   cat,
@@ -22,6 +21,7 @@ import {
   minimum,
   ones,
   stack,
+  type Tensor,
   tensor,
   tidy,
   where,

@@ -10,7 +10,7 @@
  * h² ·|L'''| + ε·|L|/h ≈ 1e-10 on the O(1) inputs used here). Inputs must be float64; non-smooth ops
  * must be evaluated at points farther than h from their kinks.
  */
-import { type Tensor, noGrad, tensor, tidy } from '../../src/tensor/index.ts';
+import { noGrad, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
 
 export interface GradcheckOptions {
   h?: number;
