@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent project set-up, run by `npm test`, `npm run demo` and `npm run bench`:
-#   1. system packages (Debian): libtorch + OpenBLAS, python3-torch (side-by-side benchmarks and the
-#      independent reference script), chromium (dashboard browser tests);
+#   1. system packages (Debian): libtorch + OpenBLAS, g++ and make (the addon build), python3-torch
+#      (side-by-side benchmarks and the independent reference script), chromium (dashboard browser tests);
 #   2. npm dependencies (npm ci when package-lock.json changed);
 #   3. the libtorch Node-API addon (rebuilt when its sources or LIBTORCH changed).
 # Each step is skipped when already done, so a set-up machine pays well under a second.
@@ -18,7 +18,7 @@ missing_debs() {
 }
 
 install_system_packages() {
-  local wanted=(python3-torch chromium)
+  local wanted=(python3-torch chromium g++ make)
   [ -z "${LIBTORCH:-}" ] && wanted=(libtorch-dev libopenblas0 "${wanted[@]}")
   command -v dpkg-query >/dev/null || {
     if [ -z "${LIBTORCH:-}" ]; then
