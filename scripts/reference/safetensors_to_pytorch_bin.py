@@ -6,6 +6,7 @@ Debian's python3-torch.
 
   safetensors_to_pytorch_bin.py SRC_DIR OUT_DIR [--shards N] [--dtype float32|float16|bfloat16]
                                 [--legacy] [--exotic]
+  safetensors_to_pytorch_bin.py --jobs JOBS.json   (a list of argument lists: one process, one torch import)
 
 --legacy writes the pre-1.6 (non-zip) format; --exotic stores one tensor as a transposed view, one as
 an nn.Parameter and two as slices of one shared storage, as torch.save can.
@@ -15,6 +16,7 @@ import collections
 import json
 import os
 import struct
+import sys
 
 import torch
 
@@ -68,7 +70,7 @@ def make_exotic(weights):
     weights[b] = shared[weights[a].numel() :].view(weights[b].shape)
 
 
-def main():
+def convert(argv):
     p = argparse.ArgumentParser()
     p.add_argument("src")
     p.add_argument("out")
@@ -76,7 +78,7 @@ def main():
     p.add_argument("--dtype", choices=["float32", "float16", "bfloat16"])
     p.add_argument("--legacy", action="store_true")
     p.add_argument("--exotic", action="store_true")
-    a = p.parse_args()
+    a = p.parse_args(argv)
     weights = read_weights(a.src)
     if a.dtype:
         weights = collections.OrderedDict((n, t.to(getattr(torch, a.dtype))) for n, t in weights.items())
@@ -98,6 +100,15 @@ def main():
     total = sum(t.numel() * t.element_size() for t in weights.values())
     with open(os.path.join(a.out, "pytorch_model.bin.index.json"), "w") as f:
         json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2)
+
+
+def main():
+    if sys.argv[1:2] == ["--jobs"]:
+        with open(sys.argv[2]) as f:
+            for job in json.load(f):
+                convert(job)
+    else:
+        convert(sys.argv[1:])
 
 
 if __name__ == "__main__":

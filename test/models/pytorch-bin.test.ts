@@ -49,12 +49,22 @@ async function safetensorsSnapshot(dtype: FileDType, seed: number): Promise<stri
   return dir;
 }
 
-/** `src`'s config and weights rewritten by python3-torch as pytorch_model.bin (no safetensors). */
-function pytorchSnapshot(src: string, ...flags: string[]): string {
+/**
+ * Conversions by python3-torch of safetensors snapshots into pytorch_model.bin folders (config.json
+ * copied), all in one Python process: `convert(src, ...flags)` plans one and returns its folder,
+ * `runConversions()` writes them all.
+ */
+const jobs: string[][] = [];
+function convert(src: string, ...flags: string[]): string {
   const dir = folder('bin');
-  execFileSync(PYTHON, [CONVERT, src, dir, ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-  copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
+  jobs.push([src, dir, ...flags]);
   return dir;
+}
+function runConversions(): void {
+  const file = join(root.path, `jobs-${n++}.json`);
+  writeFileSync(file, JSON.stringify(jobs));
+  execFileSync(PYTHON, [CONVERT, '--jobs', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  for (const [src, dir] of jobs.splice(0)) copyFileSync(join(src!, 'config.json'), join(dir!, 'config.json'));
 }
 
 async function logitsOf(dir: string, ids: Tensor, mask: Tensor): Promise<number[]> {
@@ -72,47 +82,71 @@ const mask = int64([
   [0, 0, 1, 1, 1, 1, 1, 1, 1],
 ]);
 
-describe.skipIf(skip !== null)('pytorch_model.bin snapshots written by python3-torch', () => {
-  it.each([
-    ['float32', []],
-    ['float16', []],
-    ['bfloat16', []],
-    ['float32', ['--shards', '3']],
-    ['bfloat16', ['--shards', '2']],
-    ['float32', ['--exotic']],
-  ] as [FileDType, string[]][])('%s %j: same weights and logits as the safetensors', async (dtype, flags) => {
-    const st = await safetensorsSnapshot(dtype, 11 + n);
-    const bin = pytorchSnapshot(st, ...flags);
-    const files = readdirSync(bin).sort();
-    if (flags.includes('--shards')) expect(files).toContain('pytorch_model.bin.index.json');
-    else expect(files).toEqual(['config.json', 'pytorch_model.bin']);
-    const a = await loadCausalLM(st);
-    const b = await loadCausalLM(bin);
-    for (const [name, t] of a.parameters()) expect(b.parameters().get(name)!.equal(t), name).toBe(true);
-    a.dispose();
-    b.dispose();
-    const reference = await logitsOf(st, ids, mask);
-    const fromBin = await logitsOf(bin, ids, mask);
-    const diff = maxAbsDiff(reference, fromBin);
-    console.log(
-      `pytorch_model.bin ${dtype} ${flags.join(' ') || 'single'}: max |Δlogits| vs safetensors = ${diff}`,
-    );
-    expect(diff).toBe(0);
-    expect(Math.max(...reference.map(Math.abs))).toBeGreaterThan(0.1); // the comparison is not of zeros
-  });
+const CASES: [FileDType, string[]][] = [
+  ['float32', []],
+  ['float16', []],
+  ['bfloat16', []],
+  ['float32', ['--shards', '3']],
+  ['bfloat16', ['--shards', '2']],
+  ['float32', ['--exotic']],
+];
 
-  it('keeps the file dtypes and hands out tensors that own their memory', () => {
-    const dir = folder('dtypes');
-    const script = `
-import collections, torch
+describe.skipIf(skip !== null)('pytorch_model.bin snapshots written by python3-torch', () => {
+  const parity: { st: string; bin: string }[] = [];
+  const files: Record<'preferred' | 'other' | 'alone' | 'legacy' | 'fuzz', string> = {} as never;
+  const script = (dir: string) => `
+import collections, os, torch
 w = torch.arange(12, dtype=torch.float32).reshape(3, 4)
 d = collections.OrderedDict(w=w.t(), half=torch.tensor([0.5, -2.0], dtype=torch.float16),
                             bf=torch.tensor([1.5, 3.0], dtype=torch.bfloat16), ids=torch.tensor([7, -1]))
 d['tied'] = d['w']
-torch.save(d, '${dir}.bin')`;
-    execFileSync(PYTHON, ['-c', script]);
+torch.save(d, '${dir}/dtypes.bin')
+class Payload:
+    def __reduce__(self):
+        return (os.system, ('touch ${dir}/payload-ran',))
+torch.save({'w': torch.zeros(2), 'evil': Payload()}, '${dir}/global.bin')`;
+
+  beforeAll(async () => {
+    for (const [i, [dtype, flags]] of CASES.entries()) {
+      const st = await safetensorsSnapshot(dtype, 11 + i);
+      parity.push({ st, bin: convert(st, ...flags) });
+    }
+    files.preferred = await safetensorsSnapshot('float32', 21);
+    files.other = convert(await safetensorsSnapshot('float32', 22));
+    files.alone = await safetensorsSnapshot('float32', 21);
+    files.legacy = convert(await safetensorsSnapshot('float32', 23), '--legacy');
+    files.fuzz = convert(await safetensorsSnapshot('float32', 24));
+    runConversions();
+    copyFileSync(join(files.other, 'pytorch_model.bin'), join(files.preferred, 'pytorch_model.bin'));
+    execFileSync(PYTHON, ['-c', script(root.path)]);
+  });
+
+  it.each(CASES.map(([dtype, flags], i) => [dtype, flags, i] as const))(
+    '%s %j: same weights and logits as the safetensors',
+    async (dtype, flags, i) => {
+      const { st, bin } = parity[i]!;
+      const names = readdirSync(bin).sort();
+      if (flags.includes('--shards')) expect(names).toContain('pytorch_model.bin.index.json');
+      else expect(names).toEqual(['config.json', 'pytorch_model.bin']);
+      const a = await loadCausalLM(st);
+      const b = await loadCausalLM(bin);
+      for (const [name, t] of a.parameters()) expect(b.parameters().get(name)!.equal(t), name).toBe(true);
+      a.dispose();
+      b.dispose();
+      const reference = await logitsOf(st, ids, mask);
+      const fromBin = await logitsOf(bin, ids, mask);
+      const diff = maxAbsDiff(reference, fromBin);
+      console.log(
+        `pytorch_model.bin ${dtype} ${flags.join(' ') || 'single'}: max |Δlogits| vs safetensors = ${diff}`,
+      );
+      expect(diff).toBe(0);
+      expect(Math.max(...reference.map(Math.abs))).toBeGreaterThan(0.1); // the comparison is not of zeros
+    },
+  );
+
+  it('keeps the file dtypes and hands out tensors that own their memory', () => {
     const before = liveTensors();
-    const t = readPytorchBin(`${dir}.bin`);
+    const t = readPytorchBin(join(root.path, 'dtypes.bin'));
     expect([...t.keys()]).toEqual(['w', 'half', 'bf', 'ids', 'tied']);
     expect(t.get('w')!.shape).toEqual([4, 3]);
     expect(t.get('w')!.toArray()).toEqual([0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
@@ -132,39 +166,26 @@ torch.save(d, '${dir}.bin')`;
   });
 
   it('prefers model.safetensors when both formats are present', async () => {
-    const st = await safetensorsSnapshot('float32', 21);
-    const other = pytorchSnapshot(await safetensorsSnapshot('float32', 22));
-    copyFileSync(join(other, 'pytorch_model.bin'), join(st, 'pytorch_model.bin'));
-    const withBoth = await logitsOf(st, ids, mask);
-    expect(maxAbsDiff(withBoth, await logitsOf(other, ids, mask))).toBeGreaterThan(0.01);
-    const safetensorsOnly = await safetensorsSnapshot('float32', 21);
-    expect(maxAbsDiff(withBoth, await logitsOf(safetensorsOnly, ids, mask))).toBe(0);
+    const withBoth = await logitsOf(files.preferred, ids, mask);
+    expect(maxAbsDiff(withBoth, await logitsOf(files.other, ids, mask))).toBeGreaterThan(0.01);
+    expect(maxAbsDiff(withBoth, await logitsOf(files.alone, ids, mask))).toBe(0);
   });
 
   it('refuses a legacy (non-zip) pickle, naming the file', async () => {
-    const bin = pytorchSnapshot(await safetensorsSnapshot('float32', 23), '--legacy');
-    const file = join(bin, 'pytorch_model.bin');
-    await expect(loadCausalLM(bin)).rejects.toThrow(`${file}: legacy (non-zip) torch.save format`);
+    const file = join(files.legacy, 'pytorch_model.bin');
+    await expect(loadCausalLM(files.legacy)).rejects.toThrow(`${file}: legacy (non-zip) torch.save format`);
   });
 
   it('refuses globals other than tensors and dicts: nothing in the file is run', () => {
-    const dir = folder('global');
-    const script = `
-import os, torch
-class Payload:
-    def __reduce__(self):
-        return (os.system, ('touch ${dir}.ran',))
-torch.save({'w': torch.zeros(2), 'evil': Payload()}, '${dir}.bin')`;
-    execFileSync(PYTHON, ['-c', script]);
-    expect(() => readPytorchBin(`${dir}.bin`)).toThrow(
-      new RegExp(`${dir}\\.bin: data\\.pkl: refusing global "(posix|os)\\.system"`),
+    const file = join(root.path, 'global.bin');
+    expect(() => readPytorchBin(file)).toThrow(
+      new RegExp(`${file.replace(/[.]/g, '\\.')}: data\\.pkl: refusing global "(posix|os)\\.system"`),
     );
-    expect(readdirSync(root.path)).not.toContain(`${dir.split('/').pop()}.ran`);
+    expect(readdirSync(root.path)).not.toContain('payload-ran');
   });
 
-  it('turns truncated and corrupted files into errors naming the file', async () => {
-    const bin = pytorchSnapshot(await safetensorsSnapshot('float32', 24));
-    const file = join(bin, 'pytorch_model.bin');
+  it('turns truncated and corrupted files into errors naming the file', () => {
+    const file = join(files.fuzz, 'pytorch_model.bin');
     const bytes = readFileSync(file);
     const broken = `${file}.broken`;
     writeFileSync(broken, bytes.subarray(0, bytes.length >> 1));
