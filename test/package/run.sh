@@ -4,8 +4,8 @@
 # dependencies from npm's cache where it can, none of the project's dev dependencies, the addon built
 # by the package's own install script — and uses it as a new user would: `npx maxent-rlhf info` and
 # `doctor`, an ESM consumer script checked against python3-torch and hand-computed values, a
-# TypeScript consumer type-checked against the shipped .d.ts files, the README's examples, and
-# `npx maxent-rlhf demo --smoke`.
+# TypeScript consumer type-checked against the shipped .d.ts files, the README's examples,
+# `npx maxent-rlhf demo --smoke`, and the dashboard over the demo's runs.
 #
 # It runs outside vitest because the install-time addon build is most of its cost (≈ 2 minutes on
 # 2 cores) and must run once, not per worker; everything else takes well under a minute.
@@ -95,6 +95,27 @@ t=$(now)
 if out=$(npx --no-install maxent-rlhf demo --smoke --out "$work/demo" 2>&1) && [ -s "$work/demo/report.html" ]; then
   ok "npx maxent-rlhf demo --smoke wrote report.html ($(since "$t") s)"
 else echo "$out" | tail -20; fail "npx maxent-rlhf demo --smoke"; fi
+
+# 8. The dashboard serves its page and scripts from dist/ (assets copied by the build) over the demo.
+"$consumer/node_modules/.bin/maxent-rlhf" dashboard "$work/demo" --port 0 >"$work/dashboard.log" 2>&1 &
+dashboard=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(grep -o 'http://[^ ]*' "$work/dashboard.log" | head -1 || true)
+  [ -n "$url" ] && break
+  sleep 0.2
+done
+if [ -n "$url" ] && node --input-type=module -e '
+  const base = process.argv[1];
+  const paths = ["/", "/assets/dashboard.js", "/assets/dashboard.css", "/vendor/uplot/uPlot.iife.min.js", "/api/runs"];
+  const res = await Promise.all(paths.map((p) => fetch(base.replace(/\/$/, "") + p)));
+  const runs = await res[4].json();
+  const bad = paths.filter((p, i) => res[i].status !== 200);
+  if (bad.length || !(Array.isArray(runs) ? runs : runs.runs ?? []).length) { console.error("bad:", bad, runs); process.exit(1); }
+' "$url"; then ok "npx maxent-rlhf dashboard serves its page, assets and the demo's runs ($url)"
+else cat "$work/dashboard.log"; fail "npx maxent-rlhf dashboard"; fi
+kill "$dashboard" 2>/dev/null || true
+wait "$dashboard" 2>/dev/null || true
 
 echo "package: $passed passed, $failed failed"
 [ "$failed" = 0 ]

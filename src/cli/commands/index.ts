@@ -23,7 +23,9 @@ export function registerCommands(program: Command): void {
 
   program
     .command('doctor')
-    .description('check Node, libtorch, the addon, BLAS, threads and CUDA, and say what to fix (exit 1 on a failed check)')
+    .description(
+      'check Node, libtorch, the addon, BLAS, threads and CUDA, and say what to fix (exit 1 on a failed check)',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => (await import('./doctor.ts')).runDoctor(opts));
 
@@ -34,7 +36,10 @@ export function registerCommands(program: Command): void {
     )
     .option('--out <dir>', 'run folder', 'runs/demo')
     .option('--quick', 'the ~3-minute preset')
-    .option('--smoke', 'every stage in seconds, to check an installation (too short to show the paper\'s effect)')
+    .option(
+      '--smoke',
+      "every stage in seconds, to check an installation (too short to show the paper's effect)",
+    )
     .option('--fresh', 'ignore cached stages and start over')
     .action(async (opts: { out: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
       if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
