@@ -13,4 +13,4 @@ if [ ! -f build/Makefile ] || [ "$(cat build/.libtorch 2>/dev/null)" != "$want" 
 fi
 npx --no-install node-gyp build -j 2 "${extra[@]}" >>build-addon.log 2>&1 || { tail -40 build-addon.log >&2; echo "addon build failed (full log: build-addon.log)" >&2; exit 1; }
 echo "$want" >build/.libtorch
-echo "built addon against libtorch $(node scripts/torch-flags.mjs version)${LIBTORCH:+ at $LIBTORCH}"
+echo "built addon against libtorch $(node scripts/torch-flags.mjs version)${LIBTORCH:+ at $LIBTORCH}; $(node scripts/torch-flags.mjs distributed)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent project set-up, run by `npm test`, `npm run demo` and `npm run bench`:
-#   1. system packages (Debian): libtorch + OpenBLAS, python3-torch (side-by-side benchmarks and the
-#      independent reference script), chromium (dashboard browser tests);
+#   1. system packages (Debian): libtorch + OpenBLAS, libgloo-dev (build-time headers for c10d's Gloo
+#      backend, distributed training), python3-torch (side-by-side benchmarks and the independent
+#      reference script), chromium (dashboard browser tests);
 #   2. npm dependencies (npm ci when package-lock.json changed);
 #   3. the libtorch Node-API addon (rebuilt when its sources or LIBTORCH changed).
 # Each step is skipped when already done, so a set-up machine pays well under a second.
@@ -19,7 +20,7 @@ missing_debs() {
 
 install_system_packages() {
   local wanted=(python3-torch chromium)
-  [ -z "${LIBTORCH:-}" ] && wanted=(libtorch-dev libopenblas0 "${wanted[@]}")
+  [ -z "${LIBTORCH:-}" ] && wanted=(libtorch-dev libopenblas0 libgloo-dev "${wanted[@]}")
   command -v dpkg-query >/dev/null || {
     if [ -z "${LIBTORCH:-}" ]; then
       say "this is not a Debian system (no dpkg/apt) and LIBTORCH is unset."

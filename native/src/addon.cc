@@ -7,6 +7,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mx::RegisterOps(env, exports);
   mx::RegisterOptim(env, exports);
   mx::RegisterRuntime(env, exports);
+  mx::RegisterDistributed(env, exports);
   return exports;
 }
 
