@@ -241,7 +241,7 @@ void CheckUsable(Group& group, const std::string& what) {
 
 void CheckTensor(Group& group, const at::Tensor& t, const std::string& what) {
   bool cuda = group.backend == "nccl";
-  if (cuda != t.device().is_cuda()) {
+  if (cuda ? !t.device().is_cuda() : !t.device().is_cpu()) {
     throw mx::JsError(what + " " + group.Where() + ": the " + group.backend + " backend needs " +
                       (cuda ? "CUDA" : "CPU") + " tensors, got " + mx::DescribeTensor(t));
   }
@@ -284,7 +284,8 @@ class InitWorker : public Napi::AsyncWorker {
       // Not waiting for workers here: c10d's wait gives up silently at the timeout, and the group
       // constructor would then wait a second timeout. The constructor's own rendezvous fails at one.
       so.waitWorkers = false;
-      so.timeout = opts_.initTimeout;
+      // c10d's socket connect counts whole seconds (under 1 s it gives up at once).
+      so.timeout = std::max(opts_.initTimeout, std::chrono::milliseconds(1000));
       auto store = c10::make_intrusive<c10d::TCPStore>(opts_.masterAddr, so);
       port_ = store->getPort();
       // Our own rendezvous first, under the init timeout (ranks start seconds apart: loading
@@ -437,6 +438,11 @@ MX_OP(distInit) {
   InitOptions opts;
   opts.backend = GetString(o, "backend");
   if (opts.backend != "gloo" && opts.backend != "nccl") throw mx::JsError("options.backend must be 'gloo' or 'nccl', got '" + opts.backend + "'");
+#ifndef MX_WITH_NCCL
+  if (opts.backend == "nccl") {
+    throw mx::JsError("this addon was built without NCCL (it needs a CUDA libtorch with NCCL; see docs/distributed.md)");
+  }
+#endif
   opts.masterAddr = GetString(o, "masterAddr");
   if (opts.masterAddr.empty()) throw mx::JsError("options.masterAddr is empty");
   opts.port = static_cast<int>(GetInt(o, "masterPort", 0, 65535));

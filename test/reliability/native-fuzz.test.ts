@@ -65,9 +65,9 @@ describe('native bindings under random invalid arguments', () => {
     console.log(
       [
         `[native fuzz] seed ${SEED}: ${rows.length} bindings × ${CASES} cases ` +
-          `(${focused.length} taking a generator or an index × ${3 * CASES}) = ${report.calls} calls`,
+          `(${focused.length} taking a generator, an index or a process group × ${3 * CASES}) = ${report.calls} calls`,
         `  returned ${report.calls - threw}, threw a JS Error naming the op ${threw}, crashes 0, other outcomes 0`,
-        `  generator/index bindings: ${focused.map(([n, s]) => `${n} ${s.returned}/${s.threw}`).join(', ')}`,
+        `  generator/index/process-group bindings: ${focused.map(([n, s]) => `${n} ${s.returned}/${s.threw}`).join(', ')}`,
       ].join('\n'),
     );
   });
