@@ -60,6 +60,7 @@ struct Job {
 };
 
 void SettleJob(Napi::Env env, Napi::Function, Group* group, Job* job);
+void SettleJobIn(Napi::Env env, Group* group, Job* job);
 using Settler = Napi::TypedThreadSafeFunction<Group, Job, SettleJob>;
 
 std::mutex g_groups_mutex;
@@ -105,6 +106,10 @@ struct Group {
       }
       Run(job);
       bool last = job->destroy;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (teardown) return;  // the environment went away while this job ran
+      }
       settler.BlockingCall(job);
       if (last) break;
     }
@@ -167,6 +172,15 @@ void FinalizeSettler(Napi::Env, void*, Group* group) {
 void SettleJob(Napi::Env env, Napi::Function, Group* group, Job* job) {
   std::unique_ptr<Job> owned(job);
   if (env == nullptr) return;  // environment shutting down: nobody is waiting
+  // Nothing may escape a thread-safe function's callback (it would terminate the process): when the
+  // environment is being torn down (worker.terminate()), Node-API calls fail and nobody listens.
+  try {
+    SettleJobIn(env, group, job);
+  } catch (...) {
+  }
+}
+
+void SettleJobIn(Napi::Env env, Group* group, Job* job) {
   Napi::HandleScope scope(env);
   if (--group->pending == 0) group->settler.Unref(env);
   if (!job->error.empty()) {
@@ -336,7 +350,23 @@ class InitWorker : public Napi::AsyncWorker {
     }
   }
 
+  // Runs on the JS thread; nothing may escape it: during worker.terminate() Node-API calls fail.
   void OnOK() override {
+    try {
+      Settle();
+    } catch (...) {
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    try {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+    }
+  }
+
+ private:
+  void Settle() {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     if (!error_.empty()) {
@@ -369,9 +399,6 @@ class InitWorker : public Napi::AsyncWorker {
     deferred_.Resolve(handle);
   }
 
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
   InitOptions opts_;
   Napi::Promise::Deferred deferred_;
   std::string error_;
