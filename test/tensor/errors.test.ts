@@ -4,7 +4,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type Tensor,
   cat,
   crossEntropy,
   embedding,
@@ -12,6 +11,7 @@ import {
   liveTensors,
   ones,
   scopeDepth,
+  type Tensor,
   tensor,
   tidy,
   zeros,
