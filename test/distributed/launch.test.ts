@@ -147,9 +147,14 @@ describe('maxent-rlhf launch', () => {
     const pending = launch(['--nproc', '2', '--', 'node', '-e', STAYS_UP], (c) => {
       launcher = c;
       let seen = '';
+      let signalled = false;
       c.stdout!.on('data', (d) => {
         seen += d;
-        if ((seen.match(/ready/g) ?? []).length === 2) c.kill('SIGTERM');
+        // Once: a second SIGTERM would reach the workers again while they exit.
+        if (!signalled && (seen.match(/ready/g) ?? []).length === 2) {
+          signalled = true;
+          c.kill('SIGTERM');
+        }
       });
     });
     const r = await pending;
