@@ -63,6 +63,7 @@ install_npm_dependencies() {
 build_addon() {
   local addon=build/Release/maxent_rlhf_torch.node stamp=build/.libtorch want="${LIBTORCH:-system}"
   if [ -f "$addon" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] &&
+    [ "$(cat build/.cflags 2>/dev/null)" = "$(node scripts/torch-flags.mjs cflags)" ] &&
     [ -z "$(find native binding.gyp scripts/torch-flags.mjs -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
     return 0
   fi
