@@ -30,8 +30,12 @@ function newestSource() {
 }
 
 const torch = locateLibtorch();
+// The compiler flags depend on what is installed as well as on the libtorch (Gloo's headers enable
+// c10d): the stamp holds both, and a change of either reconfigures.
+const flags = spawnSync(process.execPath, [join(root, 'scripts/torch-flags.mjs'), 'cflags'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const want = `${torch.id}\n${flags}`;
 const stamped = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
-if (existsSync(addon) && stamped === torch.id && statSync(addon).mtimeMs >= newestSource()) process.exit(0);
+if (existsSync(addon) && stamped === want && statSync(addon).mtimeMs >= newestSource()) process.exit(0);
 
 const problems = buildProblems();
 if (problems.length) {
@@ -56,7 +60,7 @@ const out = openSync(log, 'w');
 const run = (args) => spawnSync(process.execPath, [gyp, ...args, nodedir], { cwd: root, stdio: ['ignore', out, out] }).status === 0;
 const needsConfigure =
   !existsSync(join(root, 'build/Makefile')) ||
-  stamped !== torch.id ||
+  stamped !== want ||
   statSync(join(root, 'binding.gyp')).mtimeMs > statSync(join(root, 'build/Makefile')).mtimeMs;
 const ok = (!needsConfigure || run(['configure'])) && run(['build', '-j', String(availableParallelism())]);
 closeSync(out);
@@ -66,7 +70,7 @@ if (!ok) {
   say(`the addon build failed (full log: ${log}). libtorch: ${torch.root}; run \`npx maxent-rlhf doctor\` for a check of the set-up.`);
   process.exit(1);
 }
-writeFileSync(stamp, `${torch.id}\n`);
+writeFileSync(stamp, `${want}\n`);
 
 // A build that links may still not load (a library found at link time but not at run time).
 const check = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addon)})`], { encoding: 'utf8' });

@@ -1,11 +1,55 @@
 #!/usr/bin/env node
-// Prints compiler/linker flags for libtorch, for binding.gyp (libtorch.mjs says which libtorch).
+// Prints compiler/linker flags for libtorch, for binding.gyp (libtorch.mjs says which libtorch), and
+// which c10d backends the addon's distributed bindings will have.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cxx11Abi, locateLibtorch } from './libtorch.mjs';
 
 const torch = locateLibtorch();
+const firstExisting = (paths) => paths.find((p) => p && existsSync(p));
+
+// c10d's Gloo backend: ProcessGroupGloo.hpp is empty without USE_C10D_GLOO and needs Gloo's headers
+// (Debian: libgloo-dev, the same version as the libgloo0 that libtorch links). For another libtorch,
+// only headers shipped with it (or named by GLOO_INCLUDE_DIR) are used: a mismatched Gloo breaks the ABI.
+function glooInclude() {
+  if (!existsSync(join(torch.incDir, 'torch/csrc/distributed/c10d/ProcessGroupGloo.hpp'))) return null;
+  const candidates = [process.env.GLOO_INCLUDE_DIR, torch.incDir, torch.system ? '/usr/include' : null];
+  return firstExisting(candidates.map((d) => d && join(d, 'gloo/config.h')))?.slice(0, -'/gloo/config.h'.length) ?? null;
+}
+
+// ProcessGroupNCCL: a CUDA libtorch built with NCCL, plus nccl.h and the CUDA runtime headers.
+function ncclIncludes() {
+  const cudaLib = join(torch.libDir, 'libtorch_cuda.so');
+  if (!existsSync(cudaLib) || !existsSync(join(torch.incDir, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'))) return null;
+  try {
+    const syms = execFileSync('nm', ['-D', '--defined-only', cudaLib], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (!syms.includes('ProcessGroupNCCL')) return null;
+  } catch {
+    return null;
+  }
+  const cudaHome = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
+  const nccl = firstExisting([
+    process.env.NCCL_HOME && join(process.env.NCCL_HOME, 'include/nccl.h'),
+    join(torch.incDir, 'nccl.h'),
+    join(cudaHome, 'include/nccl.h'),
+    '/usr/include/nccl.h',
+  ]);
+  const cuda = firstExisting([join(cudaHome, 'include/cuda_runtime_api.h'), '/usr/include/cuda_runtime_api.h']);
+  if (!nccl || !cuda) return null;
+  return [...new Set([dirname(nccl), dirname(cuda)])];
+}
+
 const what = process.argv[2];
 if (what === 'cflags') {
   const flags = [`-I${torch.incDir}`, `-I${torch.incDir}/torch/csrc/api/include`, `-D_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(torch)}`];
+  const gloo = glooInclude();
+  if (gloo) {
+    flags.push('-DUSE_C10D_GLOO', '-DMX_WITH_GLOO');
+    if (gloo !== '/usr/include' && gloo !== torch.incDir) flags.push(`-I${gloo}`);
+    const nccl = ncclIncludes();
+    if (nccl) flags.push('-DUSE_C10D_NCCL', '-DMX_WITH_NCCL', ...nccl.map((d) => `-I${d}`));
+  }
   console.log(flags.join(' '));
 } else if (what === 'libs') {
   const libs = [`-L${torch.libDir}`, `-Wl,-rpath,${torch.libDir}`, '-ltorch', '-ltorch_cpu', '-lc10'];
@@ -13,7 +57,11 @@ if (what === 'cflags') {
   console.log(libs.join(' '));
 } else if (what === 'version') {
   console.log(torch.version);
+} else if (what === 'distributed') {
+  const gloo = glooInclude();
+  const nccl = gloo ? ncclIncludes() : null;
+  console.log(gloo ? `c10d backends: gloo${nccl ? ', nccl' : ''}` : 'c10d backends: none (install libgloo-dev for Gloo)');
 } else {
-  console.error('usage: torch-flags.mjs cflags|libs|version');
+  console.error('usage: torch-flags.mjs cflags|libs|version|distributed');
   process.exit(2);
 }

@@ -8,6 +8,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mx::RegisterOptim(env, exports);
   mx::RegisterRuntime(env, exports);
   mx::RegisterPickle(env, exports);
+  mx::RegisterDistributed(env, exports);
   return exports;
 }
 

@@ -12,6 +12,37 @@ import { addonPath, rebuildHint } from './addon-path.ts';
 export type Handle = { readonly __brand: 'TensorHandle' };
 /** Opaque handle to a libtorch random generator. */
 export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
+/** Opaque handle to a c10d process group (native/src/distributed.cc). */
+export type ProcessGroupHandle = { readonly __brand: 'ProcessGroupHandle' };
+
+/** What distInit needs: the rendezvous (a TCPStore on masterAddr:masterPort, served by rank 0). */
+export interface NativeDistInit {
+  backend: 'gloo' | 'nccl';
+  masterAddr: string;
+  /** 0 (rank 0 only): any free port, see distInfo().master. */
+  masterPort: number;
+  rank: number;
+  worldSize: number;
+  /** Each collective fails after this long. */
+  timeoutMs: number;
+  /** Waiting for every rank to join fails after this long. */
+  initTimeoutMs: number;
+  /** Gloo: bind this host's address for rank-to-rank traffic (else interfaces, else the hostname's). */
+  deviceHost?: string | null;
+  /** Gloo: network interfaces to use (GLOO_SOCKET_IFNAME). */
+  interfaces?: string[] | null;
+}
+
+export interface NativeDistInfo {
+  rank: number;
+  worldSize: number;
+  backend: 'gloo' | 'nccl';
+  /** host:port of the store (the actual port when masterPort was 0). */
+  master: string;
+  timeoutMs: number;
+  /** The first failed collective, after which the group refuses new ones; null while healthy. */
+  failure: string | null;
+}
 
 type H = Handle;
 type Num = H | number | boolean;
@@ -185,6 +216,20 @@ interface NativeCore {
   info(): NativeInfo;
   /** The name → tensor dict of a torch.save zip archive (native/src/pickle.cc), CPU, file dtypes. */
   readTorchZip(path: string): { names: string[]; tensors: H[] };
+  /** Backends compiled in: [] (no Gloo headers at build time), ['gloo'] or ['gloo', 'nccl']. */
+  distBackends(): string[];
+  // The rest exist only when distBackends() is non-empty. Collectives are queued in call order and
+  // settle off the JS thread; they reject with an Error naming the collective, rank and world size.
+  distInit(opts: NativeDistInit): Promise<ProcessGroupHandle>;
+  distInfo(pg: ProcessGroupHandle): NativeDistInfo;
+  /** In place; 'avg' is a sum divided by the world size. */
+  distAllReduce(pg: ProcessGroupHandle, t: H, op: 'sum' | 'avg' | 'max' | 'min'): Promise<void>;
+  distBroadcast(pg: ProcessGroupHandle, t: H, src: number): Promise<void>;
+  /** A new tensor [worldSize, ...shape]; row r is rank r's. */
+  distAllGather(pg: ProcessGroupHandle, t: H): Promise<H>;
+  distBarrier(pg: ProcessGroupHandle): Promise<void>;
+  /** Settles after the queued collectives; the handle is unusable afterwards. */
+  distDestroy(pg: ProcessGroupHandle): Promise<void>;
 }
 
 export interface NativeInfo {

@@ -2,7 +2,7 @@
 
 export * from './create.ts';
 export { getDefaultDevice, setDefaultDevice } from './device.ts';
-export { type DType, isFloating } from './dtype.ts';
+export { type DType, dtypeBytes, isFloating } from './dtype.ts';
 export * from './functional.ts';
 export { enableGrad, isGradEnabled, noGrad } from './grad.ts';
 export { AdamW, type AdamWConfig, type AdamWState, type ParamGroup } from './optim/adamw.ts';

@@ -78,7 +78,8 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
   // The addon: built, for this libtorch, not older than its sources, and loading.
   const path = addonPath();
   const stampFile = join(root, 'build/.libtorch');
-  const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : null;
+  // The stamp's first line is the libtorch it was built against (the second, its compiler flags).
+  const stamp = existsSync(stampFile) ? (readFileSync(stampFile, 'utf8').split('\n')[0] ?? '').trim() : null;
   let info: Awaited<ReturnType<typeof loadEngineInfo>> | null = null;
   if (!existsSync(path)) add('addon', 'fail', `not built (${path} missing): run ${rebuildHint()}`);
   else {

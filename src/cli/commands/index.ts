@@ -1,5 +1,6 @@
 /** Registers every subcommand; implementations are imported on demand. */
 import type { Command } from 'commander';
+import { registerLaunchCommand } from './launch.ts';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -163,4 +164,5 @@ export function registerCommands(program: Command): void {
     .action(async (opts) => {
       await (await import('./model-tools.ts')).runGenerateCommand(opts);
     });
+  registerLaunchCommand(program);
 }
