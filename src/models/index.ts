@@ -18,11 +18,6 @@ export * from './checkpoint/snapshot-files.ts';
 export { StateDictMismatchError, type StateDictProblems } from './checkpoint/state-dict-check.ts';
 export { type SaveOptions, type SnapshotContent, writeSnapshot } from './checkpoint/write-snapshot.ts';
 export {
-  type CausalLMForwardOptions,
-  type CausalLMOutput,
-  GPTNeoXForCausalLM,
-} from './gptneox/causal-lm.ts';
-export {
   countParameters,
   type GPTNeoXConfig,
   HIDDEN_ACTS,
@@ -33,15 +28,27 @@ export {
 } from './gptneox/config.ts';
 export { type ConfigJsonExtras, parseConfigJson, toConfigJson } from './gptneox/config-json.ts';
 export { type InitOptions, initParameter, initStateDict } from './gptneox/init.ts';
-export { cacheLength, disposeCache, type KVCache, type LayerCache } from './gptneox/kv-cache.ts';
 export {
+  type CausalLMForwardOptions,
+  type CausalLMOutput,
+  cacheLength,
+  disposeCache,
+  GPTNeoXForCausalLM,
+  GPTNeoXModel,
+  GPTNeoXRewardModel,
+  type KVCache,
+  type LayerCache,
+  lastTokenIndex,
+  positionIdsFromMask,
   type ResponseScoreOptions,
   type ResponseScores,
   responseLogProbs,
+  TokenDistribution,
+  type TrunkOptions,
+  type TrunkOutput,
   tokenEntropy,
   tokenLogProbs,
-} from './gptneox/log-probs.ts';
-export { GPTNeoXModel, type TrunkOptions, type TrunkOutput } from './gptneox/model.ts';
+} from './gptneox/model.ts';
 export { NAMED_CONFIGS, type NamedConfig, namedConfig } from './gptneox/named-configs.ts';
 export {
   causalLMShapes,
@@ -53,8 +60,6 @@ export {
   shapesFor,
   trunkShapes,
 } from './gptneox/parameter-layout.ts';
-export { lastTokenIndex, positionIdsFromMask } from './gptneox/positions.ts';
-export { GPTNeoXRewardModel } from './gptneox/reward-model.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 

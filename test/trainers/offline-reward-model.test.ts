@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PreferenceExample } from '../../src/data/index.ts';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
-import type { GPTNeoXRewardModel } from '../../src/models/gptneox/reward-model.ts';
+import type { GPTNeoXRewardModel } from '../../src/models/gptneox/model.ts';
 import { Tokenizer } from '../../src/models/tokenizer/index.ts';
 import { noGrad, tensor } from '../../src/tensor/index.ts';
 import { RewardModelConfigSchema } from '../../src/trainers/offline/config.ts';

@@ -4,8 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { loadCausalLM, loadRewardModel } from '../../models/checkpoint/load-model.ts';
-import { GPTNeoXForCausalLM } from '../../models/gptneox/causal-lm.ts';
-import type { GPTNeoXRewardModel } from '../../models/gptneox/reward-model.ts';
+import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
 import { initStateDict } from '../../models/gptneox/init.ts';
 import { namedConfig } from '../../models/gptneox/named-configs.ts';
 import { generate } from '../../models/sampling/generate.ts';
