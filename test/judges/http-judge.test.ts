@@ -2,10 +2,10 @@
  * The HTTP judge against a local fake chat-completions server (127.0.0.1 only): order
  * randomisation mapped back correctly, retries on 5xx/429, timeouts, unparseable answers as ties.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpJudge, ScoreJudge, judgePrompt, parsePreference, winRateOf } from '../../src/judges/index.ts';
+import { HttpJudge, judgePrompt, parsePreference, ScoreJudge, winRateOf } from '../../src/judges/index.ts';
 
 type Handler = (prompt: string, attempt: number) => { status?: number; content?: string; delayMs?: number };
 let server: Server | null = null;

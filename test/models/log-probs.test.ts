@@ -46,7 +46,7 @@ describe('token log-probs and entropy', () => {
     );
     const entropy = -softmax(kept).reduce((s, p) => s + p * Math.log(p), 0);
     expectClose(d.entropy().toArray(), [entropy], 1e-6);
-    expectClose(d.logProb(int64([2])).toArray(), [0.5 - logSumExp(kept)], 1e-6);
+    expectClose(d.logProb(tensor([2], { dtype: 'int64' })).toArray(), [0.5 - logSumExp(kept)], 1e-6);
     expectClose(d.probs.toArray(), [softmax(kept)[0]!, 0, softmax(kept)[1]!, 0], 1e-6);
   });
 

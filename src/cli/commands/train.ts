@@ -15,6 +15,7 @@ import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
+import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
@@ -203,10 +204,10 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     log: io.log,
   });
   const prompts = loaded.examples.map((e) => e.prompt);
-  const reg = c.regularizer.kind;
+  const reg = regularizerKind(c.regularizer);
   io.print(
     `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
-      (c.reference && (reg === 'entropy' || reg === 'none')
+      (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );

@@ -229,14 +229,14 @@ async function runOnlineGrid(
   for (const lr of cfg.rl.lrs) {
     grid.push({
       name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
-      regularizer: { kind: 'kl', klCoef: cfg.rl.klCoef },
+      regularizer: { kl: { coef: cfg.rl.klCoef } },
       lr,
       coef: cfg.rl.klCoef,
     });
     for (const a of cfg.rl.entropyCoefs)
       grid.push({
         name: `maxent-a${a}-lr${lr}`,
-        regularizer: { kind: 'entropy', entropyCoef: a },
+        regularizer: { entropy: { coef: a } },
         lr,
         coef: a,
       });

@@ -4,19 +4,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { loadCausalLM, loadRewardModel } from '../../models/checkpoint/load-model.ts';
-import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
 import { initStateDict } from '../../models/gptneox/init.ts';
+import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
 import { namedConfig } from '../../models/gptneox/named-configs.ts';
 import { generate } from '../../models/sampling/generate.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { Generator, noGrad, tidy } from '../../tensor/index.ts';
-import type { PromptSource } from '../online/trainer.ts';
-import type { RewardFunction } from '../online/types.ts';
+import type { PromptSource, RewardFunction } from '../online/types.ts';
 import { LMPolicy } from './lm-policy.ts';
 import { rewardFromModel } from './reward-function.ts';
 import { decodeResponses, leftPadded, promptSource } from './text-io.ts';
 
-export { LMPolicy, rewardFromModel, promptSource, decodeResponses, leftPadded };
+export { decodeResponses, LMPolicy, leftPadded, promptSource, rewardFromModel };
 
 export interface TinyModelSpec {
   hidden: number;

@@ -1,8 +1,7 @@
 /** Text ↔ tensors for the online loop: left-padded prompt batches and decoded responses. */
-import { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/tokenizer/index.ts';
 import { tensor } from '../../tensor/index.ts';
-import type { PromptSource } from '../online/trainer.ts';
-import type { PromptBatch, Rollout } from '../online/types.ts';
+import type { PromptBatch, PromptSource, Rollout } from '../online/types.ts';
 
 /** Prompts, tokenised once, served as left-padded batches (prompts keep their end when truncated). */
 export function promptSource(tok: Tokenizer, prompts: string[], maxPromptTokens: number): PromptSource {
