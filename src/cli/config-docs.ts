@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SweepConfigSchema } from '../lab/sweep/grid.ts';
+import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../losses/preference.ts';
 import { TRAIN_SCHEMAS } from './train-configs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +38,7 @@ export const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   dtype: 'dtype the weights are loaded and trained in',
   nonFinite:
     'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
-  loss: "preference loss: dpo, cdpo (label-smoothed), robust, ipo, hinge (reference-based); simpo, cpo, cpo-simpo (SimPO plus CPO's NLL term), orpo (reference-free: no reference model is loaded)",
+  loss: `preference loss: ${[...REFERENCE_LOSSES].join(', ')} (reference-based); ${PREFERENCE_LOSSES.filter((l) => !REFERENCE_LOSSES.has(l)).join(', ')} (reference-free: no reference model is loaded)`,
   'ppo.epochs': 'optimisation passes over each rollout batch',
   'ppo.minibatchSize': 'rollout rows per PPO minibatch',
   'ppo.clip': 'PPO policy-ratio clip ε',

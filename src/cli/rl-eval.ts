@@ -9,7 +9,7 @@ import { loadSftDataset } from '../data/index.ts';
 import { HttpJudge, winRateOf } from '../judges/index.ts';
 import { goldScore, type LabFacts, winRate } from '../lab/task/index.ts';
 import type { Tokenizer } from '../models/tokenizer/index.ts';
-import { type LabModels, type LMPolicy, labModels, type ProxyReward } from '../trainers/adapters/index.ts';
+import { LabModels, type LMPolicy, type ProxyReward } from '../trainers/adapters/index.ts';
 import type { Evaluator } from '../trainers/online/types.ts';
 import type { RlCommandConfig } from './train-configs.ts';
 
@@ -32,7 +32,7 @@ export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
           rows.map((r) => r.row),
         )
       : null;
-  const models: LabModels = labModels(s.maxPromptTokens);
+  const models = new LabModels(s.maxPromptTokens);
   const maxNewTokens = s.eval.maxNewTokens ?? s.maxNewTokens;
   const judge = s.eval.judge === 'http' ? httpJudge(s.eval.judgeHttp!) : null;
   return async () => {

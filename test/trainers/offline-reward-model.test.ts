@@ -108,3 +108,44 @@ describe('reward model training', () => {
     model.dispose();
   });
 });
+
+describe('reward model evaluation', () => {
+  it('runs each held-out batch through the model once for eval/loss and eval/accuracy', async () => {
+    const base = await writeToyModel(tmp.make('eval-once-base'), { seed: 3 });
+    const model = await loadRewardModel(base, { trainable: true, initScoreSeed: 1 });
+    let forwardPasses = 0;
+    const counting = {
+      rewards: (ids: Parameters<typeof model.rewards>[0], mask: Parameters<typeof model.rewards>[1]) => {
+        forwardPasses++;
+        return model.rewards(ids, mask);
+      },
+      parameters: () => model.parameters(),
+      save: (dir: string) => model.save(dir),
+    };
+    const heldOut = toyPreferences('eval', 1);
+    const out = tmp.make('eval-once');
+    await trainRewardModel({
+      config: RewardModelConfigSchema.parse({
+        model: base,
+        out,
+        data: { train: 'unused.jsonl' },
+        steps: 1,
+        batchSize: 4,
+        evalBatches: 100,
+        checkpointEvery: 0,
+        maxPromptTokens: 8,
+        maxTotalTokens: 16,
+      }),
+      model: counting,
+      tokenizer: await Tokenizer.fromFolder(base),
+      train: toyPreferences('train', 1),
+      eval: heldOut,
+      log: quietLog,
+    });
+    model.dispose();
+    const evalBatches = Math.ceil(heldOut.length / 4);
+    expect(evalBatches).toBeGreaterThan(1);
+    expect(forwardPasses).toBe(1 + evalBatches);
+    expect(readMetrics(out)[0]!['eval/accuracy']).toBeGreaterThanOrEqual(0);
+  });
+});

@@ -76,7 +76,7 @@ export function registerCommands(program: Command): void {
     const description = {
       sft: 'supervised fine-tuning (completion-only loss)',
       rm: 'train a Bradley-Terry reward model on preference pairs',
-      po: 'offline preference optimisation (--loss dpo|cdpo|robust|ipo|hinge|simpo|cpo|orpo)',
+      po: 'offline preference optimisation: DPO and its variants, SimPO, CPO, ORPO (--loss NAME, see docs/configs.md)',
       rl: 'online RLHF: PPO/RLOO/REINFORCE with a KL penalty or an entropy bonus',
     }[kind];
     const cmd = program

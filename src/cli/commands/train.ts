@@ -7,9 +7,10 @@
 import { basename } from 'node:path';
 import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { loadCausalLM, loadRewardModel } from '../../models/index.ts';
+import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
+import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { LMPolicy, labModels, promptSource } from '../../trainers/adapters/index.ts';
+import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
@@ -211,16 +212,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );
-  const proxy = await labModels(c.maxPromptTokens)
-    .loadRewardFunction(c.reward)
-    .catch((e: Error) => {
-      throw new Error(
-        `reward ${c.reward}: ${e.message}` +
-          (/score\.weight/.test(e.message)
-            ? '\n(it must be a reward-model snapshot, e.g. out/model of `maxent-rlhf rm`)'
-            : ''),
-      );
-    });
+  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens));
   const policy = Object.assign(
     await LMPolicy.load(c.policy, { trainable: true, valueHead: c.algorithm === 'ppo', seed: c.seed }),
     { tokenizer },
@@ -255,6 +247,25 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     policy.valueHead?.dispose();
     reference?.model.dispose();
     proxy.model.dispose();
+  }
+}
+
+/**
+ * The reward-model snapshot of an rl run. A snapshot whose weights lack the one-label score head
+ * (an SFT model) or have another shape of it (a classifier with more labels) is named as such.
+ */
+async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> {
+  try {
+    return await models.loadRewardFunction(dir);
+  } catch (e) {
+    let hint = '';
+    if (e instanceof StateDictMismatchError) {
+      if (e.problems.missing.includes(SCORE_HEAD))
+        hint = '\n(it must be a reward-model snapshot, e.g. out/model of `maxent-rlhf rm`)';
+      else if (e.problems.mismatched.some((m) => m.name === SCORE_HEAD))
+        hint = `\n(a reward model has one label: ${SCORE_HEAD} [1, hidden_size], as \`maxent-rlhf rm\` writes it)`;
+    }
+    throw new Error(`reward ${dir}: ${(e as Error).message}${hint}`);
   }
 }
 

@@ -13,7 +13,7 @@ import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { writeReport } from '../../report/html.ts';
 import { readRuns } from '../../report/runs.ts';
 import { summarizeRun, verdictOf } from '../../report/verdict.ts';
-import { type LabModels, labModels } from '../../trainers/adapters/index.ts';
+import { LabModels } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
   PreferenceConfigSchema,
@@ -47,7 +47,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
   mkdirSync(o.out, { recursive: true });
   const started = Date.now();
-  const models = labModels();
+  const models = new LabModels();
 
   const dataKey = stageKey('data', cfg.seed, cfg.data);
   const dataDir = join(o.out, 'data');
@@ -278,7 +278,10 @@ async function runOnlineGrid(
         policy,
         reference,
         reward: proxy.reward,
-        prompts: models.promptSource(trainPrompts.map((e) => e.prompt)),
+        prompts: models.promptSource(
+          policy.tokenizer,
+          trainPrompts.map((e) => e.prompt),
+        ),
         evaluator,
         labels: { model: 'lab-tiny' },
         log,
