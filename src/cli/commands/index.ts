@@ -30,8 +30,12 @@ export function registerCommands(program: Command): void {
     .option('--quick', 'the ~3-minute preset')
     .option('--fresh', 'ignore cached stages and start over')
     .action(async (opts: { out: string; quick?: boolean; fresh?: boolean }) => {
-      const { runDemo } = await import('../../lab/demo/pipeline.ts');
-      await runDemo({ out: opts.out, preset: opts.quick ? 'quick' : 'default', fresh: Boolean(opts.fresh) });
+      const { runDemoCommand } = await import('./demo.ts');
+      await runDemoCommand({
+        out: opts.out,
+        preset: opts.quick ? 'quick' : 'default',
+        fresh: Boolean(opts.fresh),
+      });
     });
 
   program
