@@ -140,7 +140,7 @@ export const REGULARIZER_KINDS = ['kl', 'entropy', 'kl+entropy', 'none'] as cons
 export type RegularizerKind = (typeof REGULARIZER_KINDS)[number];
 
 /** The name of a regularizer configuration: which of its two terms are on. */
-export function regularizerKind(r: RegularizerConfig): RegularizerKind {
-  if (r.kl && r.entropy) return 'kl+entropy';
-  return r.kl ? 'kl' : r.entropy ? 'entropy' : 'none';
+export function regularizerKind(regularizer: RegularizerConfig): RegularizerKind {
+  if (regularizer.kl && regularizer.entropy) return 'kl+entropy';
+  return regularizer.kl ? 'kl' : regularizer.entropy ? 'entropy' : 'none';
 }
