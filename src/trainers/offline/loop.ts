@@ -8,21 +8,22 @@ import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
-import type { OptimConfig } from './config.ts';
+import type { SftConfig } from './config.ts';
 
 /** The config keys every offline trainer shares (see config.ts). */
-export interface OfflineSettings {
-  out: string;
-  optim: OptimConfig;
-  seed: number;
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  nonFinite: 'stop' | 'skip';
-}
+export type OfflineSettings = Pick<
+  SftConfig,
+  | 'out'
+  | 'optim'
+  | 'seed'
+  | 'steps'
+  | 'batchSize'
+  | 'gradAccum'
+  | 'evalEvery'
+  | 'checkpointEvery'
+  | 'keepCheckpoints'
+  | 'nonFinite'
+>;
 
 /** A trainable model as the offline trainers see it. */
 export interface TrainableModel {
