@@ -43,11 +43,8 @@ export {
   type ResponseScoreOptions,
   type ResponseScores,
   responseLogProbs,
-  TokenDistribution,
   type TrunkOptions,
   type TrunkOutput,
-  tokenEntropy,
-  tokenLogProbs,
 } from './gptneox/model.ts';
 export { NAMED_CONFIGS, type NamedConfig, namedConfig } from './gptneox/named-configs.ts';
 export {
@@ -62,7 +59,7 @@ export {
 } from './gptneox/parameter-layout.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
-
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';
 export { type GeneratedRecord, type RunGenerateArgs, runGenerate } from './sampling/run-generate.ts';
+export { TokenDistribution, tokenEntropy, tokenLogProbs } from './token-distribution.ts';
 export * from './tokenizer/index.ts';

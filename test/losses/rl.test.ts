@@ -9,7 +9,7 @@ import {
   ppoValueLoss,
   rlooAdvantages,
 } from '../../src/losses/index.ts';
-import { tokenEntropy } from '../../src/models/gptneox/model.ts';
+import { tokenEntropy } from '../../src/models/token-distribution.ts';
 import { tensor } from '../../src/tensor/index.ts';
 
 const t64 = (x: number[] | number[][]) => tensor(x, { dtype: 'float64' });

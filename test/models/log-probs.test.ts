@@ -3,13 +3,8 @@
  * (LM head on the response slice) against slicing the full logits.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  GPTNeoXForCausalLM,
-  responseLogProbs,
-  TokenDistribution,
-  tokenEntropy,
-  tokenLogProbs,
-} from '../../src/models/gptneox/model.ts';
+import { GPTNeoXForCausalLM, responseLogProbs } from '../../src/models/gptneox/model.ts';
+import { TokenDistribution, tokenEntropy, tokenLogProbs } from '../../src/models/token-distribution.ts';
 import { dispose, liveTensors, noGrad, tensor } from '../../src/tensor/index.ts';
 import { expectClose, logSumExp, softmax } from '../tensor/reference.ts';
 import { int64, maxAbsDiff, tinyConfig, wideRandomState } from './model-fixtures.ts';

@@ -7,8 +7,9 @@
  *
  * Padding is handled through the attention mask (padding keys are never attended to; positions
  * count from each row's first real token) and incremental decoding through a KV cache. The last
- * section scores responses: log π(y_t | x, y_<t) and the entropy of π(· | x, y_<t), the one scoring
- * path that training, sampling and the tests share.
+ * section scores responses, log π(y_t | x, y_<t) and the entropy of π(· | x, y_<t), through
+ * TokenDistribution (../token-distribution.ts): the one scoring path that training, sampling and
+ * the tests share.
  *
  * Every parameter is an HF-named tensor of a state dict (names and shapes: parameter-layout.ts);
  * config.json parsing, initialisation and checkpoint I/O live beside this file.
@@ -29,6 +30,7 @@ import {
 } from '../../tensor/index.ts';
 import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
 import { type SaveOptions, writeSnapshot } from '../checkpoint/write-snapshot.ts';
+import { TokenDistribution } from '../token-distribution.ts';
 import { type GPTNeoXConfig, geluApproximation, headDim, rotaryNdims } from './config.ts';
 import {
   causalLMShapes,
@@ -482,61 +484,7 @@ export class GPTNeoXRewardModel extends StateDictModel {
   }
 }
 
-// ---- scoring tokens and responses ----
-
-/**
- * The next-token distributions softmax(logits) over the last dim [.., V], in float32 (float64 stays
- * float64): log-probabilities of chosen tokens and entropies share one logsumexp and one softmax.
- * `filtered` logits (top-k / top-p, −∞ on removed tokens) score removed tokens as contributing 0 to
- * the entropy.
- */
-export class TokenDistribution {
-  /** [.., V] float logits (−∞ replaced by 0 when filtered: those tokens have probability 0). */
-  readonly logits: Tensor;
-  /** [..] log Σ_v exp(logits_v). */
-  readonly logNormalizer: Tensor;
-  private probabilities: Tensor | null = null;
-
-  constructor(logits: Tensor, opts: { filtered?: boolean } = {}) {
-    const z = logits.dtype === 'float64' ? logits : logits.float();
-    this.logNormalizer = z.logsumexp(-1);
-    if (opts.filtered) {
-      this.probabilities = z.softmax(-1);
-      this.logits = z.maskedFill(z.eq(Number.NEGATIVE_INFINITY), 0);
-    } else this.logits = z;
-  }
-
-  /** [.., V] softmax(logits). */
-  get probs(): Tensor {
-    this.probabilities ??= this.logits.softmax(-1);
-    return this.probabilities;
-  }
-
-  /** log p(target) for int64 targets [..] → [..]. */
-  logProb(targets: Tensor): Tensor {
-    return this.logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).sub(this.logNormalizer);
-  }
-
-  /** Entropy −Σ_v p_v log p_v = logsumexp(z) − Σ_v p_v z_v → [..]. */
-  entropy(): Tensor {
-    return this.logNormalizer.sub(this.probs.mul(this.logits).sum(-1));
-  }
-
-  /** [.., V] log p over the whole vocabulary. */
-  logProbsAll(): Tensor {
-    return this.logits.sub(this.logNormalizer.unsqueeze(-1));
-  }
-}
-
-/** log softmax(logits)[target] for logits [.., V] and int64 targets [..] → float32 [..]. */
-export function tokenLogProbs(logits: Tensor, targets: Tensor): Tensor {
-  return tidy(() => new TokenDistribution(logits).logProb(targets));
-}
-
-/** Entropy −Σ p log p of softmax(logits) over the last dim → float32 [..]. */
-export function tokenEntropy(logits: Tensor): Tensor {
-  return tidy(() => new TokenDistribution(logits).entropy());
-}
+// ---- scoring responses ----
 
 export interface ResponseScoreOptions {
   /** Divide logits by this before scoring (the sampling temperature; default 1). */

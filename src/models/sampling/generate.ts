@@ -14,7 +14,8 @@ import {
   where,
   zeros,
 } from '../../tensor/index.ts';
-import { type GPTNeoXForCausalLM, TokenDistribution } from '../gptneox/model.ts';
+import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
 

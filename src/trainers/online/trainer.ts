@@ -10,6 +10,7 @@
 import { maskedMean } from '../../losses/index.ts';
 import { Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import { ppo } from './algorithms/ppo.ts';
@@ -127,7 +128,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
 
       // 4. Measure, on the same rollout.
       const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, exactPrev);
-      return { ...measured, ...learned, lr, episode: step * rollout.responseIds.dim(0) };
+      return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
     evaluate: evaluator && (async (step) => withEvalPrefix(await evaluator(spec.policy, step))),
     evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),

@@ -115,6 +115,6 @@ export interface OnlineAlgorithm {
   /** Samples drawn per prompt in one rollout (RLOO: k ≥ 2). */
   readonly samplesPerPrompt: number;
   readonly needsValues: boolean;
-  /** Updates the policy from the rollout; returns metrics (TRL names). */
-  learn(context: LearnContext): Record<string, number>;
+  /** Updates the policy from the rollout; returns the metrics of each update (TRL names), which the trainer averages. */
+  learn(context: LearnContext): Record<string, number>[];
 }

@@ -10,7 +10,6 @@
  */
 import { gae, maskedWhiten, ppoPolicyLoss, ppoValueLoss } from '../../../losses/index.ts';
 import { arange, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
-import { meanMetrics } from '../../common/metrics-log.ts';
 import type { PpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
@@ -24,7 +23,7 @@ export function ppo(config: PpoConfig): OnlineAlgorithm {
   };
 }
 
-function learn(config: PpoConfig, context: LearnContext): Record<string, number> {
+function learn(config: PpoConfig, context: LearnContext): Record<string, number>[] {
   const { rollout, oldLogps, refLogps } = context;
   const oldValues = context.oldValues!;
   const mask = rollout.responseMask;
@@ -71,7 +70,7 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
   }
   advantages.dispose();
   returns.dispose();
-  return meanMetrics(logged);
+  return logged;
 }
 
 /** [B, R] one-hot of each row's last response token (where the sequence-level score is paid). */

@@ -11,7 +11,6 @@
  */
 import { maskedWhiten, ppoPolicyLoss, rlooAdvantages } from '../../../losses/index.ts';
 import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
-import { meanMetrics } from '../../common/metrics-log.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
@@ -39,7 +38,7 @@ function learn(
   config: Omit<RlooConfig, 'k'>,
   context: LearnContext,
   baselined: (returns: Tensor) => Tensor,
-): Record<string, number> {
+): Record<string, number>[] {
   const { rollout, oldLogps, refLogps } = context;
   const mask = rollout.responseMask;
 
@@ -80,5 +79,5 @@ function learn(
     }
   }
   tokenAdvantages.dispose();
-  return meanMetrics(logged);
+  return logged;
 }
