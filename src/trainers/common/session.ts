@@ -205,7 +205,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * Checks named scalars before an optimizer step. Returns false when the step must be skipped
    * ('skip' policy); throws NonFiniteError under 'stop' (the default).
    */
-  private guard(values: Record<string, number>, step = this.step + 1): boolean {
+  private guard(values: Record<string, number>): boolean {
+    const step = this.step + 1;
     const bad = firstNonFinite(values);
     if (bad === null) return true;
     if (this.o.nonFinite === 'skip') {
