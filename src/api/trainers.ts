@@ -6,9 +6,8 @@
  * @module trainers
  */
 export {
-  type LabModels,
+  LabModels,
   LMPolicy,
-  labModels,
   type ProxyReward,
   promptSource,
   rewardFromModel,
@@ -32,15 +31,18 @@ export { type SftRun, trainSft } from '../trainers/offline/sft.ts';
 export {
   type OnlineTrainConfig,
   OnlineTrainConfigSchema,
+  type PpoConfig,
+  type RegularizerConfig,
   RegularizerSchema,
-  type RegularizerSpec,
+  type RlooConfig,
 } from '../trainers/online/config.ts';
 export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
-export { type OnlineRunSpec, type PromptSource, trainOnline } from '../trainers/online/trainer.ts';
+export { type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
 export type {
   Evaluator,
   OnlinePolicy,
   PromptBatch,
+  PromptSource,
   RewardFunction,
   Rollout,
   SampleOptions,

@@ -60,7 +60,12 @@ const RlEvalSchema = z
           .optional()
           .describe('name of the environment variable holding the API key (never the key itself)'),
         timeoutMs: z.number().int().positive().default(30_000).describe('per-request timeout (ms)'),
-        maxRetries: z.number().int().nonnegative().default(3).describe('retries on 429, 5xx, timeouts (exponential backoff)'),
+        maxRetries: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(3)
+          .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
         concurrency: z.number().int().positive().default(4).describe('requests in flight at once'),
       })
       .strict()
@@ -72,8 +77,6 @@ const RlEvalSchema = z
     message: 'judge "http" needs judgeHttp: { baseUrl, model }',
     path: ['judgeHttp'],
   });
-
-const needsReference = (kind: string) => kind === 'kl' || kind === 'kl+entropy';
 
 export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
   name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
@@ -111,11 +114,11 @@ export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
 })
   .strict()
   .superRefine((c, ctx) => {
-    if (needsReference(c.regularizer.kind) && c.reference == null)
+    if (c.regularizer.kl && c.reference == null)
       ctx.addIssue({
         code: 'custom',
         path: ['reference'],
-        message: `required when regularizer.kind is "${c.regularizer.kind}": the KL penalty needs a frozen reference model`,
+        message: 'required when regularizer.kl is set: the KL penalty needs a frozen reference model',
       });
   });
 

@@ -3,15 +3,11 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Loaded, type LoadOptions, splitTrainEval } from '../data/index.ts';
 import { RunDir } from '../trainers/common/run-dir.ts';
+import type { SftConfig } from '../trainers/offline/config.ts';
 import type { TrainKind } from './train-configs.ts';
 
-export interface DataSection {
-  train: string;
-  eval?: string;
-  evalFraction: number;
-  onBadRow: 'fail' | 'skip';
-  limit?: number;
-}
+/** The `data` section of the offline training configs. */
+export type DataSection = SftConfig['data'];
 
 /**
  * Training and held-out examples: `data.eval` when given, else a seeded `evalFraction` of the

@@ -4,7 +4,7 @@
  * HTTP API). A torn final line waits for its newline; a truncated or replaced file starts over.
  */
 import { open, stat } from 'node:fs/promises';
-import { type MetricLine, parseMetricLine } from '../report/runs.ts';
+import { type MetricLine, parseMetricLine } from '../trainers/common/run-reader.ts';
 
 /** Lines appended since the previous read; `reset` when the file was truncated or replaced. */
 export interface TailChunk {

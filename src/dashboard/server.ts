@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { readMetrics } from '../report/runs.ts';
+import { readMetrics } from '../trainers/common/run-reader.ts';
 import { findRunById, listRuns, publicRun } from './run-index.ts';
 import { POLL_INTERVAL_MS, RunWatcher, type WatchEvent } from './run-watcher.ts';
 import { SseHub } from './sse-hub.ts';

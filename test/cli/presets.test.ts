@@ -80,14 +80,13 @@ describe('presets', () => {
         expect(c.reference).toBe(`runs/paper/${size}/sft/model`);
       }
       const kl = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-kl.yaml`));
-      expect(kl.regularizer).toMatchObject({
-        kind: 'kl',
-        klCoef: 0.05,
-        klEstimator: 'k1',
-        klPlacement: 'reward',
+      expect(kl.regularizer).toEqual({
+        kl: { coef: 0.05, estimator: 'k1', placement: 'reward' },
+        entropy: null,
       });
       const maxent = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-maxent.yaml`));
-      expect(maxent.regularizer.kind).toBe('entropy');
+      expect(maxent.regularizer.kl).toBeNull();
+      expect(maxent.regularizer.entropy).toMatchObject({ estimator: 'sampled', placement: 'reward' });
       expect(loadTrainConfig('po', abs(`configs/paper/${size}/dpo.yaml`))).toMatchObject({
         loss: 'dpo',
         beta: 0.05,
@@ -106,7 +105,7 @@ describe('presets', () => {
 
   it('the paper presets say which values are our choices and that the coefficients are not public', () => {
     const text = readFileSync(abs('configs/paper/pythia-1b/rl-maxent.yaml'), 'utf8');
-    expect(text).toMatch(/entropyCoef: .*\[ours\].*not public/);
+    expect(text).toMatch(/ {4}coef: .*\[ours\].*not public/);
     expect(readFileSync(abs('configs/paper/pythia-1b/sweep-online.yaml'), 'utf8')).toMatch(/not public/);
   });
 

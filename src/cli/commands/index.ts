@@ -44,9 +44,12 @@ export function registerCommands(program: Command): void {
     .option('--fresh', 'ignore cached stages and start over')
     .action(async (opts: { out: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
       if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
-      const { runDemo } = await import('../../lab/demo/pipeline.ts');
-      const preset = opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default';
-      await runDemo({ out: opts.out, preset, fresh: Boolean(opts.fresh) });
+      const { runDemoCommand } = await import('./demo.ts');
+      await runDemoCommand({
+        out: opts.out,
+        preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
+        fresh: Boolean(opts.fresh),
+      });
     });
 
   program
@@ -91,7 +94,7 @@ export function registerCommands(program: Command): void {
     const description = {
       sft: 'supervised fine-tuning (completion-only loss)',
       rm: 'train a Bradley-Terry reward model on preference pairs',
-      po: 'offline preference optimisation (--loss dpo|cdpo|robust|ipo|hinge|simpo|cpo|orpo)',
+      po: 'offline preference optimisation: DPO and its variants, SimPO, CPO, ORPO (--loss NAME, see docs/configs.md)',
       rl: 'online RLHF: PPO/RLOO/REINFORCE with a KL penalty or an entropy bonus',
     }[kind];
     const cmd = program

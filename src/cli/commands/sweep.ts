@@ -15,6 +15,7 @@ import {
   type SweepConfig,
   SweepConfigSchema,
 } from '../../lab/sweep/index.ts';
+import { regularizerKind } from '../../trainers/online/config.ts';
 import { TRAIN_SCHEMAS, type TrainConfig } from '../train-configs.ts';
 import { runTrain, type TrainIO } from './train.ts';
 
@@ -33,7 +34,7 @@ export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = d
   const base = loadConfigFile(schema, basePath, spec.set) as TrainConfig<'rl'> | TrainConfig<'po'>;
   const points = expandGrid(
     spec,
-    'regularizer' in base ? { regularizer: base.regularizer.kind } : { loss: base.loss },
+    'regularizer' in base ? { regularizer: regularizerKind(base.regularizer) } : { loss: base.loss },
   );
   const root = join(spec.out, spec.name);
   const plan = planSweep(points, root, runStateOf);

@@ -7,14 +7,16 @@
 import { basename } from 'node:path';
 import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { loadCausalLM, loadRewardModel } from '../../models/index.ts';
+import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
+import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { LMPolicy, labModels, promptSource } from '../../trainers/adapters/index.ts';
+import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
+import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
@@ -203,23 +205,14 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     log: io.log,
   });
   const prompts = loaded.examples.map((e) => e.prompt);
-  const reg = c.regularizer.kind;
+  const reg = regularizerKind(c.regularizer);
   io.print(
     `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
-      (c.reference && (reg === 'entropy' || reg === 'none')
+      (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );
-  const proxy = await labModels(c.maxPromptTokens)
-    .loadRewardFunction(c.reward)
-    .catch((e: Error) => {
-      throw new Error(
-        `reward ${c.reward}: ${e.message}` +
-          (/score\.weight/.test(e.message)
-            ? '\n(it must be a reward-model snapshot, e.g. out/model of `maxent-rlhf rm`)'
-            : ''),
-      );
-    });
+  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens));
   const policy = Object.assign(
     await LMPolicy.load(c.policy, { trainable: true, valueHead: c.algorithm === 'ppo', seed: c.seed }),
     { tokenizer },
@@ -254,6 +247,25 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     policy.valueHead?.dispose();
     reference?.model.dispose();
     proxy.model.dispose();
+  }
+}
+
+/**
+ * The reward-model snapshot of an rl run. A snapshot whose weights lack the one-label score head
+ * (an SFT model) or have another shape of it (a classifier with more labels) is named as such.
+ */
+async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> {
+  try {
+    return await models.loadRewardFunction(dir);
+  } catch (e) {
+    let hint = '';
+    if (e instanceof StateDictMismatchError) {
+      if (e.problems.missing.includes(SCORE_HEAD))
+        hint = '\n(it must be a reward-model snapshot, e.g. out/model of `maxent-rlhf rm`)';
+      else if (e.problems.mismatched.some((m) => m.name === SCORE_HEAD))
+        hint = `\n(a reward model has one label: ${SCORE_HEAD} [1, hidden_size], as \`maxent-rlhf rm\` writes it)`;
+    }
+    throw new Error(`reward ${dir}: ${(e as Error).message}${hint}`);
   }
 }
 

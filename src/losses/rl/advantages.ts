@@ -1,5 +1,5 @@
 /** Advantage estimators for the online algorithms. All tensors are [B, T] over response tokens. */
-import { type Tensor, stack, tidy, zeros } from '../../tensor/index.ts';
+import { stack, type Tensor, tidy, zeros } from '../../tensor/index.ts';
 
 /** Mean and variance over the positions where mask is 1. */
 export function maskedMean(x: Tensor, mask: Tensor, dim?: number): Tensor {

@@ -40,10 +40,3 @@ export function ppoValueLoss(values: Tensor, oldValues: Tensor, returns: Tensor,
     return { loss, clipfrac };
   });
 }
-
-/**
- * REINFORCE / RLOO sequence-level surrogate: L = −E[A · Σ_t log π(y_t)] (A per sequence, [B]).
- */
-export function reinforceLoss(logps: Tensor, advantages: Tensor, mask: Tensor): Tensor {
-  return tidy(() => logps.mul(mask).sum(1).mul(advantages).neg().mean());
-}

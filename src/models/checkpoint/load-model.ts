@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dispose, Generator } from '../../tensor/index.ts';
-import { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
 import type { GPTNeoXConfig } from '../gptneox/config.ts';
 import { parseConfigJson } from '../gptneox/config-json.ts';
 import { initParameter } from '../gptneox/init.ts';
+import { GPTNeoXForCausalLM, GPTNeoXRewardModel } from '../gptneox/model.ts';
 import {
   isIgnoredBuffer,
   LM_HEAD,
@@ -20,7 +20,6 @@ import {
   type StateDict,
   shapesFor,
 } from '../gptneox/parameter-layout.ts';
-import { GPTNeoXRewardModel } from '../gptneox/reward-model.ts';
 import { ValueHead } from '../gptneox/value-head.ts';
 import { CONFIG_FILE, TOKENIZER_FILES, VALUE_HEAD_FILE } from './snapshot-files.ts';
 import { assertShapesMatch } from './state-dict-check.ts';

@@ -14,8 +14,8 @@ import {
   where,
   zeros,
 } from '../../tensor/index.ts';
-import type { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
-import { tokenEntropy, tokenLogProbs } from '../gptneox/log-probs.ts';
+import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
 
@@ -63,62 +63,39 @@ interface StepColumns {
   samplingEntropy: Tensor;
 }
 
-/** Entropy of logits that may contain −∞ (filtered tokens contribute 0). */
-function filteredEntropy(z: Tensor): Tensor {
-  const logp = z.logSoftmax(-1);
-  const plogp = logp.exp().mul(logp).maskedFill(z.eq(Number.NEGATIVE_INFINITY), 0);
-  return plogp.sum(-1).neg();
-}
-
 /** Whether the processed distribution is the raw policy (temperature 1, no top-k or top-p cut). */
 function samplesRawPolicy(s: SamplingSettings, vocab: number): boolean {
   return (s.temperature ?? 1) === 1 && (s.topK ?? vocab) >= vocab && (s.topP ?? 1) >= 1;
 }
 
 /**
- * Sampling straight from the raw policy: its log-prob and entropy are also the sampling ones, and
- * one logsumexp and one softmax serve the entropy, the draw and the log-prob (the same ops as
- * tokenEntropy, processLogits + softmax and tokenLogProbs, so the same values and tokens).
+ * Chooses the next token of every row from logits [B, V] and scores it under both distributions.
+ * Sampling straight from the raw policy scores once: its log-prob and entropy are also the sampling ones.
  */
-function sampleRawPolicy(raw: Tensor, gen: Generator | undefined): Omit<StepColumns, 'valid'> {
-  const lse = raw.logsumexp(-1);
-  const probs = raw.softmax(-1);
-  const entropy = lse.sub(probs.mul(raw).sum(-1));
-  const token = multinomial(probs, 1, { gen }).squeeze(1);
-  const logProb = raw.gather(-1, token.unsqueeze(-1)).squeeze(-1).sub(lse);
-  return {
-    token,
-    policyLogProb: logProb,
-    samplingLogProb: logProb,
-    policyEntropy: entropy,
-    samplingEntropy: entropy,
-  };
-}
-
-/** Chooses the next token of every row from logits [B, V] and scores it under both distributions. */
 function chooseTokens(logits: Tensor, s: GenerateOptions): Omit<StepColumns, 'valid'> {
-  const raw = logits.float();
-  if (!s.greedy && samplesRawPolicy(s, raw.dim(-1))) return sampleRawPolicy(raw, s.gen);
-  const policyEntropy = tokenEntropy(raw);
+  const policy = new TokenDistribution(logits);
   if (s.greedy) {
-    const token = raw.argmax(-1);
-    const zero = zeros(token.shape, { device: raw.device });
+    const token = policy.logits.argmax(-1);
+    const zero = zeros(token.shape, { device: logits.device });
     return {
       token,
-      policyLogProb: tokenLogProbs(raw, token),
+      policyLogProb: policy.logProb(token),
       samplingLogProb: zero,
-      policyEntropy,
+      policyEntropy: policy.entropy(),
       samplingEntropy: zero,
     };
   }
-  const z = processLogits(raw, s);
-  const token = multinomial(z.softmax(-1), 1, { gen: s.gen }).squeeze(1);
+  const raw = samplesRawPolicy(s, logits.dim(-1));
+  const sampling = raw ? policy : new TokenDistribution(processLogits(logits, s), { filtered: true });
+  const token = multinomial(sampling.probs, 1, { gen: s.gen }).squeeze(1);
+  const policyLogProb = policy.logProb(token);
+  const policyEntropy = policy.entropy();
   return {
     token,
-    policyLogProb: tokenLogProbs(raw, token),
-    samplingLogProb: tokenLogProbs(z, token),
+    policyLogProb,
+    samplingLogProb: raw ? policyLogProb : sampling.logProb(token),
     policyEntropy,
-    samplingEntropy: filteredEntropy(z),
+    samplingEntropy: raw ? policyEntropy : sampling.entropy(),
   };
 }
 

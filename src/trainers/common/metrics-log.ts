@@ -85,3 +85,16 @@ function parseRecord(line: Uint8Array): MetricRecord | null {
     return null;
   }
 }
+
+/** Key-wise means of metric records (a key missing from some records is averaged over the others). */
+export function meanMetrics(records: readonly Record<string, number>[]): Record<string, number> {
+  const sums = new Map<string, { total: number; count: number }>();
+  for (const record of records)
+    for (const [key, value] of Object.entries(record)) {
+      const sum = sums.get(key) ?? { total: 0, count: 0 };
+      sum.total += value;
+      sum.count += 1;
+      sums.set(key, sum);
+    }
+  return Object.fromEntries([...sums].map(([key, s]) => [key, s.total / s.count]));
+}

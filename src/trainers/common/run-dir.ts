@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-fs.ts';
 import { MetricsLog } from './metrics-log.ts';
 
+/** The files with a fixed name in a run folder. */
+export const RUN_FILE = 'run.json';
+export const METRICS_FILE = 'metrics.jsonl';
+
 export type RunKind = 'sft' | 'rm' | 'po' | 'rl';
 export type RunStatus = 'running' | 'done' | 'failed';
 
@@ -36,7 +40,7 @@ export class RunDir {
     info: RunInfo,
   ) {
     this.info = info;
-    this.metrics = new MetricsLog(join(dir, 'metrics.jsonl'));
+    this.metrics = new MetricsLog(join(dir, METRICS_FILE));
   }
 
   /** Creates (or re-opens, keeping its start time) a run folder and marks it running. */
@@ -61,7 +65,7 @@ export class RunDir {
   }
 
   static readInfo(dir: string): RunInfo | undefined {
-    const path = join(dir, 'run.json');
+    const path = join(dir, RUN_FILE);
     if (!existsSync(path)) return undefined;
     return JSON.parse(readFileSync(path, 'utf8')) as RunInfo;
   }
@@ -84,6 +88,6 @@ export class RunDir {
   }
 
   private save(): void {
-    writeFileAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.info, null, 2)}\n`);
+    writeFileAtomic(join(this.dir, RUN_FILE), `${JSON.stringify(this.info, null, 2)}\n`);
   }
 }

@@ -1,13 +1,34 @@
 /**
  * The bookkeeping every trainer shares, kept out of the algorithms so each reads top to bottom:
  * run folder, resume from the newest valid checkpoint (model, optimizer, RNGs, trainer state),
- * metrics logging without duplicated steps, periodic atomic checkpoints, NaN/Inf guards.
+ * the step loop (learning-rate schedule, evaluation, metrics logging without duplicated steps,
+ * periodic atomic checkpoints, the final model, done/failed), and the one place where a loss
+ * becomes an optimizer step (backward, NaN/Inf guard, gradient clipping, AdamW).
  */
-import { type AdamW, type Generator, type Tensor, noGrad } from '../../tensor/index.ts';
-import { type CheckpointState, CheckpointManager } from './checkpoint.ts';
-import { NonFiniteError, type NonFinitePolicy, firstNonFinite } from './guards.ts';
+import {
+  AdamW,
+  clipGradNorm,
+  type Generator,
+  learningRateAt,
+  noGrad,
+  type ScheduleKind,
+  type Tensor,
+  tidy,
+} from '../../tensor/index.ts';
+import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
+import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
 import type { MetricRecord } from './metrics-log.ts';
-import { type RunKind, type RunLabels, RunDir } from './run-dir.ts';
+import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
+
+/** AdamW and its schedule: the optimisation knobs every trainer config has. */
+export interface OptimizerSettings {
+  /** Peak learning rate. */
+  lr: number;
+  schedule: ScheduleKind;
+  warmupSteps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+}
 
 export interface SessionOptions {
   runDir: string;
@@ -17,7 +38,9 @@ export interface SessionOptions {
   config: unknown;
   /** Trainable tensors by name (saved and restored in checkpoints). */
   params: Map<string, Tensor>;
-  optimizer: AdamW;
+  optimizer: OptimizerSettings;
+  /** Optimizer steps of the whole run (the schedule decays towards its end). */
+  totalSteps: number;
   /** Every random generator whose state must survive a resume. */
   rngs: Record<string, Generator>;
   checkpointEvery: number;
@@ -28,26 +51,111 @@ export interface SessionOptions {
   log?: (msg: string) => void;
 }
 
+/** What a trainer's loop contributes to {@link TrainingSession.run}: its step, and what it evaluates and saves. */
+export interface TrainingLoop<Extra> {
+  /** Runs step `step` (1-based) at learning rate `lr` inside a tensor scope; returns its metrics. */
+  step(step: number, lr: number): Record<string, number>;
+  /** Held-out metrics, merged into the step's line after each step where `evaluateAfter` holds. */
+  evaluate?(step: number): Record<string, number> | Promise<Record<string, number>>;
+  evaluateAfter?(step: number): boolean;
+  /** Also evaluate before the first step of a fresh run (logged as step 0). */
+  evaluateAtStart?: boolean;
+  /** What a checkpoint must carry besides parameters, optimizer and generators (e.g. the data cursor). */
+  state(): Extra;
+  onStep?(step: number, metrics: Record<string, number>): void;
+  /** Saves the trained model into the run folder's model/ after the last step. */
+  saveModel(dir: string): Promise<void>;
+}
+
 export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Number of completed optimizer steps (the next step to run is `step + 1`). */
   step = 0;
   /** Trainer-specific state restored from the checkpoint (data cursor, counters…), if any. */
   extra: Extra | undefined;
-  readonly run: RunDir;
+  readonly folder: RunDir;
+  readonly optimizer: AdamW;
   private readonly checkpoints: CheckpointManager;
   private readonly log: (msg: string) => void;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
-    this.run = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
-    this.checkpoints = new CheckpointManager(this.run.checkpointDir, o.keepCheckpoints, this.log);
+    this.folder = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
+    this.checkpoints = new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log);
+    this.optimizer = new AdamW([...o.params.values()], {
+      lr: o.optimizer.lr,
+      weightDecay: o.optimizer.weightDecay,
+    });
   }
 
+  /** Opens the run folder and resumes from its newest valid checkpoint (unless `resume` is false). */
   static async start<E extends object>(o: SessionOptions): Promise<TrainingSession<E>> {
     const s = new TrainingSession<E>(o);
-    if (o.resume !== false) await s.restore();
-    else s.run.metrics.repair(-1);
+    try {
+      if (o.resume !== false) await s.restore();
+      else s.folder.metrics.repair(-1);
+    } catch (e) {
+      s.optimizer.dispose();
+      throw e;
+    }
     return s;
+  }
+
+  /**
+   * Runs the remaining steps: each at its scheduled learning rate, evaluated when due, logged,
+   * checkpointed when due (and after the last step); then saves the model and marks the run done —
+   * or, on any error, failed, rethrowing it.
+   */
+  async run(loop: TrainingLoop<Extra>): Promise<void> {
+    const o = this.o.optimizer;
+    const schedule = {
+      kind: o.schedule,
+      lr: o.lr,
+      warmupSteps: o.warmupSteps,
+      totalSteps: this.o.totalSteps,
+    };
+    try {
+      if (loop.evaluate && loop.evaluateAtStart && this.step === 0)
+        this.logMetrics(await loop.evaluate(0), 0);
+      while (this.step < this.o.totalSteps) {
+        const step = this.step + 1;
+        const metrics = tidy(() => loop.step(step, learningRateAt(step - 1, schedule)));
+        if (loop.evaluate && loop.evaluateAfter?.(step)) Object.assign(metrics, await loop.evaluate(step));
+        this.logMetrics(metrics, step);
+        loop.onStep?.(step, metrics);
+        await this.completeStep(loop.state(), step === this.o.totalSteps);
+      }
+      await loop.saveModel(this.folder.modelDir);
+      this.finish();
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    } finally {
+      this.optimizer.dispose();
+    }
+  }
+
+  /**
+   * The one place a loss becomes an update: zero the gradients, backpropagate `loss`, then
+   * {@link optimizerStep}. Returns whether the update was applied.
+   */
+  applyLoss(loss: Tensor, lr: number): boolean {
+    this.optimizer.zeroGrad();
+    loss.backward();
+    return this.optimizerStep(loss.item(), lr).applied;
+  }
+
+  /**
+   * Steps AdamW at `lr` on the gradients accumulated so far: clips their global norm, then checks
+   * the loss and the norm: non-finite stops the run ('stop') or skips this update ('skip').
+   */
+  optimizerStep(loss: number, lr: number): { gradNorm: number; applied: boolean } {
+    const gradNorm = clipGradNorm(this.optimizer.params, this.o.optimizer.maxGradNorm);
+    if (!this.guard({ loss, 'gradient norm': gradNorm })) {
+      this.optimizer.zeroGrad();
+      return { gradNorm, applied: false };
+    }
+    this.optimizer.step(lr);
+    return { gradNorm, applied: true };
   }
 
   private async restore(): Promise<void> {
@@ -57,19 +165,19 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       // metrics, so refuse and let the user decide.
       if (this.checkpoints.count() > 0) {
         throw new Error(
-          `every checkpoint in ${this.run.checkpointDir} is unusable (see the messages above); ` +
+          `every checkpoint in ${this.folder.checkpointDir} is unusable (see the messages above); ` +
             'nothing was changed. Start over with --fresh (or resume: false), or restore a checkpoint.',
         );
       }
       if (this.o.resume === true)
-        this.log(`no checkpoint in ${this.run.checkpointDir}; starting from step 0`);
-      this.run.metrics.repair(-1);
+        this.log(`no checkpoint in ${this.folder.checkpointDir}; starting from step 0`);
+      this.folder.metrics.repair(-1);
       return;
     }
     noGrad(() => {
       for (const [name, p] of this.o.params) p.copy_(required(ck.tensors, `model.${name}`, ck.path));
-      const n = this.o.optimizer.params.length;
-      this.o.optimizer.loadState({
+      const n = this.optimizer.params.length;
+      this.optimizer.loadState({
         step: ck.state.optimizerStep as number,
         paramSteps: ck.state.optimizerParamSteps as number[],
         expAvg: Array.from({ length: n }, (_, i) => required(ck.tensors, `optim.exp_avg.${i}`, ck.path)),
@@ -84,7 +192,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     this.step = ck.step;
     this.extra = ck.state.extra as Extra;
-    const repaired = this.run.metrics.repair(ck.step);
+    const repaired = this.folder.metrics.repair(ck.step);
     this.log(
       `resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
         (repaired.droppedLines || repaired.tornBytes
@@ -97,7 +205,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * Checks named scalars before an optimizer step. Returns false when the step must be skipped
    * ('skip' policy); throws NonFiniteError under 'stop' (the default).
    */
-  guard(values: Record<string, number>, step = this.step + 1): boolean {
+  private guard(values: Record<string, number>): boolean {
+    const step = this.step + 1;
     const bad = firstNonFinite(values);
     if (bad === null) return true;
     if (this.o.nonFinite === 'skip') {
@@ -108,22 +217,22 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   logMetrics(record: Omit<MetricRecord, 'step'>, step = this.step): void {
-    this.run.metrics.append({ step, ...record } as MetricRecord);
+    this.folder.metrics.append({ step, ...record } as MetricRecord);
   }
 
   /** Records a completed step and writes a checkpoint when due (or when forced). */
-  async completeStep(extra: Extra, force = false): Promise<void> {
+  private async completeStep(extra: Extra, force = false): Promise<void> {
     this.step += 1;
     if (force || (this.o.checkpointEvery > 0 && this.step % this.o.checkpointEvery === 0))
       await this.checkpoint(extra);
   }
 
-  async checkpoint(extra: Extra): Promise<string> {
+  private async checkpoint(extra: Extra): Promise<string> {
     const tensors = new Map<string, Tensor>();
     for (const [name, p] of this.o.params) tensors.set(`model.${name}`, p);
-    const st = this.o.optimizer.state();
-    st.expAvg.forEach((t, i) => tensors.set(`optim.exp_avg.${i}`, t));
-    st.expAvgSq.forEach((t, i) => tensors.set(`optim.exp_avg_sq.${i}`, t));
+    const st = this.optimizer.state();
+    for (const [i, t] of st.expAvg.entries()) tensors.set(`optim.exp_avg.${i}`, t);
+    for (const [i, t] of st.expAvgSq.entries()) tensors.set(`optim.exp_avg_sq.${i}`, t);
     const rngs = Object.fromEntries(
       Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]),
     );
@@ -138,16 +247,16 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   finish(): void {
-    this.run.finish('done');
+    this.folder.finish('done');
   }
 
   /**
    * Marks the run failed. Never throws: when run.json cannot be written (the disk that just failed
    * a checkpoint is full or read-only), the caller's original error must still be the one reported.
    */
-  fail(e: unknown): void {
+  private fail(e: unknown): void {
     try {
-      this.run.finish('failed', e instanceof Error ? e.message : String(e));
+      this.folder.finish('failed', e instanceof Error ? e.message : String(e));
     } catch (writeError) {
       this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
     }

@@ -2,9 +2,11 @@
  * Turning (prompt, completion) text into training tensors: prompt + completion + EOS (one), prompt
  * truncated from the left, completion from the right, right-padded, with a loss mask on the
  * completion tokens (EOS included). Limits are checked up front: a prompt limit that leaves no
- * room for the response is an error (it produced NaN losses in SimPO's own repository).
+ * room for the response is an error (it produced NaN losses in SimPO's own repository). Preference
+ * pairs are encoded the same way, and held-out sets are read in fixed consecutive batches.
  */
-import { type Tensor, tensor } from '../../tensor/index.ts';
+import type { PreferenceExample } from '../../data/index.ts';
+import { type Tensor, tensor, tidy } from '../../tensor/index.ts';
 import type { TextTokenizer } from './lm.ts';
 
 export interface LengthLimits {
@@ -27,26 +29,48 @@ export interface TrainingBatch {
   lossMask: Tensor;
 }
 
-export function checkLimits(l: LengthLimits): void {
-  if (l.maxPromptTokens >= l.maxTotalTokens) {
+export function checkLimits(limits: LengthLimits): void {
+  if (limits.maxPromptTokens >= limits.maxTotalTokens) {
     throw new Error(
-      `maxPromptTokens (${l.maxPromptTokens}) must be smaller than maxTotalTokens (${l.maxTotalTokens}): no room is left for the response`,
+      `maxPromptTokens (${limits.maxPromptTokens}) must be smaller than maxTotalTokens (${limits.maxTotalTokens}): no room is left for the response`,
     );
   }
 }
 
 export function tokenizeExample(
-  tok: TextTokenizer,
+  tokenizer: TextTokenizer,
   prompt: string,
   completion: string,
-  l: LengthLimits,
+  limits: LengthLimits,
 ): TokenizedExample {
-  const p = tok.encode(prompt).slice(-l.maxPromptTokens);
-  const encoded = tok.encode(completion);
+  const promptIds = tokenizer.encode(prompt).slice(-limits.maxPromptTokens);
+  const encoded = tokenizer.encode(completion);
   // Completions that already end with EOS (as the lab's and some TL;DR files do) keep a single one.
-  const withEos = encoded[encoded.length - 1] === tok.eosId ? encoded : [...encoded, tok.eosId];
-  const c = withEos.slice(0, l.maxTotalTokens - p.length);
-  return { ids: [...p, ...c], promptLength: p.length };
+  const withEos = encoded[encoded.length - 1] === tokenizer.eosId ? encoded : [...encoded, tokenizer.eosId];
+  const completionIds = withEos.slice(0, limits.maxTotalTokens - promptIds.length);
+  return { ids: [...promptIds, ...completionIds], promptLength: promptIds.length };
+}
+
+/** A preference pair, both completions encoded after the same prompt. */
+export interface EncodedPair {
+  chosen: TokenizedExample;
+  rejected: TokenizedExample;
+}
+
+export function encodePairs(
+  tokenizer: TextTokenizer,
+  rows: PreferenceExample[],
+  limits: LengthLimits,
+): EncodedPair[] {
+  return rows.map((e) => ({
+    chosen: tokenizeExample(tokenizer, e.prompt, e.chosen, limits),
+    rejected: tokenizeExample(tokenizer, e.prompt, e.rejected, limits),
+  }));
+}
+
+/** The chosen completions, then the rejected ones, as one batch (one forward pass for both). */
+export function collatePairs(pairs: EncodedPair[], padId: number): TrainingBatch {
+  return collate([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId);
 }
 
 /** Right-pads examples into a batch. */
@@ -66,4 +90,26 @@ export function collate(examples: TokenizedExample[], padId: number): TrainingBa
     attentionMask: tensor(attention),
     lossMask: tensor(loss),
   };
+}
+
+/**
+ * Key-wise means of `metricsOf` over up to maxBatches consecutive batches of a held-out set of
+ * `size` examples (each batch run once, in its own tensor scope).
+ */
+export function meanOverBatches(
+  size: number,
+  batchSize: number,
+  maxBatches: number,
+  metricsOf: (indices: number[]) => Record<string, number>,
+): Record<string, number> {
+  const totals: Record<string, number> = {};
+  let batches = 0;
+  for (let start = 0; start < size && batches < maxBatches; start += batchSize, batches++) {
+    const indices = Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i);
+    for (const [key, value] of Object.entries(tidy(() => metricsOf(indices))))
+      totals[key] = (totals[key] ?? 0) + value;
+  }
+  return Object.fromEntries(
+    Object.entries(totals).map(([key, total]) => [key, total / Math.max(1, batches)]),
+  );
 }

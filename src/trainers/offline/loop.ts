@@ -1,27 +1,29 @@
 /**
  * The offline optimisation loop shared by SFT, reward modelling and preference optimisation:
- * deterministic batches, gradient accumulation, NaN guard, clipping, scheduled AdamW, periodic
- * evaluation and checkpoints through a TrainingSession (exact resume).
+ * deterministic batches and gradient accumulation; the schedule, NaN guard, clipping, evaluation
+ * and checkpoints are the TrainingSession's (exact resume).
  */
-import { AdamW, clipGradNorm, learningRateAt, type Tensor, tidy } from '../../tensor/index.ts';
+import { type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
-import type { OptimConfig } from './config.ts';
+import type { SftConfig } from './config.ts';
 
 /** The config keys every offline trainer shares (see config.ts). */
-export interface OfflineSettings {
-  out: string;
-  optim: OptimConfig;
-  seed: number;
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  nonFinite: 'stop' | 'skip';
-}
+export type OfflineSettings = Pick<
+  SftConfig,
+  | 'out'
+  | 'optim'
+  | 'seed'
+  | 'steps'
+  | 'batchSize'
+  | 'gradAccum'
+  | 'evalEvery'
+  | 'checkpointEvery'
+  | 'keepCheckpoints'
+  | 'nonFinite'
+>;
 
 /** A trainable model as the offline trainers see it. */
 export interface TrainableModel {
@@ -50,76 +52,46 @@ export interface OfflineRun {
  * trains, saves the model to RUN/model and marks the run done — or failed, rethrowing.
  * Returns the run folder.
  */
-export async function trainOffline(r: OfflineRun): Promise<string> {
-  const c = r.config;
-  const params = r.model.parameters();
-  const optimizer = makeOptimizer(params, c.optim);
+export async function trainOffline(run: OfflineRun): Promise<string> {
+  const c = run.config;
   const session = await TrainingSession.start<{ cursor: CursorState }>({
     runDir: c.out,
-    name: r.name,
-    kind: r.kind,
+    name: run.name,
+    kind: run.kind,
     config: c,
-    params,
-    optimizer,
+    params: run.model.parameters(),
+    optimizer: c.optim,
+    totalSteps: c.steps,
     rngs: {},
-    labels: { lr: c.optim.lr, seed: c.seed, ...r.labels },
+    labels: { lr: c.optim.lr, seed: c.seed, ...run.labels },
     checkpointEvery: c.checkpointEvery,
     keepCheckpoints: c.keepCheckpoints,
     resume: 'auto',
     nonFinite: c.nonFinite,
-    log: r.log,
+    log: run.log,
   });
-  try {
-    await runOfflineLoop(session, optimizer, r);
-    await r.model.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
-  return session.run.dir;
-}
-
-export function makeOptimizer(params: Map<string, Tensor>, o: OptimConfig): AdamW {
-  return new AdamW([...params.values()], { lr: o.lr, weightDecay: o.weightDecay });
-}
-
-async function runOfflineLoop(
-  session: TrainingSession<{ cursor: CursorState }>,
-  optimizer: AdamW,
-  r: OfflineRun,
-): Promise<void> {
-  const c = r.config;
-  const order = new DataOrder(r.datasetSize, c.seed, true, session.extra?.cursor);
-  const schedule = {
-    kind: c.optim.schedule,
-    lr: c.optim.lr,
-    warmupSteps: c.optim.warmupSteps,
-    totalSteps: c.steps,
-  };
-  while (session.step < c.steps) {
-    const step = session.step + 1;
-    const lr = learningRateAt(step - 1, schedule);
-    optimizer.zeroGrad();
-    const sums: Record<string, number> = {};
-    for (let m = 0; m < c.gradAccum; m++) {
-      tidy(() => {
-        const { loss, metrics } = r.microStep(order.next(c.batchSize));
-        loss.div(c.gradAccum).backward();
-        for (const [k, v] of Object.entries({ loss: loss.item(), ...metrics }))
-          sums[k] = (sums[k] ?? 0) + v / c.gradAccum;
-      });
-    }
-    const gradNorm = clipGradNorm(optimizer.params, c.optim.maxGradNorm);
-    if (session.guard({ loss: sums.loss ?? 0, 'gradient norm': gradNorm }, step)) optimizer.step(lr);
-    const metrics: Record<string, number> = { ...sums, grad_norm: gradNorm, lr };
-    const last = step === c.steps;
-    if (r.evaluate && ((c.evalEvery > 0 && step % c.evalEvery === 0) || last))
-      Object.assign(metrics, r.evaluate());
-    session.logMetrics(metrics, step);
-    r.onStep?.(step, metrics);
-    await session.completeStep({ cursor: order.state }, last);
-  }
+  const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
+  await session.run({
+    step: (_step, lr) => {
+      // Gradient accumulation: the mean loss over gradAccum micro-batches, one optimizer step.
+      session.optimizer.zeroGrad();
+      const micro: Record<string, number>[] = [];
+      for (let m = 0; m < c.gradAccum; m++) {
+        tidy(() => {
+          const { loss, metrics } = run.microStep(order.next(c.batchSize));
+          loss.div(c.gradAccum).backward();
+          micro.push({ loss: loss.item(), ...metrics });
+        });
+      }
+      const means = meanMetrics(micro);
+      const { gradNorm } = session.optimizerStep(means.loss ?? 0, lr);
+      return { ...means, grad_norm: gradNorm, lr };
+    },
+    evaluate: run.evaluate && (() => run.evaluate!()),
+    evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,
+    state: () => ({ cursor: order.state }),
+    onStep: run.onStep,
+    saveModel: (dir) => run.model.save(dir),
+  });
+  return session.folder.dir;
 }

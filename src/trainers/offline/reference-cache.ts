@@ -7,9 +7,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { noGrad, tidy } from '../../tensor/index.ts';
 import { writeFileAtomic } from '../common/atomic-fs.ts';
+import type { EncodedPair } from './batching.ts';
 import type { CausalLM } from './lm.ts';
-import { pairLogps } from './preference-logps.ts';
-import type { EncodedPair } from './reward-model.ts';
+import { pairLogps } from './sequence-logps.ts';
 
 export interface ReferenceLogps {
   chosen: Float64Array;

@@ -1,32 +1,86 @@
-/** Online RLHF configuration: every knob named, documented and defaulted (TRL-style). */
+/**
+ * Online RLHF configuration: every knob named, documented and defaulted once (TRL-style); the types
+ * are the schemas' outputs. The regularizer is the paper's choice between its two objectives:
+ *   KL-regularised RLHF:  max E[r] − β·KL(π‖π_ref)   (regularizer.kl, needs a frozen reference)
+ *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
+ */
 import { z } from 'zod';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
+const placement = z.enum(['reward', 'loss']);
 
-export const RegularizerSchema = z
+export const KlPenaltySchema = z
   .object({
-    kind: z
-      .enum(['kl', 'entropy', 'kl+entropy', 'none'])
-      .default('kl')
-      .describe(
-        'kl: KL penalty to a frozen reference (KL-regularised RLHF); entropy: entropy bonus, no reference (Maximum-Entropy RLHF); none: neither',
-      ),
-    klCoef: positive.default(0.05).describe('β, weight of KL(π‖π_ref)'),
-    klEstimator: z.enum(['k1', 'k2', 'k3']).default('k1').describe('per-token KL estimator (Schulman 2020)'),
-    klPlacement: z
-      .enum(['reward', 'loss'])
+    coef: positive.default(0.05).describe('β, weight of KL(π‖π_ref)'),
+    estimator: z.enum(['k1', 'k2', 'k3']).default('k1').describe('per-token KL estimator (Schulman 2020)'),
+    placement: placement
       .default('reward')
       .describe('subtract β·KL from the per-token reward, or add it to the loss'),
-    entropyCoef: positive.default(0.01).describe('α, weight of the entropy bonus'),
-    entropyEstimator: z
+  })
+  .strict();
+
+export const EntropyBonusSchema = z
+  .object({
+    coef: positive.default(0.01).describe('α, weight of the entropy bonus'),
+    estimator: z
       .enum(['exact', 'sampled'])
       .default('sampled')
       .describe('exact: full next-token entropy; sampled: −log π of the sampled token'),
-    entropyPlacement: z
-      .enum(['reward', 'loss'])
-      .default('reward')
-      .describe('add α·H to the per-token reward, or −α·H to the loss'),
+    placement: placement.default('reward').describe('add α·H to the per-token reward, or −α·H to the loss'),
+  })
+  .strict();
+
+/** Keys of the flat regularizer form this schema replaced (`kind: kl+entropy`, `klCoef`, …). */
+const FLAT_REGULARIZER_KEYS = new Set([
+  'kind',
+  'klCoef',
+  'klEstimator',
+  'klPlacement',
+  'entropyCoef',
+  'entropyEstimator',
+  'entropyPlacement',
+]);
+
+export const RegularizerSchema = z.strictObject(
+  {
+    kl: KlPenaltySchema.nullable()
+      .default(null)
+      .describe('KL penalty to a frozen reference (KL-regularised RLHF); absent or null: none'),
+    entropy: EntropyBonusSchema.nullable()
+      .default(null)
+      .describe('entropy bonus, no reference (Maximum-Entropy RLHF); absent or null: none'),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' && issue.keys.some((k) => FLAT_REGULARIZER_KEYS.has(k))
+        ? `${issue.keys.map((k) => `"${k}"`).join(', ')}: the flat form (kind, klCoef, entropyCoef, …) was replaced by ` +
+          'one block per term: regularizer: { kl: { coef, estimator, placement }, entropy: { coef, estimator, placement } } ' +
+          '(a block left out or null is off)'
+        : undefined,
+  },
+);
+
+export const PpoSchema = z
+  .object({
+    epochs: z.number().int().positive().default(4),
+    minibatchSize: z.number().int().positive().default(8),
+    clip: positive.default(0.2),
+    valueClip: positive.default(0.2),
+    valueCoef: positive.default(0.1),
+    gamma: z.number().min(0).max(1).default(1),
+    lambda: z.number().min(0).max(1).default(0.95),
+    whitenRewards: z.boolean().default(false),
+  })
+  .strict();
+
+export const RlooSchema = z
+  .object({
+    k: z.number().int().min(2).default(2),
+    epochs: z.number().int().positive().default(1),
+    minibatchSize: z.number().int().positive().default(64),
+    clip: positive.default(0.2),
+    whitenAdvantages: z.boolean().default(false),
   })
   .strict();
 
@@ -56,39 +110,11 @@ export const OnlineTrainConfigSchema = z
       .nullable()
       .default(-1)
       .describe('score given to responses without EOS (null: no penalty)'),
-    regularizer: RegularizerSchema.default(RegularizerSchema.parse({})),
-    ppo: z
-      .object({
-        epochs: z.number().int().positive().default(4),
-        minibatchSize: z.number().int().positive().default(8),
-        clip: positive.default(0.2),
-        valueClip: positive.default(0.2),
-        valueCoef: positive.default(0.1),
-        gamma: z.number().min(0).max(1).default(1),
-        lambda: z.number().min(0).max(1).default(0.95),
-        whitenRewards: z.boolean().default(false),
-      })
-      .strict()
-      .default({
-        epochs: 4,
-        minibatchSize: 8,
-        clip: 0.2,
-        valueClip: 0.2,
-        valueCoef: 0.1,
-        gamma: 1,
-        lambda: 0.95,
-        whitenRewards: false,
-      }),
-    rloo: z
-      .object({
-        k: z.number().int().min(2).default(2),
-        epochs: z.number().int().positive().default(1),
-        minibatchSize: z.number().int().positive().default(64),
-        clip: positive.default(0.2),
-        whitenAdvantages: z.boolean().default(false),
-      })
-      .strict()
-      .default({ k: 2, epochs: 1, minibatchSize: 64, clip: 0.2, whitenAdvantages: false }),
+    regularizer: RegularizerSchema.prefault({ kl: {} }).describe(
+      'absent: the KL penalty with its defaults; given: the blocks it lists are on (kl, entropy or both), the others off',
+    ),
+    ppo: PpoSchema.prefault({}),
+    rloo: RlooSchema.prefault({}),
     evalEvery: z.number().int().nonnegative().default(10).describe('evaluate every N steps (0: never)'),
     klPrev: z
       .enum(['exact', 'sampled'])
@@ -105,4 +131,16 @@ export const OnlineTrainConfigSchema = z
   .strict();
 
 export type OnlineTrainConfig = z.output<typeof OnlineTrainConfigSchema>;
-export type RegularizerSpec = z.output<typeof RegularizerSchema>;
+export type RegularizerConfig = z.output<typeof RegularizerSchema>;
+export type PpoConfig = z.output<typeof PpoSchema>;
+export type RlooConfig = z.output<typeof RlooSchema>;
+
+/** The regularizer combinations by name, as sweeps, run labels and messages call them. */
+export const REGULARIZER_KINDS = ['kl', 'entropy', 'kl+entropy', 'none'] as const;
+export type RegularizerKind = (typeof REGULARIZER_KINDS)[number];
+
+/** The name of a regularizer configuration: which of its two terms are on. */
+export function regularizerKind(regularizer: RegularizerConfig): RegularizerKind {
+  if (regularizer.kl && regularizer.entropy) return 'kl+entropy';
+  return regularizer.kl ? 'kl' : regularizer.entropy ? 'entropy' : 'none';
+}

@@ -1,5 +1,9 @@
-/** What the online trainer needs from a policy, a reference model and a reward. */
+/**
+ * What the online trainer needs from a policy, a reference model, a reward and its prompts, and
+ * what it gives an algorithm to learn from one rollout.
+ */
 import type { Generator, Tensor } from '../../tensor/index.ts';
+import type { RegularizerConfig } from './config.ts';
 
 /** A batch of prompts, left-padded: ids [B, P] int64, mask [B, P] (1 = token). */
 export interface PromptBatch {
@@ -7,6 +11,13 @@ export interface PromptBatch {
   mask: Tensor;
   /** Index of each row's prompt in the dataset (for rewards and judges that need the source). */
   index: number[];
+}
+
+/** The training prompts, tokenised once. */
+export interface PromptSource {
+  count: number;
+  /** Builds the left-padded batch for these dataset indices. */
+  batch(indices: number[]): PromptBatch;
 }
 
 /** Responses sampled for a prompt batch. */
@@ -18,6 +29,21 @@ export interface Rollout {
   responseMask: Tensor;
   /** [B] bool: whether the response ended with EOS within the length limit. */
   endedWithEos: Tensor;
+}
+
+/** The rows `rows` ([n] int64) of a rollout, prompt indices included (an algorithm's minibatch). */
+export function selectRows(rollout: Rollout, rows: Tensor): Rollout {
+  const picked = rows.toArray();
+  return {
+    prompts: {
+      ids: rollout.prompts.ids.indexSelect(0, rows),
+      mask: rollout.prompts.mask.indexSelect(0, rows),
+      index: picked.map((i) => rollout.prompts.index[i]!),
+    },
+    responseIds: rollout.responseIds.indexSelect(0, rows),
+    responseMask: rollout.responseMask.indexSelect(0, rows),
+    endedWithEos: rollout.endedWithEos.indexSelect(0, rows),
+  };
 }
 
 /** Per-token quantities of a policy on a rollout, all [B, R] (full distributions [B, R, V]). */
@@ -62,3 +88,33 @@ export type Evaluator = (
   policy: OnlinePolicy,
   step: number,
 ) => Record<string, number> | Promise<Record<string, number>>;
+
+/** Everything an algorithm needs to learn from one rollout; all per-token tensors are [B, R]. */
+export interface LearnContext {
+  policy: OnlinePolicy;
+  rollout: Rollout;
+  /** Log-probs of the sampling policy π_{t−1}. */
+  oldLogps: Tensor;
+  /** Values of π_{t−1} (algorithms with `needsValues` only). */
+  oldValues: Tensor | null;
+  /** Reference log-probs, or null in reference-free runs. */
+  refLogps: Tensor | null;
+  /** [B] sequence scores (after the missing-EOS penalty). */
+  scores: Tensor;
+  /** The regularizer rewards placed in the reward. */
+  nonScore: Tensor;
+  regularizers: RegularizerConfig;
+  temperature: number;
+  gen: Generator;
+  /** Turns a loss into one optimizer step (TrainingSession.applyLoss); false when the step was skipped. */
+  update(loss: Tensor): boolean;
+}
+
+export interface OnlineAlgorithm {
+  readonly name: 'ppo' | 'rloo' | 'reinforce';
+  /** Samples drawn per prompt in one rollout (RLOO: k ≥ 2). */
+  readonly samplesPerPrompt: number;
+  readonly needsValues: boolean;
+  /** Updates the policy from the rollout; returns the metrics of each update (TRL names), which the trainer averages. */
+  learn(context: LearnContext): Record<string, number>[];
+}

@@ -1,83 +1,83 @@
 /**
- * RLOO (Ahmadian et al. 2024, "Back to Basics"): k samples per prompt; each sample's advantage is
- * its sequence return minus the mean return of the other k−1 samples of the same prompt. The
- * sequence return is the score plus the summed regularizer rewards. The surrogate is the
- * token-level clipped ratio with the sequence advantage, which equals REINFORCE on the first epoch.
- * REINFORCE with a batch-mean baseline is the same piece with k = 1.
+ * RLOO (Ahmadian et al. 2024, "Back to Basics") and REINFORCE with a batch-mean baseline. From one
+ * rollout of π_{t−1}, k samples per prompt (REINFORCE: one):
+ *   1. each sample's return: its score plus its summed regularizer rewards;
+ *   2. its advantage: the return minus the mean return of the other k−1 samples of the same prompt
+ *      (REINFORCE: minus the batch mean), optionally whitened, put on every response token;
+ *   3. `epochs` passes over shuffled minibatches of rows: rescore them and take one optimizer step on
+ *      the token-level clipped ratio with that advantage (REINFORCE itself on the first minibatch,
+ *      where the ratio is 1) + the loss-placed regularizers.
+ * The losses are pure functions of src/losses, each citing its equation.
  */
 import { maskedWhiten, ppoPolicyLoss, rlooAdvantages } from '../../../losses/index.ts';
-import { type Tensor, tidy } from '../../../tensor/index.ts';
+import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { selectRows } from '../rollout-ops.ts';
-import { MeanMeter, minibatchIndices } from './minibatches.ts';
-import type { LearnContext, OnlineAlgorithm } from './types.ts';
+import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
 
-export interface RlooConfig {
-  /** Samples per prompt (RLOO; ignored by REINFORCE). */
-  k: number;
-  epochs: number;
-  minibatchSize: number;
-  clip: number;
-  whitenAdvantages: boolean;
-}
-
-export function rloo(cfg: RlooConfig): OnlineAlgorithm {
-  if (cfg.k < 2) throw new Error(`rloo.k must be >= 2, got ${cfg.k}`);
+export function rloo(config: RlooConfig): OnlineAlgorithm {
+  if (config.k < 2) throw new Error(`rloo.k must be >= 2, got ${config.k}`);
   return {
     name: 'rloo',
-    samplesPerPrompt: cfg.k,
+    samplesPerPrompt: config.k,
     needsValues: false,
-    learn: (ctx) => learn(cfg, ctx, (ret) => rlooAdvantages(ret, cfg.k)),
+    learn: (context) => learn(config, context, (returns) => rlooAdvantages(returns, config.k)),
   };
 }
 
-export function reinforce(cfg: Omit<RlooConfig, 'k'>): OnlineAlgorithm {
-  const baseline = (ret: Tensor) => ret.sub(ret.mean());
+export function reinforce(config: Omit<RlooConfig, 'k'>): OnlineAlgorithm {
   return {
     name: 'reinforce',
     samplesPerPrompt: 1,
     needsValues: false,
-    learn: (ctx) => learn({ ...cfg, k: 1 }, ctx, baseline),
+    learn: (context) => learn(config, context, (returns) => returns.sub(returns.mean())),
   };
 }
 
 function learn(
-  cfg: RlooConfig,
-  ctx: LearnContext,
-  advantageOf: (returns: Tensor) => Tensor,
-): Record<string, number> {
-  const mask = ctx.rollout.responseMask;
+  config: Omit<RlooConfig, 'k'>,
+  context: LearnContext,
+  baselined: (returns: Tensor) => Tensor,
+): Record<string, number>[] {
+  const { rollout, oldLogps, refLogps } = context;
+  const mask = rollout.responseMask;
+
+  // 1–2. Sequence returns and their advantages on every response token, fixed for every epoch.
   const tokenAdvantages = tidy(() => {
-    const returns = ctx.scores.add(ctx.nonScore.sum(1));
-    let adv = advantageOf(returns);
-    if (cfg.whitenAdvantages && adv.dim(0) > 1) adv = maskedWhiten(adv, adv.mul(0).add(1));
-    return adv.unsqueeze(1).mul(mask);
+    let advantages = baselined(context.scores.add(context.nonScore.sum(1)));
+    if (config.whitenAdvantages && advantages.dim(0) > 1)
+      advantages = maskedWhiten(advantages, onesLike(advantages));
+    return advantages.unsqueeze(1).mul(mask);
   });
-  const meter = new MeanMeter();
-  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    for (const idx of minibatchIndices(mask.dim(0), cfg.minibatchSize, ctx.gen)) {
+
+  // 3. Clipped-ratio epochs over minibatches of rows.
+  const batchSize = mask.dim(0);
+  const logged: Record<string, number>[] = [];
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
       tidy(() => {
-        const mb = selectRows(ctx.rollout, idx);
-        const s = ctx.policy.score(mb, { temperature: ctx.temperature });
-        const m = mb.responseMask;
-        const pl = ppoPolicyLoss(
-          s.logps,
-          ctx.oldLogps.indexSelect(0, idx),
-          tokenAdvantages.indexSelect(0, idx),
+        const take = (t: Tensor) => t.indexSelect(0, rows);
+        const minibatch = selectRows(rollout, rows);
+        const now = context.policy.score(minibatch, { temperature: context.temperature });
+        const m = minibatch.responseMask;
+        const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
+        const regularizer = regularizerLoss(
+          context.regularizers,
+          now.logps,
+          now.entropy,
+          refLogps && take(refLogps),
           m,
-          cfg.clip,
         );
-        const ref = ctx.refLogps ? ctx.refLogps.indexSelect(0, idx) : null;
-        ctx.update(pl.loss.add(regularizerLoss(ctx.regularizers, s.logps, s.entropy, ref, m)));
-        meter.add({
-          'loss/policy_avg': pl.loss.item(),
-          'policy/approxkl_avg': pl.approxKl.item(),
-          'policy/clipfrac_avg': pl.clipfrac.item(),
+        context.update(policy.loss.add(regularizer));
+        logged.push({
+          'loss/policy_avg': policy.loss.item(),
+          'policy/approxkl_avg': policy.approxKl.item(),
+          'policy/clipfrac_avg': policy.clipfrac.item(),
         });
       });
-      idx.dispose();
+      rows.dispose();
     }
   }
   tokenAdvantages.dispose();
-  return meter.means();
+  return logged;
 }

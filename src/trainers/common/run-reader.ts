@@ -1,22 +1,16 @@
 /**
- * Reading run folders (see docs/run-folder.md): discovery of every folder holding a `run.json`,
- * and tolerant parsing of `metrics.jsonl`, which a live trainer may be appending to while we read.
+ * Reading run folders (see docs/run-folder.md) for the report and the dashboard: discovery of every
+ * folder holding a `run.json`, and tolerant parsing of `run.json` and `metrics.jsonl`, which a live
+ * trainer (run-dir.ts) may be writing while we read.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { METRICS_FILE, RUN_FILE, type RunLabels } from './run-dir.ts';
+
+export { METRICS_FILE, RUN_FILE, type RunLabels };
 
 /** One `metrics.jsonl` line, numeric fields only (`step`, `time` and every metric). */
 export type MetricLine = Record<string, number>;
-
-/** Labels written by the trainer into `run.json` (all optional: readers must not assume them). */
-export interface RunLabels {
-  algorithm?: string;
-  regularizer?: string;
-  coef?: number;
-  lr?: number;
-  seed?: number;
-  [label: string]: unknown;
-}
 
 /** A run folder as read from disk. */
 export interface RunRecord {
@@ -40,9 +34,6 @@ export interface MetricsRead {
   malformedLines: number[];
 }
 
-/** File names and folders with a fixed meaning inside a run folder. */
-export const RUN_FILE = 'run.json';
-export const METRICS_FILE = 'metrics.jsonl';
 /** Sub-folders of a run folder that hold model weights, never nested runs: not searched. */
 const RUN_PAYLOAD_FOLDERS = new Set(['checkpoints', 'model']);
 /** Folders never searched for runs. */
@@ -119,7 +110,7 @@ export async function readMetrics(runDir: string): Promise<MetricsRead> {
 }
 
 /** Identity fields of `run.json`, with defaults for anything missing (the name defaults to the folder). */
-export interface RunInfo {
+export interface RunIdentity {
   name: string;
   kind: string;
   labels: RunLabels;
@@ -127,7 +118,7 @@ export interface RunInfo {
 }
 
 /** Reads `run.json`; an unreadable or half-written file yields status `unknown`, not an exception. */
-export async function readRunInfo(runDir: string): Promise<RunInfo> {
+export async function readRunIdentity(runDir: string): Promise<RunIdentity> {
   const fallbackName = runDir.split(/[\\/]/).filter(Boolean).pop() ?? runDir;
   let json: Record<string, unknown> = {};
   try {
@@ -147,7 +138,7 @@ export async function readRunInfo(runDir: string): Promise<RunInfo> {
 
 /** Reads one run folder completely. */
 export async function readRun(runDir: string): Promise<RunRecord> {
-  const [info, metrics] = await Promise.all([readRunInfo(runDir), readMetrics(runDir)]);
+  const [info, metrics] = await Promise.all([readRunIdentity(runDir), readMetrics(runDir)]);
   return { dir: runDir, ...info, metrics: metrics.lines };
 }
 
