@@ -3,14 +3,19 @@
  * from a YAML/JSON config (docs/configs.md). The config is validated before anything is loaded
  * (errors name the key path); data rows are checked with the model's tokenizer; the run folder
  * `out` resumes from its newest valid checkpoint unless `--fresh` clears it first.
+ *
+ * Started by `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment), every rank joins one process
+ * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
 import { basename } from 'node:path';
 import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
+import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
@@ -60,17 +65,25 @@ export async function runTrainCommand(
   io: TrainIO = defaultIO,
 ): Promise<string> {
   const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
-  if (opts.fresh) {
-    const removed = clearRunFolder(config.out);
-    if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+  // One process unless launched with WORLD_SIZE > 1: then every rank joins before anything loads.
+  const group = await initProcessGroup();
+  try {
+    if (opts.fresh && group.rank === 0) {
+      const removed = clearRunFolder(config.out);
+      if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+    }
+    return await runTrain(kind, config, { io, group });
+  } finally {
+    await group.destroy();
   }
-  return runTrain(kind, config, { io });
 }
 
 export interface RunTrainOptions {
   /** Run name written to run.json (default: the command's, or `name` in an rl config). */
   name?: string;
   io?: TrainIO;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Trains one validated config; prints a line per step and the run folder at the end. */
@@ -79,21 +92,31 @@ export async function runTrain<K extends TrainKind>(
   config: TrainConfig<K>,
   o: RunTrainOptions = {},
 ): Promise<string> {
-  const io = o.io ?? defaultIO;
-  const changed = changedKeys(config.out, config as Record<string, unknown>);
+  const dp = new DataParallel(o.group);
+  // Rank 0 prints progress; the other ranks keep their diagnostics (launch prefixes them).
+  const io = dp.isMain ? (o.io ?? defaultIO) : { print: () => {}, log: (o.io ?? defaultIO).log };
+  // Rank 0 reads the run folder and decides for every rank (the others may not even see it).
+  const { changed, done } = await dp.broadcastJson(
+    dp.isMain
+      ? (() => {
+          const changed = changedKeys(config.out, config as Record<string, unknown>);
+          return { changed, done: changed !== null && changed.length === 0 && RunDir.isDone(config.out) };
+        })()
+      : { changed: null, done: false },
+  );
   if (changed?.length)
     io.log(
       `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
         'training resumes from its newest checkpoint — pass --fresh to start over',
     );
-  else if (changed && RunDir.isDone(config.out)) {
+  else if (done) {
     io.print(`${kind}: ${config.out} already finished with this config (pass --fresh to start over)`);
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
   const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
-  const common = { name: o.name, log: io.log, onStep };
+  const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
   if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
   else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
@@ -107,6 +130,7 @@ interface Common {
   name?: string;
   log: (msg: string) => void;
   onStep: (step: number, m: Record<string, number>) => void;
+  group?: ProcessGroup;
 }
 
 function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
@@ -240,6 +264,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       labels: c.modelLabel ? { model: c.modelLabel } : {},
       log: common.log,
       onStep: common.onStep,
+      group: common.group,
     });
     return c.out;
   } finally {

@@ -3,7 +3,13 @@
  * run folder, resume from the newest valid checkpoint (model, optimizer, RNGs, trainer state),
  * the step loop (learning-rate schedule, evaluation, metrics logging without duplicated steps,
  * periodic atomic checkpoints, the final model, done/failed), and the one place where a loss
- * becomes an optimizer step (backward, NaN/Inf guard, gradient clipping, AdamW).
+ * becomes an optimizer step (backward, gradients summed over data-parallel ranks, NaN/Inf guard,
+ * gradient clipping, AdamW).
+ *
+ * Data parallel (a `dataParallel` over several ranks): rank 0 alone writes the run folder (run.json,
+ * metrics, checkpoints, model/); every rank starts from rank 0's weights and resumed state, which
+ * rank 0 broadcasts; each rank backpropagates its share of the loss and the gradients are summed
+ * before clipping, so the clipped norm is the global one and every rank takes the same step.
  */
 import {
   AdamW,
@@ -16,6 +22,7 @@ import {
   tidy,
 } from '../../tensor/index.ts';
 import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
+import { DataParallel } from './data-parallel.ts';
 import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
 import type { MetricRecord } from './metrics-log.ts';
 import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
@@ -49,6 +56,8 @@ export interface SessionOptions {
   resume: boolean | 'auto';
   nonFinite: NonFinitePolicy;
   log?: (msg: string) => void;
+  /** The ranks sharing this run (default: this process alone). */
+  dataParallel?: DataParallel;
 }
 
 /** What a trainer's loop contributes to {@link TrainingSession.run}: its step, and what it evaluates and saves. */
@@ -67,37 +76,74 @@ export interface TrainingLoop<Extra> {
   saveModel(dir: string): Promise<void>;
 }
 
+/** What rank 0 tells the other ranks once it has opened (and maybe resumed) the run. */
+interface StartHeader {
+  error?: string;
+  step: number;
+  extra?: unknown;
+  optimizerStep: number;
+  optimizerParamSteps: number[];
+  rngs: Record<string, string>;
+}
+
 export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Number of completed optimizer steps (the next step to run is `step + 1`). */
   step = 0;
   /** Trainer-specific state restored from the checkpoint (data cursor, counters…), if any. */
   extra: Extra | undefined;
-  readonly folder: RunDir;
+  /** The run folder (written by rank 0 only). */
+  readonly dir: string;
   readonly optimizer: AdamW;
-  private readonly checkpoints: CheckpointManager;
+  readonly dp: DataParallel;
+  /** The opened run folder on rank 0; null on the other ranks, which never write it. */
+  private readonly folder: RunDir | null;
+  private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
-    this.folder = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
-    this.checkpoints = new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log);
+    this.dp = o.dataParallel ?? new DataParallel();
+    this.dir = o.runDir;
+    this.folder = this.dp.isMain
+      ? RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config })
+      : null;
+    this.checkpoints = this.folder
+      ? new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log)
+      : null;
     this.optimizer = new AdamW([...o.params.values()], {
       lr: o.optimizer.lr,
       weightDecay: o.optimizer.weightDecay,
     });
   }
 
-  /** Opens the run folder and resumes from its newest valid checkpoint (unless `resume` is false). */
+  /**
+   * Opens the run folder and resumes from its newest valid checkpoint (unless `resume` is false);
+   * with several ranks, rank 0 does so and the others receive its weights and state.
+   */
   static async start<E extends object>(o: SessionOptions): Promise<TrainingSession<E>> {
-    const s = new TrainingSession<E>(o);
+    let s: TrainingSession<E> | undefined;
+    let failure: unknown;
     try {
-      if (o.resume !== false) await s.restore();
-      else s.folder.metrics.repair(-1);
+      s = new TrainingSession<E>(o);
+      if (s.folder) {
+        if (o.resume !== false) await s.restore();
+        else s.folder.metrics.repair(-1);
+      }
     } catch (e) {
-      s.optimizer.dispose();
-      throw e;
+      failure = e;
     }
-    return s;
+    const dp = s?.dp ?? o.dataParallel;
+    try {
+      // Every rank takes part even when rank 0 failed, so that they all stop, naming its error.
+      if (dp?.distributed) await synchronize(dp, s, failure);
+    } catch (e) {
+      failure ??= e;
+    }
+    if (failure !== undefined) {
+      s?.optimizer.dispose();
+      throw failure;
+    }
+    return s!;
   }
 
   /**
@@ -124,7 +170,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         loop.onStep?.(step, metrics);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
       }
-      await loop.saveModel(this.folder.modelDir);
+      if (this.folder) await loop.saveModel(this.folder.modelDir);
       this.finish();
     } catch (e) {
       this.fail(e);
@@ -135,20 +181,33 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   /**
-   * The one place a loss becomes an update: zero the gradients, backpropagate `loss`, then
-   * {@link optimizerStep}. Returns whether the update was applied.
+   * The one place a loss becomes an update: zero the gradients, backpropagate `loss` times `share`
+   * (this rank's fraction of the update's weight; 1 in one process), then {@link optimizerStep} on
+   * the loss summed over ranks. Returns whether the update was applied.
    */
-  applyLoss(loss: Tensor, lr: number): boolean {
+  applyLoss(loss: Tensor, lr: number, share = 1): boolean {
     this.optimizer.zeroGrad();
-    loss.backward();
-    return this.optimizerStep(loss.item(), lr).applied;
+    this.backward(loss, share);
+    const [total] = this.dp.sum([loss.item() * share]);
+    return this.optimizerStep(total!, lr).applied;
   }
 
   /**
-   * Steps AdamW at `lr` on the gradients accumulated so far: clips their global norm, then checks
-   * the loss and the norm: non-finite stops the run ('stop') or skips this update ('skip').
+   * Accumulates the gradient of `share`·`loss`, `share` being this part's fraction of the update's
+   * weight (its tokens, pairs or rows over those of the whole update, on every rank): the gradients
+   * then add up to those of the global mean loss.
+   */
+  backward(loss: Tensor, share = 1): void {
+    (share === 1 ? loss : loss.mul(share)).backward();
+  }
+
+  /**
+   * Steps AdamW at `lr` on the gradients accumulated so far: sums them over ranks, clips their
+   * global norm, then checks `loss` (the update's loss over every rank) and the norm: non-finite
+   * stops the run ('stop') or skips this update ('skip'), on every rank alike.
    */
   optimizerStep(loss: number, lr: number): { gradNorm: number; applied: boolean } {
+    this.dp.sumGradients(this.optimizer.params);
     const gradNorm = clipGradNorm(this.optimizer.params, this.o.optimizer.maxGradNorm);
     if (!this.guard({ loss, 'gradient norm': gradNorm })) {
       this.optimizer.zeroGrad();
@@ -158,20 +217,55 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     return { gradNorm, applied: true };
   }
 
+  /** What the other ranks need from rank 0 to continue exactly where it does. */
+  startHeader(): StartHeader {
+    const st = this.optimizer.state();
+    return {
+      step: this.step,
+      extra: this.extra,
+      optimizerStep: st.step,
+      optimizerParamSteps: st.paramSteps,
+      rngs: Object.fromEntries(
+        Object.entries(this.o.rngs).map(([k, g]) => [k, Buffer.from(g.getState()).toString('base64')]),
+      ),
+    };
+  }
+
+  /** Takes rank 0's state (every rank calls it: the tensors arrive by broadcast). */
+  async adopt(h: StartHeader): Promise<void> {
+    await this.dp.broadcastTensors([...this.o.params.values()]);
+    if (h.optimizerStep > 0) {
+      const st = this.optimizer.state();
+      await this.dp.broadcastTensors([...st.expAvg, ...st.expAvgSq]);
+    }
+    if (this.dp.isMain) return;
+    const st = this.optimizer.state();
+    this.optimizer.loadState({ ...st, step: h.optimizerStep, paramSteps: h.optimizerParamSteps });
+    for (const [name, g] of Object.entries(this.o.rngs)) {
+      const state = h.rngs[name];
+      if (state === undefined) throw new Error(`rank 0 sent no state for generator "${name}"`);
+      g.setState(Buffer.from(state, 'base64'));
+    }
+    this.step = h.step;
+    this.extra = h.extra as Extra | undefined;
+    if (h.step > 0) this.log(`rank ${this.dp.rank}: resumed from rank 0's state (step ${h.step})`);
+  }
+
   private async restore(): Promise<void> {
-    const ck = await this.checkpoints.loadLatest();
+    const folder = this.folder!;
+    const checkpoints = this.checkpoints!;
+    const ck = await checkpoints.loadLatest();
     if (!ck) {
       // Checkpoints exist but none verifies: starting over would silently discard the run's
       // metrics, so refuse and let the user decide.
-      if (this.checkpoints.count() > 0) {
+      if (checkpoints.count() > 0) {
         throw new Error(
-          `every checkpoint in ${this.folder.checkpointDir} is unusable (see the messages above); ` +
+          `every checkpoint in ${folder.checkpointDir} is unusable (see the messages above); ` +
             'nothing was changed. Start over with --fresh (or resume: false), or restore a checkpoint.',
         );
       }
-      if (this.o.resume === true)
-        this.log(`no checkpoint in ${this.folder.checkpointDir}; starting from step 0`);
-      this.folder.metrics.repair(-1);
+      if (this.o.resume === true) this.log(`no checkpoint in ${folder.checkpointDir}; starting from step 0`);
+      folder.metrics.repair(-1);
       return;
     }
     noGrad(() => {
@@ -192,7 +286,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     this.step = ck.step;
     this.extra = ck.state.extra as Extra;
-    const repaired = this.folder.metrics.repair(ck.step);
+    const repaired = folder.metrics.repair(ck.step);
     this.log(
       `resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
         (repaired.droppedLines || repaired.tornBytes
@@ -207,17 +301,24 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    */
   private guard(values: Record<string, number>): boolean {
     const step = this.step + 1;
-    const bad = firstNonFinite(values);
+    let bad = firstNonFinite(values);
+    if (this.dp.distributed) {
+      // The inputs are already global; reducing the verdict keeps the ranks in step regardless.
+      const names = Object.keys(values);
+      const flags = this.dp.max(names.map((n) => (n === bad ? 1 : 0)));
+      bad = names.find((_, i) => flags[i] === 1) ?? null;
+    }
     if (bad === null) return true;
     if (this.o.nonFinite === 'skip') {
       this.log(`step ${step}: non-finite ${bad}; skipping this update`);
       return false;
     }
-    throw new NonFiniteError(step, bad, this.checkpoints.latestValidName());
+    throw new NonFiniteError(step, bad, this.checkpoints?.latestValidName() ?? null);
   }
 
+  /** Appends a metrics line (rank 0; the other ranks hold the same, already reduced, values). */
   logMetrics(record: Omit<MetricRecord, 'step'>, step = this.step): void {
-    this.folder.metrics.append({ step, ...record } as MetricRecord);
+    this.folder?.metrics.append({ step, ...record } as MetricRecord);
   }
 
   /** Records a completed step and writes a checkpoint when due (or when forced). */
@@ -227,7 +328,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       await this.checkpoint(extra);
   }
 
-  private async checkpoint(extra: Extra): Promise<string> {
+  private async checkpoint(extra: Extra): Promise<string | null> {
+    if (!this.checkpoints) return null;
     const tensors = new Map<string, Tensor>();
     for (const [name, p] of this.o.params) tensors.set(`model.${name}`, p);
     const st = this.optimizer.state();
@@ -247,7 +349,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   finish(): void {
-    this.folder.finish('done');
+    this.folder?.finish('done');
   }
 
   /**
@@ -256,7 +358,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    */
   private fail(e: unknown): void {
     try {
-      this.folder.finish('failed', e instanceof Error ? e.message : String(e));
+      this.folder?.finish('failed', e instanceof Error ? e.message : String(e));
     } catch (writeError) {
       this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
     }
@@ -271,3 +373,31 @@ function required(m: Map<string, Tensor>, name: string, path: string): Tensor {
     );
   return t;
 }
+
+/**
+ * Rank 0's outcome of opening the run reaches every rank: its error (then all throw it), or its
+ * step, trainer state, optimizer counters and generator states, then its weights and, once
+ * training has begun, its optimizer moments.
+ */
+async function synchronize<E extends object>(
+  dp: DataParallel,
+  s: TrainingSession<E> | undefined,
+  failure: unknown,
+): Promise<void> {
+  let header: StartHeader | undefined;
+  if (dp.isMain) {
+    header =
+      failure !== undefined || !s
+        ? { error: failure instanceof Error ? failure.message : String(failure), ...EMPTY_HEADER }
+        : s.startHeader();
+  }
+  const received = await dp.broadcastJson(header ?? EMPTY_HEADER);
+  if (received.error !== undefined) {
+    if (dp.isMain) return; // its own error is rethrown by start()
+    throw new Error(`rank 0 could not start the run: ${received.error}`);
+  }
+  if (failure !== undefined || !s) return; // this rank failed: stop (the others fail at the next collective)
+  await s.adopt(received);
+}
+
+const EMPTY_HEADER: StartHeader = { step: 0, optimizerStep: 0, optimizerParamSteps: [], rngs: {} };

@@ -3,6 +3,7 @@
  * through the model in one concatenated batch; held-out accuracy is logged at each evaluation.
  */
 import type { PreferenceExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { bradleyTerryLoss } from '../../losses/index.ts';
 import { noGrad, type Tensor } from '../../tensor/index.ts';
 import { checkLimits, collatePairs, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
@@ -19,6 +20,8 @@ export interface RewardModelRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Rewards of chosen and rejected ([B] each) from one concatenated forward pass. */
@@ -58,15 +61,22 @@ export async function trainRewardModel(run: RewardModelRun): Promise<string> {
     datasetSize: trainSet.length,
     log: run.log,
     onStep: run.onStep,
+    group: run.group,
     microStep: (indices) => step(indices),
     evaluate: evalSet.length
-      ? () =>
+      ? (dp) =>
           noGrad(() =>
             // Each held-out batch runs once for both metrics.
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (indices) => {
-              const { loss, metrics } = step(indices, evalSet);
-              return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy };
-            }),
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => {
+                const { loss, metrics } = step(indices, evalSet);
+                return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy! };
+              },
+              { dp },
+            ),
           )
       : undefined,
   });

@@ -1,11 +1,13 @@
 /**
  * Supervised fine-tuning with a completion-only loss: mean next-token cross-entropy over the
- * completion tokens (the prompt conditions but is not trained on).
+ * completion tokens (the prompt conditions but is not trained on), token-weighted across
+ * micro-batches and data-parallel ranks.
  */
 import type { SftExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { noGrad } from '../../tensor/index.ts';
-import { checkLimits, collate, meanOverBatches, tokenizeExample } from './batching.ts';
+import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeExample } from './batching.ts';
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
@@ -20,6 +22,13 @@ export interface SftRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
+}
+
+/** Tokens the loss of an example is taken on: completion positions that are predicted (not position 0). */
+function trainedTokens(e: TokenizedExample): number {
+  return e.ids.length - Math.max(e.promptLength, 1);
 }
 
 export async function trainSft(run: SftRun): Promise<string> {
@@ -36,6 +45,8 @@ export async function trainSft(run: SftRun): Promise<string> {
     const logps = tokenLogps(run.model.logits(batch.ids, batch.attentionMask), batch);
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
+  const tokensOf = (set: TokenizedExample[]) => (indices: number[]) =>
+    indices.reduce((n, i) => n + trainedTokens(set[i]!), 0);
   return trainOffline({
     config: c,
     kind: 'sft',
@@ -45,13 +56,19 @@ export async function trainSft(run: SftRun): Promise<string> {
     datasetSize: trainSet.length,
     log: run.log,
     onStep: run.onStep,
+    group: run.group,
     microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
+    weightOf: tokensOf(trainSet),
     evaluate: evalSet.length
-      ? () =>
+      ? (dp) =>
           noGrad(() =>
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (indices) => ({
-              'eval/loss': lossOf(indices, evalSet).item(),
-            })),
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => ({ 'eval/loss': lossOf(indices, evalSet).item() }),
+              { dp, weightOf: tokensOf(evalSet) },
+            ),
           )
       : undefined,
   });

@@ -7,6 +7,7 @@
  * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
  * a reference model is given, even in Maximum-Entropy runs.
  */
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
@@ -41,6 +42,8 @@ export interface OnlineRunSpec {
   resume?: boolean | 'auto';
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
@@ -51,6 +54,8 @@ export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
 
 export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
   const c = spec.config;
+  if (spec.group && spec.group.worldSize > 1)
+    throw new Error('the online trainer does not run data-parallel yet (WORLD_SIZE > 1)');
   const regularizers = c.regularizer;
   if (regularizers.kl && !spec.reference)
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
