@@ -8,6 +8,7 @@
  * a reference model is given, even in Maximum-Entropy runs.
  */
 import { maskedMean } from '../../losses/index.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
@@ -55,6 +56,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
   if (regularizers.kl && !spec.reference)
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
+  // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
   const kind = regularizerKind(regularizers);
   const session = await TrainingSession.start<{ cursor: CursorState }>({
@@ -85,15 +87,19 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
   await session.run({
     step: (step, lr) => {
       const indices = order.next(c.promptsPerStep);
-      const prompts = spec.prompts.batch(
-        indices.flatMap((i) => Array<number>(algorithm.samplesPerPrompt).fill(i)),
+      const k = algorithm.samplesPerPrompt;
+      const prompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
+      // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
+      const keys = indices.flatMap((_, j) =>
+        Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
       );
       const T = c.temperature;
       const exactPrev = c.klPrev === 'exact';
 
       // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
       const { rollout, old, ref, scores } = noGrad(() => {
-        const rollout = spec.policy.sample(prompts, { gen, temperature: T, maxNewTokens: c.maxNewTokens });
+        const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
+        const rollout = spec.policy.sample(prompts, { noise, temperature: T, maxNewTokens: c.maxNewTokens });
         const old = spec.policy.score(rollout, {
           temperature: T,
           full: exactPrev,

@@ -59,9 +59,16 @@ export interface TokenScores {
 }
 
 export interface SampleOptions {
-  gen: Generator;
+  /**
+   * [B, ≥ maxNewTokens] float64 uniforms in (0, 1), row b's drawn from its own key (see
+   * models/sampling/sampling-noise.ts): a policy samples position t of row b by inverse CDF from
+   * noise[b, t] (TokenDistribution.sample), so a row's tokens do not depend on its batch.
+   */
+  noise: Tensor;
   temperature: number;
   maxNewTokens: number;
+  /** Sample at most this many rows at once (rollout.generationBatchSize); default all. */
+  batchSize?: number;
 }
 
 export interface ScoreOptions {
