@@ -13,6 +13,13 @@ export {
   rewardFromModel,
   type TinyModelSpec,
 } from '../trainers/adapters/index.ts';
+export {
+  type Accumulated,
+  backwardWeighted,
+  microBatches,
+  type PartLoss,
+  type WeightedPart,
+} from '../trainers/common/accumulate.ts';
 export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
 export {
   type OptimConfig,
@@ -35,11 +42,17 @@ export {
   type RegularizerConfig,
   RegularizerSchema,
   type RlooConfig,
+  type RolloutConfig,
+  RolloutSchema,
 } from '../trainers/online/config.ts';
 export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
 export { type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
 export type {
   Evaluator,
+  LearnContext,
+  LossWeighting,
+  MicroBatch,
+  OnlineAlgorithm,
   OnlinePolicy,
   PromptBatch,
   PromptSource,
@@ -48,4 +61,5 @@ export type {
   SampleOptions,
   ScoreOptions,
   TokenScores,
+  UpdateResult,
 } from '../trainers/online/types.ts';

@@ -21,6 +21,7 @@ import {
   type Tensor,
   tidy,
 } from '../../tensor/index.ts';
+import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
 import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
 import { DataParallel } from './data-parallel.ts';
 import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
@@ -199,6 +200,48 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    */
   backward(loss: Tensor, share = 1): void {
     (share === 1 ? loss : loss.mul(share)).backward();
+  }
+
+  /**
+   * One optimizer step from gradient accumulation over micro-batches (accumulate.ts): zero the
+   * gradients, backpropagate Σ_j (w_j/Σw)·L_j one micro-batch at a time, then {@link optimizerStep}.
+   * Every trainer's micro-batching goes through here, so an algorithm gets it by calling this.
+   *
+   * Over data-parallel ranks, `parts` are this rank's and Σw runs over every rank's parts: `total`
+   * when the caller knows it, else summed over the ranks. The returned loss and metrics are the
+   * global ones, on every rank. A rank whose parts weigh nothing still takes part.
+   */
+  applyMicroBatches<P>(
+    parts: readonly WeightedPart<P>[],
+    lossOf: (part: P) => PartLoss,
+    lr: number,
+    total?: number,
+  ): Accumulated & { gradNorm: number; applied: boolean } {
+    this.optimizer.zeroGrad();
+    if (!this.dp.distributed) {
+      const accumulated = backwardWeighted(parts, lossOf);
+      return { ...accumulated, ...this.optimizerStep(accumulated.loss, lr) };
+    }
+    const local = parts.reduce((s, p) => s + p.weight, 0);
+    const all = total ?? this.dp.sum([local])[0]!;
+    if (!(all > 0))
+      throw new Error(`micro-batch weights must sum to a positive number over the ranks, got ${all}`);
+    // backwardWeighted normalises by this rank's sum: scale each loss by this rank's share of all.
+    const share = local / all;
+    const mine =
+      local > 0
+        ? backwardWeighted(parts, (part) => {
+            const out = lossOf(part);
+            const metrics = Object.fromEntries(
+              Object.entries(out.metrics ?? {}).map(([k, v]) => [k, v * share]),
+            );
+            return { loss: out.loss.mul(share), metrics };
+          })
+        : { loss: 0, metrics: {} };
+    const { [LOSS_KEY]: loss, ...metrics } = this.dp.combine([
+      { metrics: { ...mine.metrics, [LOSS_KEY]: mine.loss }, share: 1 },
+    ]);
+    return { loss: loss!, metrics, ...this.optimizerStep(loss!, lr) };
   }
 
   /**
@@ -399,5 +442,8 @@ async function synchronize<E extends object>(
   if (failure !== undefined || !s) return; // this rank failed: stop (the others fail at the next collective)
   await s.adopt(received);
 }
+
+/** The loss among the metrics reduced over ranks (a name no metric has). */
+const LOSS_KEY = '\u0000loss';
 
 const EMPTY_HEADER: StartHeader = { step: 0, optimizerStep: 0, optimizerParamSteps: [], rngs: {} };

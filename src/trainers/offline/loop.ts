@@ -1,17 +1,18 @@
 /**
  * The offline optimisation loop shared by SFT, reward modelling and preference optimisation:
- * deterministic batches and gradient accumulation; the schedule, NaN guard, clipping, evaluation
- * and checkpoints are the TrainingSession's (exact resume).
+ * deterministic batches and exactly weighted gradient accumulation (accumulate.ts); the schedule,
+ * NaN guard, clipping, evaluation and checkpoints are the TrainingSession's (exact resume).
  *
- * One optimizer step sees `gradAccum` micro-batches of `batchSize` examples; its loss is the mean
- * over all their units (tokens for SFT, pairs otherwise: `weightOf`), whichever way they are split:
- * over micro-batches in one process, or over data-parallel ranks, each rank taking a contiguous
- * share of every micro-batch (batchSize is the global batch).
+ * One optimizer step sees `gradAccum` batches of `batchSize` examples, each weighing 1/gradAccum;
+ * a batch's loss is the mean over its units (tokens for SFT, pairs otherwise: `weightOf`) however
+ * it is split: into micro-batches (`microBatchSize`) and over data-parallel ranks, each rank taking
+ * a contiguous share of every batch (batchSize is the global batch).
  */
 import type { ProcessGroup } from '../../distributed/index.ts';
-import { type Tensor, tidy } from '../../tensor/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
-import { DataParallel, type MetricPart } from '../common/data-parallel.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import type { SftConfig } from './config.ts';
@@ -25,6 +26,7 @@ export type OfflineSettings = Pick<
   | 'steps'
   | 'batchSize'
   | 'gradAccum'
+  | 'microBatchSize'
   | 'evalEvery'
   | 'checkpointEvery'
   | 'keepCheckpoints'
@@ -45,11 +47,14 @@ export interface OfflineRun {
   labels: RunLabels;
   model: TrainableModel;
   datasetSize: number;
-  /** Mean loss of one micro-batch (with autograd) and its scalar metrics, means over the same units. */
+  /** Loss of one micro-batch (with autograd), a mean over its examples or tokens, and its scalar metrics. */
   microStep(indices: number[]): { loss: Tensor; metrics: Record<string, number> };
-  /** How many units (tokens, pairs) the loss of these examples is a mean over (default: one per example). */
+  /**
+   * What microStep's loss is a mean over, counted for these examples (e.g. completion tokens); the
+   * micro-batches of a batch are weighted by it. Default: the number of examples.
+   */
   weightOf?(indices: number[]): number;
-  /** Held-out metrics (run without autograd by the caller; every rank calls it, see evaluateShared). */
+  /** Held-out metrics (run without autograd by the caller; every rank calls it: share the work with `dp`). */
   evaluate?(dp: DataParallel): Record<string, number>;
   onStep?(step: number, metrics: Record<string, number>): void;
   log?(msg: string): void;
@@ -87,24 +92,28 @@ export async function trainOffline(run: OfflineRun): Promise<string> {
   const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
   await session.run({
     step: (_step, lr) => {
-      // Every rank draws the same global micro-batches and takes its share of each; each share's
-      // loss counts by its weight in the whole step, so the step's loss is one mean over its units.
-      session.optimizer.zeroGrad();
-      const batches = Array.from({ length: c.gradAccum }, () => order.next(c.batchSize));
-      const total = batches.reduce((sum, b) => sum + weightOf(b), 0);
-      const parts: MetricPart[] = [];
-      for (const batch of batches) {
-        const mine = dp.shard(batch);
-        const share = weightOf(mine) / total;
-        tidy(() => {
-          const { loss, metrics } = run.microStep(mine);
-          session.backward(loss, share);
-          parts.push({ metrics: { loss: loss.item(), ...metrics }, share });
+      // gradAccum batches, each weighing 1/gradAccum. Every rank draws the same batches, takes its
+      // contiguous share of each and splits it into micro-batches; a part weighs its share of its
+      // batch's examples or tokens over all ranks (accumulate.ts), so that neither microBatchSize
+      // nor the number of ranks changes the step.
+      const parts: WeightedPart<number[]>[] = [];
+      for (let b = 0; b < c.gradAccum; b++) {
+        const batch = order.next(c.batchSize);
+        const micro = microBatches(dp.shard(batch), c.microBatchSize);
+        const weights = micro.map((indices) => weightOf(indices));
+        const total = dp.distributed ? weightOf(batch) : weights.reduce((s, w) => s + w, 0);
+        micro.forEach((indices, j) => {
+          parts.push({ part: indices, weight: total > 0 ? weights[j]! / total / c.gradAccum : 0 });
         });
       }
-      const means = dp.combine(parts);
-      const { gradNorm } = session.optimizerStep(means.loss ?? 0, lr);
-      return { ...means, grad_norm: gradNorm, lr };
+      // The weights of every rank's parts sum to 1.
+      const { loss, metrics, gradNorm } = session.applyMicroBatches(
+        parts,
+        (indices) => run.microStep(indices),
+        lr,
+        dp.distributed ? 1 : undefined,
+      );
+      return { loss, ...metrics, grad_norm: gradNorm, lr };
     },
     evaluate: run.evaluate && (() => run.evaluate!(dp)),
     evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,

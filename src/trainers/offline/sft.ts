@@ -26,9 +26,9 @@ export interface SftRun {
   group?: ProcessGroup;
 }
 
-/** Tokens the loss of an example is taken on: completion positions that are predicted (not position 0). */
-function trainedTokens(e: TokenizedExample): number {
-  return e.ids.length - Math.max(e.promptLength, 1);
+/** Completion tokens the loss is taken on: positions ≥ 1 (the first token is never predicted) in the completion. */
+function predictedTokens(e: TokenizedExample): number {
+  return e.ids.length - Math.max(1, e.promptLength);
 }
 
 export async function trainSft(run: SftRun): Promise<string> {
@@ -46,7 +46,7 @@ export async function trainSft(run: SftRun): Promise<string> {
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
   const tokensOf = (set: TokenizedExample[]) => (indices: number[]) =>
-    indices.reduce((n, i) => n + trainedTokens(set[i]!), 0);
+    indices.reduce((n, i) => n + predictedTokens(set[i]!), 0);
   return trainOffline({
     config: c,
     kind: 'sft',
@@ -58,6 +58,7 @@ export async function trainSft(run: SftRun): Promise<string> {
     onStep: run.onStep,
     group: run.group,
     microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
+    // The loss is a mean over completion tokens: shares and micro-batches weigh by their token counts.
     weightOf: tokensOf(trainSet),
     evaluate: evalSet.length
       ? (dp) =>

@@ -84,6 +84,21 @@ export const RlooSchema = z
   })
   .strict();
 
+const rowsPerPass = (what: string) =>
+  z.number().int().positive().nullable().default(null).describe(`${what}; null: the whole batch at once`);
+
+/** How many rows each pass over a rollout holds at once: memory knobs that never change the results. */
+export const RolloutSchema = z
+  .object({
+    generationBatchSize: rowsPerPass(
+      'rows sampled at once (the KV cache and next-token logits scale with it)',
+    ),
+    scoreBatchSize: rowsPerPass(
+      'rows per no-grad scoring pass of the old policy, the reference, the reward model and the values',
+    ),
+  })
+  .strict();
+
 export const OnlineTrainConfigSchema = z
   .object({
     algorithm: z.enum(['ppo', 'rloo', 'reinforce']).default('rloo').describe('policy-gradient algorithm'),
@@ -115,6 +130,16 @@ export const OnlineTrainConfigSchema = z
     ),
     ppo: PpoSchema.prefault({}),
     rloo: RlooSchema.prefault({}),
+    rollout: RolloutSchema.prefault({}).describe('chunking of the rollout passes (memory only)'),
+    microBatchSize: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'rows per forward/backward pass of an update: each PPO/RLOO/REINFORCE minibatch is split into micro-batches whose gradients accumulate, token-weighted, into one step (memory only: the step is the same); null: the whole minibatch at once',
+      ),
     evalEvery: z.number().int().nonnegative().default(10).describe('evaluate every N steps (0: never)'),
     klPrev: z
       .enum(['exact', 'sampled'])
@@ -134,6 +159,7 @@ export type OnlineTrainConfig = z.output<typeof OnlineTrainConfigSchema>;
 export type RegularizerConfig = z.output<typeof RegularizerSchema>;
 export type PpoConfig = z.output<typeof PpoSchema>;
 export type RlooConfig = z.output<typeof RlooSchema>;
+export type RolloutConfig = z.output<typeof RolloutSchema>;
 
 /** The regularizer combinations by name, as sweeps, run labels and messages call them. */
 export const REGULARIZER_KINDS = ['kl', 'entropy', 'kl+entropy', 'none'] as const;

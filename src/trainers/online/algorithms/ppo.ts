@@ -5,14 +5,14 @@
  *   2. advantages by GAE over the value head's estimates V_{t−1}, whitened (rewards optionally too);
  *   3. `epochs` passes over shuffled minibatches of rows: rescore them under the current policy and
  *      take one optimizer step on the clipped surrogate + valueCoef · clipped value loss + the
- *      loss-placed regularizers.
+ *      loss-placed regularizers (all token-level masked means, so micro-batches are token-weighted).
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { gae, maskedWhiten, ppoPolicyLoss, ppoValueLoss } from '../../../losses/index.ts';
 import { arange, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { PpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function ppo(config: PpoConfig): OnlineAlgorithm {
   return {
@@ -41,11 +41,9 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, { temperature: context.temperature, values: true });
-        const m = minibatch.responseMask;
+      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, { temperature: context.temperature, values: true });
+        const m = micro.responseMask;
         const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
         const value = ppoValueLoss(now.values!, take(oldValues), take(returns), m, config.valueClip);
         const regularizer = regularizerLoss(
@@ -55,16 +53,19 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
           refLogps && take(refLogps),
           m,
         );
-        context.update(policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'loss/value_avg': value.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-          'val/clipfrac_avg': value.clipfrac.item(),
-          'val/ratio': policy.ratio.item(),
-        });
+        return {
+          loss: policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'loss/value_avg': value.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+            'val/clipfrac_avg': value.clipfrac.item(),
+            'val/ratio': policy.ratio.item(),
+          },
+        };
       });
+      logged.push(metrics);
       rows.dispose();
     }
   }

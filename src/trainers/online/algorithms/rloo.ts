@@ -13,7 +13,7 @@ import { maskedWhiten, ppoPolicyLoss, rlooAdvantages } from '../../../losses/ind
 import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function rloo(config: RlooConfig): OnlineAlgorithm {
   if (config.k < 2) throw new Error(`rloo.k must be >= 2, got ${config.k}`);
@@ -55,11 +55,9 @@ function learn(
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, { temperature: context.temperature });
-        const m = minibatch.responseMask;
+      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, { temperature: context.temperature });
+        const m = micro.responseMask;
         const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
         const regularizer = regularizerLoss(
           context.regularizers,
@@ -68,13 +66,16 @@ function learn(
           refLogps && take(refLogps),
           m,
         );
-        context.update(policy.loss.add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-        });
+        return {
+          loss: policy.loss.add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+          },
+        };
       });
+      logged.push(metrics);
       rows.dispose();
     }
   }
