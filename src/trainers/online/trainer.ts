@@ -6,12 +6,16 @@
  *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch.
  * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
  * a reference model is given, even in Maximum-Entropy runs.
+ *
+ * Over data-parallel ranks (`group`), each rank samples and scores its share of the prompts and
+ * takes its share of every update; see data-parallel.ts. Evaluation runs on rank 0.
  */
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
@@ -19,6 +23,14 @@ import { ppo } from './algorithms/ppo.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
 import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks } from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
+import {
+  gatherRollout,
+  localPrompts,
+  type ScoredRollout,
+  shareOfRows,
+  shareOfStep,
+  weightOfRows,
+} from './data-parallel.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
 import type {
   Evaluator,
@@ -56,8 +68,8 @@ export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
 
 export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
   const c = spec.config;
-  if (spec.group && spec.group.worldSize > 1)
-    throw new Error('the online trainer does not run data-parallel yet (WORLD_SIZE > 1)');
+  const dp = new DataParallel(spec.group);
+  dp.requireShare(c.promptsPerStep, 'promptsPerStep');
   const regularizers = c.regularizer;
   if (regularizers.kl && !spec.reference)
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
@@ -87,6 +99,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     resume: spec.resume ?? 'auto',
     nonFinite: c.nonFinite,
     log: spec.log,
+    dataParallel: dp,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
   const evaluator = spec.evaluator;
@@ -94,16 +107,20 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     step: (step, lr) => {
       const indices = order.next(c.promptsPerStep);
       const k = algorithm.samplesPerPrompt;
-      const prompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
+      const allPrompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
       // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
-      const keys = indices.flatMap((_, j) =>
+      const allKeys = indices.flatMap((_, j) =>
         Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
       );
+      // This rank's rows (all of them in one process).
+      const { start, end } = shareOfStep(dp, indices.length, k);
+      const prompts = dp.distributed ? localPrompts(allPrompts, start, end) : allPrompts;
+      const keys = allKeys.slice(start, end);
       const T = c.temperature;
       const exactPrev = c.klPrev === 'exact';
 
       // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
-      const { rollout, old, ref, scores } = noGrad(() => {
+      const local: ScoredRollout = noGrad(() => {
         const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
         const rollout = spec.policy.sample(prompts, {
           noise,
@@ -123,6 +140,10 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
         return { rollout, old, ref, scores };
       });
+      // Every rank then holds the whole rollout, as one process would.
+      const { rollout, old, ref, scores } = dp.distributed
+        ? gatherRollout(dp, allPrompts, local, start)
+        : local;
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
@@ -144,18 +165,29 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         temperature: T,
         gen,
         update: (rows, lossOf, weighting = 'tokens') => {
-          const parts = microBatchParts(rollout, rows, c.microBatchSize, weighting);
-          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr);
+          // This rank's share of the rows, weighted within the whole minibatch over every rank.
+          const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
+          const parts = mine ? microBatchParts(rollout, mine, c.microBatchSize, weighting) : [];
+          const total = dp.distributed ? weightOfRows(rollout, rows, weighting) : undefined;
+          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr, total);
           dispose(parts.map((p) => p.part).filter((t) => t !== rows));
+          if (mine !== rows) mine?.dispose();
           return out;
         },
       });
 
       // 4. Measure, on the same rollout.
-      const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, exactPrev);
+      // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
+      const measured = measure(rollout, old, ref, scores, nonScore, regularizers);
+      const klPrev = klPrevOf(spec, local.rollout, local.old, exactPrev);
+      measured['policy/kl_prev'] = dp.distributed
+        ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
+        : klPrev;
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
-    evaluate: evaluator && (async (step) => withEvalPrefix(await evaluator(spec.policy, step))),
+    // On rank 0 alone: the others wait for it at the next step's first collective.
+    evaluate:
+      evaluator && (async (step) => (dp.isMain ? withEvalPrefix(await evaluator(spec.policy, step)) : {})),
     evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),
     evaluateAtStart: c.evalEvery > 0,
     state: () => ({ cursor: order.state }),
@@ -179,16 +211,14 @@ function withEvalPrefix(m: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k.includes('/') ? k : `eval/${k}`, v]));
 }
 
-/** TRL's objective/* metrics on the rollout, plus KL(π_t‖π_{t−1}) after the update. */
+/** TRL's objective/* metrics on the rollout. */
 function measure(
-  spec: OnlineRunSpec,
   rollout: Rollout,
   old: TokenScores,
   ref: TokenScores | null,
   scores: Tensor,
   nonScore: Tensor,
   regularizers: RegularizerConfig,
-  exactPrev: boolean,
 ): Record<string, number> {
   const mask = rollout.responseMask;
   const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
@@ -205,7 +235,14 @@ function measure(
   };
   if (regularizers.entropy) m['objective/entropy_bonus'] = regularizers.entropy.coef * entropy;
   if (ref) m['objective/kl'] = perSeq(old.logps.sub(ref.logps));
-  m['policy/kl_prev'] = noGrad(() => {
+  return m;
+}
+
+/** KL(π_t‖π_{t−1}) per sequence, averaged over the rollout's rows: exact, or importance-sampled. */
+function klPrevOf(spec: OnlineRunSpec, rollout: Rollout, old: TokenScores, exactPrev: boolean): number {
+  const mask = rollout.responseMask;
+  const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
+  return noGrad(() => {
     const now = scoreInChunks(rollout, spec.config.rollout.scoreBatchSize, (part) =>
       spec.policy.score(part, { temperature: spec.config.temperature, full: exactPrev }),
     );
@@ -214,5 +251,4 @@ function measure(
     const logRatio = now.logps.sub(old.logps);
     return perSeq(logRatio.exp().mul(logRatio));
   });
-  return m;
 }
