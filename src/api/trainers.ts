@@ -2,9 +2,17 @@
  * Trainers, each writing a resumable run folder (docs/run-folder.md): SFT, Bradley-Terry reward
  * models, offline preference optimisation, and online RLHF (PPO, RLOO, REINFORCE) with a KL penalty
  * or an entropy bonus; their config schemas; and the adapters from GPT-NeoX snapshots to the
- * trainers' model interfaces.
+ * trainers' model interfaces. Every trainer takes an optional `group` (from `initProcessGroup`, which
+ * reads the torchrun variables `maxent-rlhf launch` sets) to train data-parallel (docs/distributed.md).
  * @module trainers
  */
+export {
+  DistributedError,
+  type InitOptions,
+  initProcessGroup,
+  type ProcessGroup,
+  SingleProcessGroup,
+} from '../distributed/index.ts';
 export {
   LabModels,
   LMPolicy,
