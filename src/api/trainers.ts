@@ -13,7 +13,13 @@ export {
   rewardFromModel,
   type TinyModelSpec,
 } from '../trainers/adapters/index.ts';
-export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
+export {
+  type ConfigHistoryEntry,
+  RunDir,
+  type RunInfo,
+  type RunKind,
+  type RunStatus,
+} from '../trainers/common/run-dir.ts';
 export {
   type OptimConfig,
   OptimSchema,

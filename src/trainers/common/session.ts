@@ -16,9 +16,18 @@ import {
   tidy,
 } from '../../tensor/index.ts';
 import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
-import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
+import {
+  type CheckedTensor,
+  describeNonFinite,
+  firstNonFinite,
+  NonFiniteError,
+  type NonFinitePolicy,
+} from './guards.ts';
 import type { MetricRecord } from './metrics-log.ts';
+import { missingSteps } from './metrics-log.ts';
+import { saveModelDir } from './model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
+import { acquireRunLock, type RunLock } from './run-lock.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
 export interface OptimizerSettings {
@@ -76,10 +85,18 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   readonly optimizer: AdamW;
   private readonly checkpoints: CheckpointManager;
   private readonly log: (msg: string) => void;
+  private readonly lock: RunLock;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
-    this.folder = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
+    // One trainer per run folder (run-lock.ts), taken before anything in it is read or written.
+    this.lock = acquireRunLock(o.runDir, this.log);
+    try {
+      this.folder = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
+    } catch (e) {
+      this.lock.release();
+      throw e;
+    }
     this.checkpoints = new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log);
     this.optimizer = new AdamW([...o.params.values()], {
       lr: o.optimizer.lr,
@@ -93,8 +110,10 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     try {
       if (o.resume !== false) await s.restore();
       else s.folder.metrics.repair(-1);
+      s.folder.adoptConfig(s.step);
     } catch (e) {
       s.optimizer.dispose();
+      s.lock.release();
       throw e;
     }
     return s;
@@ -124,13 +143,14 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         loop.onStep?.(step, metrics);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
       }
-      await loop.saveModel(this.folder.modelDir);
+      await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));
       this.finish();
     } catch (e) {
       this.fail(e);
       throw e;
     } finally {
       this.optimizer.dispose();
+      this.lock.release();
     }
   }
 
@@ -199,6 +219,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
           ? `; metrics log: dropped ${repaired.droppedLines} lines after that step and ${repaired.tornBytes} torn bytes`
           : ''),
     );
+    // A truncated or deleted log cannot be recomputed: say which steps it lacks.
+    const missing = missingSteps(this.folder.metrics.read(), ck.step);
+    if (missing)
+      this.log(
+        `warning: ${this.folder.metrics.path} lacks steps ${missing} of the ${ck.step} completed ` +
+          '(truncated or deleted?); they are not recomputed, training continues from the checkpoint',
+      );
   }
 
   /**
@@ -206,14 +233,33 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * ('skip' policy); throws NonFiniteError under 'stop' (the default).
    */
   private guard(values: Record<string, number>): boolean {
-    const step = this.step + 1;
-    const bad = firstNonFinite(values);
+    return this.onNonFinite(firstNonFinite(values), 'this update', true);
+  }
+
+  /**
+   * Checks tensors (optionally masked) and scalars of the step being taken, e.g. a rollout's
+   * rewards and log-probs: returns false when the caller must skip the step ('skip' policy, when
+   * `canSkip`); throws NonFiniteError naming the step and the tensor otherwise. `canSkip: false`
+   * is for values measured after an update, which can no longer be skipped.
+   */
+  checkFinite(
+    values: Record<string, CheckedTensor | number | null>,
+    o: { canSkip?: boolean; hint?: string } = {},
+  ): boolean {
+    return this.onNonFinite(describeNonFinite(values), "this step's updates", o.canSkip ?? true, o.hint);
+  }
+
+  private onNonFinite(bad: string | null, skipped: string, canSkip: boolean, hint?: string): boolean {
     if (bad === null) return true;
-    if (this.o.nonFinite === 'skip') {
-      this.log(`step ${step}: non-finite ${bad}; skipping this update`);
+    const step = this.step + 1;
+    if (this.o.nonFinite === 'skip' && canSkip) {
+      this.log(`step ${step}: non-finite ${bad}; skipping ${skipped}`);
       return false;
     }
-    throw new NonFiniteError(step, bad, this.checkpoints.latestValidName());
+    throw new NonFiniteError(step, bad, this.checkpoints.latestValidName(), {
+      maxGradNorm: this.o.optimizer.maxGradNorm,
+      hint,
+    });
   }
 
   logMetrics(record: Omit<MetricRecord, 'step'>, step = this.step): void {

@@ -112,6 +112,8 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         ref?.logps ?? null,
         rollout.responseMask,
       );
+      // A non-finite rollout stops the run, or ('skip') its updates are not applied.
+      const finite = rolloutFinite(session, rollout, old, ref, scores, nonScore);
       const learned = algorithm.learn({
         policy: spec.policy,
         rollout,
@@ -123,11 +125,12 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         regularizers,
         temperature: T,
         gen,
-        update: (loss) => session.applyLoss(loss, lr),
+        update: (loss) => finite && session.applyLoss(loss, lr),
       });
 
-      // 4. Measure, on the same rollout.
+      // 4. Measure, on the same rollout; an update that made the policy non-finite stops the run.
       const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, exactPrev);
+      if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev']! }, { canSkip: false });
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
     evaluate: evaluator && (async (step) => withEvalPrefix(await evaluator(spec.policy, step))),
@@ -140,6 +143,32 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     },
   });
   return { steps: session.step };
+}
+
+/** Where a non-finite reward comes from: the reward function, not the optimizer. */
+const REWARD_HINT =
+  'The reward function returned them: check the reward model and its inputs, or set nonFinite: skip to skip such steps.';
+
+/** Checks a rollout's rewards, then the policy's and the reference's per-token scores on it. */
+function rolloutFinite(
+  session: TrainingSession<{ cursor: CursorState }>,
+  rollout: Rollout,
+  old: TokenScores,
+  ref: TokenScores | null,
+  scores: Tensor,
+  nonScore: Tensor,
+): boolean {
+  const mask = rollout.responseMask;
+  return (
+    session.checkFinite({ 'rollout scores': { tensor: scores } }, { hint: REWARD_HINT }) &&
+    session.checkFinite({
+      'rollout log-probs': { tensor: old.logps, mask },
+      'rollout entropy': { tensor: old.entropy, mask },
+      'rollout values': old.values ? { tensor: old.values, mask } : null,
+      'reference log-probs': ref ? { tensor: ref.logps, mask } : null,
+      'regularizer rewards': { tensor: nonScore, mask },
+    })
+  );
 }
 
 /** Applies the missing-EOS penalty: rows that did not end with EOS get `penalty` as score. */
