@@ -5,13 +5,15 @@
  * `out` resumes from its newest valid checkpoint unless `--fresh` clears it first.
  */
 import { basename } from 'node:path';
-import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
-import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
+import { acquireRunLock } from '../../trainers/common/run-lock.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -20,7 +22,13 @@ import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
-import { changedKeys, clearRunFolder, loadSplits, progressLine } from '../train-helpers.ts';
+import {
+  changedKeys,
+  clearRunFolder,
+  finishedModelIntact,
+  loadSplits,
+  progressLine,
+} from '../train-helpers.ts';
 
 export interface TrainCommandOptions {
   config: string;
@@ -45,12 +53,14 @@ export function loadTrainConfig<K extends TrainKind>(
   sets: string[] = [],
   loss?: string,
 ): TrainConfig<K> {
-  const overrides = parseOverrides(sets);
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(sets, sources);
   if (loss !== undefined) {
     if (kind !== 'po') throw new ConfigError(`--loss only applies to \`po\`, not \`${kind}\``);
     overrides.loss = loss;
+    sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides) as TrainConfig<K>;
+  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
 }
 
 /** The CLI action: returns the run folder. */
@@ -60,11 +70,17 @@ export async function runTrainCommand(
   io: TrainIO = defaultIO,
 ): Promise<string> {
   const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
-  if (opts.fresh) {
-    const removed = clearRunFolder(config.out);
-    if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+  // Held from before --fresh clears anything until the run ends (the session takes it again).
+  const lock = acquireRunLock(config.out, io.log);
+  try {
+    if (opts.fresh) {
+      const removed = clearRunFolder(config.out);
+      if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+    }
+    return await runTrain(kind, config, { io });
+  } finally {
+    lock.release();
   }
-  return runTrain(kind, config, { io });
 }
 
 export interface RunTrainOptions {
@@ -80,20 +96,34 @@ export async function runTrain<K extends TrainKind>(
   o: RunTrainOptions = {},
 ): Promise<string> {
   const io = o.io ?? defaultIO;
+  const lock = acquireRunLock(config.out, io.log);
+  try {
+    return await trainLocked(kind, config, o.name, io);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked<K extends TrainKind>(
+  kind: K,
+  config: TrainConfig<K>,
+  name: string | undefined,
+  io: TrainIO,
+): Promise<string> {
+  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   const changed = changedKeys(config.out, config as Record<string, unknown>);
   if (changed?.length)
     io.log(
       `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
         'training resumes from its newest checkpoint — pass --fresh to start over',
     );
-  else if (changed && RunDir.isDone(config.out)) {
+  else if (changed && RunDir.isDone(config.out) && finishedModelIntact(config.out, steps, io.log)) {
     io.print(`${kind}: ${config.out} already finished with this config (pass --fresh to start over)`);
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
-  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
-  const common = { name: o.name, log: io.log, onStep };
+  const common = { name, log: io.log, onStep };
   let dir: string;
   if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
   else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
@@ -126,6 +156,7 @@ async function tokenizedSplits<E>(
   io: TrainIO,
 ) {
   const tokenizer = await Tokenizer.fromFolder(c.model);
+  await checkModelFits(c.model, tokenizer, c.maxTotalTokens, `maxTotalTokens ${c.maxTotalTokens}`);
   const data = await loadSplits(load, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
   return { tokenizer, data };
 }
@@ -197,6 +228,11 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
   if (c.reference)
     requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+  // Prompts of up to maxPromptTokens, then maxNewTokens sampled (or eval.maxNewTokens greedy).
+  const newTokens = Math.max(c.maxNewTokens, c.eval?.maxNewTokens ?? 0);
+  const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
+  for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
+    await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
   const loaded = await loadSftDataset(c.data.prompts, {
     onBadRow: c.data.onBadRow,
     countTokens: (t) => tokenizer.encode(t).length,
@@ -267,6 +303,13 @@ async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> 
     }
     throw new Error(`reward ${dir}: ${(e as Error).message}${hint}`);
   }
+}
+
+/** The model of `dir` embeds every id of `tokenizer` and has the positions `what` needs. */
+async function checkModelFits(dir: string, tokenizer: Tokenizer, positions: number, what: string) {
+  const config = await loadConfig(dir);
+  assertVocabularyFits(tokenizer, dir, config, dir);
+  assertPositionsFit(positions, what, config, dir);
 }
 
 const TOKENIZER_PROBE = 'SUBREDDIT: r/relationships TITLE: my landlord borrows my car POST: help . TL;DR:';
