@@ -23,8 +23,7 @@ import {
   NonFiniteError,
   type NonFinitePolicy,
 } from './guards.ts';
-import type { MetricRecord } from './metrics-log.ts';
-import { missingSteps } from './metrics-log.ts';
+import { type MetricRecord, missingSteps } from './metrics-log.ts';
 import { saveModelDir } from './model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
 import { acquireRunLock, type RunLock } from './run-lock.ts';
