@@ -8,7 +8,7 @@
  */
 export {
   DistributedError,
-  type InitOptions,
+  type InitOptions as ProcessGroupInitOptions,
   initProcessGroup,
   type ProcessGroup,
   SingleProcessGroup,
@@ -28,7 +28,13 @@ export {
   type PartLoss,
   type WeightedPart,
 } from '../trainers/common/accumulate.ts';
-export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
+export {
+  type ConfigHistoryEntry,
+  RunDir,
+  type RunInfo,
+  type RunKind,
+  type RunStatus,
+} from '../trainers/common/run-dir.ts';
 export {
   type OptimConfig,
   OptimSchema,

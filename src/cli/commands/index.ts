@@ -164,6 +164,10 @@ export function registerCommands(program: Command): void {
       '--json',
       'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',
     )
+    .option(
+      '--strict',
+      'fail on words outside the vocabulary (otherwise a warning) and on generations past the model positions',
+    )
     .action(async (opts) => {
       await (await import('./model-tools.ts')).runGenerateCommand(opts);
     });

@@ -31,6 +31,7 @@ export interface GenerateCommandOptions {
   maxNewTokens: number;
   seed: number;
   json?: boolean;
+  strict?: boolean;
 }
 
 /** "1,2,3" → [1, 2, 3]; anything but comma-separated non-negative integers is an error. */
@@ -63,5 +64,6 @@ export async function runGenerateCommand(options: GenerateCommandOptions): Promi
     maxNewTokens: options.maxNewTokens,
     seed: options.seed,
     json: options.json,
+    strict: options.strict,
   });
 }

@@ -5,7 +5,7 @@
  * Every run's config is validated before the first one starts.
  */
 import { dirname, join, resolve } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
 import {
   expandGrid,
@@ -31,7 +31,9 @@ export interface SweepCommandOptions {
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
 
 export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = defaultIO): Promise<void> {
-  const spec: SweepConfig = loadConfigFile(SweepConfigSchema, opts.config, parseOverrides(opts.set ?? []));
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(opts.set ?? [], sources);
+  const spec: SweepConfig = loadConfigFile(SweepConfigSchema, opts.config, overrides, sources);
   const basePath = resolve(dirname(opts.config), spec.base);
   const schema = TRAIN_SCHEMAS[spec.kind];
   const base = loadConfigFile(schema, basePath, spec.set) as TrainConfig<'rl'> | TrainConfig<'po'>;

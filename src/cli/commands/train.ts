@@ -8,15 +8,17 @@
  * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
 import { basename } from 'node:path';
-import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
-import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
+import { acquireRunLock } from '../../trainers/common/run-lock.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -25,7 +27,13 @@ import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
-import { changedKeys, clearRunFolder, loadSplits, progressLine } from '../train-helpers.ts';
+import {
+  changedKeys,
+  clearRunFolder,
+  finishedModelIntact,
+  loadSplits,
+  progressLine,
+} from '../train-helpers.ts';
 
 export interface TrainCommandOptions {
   config: string;
@@ -50,12 +58,14 @@ export function loadTrainConfig<K extends TrainKind>(
   sets: string[] = [],
   loss?: string,
 ): TrainConfig<K> {
-  const overrides = parseOverrides(sets);
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(sets, sources);
   if (loss !== undefined) {
     if (kind !== 'po') throw new ConfigError(`--loss only applies to \`po\`, not \`${kind}\``);
     overrides.loss = loss;
+    sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides) as TrainConfig<K>;
+  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
 }
 
 /** The CLI action: returns the run folder. */
@@ -67,6 +77,9 @@ export async function runTrainCommand(
   const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
   // One process unless launched with WORLD_SIZE > 1: then every rank joins before anything loads.
   const group = await initProcessGroup();
+  // Rank 0, the run folder's only writer, holds its lock from before --fresh clears anything until
+  // the run ends (the session takes it again).
+  const lock = group.rank === 0 ? acquireRunLock(config.out, io.log) : null;
   try {
     if (opts.fresh && group.rank === 0) {
       const removed = clearRunFolder(config.out);
@@ -74,6 +87,7 @@ export async function runTrainCommand(
     }
     return await runTrain(kind, config, { io, group });
   } finally {
+    lock?.release();
     await group.destroy();
   }
 }
@@ -95,12 +109,33 @@ export async function runTrain<K extends TrainKind>(
   const dp = new DataParallel(o.group);
   // Rank 0 prints progress; the other ranks keep their diagnostics (launch prefixes them).
   const io = dp.isMain ? (o.io ?? defaultIO) : { print: () => {}, log: (o.io ?? defaultIO).log };
+  const lock = dp.isMain ? acquireRunLock(config.out, io.log) : null;
+  try {
+    return await trainLocked(kind, config, o, io, dp);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainLocked<K extends TrainKind>(
+  kind: K,
+  config: TrainConfig<K>,
+  o: RunTrainOptions,
+  io: TrainIO,
+  dp: DataParallel,
+): Promise<string> {
+  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   // Rank 0 reads the run folder and decides for every rank (the others may not even see it).
   const { changed, done } = await dp.broadcastJson(
     dp.isMain
       ? (() => {
           const changed = changedKeys(config.out, config as Record<string, unknown>);
-          return { changed, done: changed !== null && changed.length === 0 && RunDir.isDone(config.out) };
+          const done =
+            changed !== null &&
+            changed.length === 0 &&
+            RunDir.isDone(config.out) &&
+            finishedModelIntact(config.out, steps, io.log);
+          return { changed, done };
         })()
       : { changed: null, done: false },
   );
@@ -114,7 +149,6 @@ export async function runTrain<K extends TrainKind>(
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
-  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
   const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
@@ -150,6 +184,7 @@ async function tokenizedSplits<E>(
   io: TrainIO,
 ) {
   const tokenizer = await Tokenizer.fromFolder(c.model);
+  await checkModelFits(c.model, tokenizer, c.maxTotalTokens, `maxTotalTokens ${c.maxTotalTokens}`);
   const data = await loadSplits(load, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
   return { tokenizer, data };
 }
@@ -221,6 +256,11 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
   if (c.reference)
     requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+  // Prompts of up to maxPromptTokens, then maxNewTokens sampled (or eval.maxNewTokens greedy).
+  const newTokens = Math.max(c.maxNewTokens, c.eval?.maxNewTokens ?? 0);
+  const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
+  for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
+    await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
   const loaded = await loadSftDataset(c.data.prompts, {
     onBadRow: c.data.onBadRow,
     countTokens: (t) => tokenizer.encode(t).length,
@@ -292,6 +332,13 @@ async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> 
     }
     throw new Error(`reward ${dir}: ${(e as Error).message}${hint}`);
   }
+}
+
+/** The model of `dir` embeds every id of `tokenizer` and has the positions `what` needs. */
+async function checkModelFits(dir: string, tokenizer: Tokenizer, positions: number, what: string) {
+  const config = await loadConfig(dir);
+  assertVocabularyFits(tokenizer, dir, config, dir);
+  assertPositionsFit(positions, what, config, dir);
 }
 
 const TOKENIZER_PROBE = 'SUBREDDIT: r/relationships TITLE: my landlord borrows my car POST: help . TL;DR:';

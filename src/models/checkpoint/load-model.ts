@@ -50,7 +50,13 @@ export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
   } catch {
     throw new Error(`${dir}: no ${CONFIG_FILE}`);
   }
-  return parseConfigJson(JSON.parse(text), path);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfigJson(json, path);
 }
 
 interface Selection {

@@ -24,9 +24,17 @@ import {
 import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
 import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
 import { DataParallel } from './data-parallel.ts';
-import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
-import type { MetricRecord } from './metrics-log.ts';
+import {
+  type CheckedTensor,
+  describeNonFinite,
+  firstNonFinite,
+  NonFiniteError,
+  type NonFinitePolicy,
+} from './guards.ts';
+import { type MetricRecord, missingSteps } from './metrics-log.ts';
+import { saveModelDir } from './model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
+import { acquireRunLock, type RunLock } from './run-lock.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
 export interface OptimizerSettings {
@@ -100,14 +108,23 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly folder: RunDir | null;
   private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
+  private readonly lock: RunLock | null;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
     this.dp = o.dataParallel ?? new DataParallel();
     this.dir = o.runDir;
-    this.folder = this.dp.isMain
-      ? RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config })
-      : null;
+    // One trainer per run folder (run-lock.ts), taken by rank 0, the only writer, before anything
+    // in it is read or written.
+    this.lock = this.dp.isMain ? acquireRunLock(o.runDir, this.log) : null;
+    try {
+      this.folder = this.dp.isMain
+        ? RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config })
+        : null;
+    } catch (e) {
+      this.lock?.release();
+      throw e;
+    }
     this.checkpoints = this.folder
       ? new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log)
       : null;
@@ -129,6 +146,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       if (s.folder) {
         if (o.resume !== false) await s.restore();
         else s.folder.metrics.repair(-1);
+        s.folder.adoptConfig(s.step);
       }
     } catch (e) {
       failure = e;
@@ -142,6 +160,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     if (failure !== undefined) {
       s?.optimizer.dispose();
+      s?.lock?.release();
       throw failure;
     }
     return s!;
@@ -171,13 +190,14 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         loop.onStep?.(step, metrics);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
       }
-      if (this.folder) await loop.saveModel(this.folder.modelDir);
+      if (this.folder) await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));
       this.finish();
     } catch (e) {
       this.fail(e);
       throw e;
     } finally {
       this.optimizer.dispose();
+      this.lock?.release();
     }
   }
 
@@ -336,6 +356,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
           ? `; metrics log: dropped ${repaired.droppedLines} lines after that step and ${repaired.tornBytes} torn bytes`
           : ''),
     );
+    // A truncated or deleted log cannot be recomputed: say which steps it lacks.
+    const missing = missingSteps(folder.metrics.read(), ck.step);
+    if (missing)
+      this.log(
+        `warning: ${folder.metrics.path} lacks steps ${missing} of the ${ck.step} completed ` +
+          '(truncated or deleted?); they are not recomputed, training continues from the checkpoint',
+      );
   }
 
   /**
@@ -343,7 +370,6 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * ('skip' policy); throws NonFiniteError under 'stop' (the default).
    */
   private guard(values: Record<string, number>): boolean {
-    const step = this.step + 1;
     let bad = firstNonFinite(values);
     if (this.dp.distributed) {
       // The inputs are already global; reducing the verdict keeps the ranks in step regardless.
@@ -351,12 +377,37 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       const flags = this.dp.max(names.map((n) => (n === bad ? 1 : 0)));
       bad = names.find((_, i) => flags[i] === 1) ?? null;
     }
+    return this.onNonFinite(bad, 'this update', true);
+  }
+
+  /**
+   * Checks tensors (optionally masked) and scalars of the step being taken, e.g. a rollout's
+   * rewards and log-probs: returns false when the caller must skip the step ('skip' policy, when
+   * `canSkip`); throws NonFiniteError naming the step and the tensor otherwise. `canSkip: false`
+   * is for values measured after an update, which can no longer be skipped. With several ranks
+   * every rank calls it at the same point and all take the same decision.
+   */
+  checkFinite(
+    values: Record<string, CheckedTensor | number | null>,
+    o: { canSkip?: boolean; hint?: string } = {},
+  ): boolean {
+    let bad = describeNonFinite(values);
+    if (this.dp.distributed && this.dp.max([bad === null ? 0 : 1])[0] === 1)
+      bad ??= 'a value on another rank (named in its log)';
+    return this.onNonFinite(bad, "this step's updates", o.canSkip ?? true, o.hint);
+  }
+
+  private onNonFinite(bad: string | null, skipped: string, canSkip: boolean, hint?: string): boolean {
     if (bad === null) return true;
-    if (this.o.nonFinite === 'skip') {
-      this.log(`step ${step}: non-finite ${bad}; skipping this update`);
+    const step = this.step + 1;
+    if (this.o.nonFinite === 'skip' && canSkip) {
+      this.log(`step ${step}: non-finite ${bad}; skipping ${skipped}`);
       return false;
     }
-    throw new NonFiniteError(step, bad, this.checkpoints?.latestValidName() ?? null);
+    throw new NonFiniteError(step, bad, this.checkpoints?.latestValidName() ?? null, {
+      maxGradNorm: this.o.optimizer.maxGradNorm,
+      hint,
+    });
   }
 
   /** Appends a metrics line (rank 0; the other ranks hold the same, already reduced, values). */

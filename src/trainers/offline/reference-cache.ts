@@ -124,7 +124,14 @@ export function cachedReferenceLogps(
 ): ReferenceLogps {
   const path = referenceCachePath(cacheDir, key);
   if (existsSync(path)) {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { chosen: number[]; rejected: number[] };
+    let j: { chosen: number[]; rejected: number[] };
+    try {
+      j = JSON.parse(readFileSync(path, 'utf8')) as typeof j;
+    } catch (e) {
+      throw new Error(
+        `reference log-probs cache ${path} is not valid JSON (${(e as Error).message}): delete it to recompute`,
+      );
+    }
     log(`reference log-probs: using cache ${path}`);
     return { chosen: Float64Array.from(j.chosen), rejected: Float64Array.from(j.rejected) };
   }

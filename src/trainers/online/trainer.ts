@@ -153,6 +153,8 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         ref?.logps ?? null,
         rollout.responseMask,
       );
+      // A non-finite rollout stops the run, or ('skip') its updates are not applied.
+      const finite = rolloutFinite(session, rollout, old, ref, scores, nonScore);
       const learned = algorithm.learn({
         policy: spec.policy,
         rollout,
@@ -165,6 +167,8 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         temperature: T,
         gen,
         update: (rows, lossOf, weighting = 'tokens') => {
+          // A skipped step ('skip' after a non-finite rollout) computes nothing; every rank agrees.
+          if (!finite) return { applied: false, loss: Number.NaN, metrics: {} };
           // This rank's share of the rows, weighted within the whole minibatch over every rank.
           const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
           const parts = mine ? microBatchParts(rollout, mine, c.microBatchSize, weighting) : [];
@@ -176,13 +180,14 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         },
       });
 
-      // 4. Measure, on the same rollout.
       // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
       const measured = measure(rollout, old, ref, scores, nonScore, regularizers);
       const klPrev = klPrevOf(spec, local.rollout, local.old, exactPrev);
       measured['policy/kl_prev'] = dp.distributed
         ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
         : klPrev;
+      // An update that made the policy non-finite stops the run.
+      if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev'] }, { canSkip: false });
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
     // On rank 0 alone: the others wait for it at the next step's first collective.
@@ -197,6 +202,32 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     },
   });
   return { steps: session.step };
+}
+
+/** Where a non-finite reward comes from: the reward function, not the optimizer. */
+const REWARD_HINT =
+  'The reward function returned them: check the reward model and its inputs, or set nonFinite: skip to skip such steps.';
+
+/** Checks a rollout's rewards, then the policy's and the reference's per-token scores on it. */
+function rolloutFinite(
+  session: TrainingSession<{ cursor: CursorState }>,
+  rollout: Rollout,
+  old: TokenScores,
+  ref: TokenScores | null,
+  scores: Tensor,
+  nonScore: Tensor,
+): boolean {
+  const mask = rollout.responseMask;
+  return (
+    session.checkFinite({ 'rollout scores': { tensor: scores } }, { hint: REWARD_HINT }) &&
+    session.checkFinite({
+      'rollout log-probs': { tensor: old.logps, mask },
+      'rollout entropy': { tensor: old.entropy, mask },
+      'rollout values': old.values ? { tensor: old.values, mask } : null,
+      'reference log-probs': ref ? { tensor: ref.logps, mask } : null,
+      'regularizer rewards': { tensor: nonScore, mask },
+    })
+  );
 }
 
 /** Applies the missing-EOS penalty: rows that did not end with EOS get `penalty` as score. */
