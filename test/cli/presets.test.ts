@@ -81,7 +81,7 @@ describe('presets', () => {
       }
       const kl = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-kl.yaml`));
       expect(kl.regularizer).toEqual({
-        kl: { coef: 0.05, estimator: 'k1', placement: 'reward' },
+        kl: { coef: 0.05, estimator: 'k1', placement: 'reward', adaptive: null },
         entropy: null,
       });
       const maxent = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-maxent.yaml`));
