@@ -16,6 +16,13 @@ export {
   rewardFromModel,
   type TinyModelSpec,
 } from '../trainers/adapters/index.ts';
+export {
+  type Accumulated,
+  backwardWeighted,
+  microBatches,
+  type PartLoss,
+  type WeightedPart,
+} from '../trainers/common/accumulate.ts';
 export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
 export {
   type OptimConfig,
@@ -61,12 +68,18 @@ export {
   type ReinforcePlusPlusConfig,
   ReinforcePlusPlusSchema,
   type RlooConfig,
+  type RolloutConfig,
+  RolloutSchema,
 } from '../trainers/online/config.ts';
 export { type AdaptiveKlSettings, KlCoefficient, nextKlCoef } from '../trainers/online/kl-controller.ts';
 export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
 export { type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
 export type {
   Evaluator,
+  LearnContext,
+  LossWeighting,
+  MicroBatch,
+  OnlineAlgorithm,
   OnlinePolicy,
   PromptBatch,
   PromptSource,
@@ -75,5 +88,6 @@ export type {
   SampleOptions,
   ScoreOptions,
   TokenScores,
+  UpdateResult,
   ValueModel,
 } from '../trainers/online/types.ts';

@@ -61,5 +61,6 @@ export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-h
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';
 export { type GeneratedRecord, type RunGenerateArgs, runGenerate } from './sampling/run-generate.ts';
+export { type SampleKey, samplingNoise } from './sampling/sampling-noise.ts';
 export { TokenDistribution, tokenEntropy, tokenLogProbs } from './token-distribution.ts';
 export * from './tokenizer/index.ts';

@@ -42,6 +42,26 @@ export class TokenDistribution {
     return this.logNormalizer.sub(this.probs.mul(this.logits).sum(-1));
   }
 
+  /**
+   * One token per distribution by inverse-CDF sampling: for uniforms u [..] in (0, 1), the smallest
+   * v whose cumulative probability exceeds u·Σp (computed in float64, so a token of probability 0
+   * is never drawn). The same u always picks the same token, whatever else is in the batch.
+   */
+  sample(uniforms: Tensor): Tensor {
+    const probs = this.probs; // cached outside the scope below: entropy() reuses it
+    return tidy(() => {
+      const cdf = probs.double().cumsum(-1);
+      const total = cdf.narrow(-1, cdf.dim(-1) - 1, 1);
+      // u ≤ 1 − 2⁻⁵⁰ keeps u·total strictly below total after rounding (so the count stays < V);
+      // u ≥ 2⁻⁵³ keeps it above 0 (so leading tokens of probability 0 are counted, never drawn).
+      const u = uniforms
+        .double()
+        .clamp(2 ** -53, 1 - 2 ** -50)
+        .unsqueeze(-1);
+      return cdf.le(u.mul(total)).sum(-1);
+    });
+  }
+
   /** [.., V] log p over the whole vocabulary. */
   logProbsAll(): Tensor {
     return this.logits.sub(this.logNormalizer.unsqueeze(-1));

@@ -46,3 +46,36 @@ export function seededPermutation(n: number, seed: number): number[] {
     mulberry32(seed),
   );
 }
+
+const TWO_POW_32 = 4294967296;
+const TWO_POW_52 = 4503599627370496;
+
+/**
+ * A 32-bit hash of a tuple of non-negative safe integers: each part's low and high 32-bit words
+ * are folded in through splitmix32 in turn, so (1, 2) and (2, 1) hash apart.
+ */
+export function hashKey(parts: readonly number[]): number {
+  let h = 0x6a09e667;
+  for (const part of parts) {
+    if (!Number.isSafeInteger(part) || part < 0)
+      throw new Error(`hashKey parts must be non-negative safe integers, got ${part}`);
+    h = splitmix32(h ^ (part % TWO_POW_32));
+    h = splitmix32(h ^ Math.floor(part / TWO_POW_32));
+  }
+  return h;
+}
+
+/**
+ * `count` uniform draws in (0, 1) that are a pure function of `key` (counter-based: draw i is
+ * built from the hashes of (key, 2i) and (key, 2i + 1)), at 52-bit resolution: (a + ½)/2^52.
+ * Unlike a stream, draw i never depends on how many draws were taken before it.
+ */
+export function keyedUniforms(key: number, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const high = hashKey([key, 2 * i]) >>> 12; // 20 bits
+    const low = hashKey([key, 2 * i + 1]); // 32 bits
+    out[i] = (high * TWO_POW_32 + low + 0.5) / TWO_POW_52;
+  }
+  return out;
+}

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Generator, tensor } from '../../src/tensor/index.ts';
+import { tensor } from '../../src/tensor/index.ts';
 import { RunDir } from '../../src/trainers/common/run-dir.ts';
 import {
   bestOfN,
@@ -76,7 +76,7 @@ describe('best-of-n', () => {
       n: 3,
       temperature: 1,
       maxNewTokens: 1,
-      gen: new Generator(2),
+      seed: 2,
     });
     const freq = Array<number>(4).fill(0);
     for (const tokens of r!.responses) freq[tokens[0]!]! += 1 / 4000;
@@ -101,7 +101,7 @@ describe('best-of-n', () => {
         n,
         temperature: 1,
         maxNewTokens: 1,
-        gen: new Generator(5),
+        seed: 5,
         calibrationSamples: m,
         batchSize: 250,
       });
@@ -128,7 +128,7 @@ describe('best-of-n', () => {
       n,
       temperature: 1,
       maxNewTokens: 1,
-      gen: new Generator(9),
+      seed: 9,
       calibrationSamples: 256,
       batchSize: 100,
     });
@@ -145,7 +145,7 @@ describe('best-of-n', () => {
       n: [4, 1, 2, 4],
       temperature: 1,
       maxNewTokens: 1,
-      gen: new Generator(1),
+      seed: 1,
     });
     expect(results.map((r) => r.n)).toEqual([1, 2, 4]);
     for (let p = 0; p < 300; p++) {
@@ -168,7 +168,7 @@ describe('best-of-n', () => {
       n: [1, 4],
       temperature: 1,
       maxNewTokens: 1,
-      gen: new Generator(3),
+      seed: 3,
       calibrationSamples: 32,
       evaluate: (r) => ({ gold_score: r.scores.reduce((a, b) => a + b, 0) / r.scores.length }),
     });

@@ -10,7 +10,6 @@ import { loadSftDataset } from '../../data/index.ts';
 import { winRateOf } from '../../judges/index.ts';
 import { goldScore, winRate } from '../../lab/task/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { Generator } from '../../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
@@ -96,7 +95,7 @@ export async function runBestOfNConfig(
       missingEosPenalty: c.missingEosPenalty,
       calibrationSamples: c.calibrationSamples,
       batchSize: c.batchSize,
-      gen: new Generator(c.seed),
+      seed: c.seed,
       decode,
       evaluate: facts || judge ? evaluate : undefined,
       log: io.print,

@@ -8,6 +8,7 @@ import { initStateDict } from '../../models/gptneox/init.ts';
 import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
 import { namedConfig } from '../../models/gptneox/named-configs.ts';
 import { generate } from '../../models/sampling/generate.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { Generator, noGrad, tidy } from '../../tensor/index.ts';
 import type { PromptSource, RewardFunction } from '../online/types.ts';
@@ -122,7 +123,14 @@ export class LabModels {
             padId: policy.eosId,
             ...(opts.greedy
               ? { greedy: true }
-              : { temperature: opts.temperature, gen: new Generator(opts.seed) }),
+              : {
+                  temperature: opts.temperature,
+                  noise: samplingNoise(
+                    prompts.map((_, i) => ({ seed: opts.seed, step: 0, prompt: i, sample: 0 })),
+                    opts.maxNewTokens,
+                    batch.ids.device,
+                  ),
+                }),
           },
         );
         return decodeResponses(policy.tokenizer, {

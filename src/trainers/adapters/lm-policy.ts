@@ -48,7 +48,8 @@ export class LMPolicy implements OnlinePolicy {
       {
         maxNewTokens: opts.maxNewTokens,
         temperature: opts.temperature,
-        gen: opts.gen,
+        noise: opts.noise,
+        batchSize: opts.batchSize,
         eosId: this.eosId,
         padId: this.eosId,
       },

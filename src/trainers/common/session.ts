@@ -15,6 +15,7 @@ import {
   type Tensor,
   tidy,
 } from '../../tensor/index.ts';
+import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
 import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
 import { firstNonFinite, NonFiniteError, type NonFinitePolicy } from './guards.ts';
 import type { MetricRecord } from './metrics-log.ts';
@@ -142,6 +143,21 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     this.optimizer.zeroGrad();
     loss.backward();
     return this.optimizerStep(loss.item(), lr).applied;
+  }
+
+  /**
+   * One optimizer step from gradient accumulation over micro-batches (accumulate.ts): zero the
+   * gradients, backpropagate Σ_j (w_j/Σw)·L_j one micro-batch at a time, then {@link optimizerStep}.
+   * Every trainer's micro-batching goes through here, so an algorithm gets it by calling this.
+   */
+  applyMicroBatches<P>(
+    parts: readonly WeightedPart<P>[],
+    lossOf: (part: P) => PartLoss,
+    lr: number,
+  ): Accumulated & { gradNorm: number; applied: boolean } {
+    this.optimizer.zeroGrad();
+    const accumulated = backwardWeighted(parts, lossOf);
+    return { ...accumulated, ...this.optimizerStep(accumulated.loss, lr) };
   }
 
   /**

@@ -40,8 +40,22 @@ const common = {
   maxPromptTokens: z.number().int().positive().default(512),
   maxTotalTokens: z.number().int().positive().default(562),
   steps: z.number().int().positive().default(200).describe('optimizer steps'),
-  batchSize: z.number().int().positive().default(8).describe('examples per micro-batch'),
-  gradAccum: z.number().int().positive().default(1).describe('micro-batches per optimizer step'),
+  batchSize: z.number().int().positive().default(8).describe('examples per batch'),
+  gradAccum: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe('batches per optimizer step (each batch weighs the same, as in HF Trainer)'),
+  microBatchSize: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe(
+      'examples per forward/backward pass: each batch is split into micro-batches whose gradients accumulate exactly (SFT weighted by completion tokens, RM and preference by pairs), so the step is the same (memory only); null: batchSize',
+    ),
   optim: OptimSchema.prefault({}),
   evalEvery: z
     .number()

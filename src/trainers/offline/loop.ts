@@ -1,11 +1,11 @@
 /**
  * The offline optimisation loop shared by SFT, reward modelling and preference optimisation:
- * deterministic batches and gradient accumulation; the schedule, NaN guard, clipping, evaluation
+ * deterministic batches and exactly weighted gradient accumulation (accumulate.ts); the schedule, NaN guard, clipping, evaluation
  * and checkpoints are the TrainingSession's (exact resume).
  */
-import { type Tensor, tidy } from '../../tensor/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
-import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import type { SftConfig } from './config.ts';
@@ -19,6 +19,7 @@ export type OfflineSettings = Pick<
   | 'steps'
   | 'batchSize'
   | 'gradAccum'
+  | 'microBatchSize'
   | 'evalEvery'
   | 'checkpointEvery'
   | 'keepCheckpoints'
@@ -39,8 +40,13 @@ export interface OfflineRun {
   labels: RunLabels;
   model: TrainableModel;
   datasetSize: number;
-  /** Loss of one micro-batch (with autograd) and its scalar metrics. */
+  /** Loss of one micro-batch (with autograd), a mean over its examples or tokens, and its scalar metrics. */
   microStep(indices: number[]): { loss: Tensor; metrics: Record<string, number> };
+  /**
+   * What microStep's loss is a mean over, counted for these examples (e.g. completion tokens); the
+   * micro-batches of a batch are weighted by it. Default: the number of examples.
+   */
+  weightOf?(indices: number[]): number;
   /** Held-out metrics (run without autograd by the caller). */
   evaluate?(): Record<string, number>;
   onStep?(step: number, metrics: Record<string, number>): void;
@@ -73,19 +79,24 @@ export async function trainOffline(run: OfflineRun): Promise<string> {
   const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
   await session.run({
     step: (_step, lr) => {
-      // Gradient accumulation: the mean loss over gradAccum micro-batches, one optimizer step.
-      session.optimizer.zeroGrad();
-      const micro: Record<string, number>[] = [];
-      for (let m = 0; m < c.gradAccum; m++) {
-        tidy(() => {
-          const { loss, metrics } = run.microStep(order.next(c.batchSize));
-          loss.div(c.gradAccum).backward();
-          micro.push({ loss: loss.item(), ...metrics });
+      // gradAccum batches, each weighing 1/gradAccum; each split into micro-batches weighted by
+      // their share of the batch's examples or tokens (accumulate.ts), so that microBatchSize
+      // never changes the step.
+      const parts: WeightedPart<number[]>[] = [];
+      for (let b = 0; b < c.gradAccum; b++) {
+        const micro = microBatches(order.next(c.batchSize), c.microBatchSize);
+        const weights = micro.map((indices) => run.weightOf?.(indices) ?? indices.length);
+        const total = weights.reduce((s, w) => s + w, 0);
+        micro.forEach((indices, j) => {
+          parts.push({ part: indices, weight: total > 0 ? weights[j]! / total / c.gradAccum : 0 });
         });
       }
-      const means = meanMetrics(micro);
-      const { gradNorm } = session.optimizerStep(means.loss ?? 0, lr);
-      return { ...means, grad_norm: gradNorm, lr };
+      const { loss, metrics, gradNorm } = session.applyMicroBatches(
+        parts,
+        (indices) => run.microStep(indices),
+        lr,
+      );
+      return { loss, ...metrics, grad_norm: gradNorm, lr };
     },
     evaluate: run.evaluate && (() => run.evaluate!()),
     evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,

@@ -5,7 +5,7 @@
 import type { SftExample } from '../../data/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { noGrad } from '../../tensor/index.ts';
-import { checkLimits, collate, meanOverBatches, tokenizeExample } from './batching.ts';
+import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeExample } from './batching.ts';
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
@@ -20,6 +20,11 @@ export interface SftRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+}
+
+/** Completion tokens the loss is taken on: positions ≥ 1 (the first token is never predicted) in the completion. */
+function predictedTokens(e: TokenizedExample): number {
+  return e.ids.length - Math.max(1, e.promptLength);
 }
 
 export async function trainSft(run: SftRun): Promise<string> {
@@ -46,6 +51,8 @@ export async function trainSft(run: SftRun): Promise<string> {
     log: run.log,
     onStep: run.onStep,
     microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
+    // The loss is a mean over completion tokens: micro-batches weigh by their token counts.
+    weightOf: (indices) => indices.reduce((n, i) => n + predictedTokens(trainSet[i]!), 0),
     evaluate: evalSet.length
       ? () =>
           noGrad(() =>

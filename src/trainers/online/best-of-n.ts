@@ -12,7 +12,8 @@
  * its log over prompts. It converges to the true KL as the calibration draws grow.
  */
 import { join } from 'node:path';
-import { type Generator, noGrad, tidy } from '../../tensor/index.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import { noGrad, tidy } from '../../tensor/index.ts';
 import { writeFileAtomic } from '../common/atomic-fs.ts';
 import type { MetricRecord } from '../common/metrics-log.ts';
 import { RunDir, type RunLabels } from '../common/run-dir.ts';
@@ -29,7 +30,11 @@ export interface BestOfNOptions {
   n: number | number[];
   temperature: number;
   maxNewTokens: number;
-  gen: Generator;
+  /**
+   * Seed of the keyed sampling noise: draw j of the p-th prompt is keyed (seed, 0, p, j), its
+   * calibration draws (seed, 1, p, j), so results do not depend on batchSize.
+   */
+  seed: number;
   /** Score of a response without EOS (null: no penalty), as in training. */
   missingEosPenalty?: number | null;
   /** Fresh draws per prompt that estimate the reward CDF of the measured KL (0: not measured). */
@@ -92,12 +97,15 @@ export function bestOfN(o: BestOfNOptions): BestOfNResult[] {
   const draws: { tokens: number[]; eos: boolean; score: number }[][] = [];
   const calibration: number[][] = [];
   // Scores of k draws per prompt (and, when asked, each draw's tokens and EOS).
-  const sample = (batch: number[], k: number, withTokens: boolean) =>
+  const sample = (start: number, batch: number[], k: number, stream: number, withTokens: boolean) =>
     noGrad(() =>
       tidy(() => {
         const prompts = o.prompts.batch(batch.flatMap((i) => Array<number>(k).fill(i)));
+        const keys = batch.flatMap((_, p) =>
+          Array.from({ length: k }, (_, j) => ({ seed: o.seed, step: stream, prompt: start + p, sample: j })),
+        );
         const rollout = o.policy.sample(prompts, {
-          gen: o.gen,
+          noise: samplingNoise(keys, o.maxNewTokens, prompts.ids.device),
           temperature: o.temperature,
           maxNewTokens: o.maxNewTokens,
         });
@@ -120,10 +128,10 @@ export function bestOfN(o: BestOfNOptions): BestOfNResult[] {
     );
   for (let start = 0; start < indices.length; start += batchSize) {
     const batch = indices.slice(start, start + batchSize);
-    const rows = sample(batch, nMax, true);
+    const rows = sample(start, batch, nMax, 0, true);
     for (let p = 0; p < batch.length; p++) draws.push(rows.slice(p * nMax, (p + 1) * nMax));
     if (m > 0) {
-      const cal = sample(batch, m, false);
+      const cal = sample(start, batch, m, 1, false);
       for (let p = 0; p < batch.length; p++)
         calibration.push(cal.slice(p * m, (p + 1) * m).map((d) => d.score));
     }

@@ -173,6 +173,21 @@ export const ReinforcePlusPlusSchema = z
 export const ONLINE_ALGORITHMS = ['ppo', 'rloo', 'reinforce', 'grpo', 'reinforce++'] as const;
 export type OnlineAlgorithmName = (typeof ONLINE_ALGORITHMS)[number];
 
+const rowsPerPass = (what: string) =>
+  z.number().int().positive().nullable().default(null).describe(`${what}; null: the whole batch at once`);
+
+/** How many rows each pass over a rollout holds at once: memory knobs that never change the results. */
+export const RolloutSchema = z
+  .object({
+    generationBatchSize: rowsPerPass(
+      'rows sampled at once (the KV cache and next-token logits scale with it)',
+    ),
+    scoreBatchSize: rowsPerPass(
+      'rows per no-grad scoring pass of the old policy, the reference, the reward model and the values',
+    ),
+  })
+  .strict();
+
 export const OnlineTrainConfigSchema = z
   .object({
     algorithm: z
@@ -213,6 +228,16 @@ export const OnlineTrainConfigSchema = z
     rloo: RlooSchema.prefault({}),
     grpo: GrpoSchema.prefault({}),
     reinforcePlusPlus: ReinforcePlusPlusSchema.prefault({}),
+    rollout: RolloutSchema.prefault({}).describe('chunking of the rollout passes (memory only)'),
+    microBatchSize: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same); null: the whole minibatch at once',
+      ),
     evalEvery: z.number().int().nonnegative().default(10).describe('evaluate every N steps (0: never)'),
     klPrev: z
       .enum(['exact', 'sampled'])
@@ -235,6 +260,7 @@ export type RlooConfig = z.output<typeof RlooSchema>;
 export type GrpoConfig = z.output<typeof GrpoSchema>;
 export type ReinforcePlusPlusConfig = z.output<typeof ReinforcePlusPlusSchema>;
 export type KlPenaltyConfig = z.output<typeof KlPenaltySchema>;
+export type RolloutConfig = z.output<typeof RolloutSchema>;
 
 /** The regularizer combinations by name, as sweeps, run labels and messages call them. */
 export const REGULARIZER_KINDS = ['kl', 'entropy', 'kl+entropy', 'none'] as const;

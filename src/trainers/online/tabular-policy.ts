@@ -4,7 +4,7 @@
  * closed form (src/theory), which is how the trainer's regularizers are tested.
  */
 import { TokenDistribution } from '../../models/token-distribution.ts';
-import { keep, multinomial, ones, type Tensor, tensor, zerosLike } from '../../tensor/index.ts';
+import { keep, ones, type Tensor, tensor, zerosLike } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -36,8 +36,8 @@ export class TabularPolicy implements OnlinePolicy {
   }
 
   sample(prompts: PromptBatch, opts: SampleOptions): Rollout {
-    const probs = this.rows(prompts).div(opts.temperature).softmax(-1);
-    const responseIds = multinomial(probs, 1, { replacement: true, gen: opts.gen });
+    const distribution = new TokenDistribution(this.rows(prompts).div(opts.temperature));
+    const responseIds = distribution.sample(opts.noise.select(1, 0)).unsqueeze(1);
     const b = prompts.index.length;
     return {
       prompts,

@@ -11,7 +11,8 @@
  */
 import { join } from 'node:path';
 import { maskedMean } from '../../losses/index.ts';
-import { Generator, noGrad, type Tensor } from '../../tensor/index.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
@@ -20,6 +21,7 @@ import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
 import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
+import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks, valuesInChunks } from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
 import { KlCoefficient } from './kl-controller.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
@@ -90,6 +92,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
   const critic = criticOf(spec);
+  // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
   const kind = regularizerKind(regularizers);
   const params = spec.policy.parameters();
@@ -129,8 +132,11 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
   await session.run({
     step: (step, lr) => {
       const indices = order.next(c.promptsPerStep);
-      const prompts = spec.prompts.batch(
-        indices.flatMap((i) => Array<number>(algorithm.samplesPerPrompt).fill(i)),
+      const k = algorithm.samplesPerPrompt;
+      const prompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
+      // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
+      const keys = indices.flatMap((_, j) =>
+        Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
       );
       const T = c.temperature;
       const exactPrev = c.klPrev === 'exact';
@@ -141,15 +147,25 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
 
       // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
       const { rollout, old, ref, scores } = noGrad(() => {
-        const rollout = spec.policy.sample(prompts, { gen, temperature: T, maxNewTokens: c.maxNewTokens });
-        const old = spec.policy.score(rollout, {
+        const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
+        const rollout = spec.policy.sample(prompts, {
+          noise,
           temperature: T,
-          full: exactPrev,
-          values: algorithm.needsValues && critic === null,
+          maxNewTokens: c.maxNewTokens,
+          batchSize: c.rollout.generationBatchSize ?? undefined,
         });
-        if (algorithm.needsValues && critic) old.values = critic.values(rollout);
-        const ref = spec.reference ? spec.reference.score(rollout, { temperature: T }) : null;
-        const scores = penalizeMissingEos(spec.reward(rollout), rollout.endedWithEos, c.missingEosPenalty);
+        const chunk = c.rollout.scoreBatchSize;
+        const policyValues = algorithm.needsValues && critic === null;
+        const old = scoreInChunks(rollout, chunk, (part) =>
+          spec.policy.score(part, { temperature: T, full: exactPrev, values: policyValues }),
+        );
+        if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
+        const reference = spec.reference;
+        const ref = reference
+          ? scoreInChunks(rollout, chunk, (part) => reference.score(part, { temperature: T }))
+          : null;
+        const reward = rewardInChunks(rollout, chunk, spec.reward);
+        const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
         return { rollout, old, ref, scores };
       });
 
@@ -174,7 +190,12 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         temperature: T,
         maxNewTokens: c.maxNewTokens,
         gen,
-        update: (loss) => session.applyLoss(loss, lr),
+        update: (rows, lossOf, weighting = 'tokens') => {
+          const parts = microBatchParts(rollout, rows, c.microBatchSize, weighting);
+          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr);
+          dispose(parts.map((p) => p.part).filter((t) => t !== rows));
+          return out;
+        },
       });
 
       // 4. Measure, on the same rollout.
@@ -229,7 +250,9 @@ function measure(
   if (regularizers.entropy) m['objective/entropy_bonus'] = regularizers.entropy.coef * entropy;
   if (ref) m['objective/kl'] = perSeq(old.logps.sub(ref.logps));
   m['policy/kl_prev'] = noGrad(() => {
-    const now = spec.policy.score(rollout, { temperature: spec.config.temperature, full: exactPrev });
+    const now = scoreInChunks(rollout, spec.config.rollout.scoreBatchSize, (part) =>
+      spec.policy.score(part, { temperature: spec.config.temperature, full: exactPrev }),
+    );
     if (exactPrev && now.fullLogps && old.fullLogps)
       return perSeq(exactTokenKl(now.fullLogps, old.fullLogps));
     const logRatio = now.logps.sub(old.logps);

@@ -3,6 +3,7 @@
  * what it gives an algorithm to learn from one rollout.
  */
 import type { Generator, Tensor } from '../../tensor/index.ts';
+import type { PartLoss } from '../common/accumulate.ts';
 import type { OnlineAlgorithmName, RegularizerConfig } from './config.ts';
 
 /** A batch of prompts, left-padded: ids [B, P] int64, mask [B, P] (1 = token). */
@@ -59,9 +60,16 @@ export interface TokenScores {
 }
 
 export interface SampleOptions {
-  gen: Generator;
+  /**
+   * [B, ≥ maxNewTokens] float64 uniforms in (0, 1), row b's drawn from its own key (see
+   * models/sampling/sampling-noise.ts): a policy samples position t of row b by inverse CDF from
+   * noise[b, t] (TokenDistribution.sample), so a row's tokens do not depend on its batch.
+   */
+  noise: Tensor;
   temperature: number;
   maxNewTokens: number;
+  /** Sample at most this many rows at once (rollout.generationBatchSize); default all. */
+  batchSize?: number;
 }
 
 export interface ScoreOptions {
@@ -123,8 +131,37 @@ export interface LearnContext {
   /** The response length limit (Dr. GRPO's constant normaliser). */
   maxNewTokens: number;
   gen: Generator;
-  /** Turns a loss into one optimizer step (TrainingSession.applyLoss); false when the step was skipped. */
-  update(loss: Tensor): boolean;
+  /**
+   * One optimizer step on the minibatch `rows` ([n] int64 rollout rows), gradient-accumulated over
+   * micro-batches of at most `microBatchSize` rows (TrainingSession.applyMicroBatches). `lossOf`
+   * gets each micro-batch and returns its loss as the same mean the whole minibatch would take —
+   * over its response tokens ('tokens', the default: masked means) or over its rows ('rows') — and
+   * its metrics; each is weighted by the micro-batch's share of the minibatch's tokens (rows), so
+   * the update and the returned metrics equal those of one pass over the whole minibatch.
+   */
+  update(rows: Tensor, lossOf: (micro: MicroBatch) => PartLoss, weighting?: LossWeighting): UpdateResult;
+}
+
+/** How a micro-batch's loss is weighted in its minibatch: by its response tokens, or by its rows. */
+export type LossWeighting = 'tokens' | 'rows';
+
+/** A micro-batch of an update: some rows of the rollout. */
+export interface MicroBatch {
+  /** [n] int64 rows of the rollout. */
+  rows: Tensor;
+  /** The rollout restricted to these rows. */
+  rollout: Rollout;
+  /** These rows of a per-row tensor of the whole rollout ([B, …] → [n, …]). */
+  take(t: Tensor): Tensor;
+}
+
+export interface UpdateResult {
+  /** False when the NaN/Inf guard skipped the step (nonFinite: skip). */
+  applied: boolean;
+  /** The minibatch's loss. */
+  loss: number;
+  /** The minibatch's metrics (token- or row-weighted means over its micro-batches). */
+  metrics: Record<string, number>;
 }
 
 export interface OnlineAlgorithm {

@@ -15,7 +15,7 @@ import { aggregateTokenLosses, groupRelativeAdvantages, ppoPolicyLoss } from '..
 import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { GrpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function grpo(config: GrpoConfig): OnlineAlgorithm {
   return {
@@ -38,40 +38,47 @@ function learn(config: GrpoConfig, context: LearnContext): Record<string, number
   const aggregate = (perToken: Tensor, m: Tensor) =>
     aggregateTokenLosses(perToken, m, config.lossAggregation, context.maxNewTokens);
 
-  // 3. Clipped-ratio epochs over minibatches of rows.
+  // 3. Clipped-ratio epochs over minibatches of rows. A per-response mean (GRPO) and a sum over a
+  // constant (Dr. GRPO) are means over rows, so their micro-batches are weighted by rows.
+  const weighting = config.lossAggregation === 'token-mean' ? 'tokens' : 'rows';
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, { temperature: context.temperature });
-        const m = minibatch.responseMask;
-        const policy = ppoPolicyLoss(
-          now.logps,
-          take(oldLogps),
-          take(tokenAdvantages),
-          m,
-          config.clip,
-          config.lossAggregation,
-          context.maxNewTokens,
-        );
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-          aggregate,
-        );
-        context.update(policy.loss.add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-        });
-      });
+      const { metrics } = context.update(
+        rows,
+        ({ rollout: micro, take }) => {
+          const now = context.policy.score(micro, { temperature: context.temperature });
+          const m = micro.responseMask;
+          const policy = ppoPolicyLoss(
+            now.logps,
+            take(oldLogps),
+            take(tokenAdvantages),
+            m,
+            config.clip,
+            config.lossAggregation,
+            context.maxNewTokens,
+          );
+          const regularizer = regularizerLoss(
+            context.regularizers,
+            now.logps,
+            now.entropy,
+            refLogps && take(refLogps),
+            m,
+            aggregate,
+          );
+          return {
+            loss: policy.loss.add(regularizer),
+            metrics: {
+              'loss/policy_avg': policy.loss.item(),
+              'policy/approxkl_avg': policy.approxKl.item(),
+              'policy/clipfrac_avg': policy.clipfrac.item(),
+            },
+          };
+        },
+        weighting,
+      );
+      logged.push(metrics);
       rows.dispose();
     }
   }

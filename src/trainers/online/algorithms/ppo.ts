@@ -8,7 +8,7 @@
  *      separate critic initialised from the reward model), whitened (rewards optionally too);
  *   3. `epochs` passes over shuffled minibatches of rows: rescore them under the current policy and
  *      take one optimizer step on the clipped surrogate + valueCoef · clipped value loss + the
- *      loss-placed regularizers.
+ *      loss-placed regularizers (all token-level masked means, so micro-batches are token-weighted).
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import {
@@ -22,7 +22,7 @@ import {
 import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { PpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function ppo(config: PpoConfig): OnlineAlgorithm {
   return {
@@ -57,15 +57,16 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, {
+      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, {
           temperature: context.temperature,
           values: context.critic === null,
         });
-        const values = context.critic ? context.critic.values(minibatch) : now.values!;
-        const m = minibatch.responseMask;
+        const values = context.critic ? context.critic.values(micro) : now.values!;
+        const m = micro.responseMask;
+        // With the TL;DR placement the value loss also covers the position after each response, so
+        // its micro-batch weights (response tokens) are off by one position per row: micro-batching
+        // then changes the value term slightly (one pass, the default, is exact).
         const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
         const value = ppoValueLoss(values, take(oldValues), take(returns), valued(m), config.valueClip);
         const regularizer = regularizerLoss(
@@ -75,16 +76,19 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
           refLogps && take(refLogps),
           m,
         );
-        context.update(policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'loss/value_avg': value.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-          'val/clipfrac_avg': value.clipfrac.item(),
-          'val/ratio': policy.ratio.item(),
-        });
+        return {
+          loss: policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'loss/value_avg': value.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+            'val/clipfrac_avg': value.clipfrac.item(),
+            'val/ratio': policy.ratio.item(),
+          },
+        };
       });
+      logged.push(metrics);
       rows.dispose();
     }
   }

@@ -14,7 +14,7 @@ import { ppoPolicyLoss, reinforcePlusPlusAdvantages } from '../../../losses/inde
 import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { ReinforcePlusPlusConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function reinforcePlusPlus(config: ReinforcePlusPlusConfig): OnlineAlgorithm {
   if (config.baseline === 'group-mean' && config.samplesPerPrompt < 2)
@@ -44,16 +44,14 @@ function learn(config: ReinforcePlusPlusConfig, context: LearnContext): Record<s
     config.baseline === 'group-mean' ? config.samplesPerPrompt : null,
   );
 
-  // 3. Clipped-ratio epochs over minibatches of rows.
+  // 3. Clipped-ratio epochs over minibatches of rows (token-level means: token-weighted micro-batches).
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, { temperature: context.temperature });
-        const m = minibatch.responseMask;
+      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, { temperature: context.temperature });
+        const m = micro.responseMask;
         const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
         const regularizer = regularizerLoss(
           context.regularizers,
@@ -62,13 +60,16 @@ function learn(config: ReinforcePlusPlusConfig, context: LearnContext): Record<s
           refLogps && take(refLogps),
           m,
         );
-        context.update(policy.loss.add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-        });
+        return {
+          loss: policy.loss.add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+          },
+        };
       });
+      logged.push(metrics);
       rows.dispose();
     }
   }

@@ -10,11 +10,18 @@
  *      per response as TRL's RLOO trainer has it (`ratio: sequence`).
  * The losses are pure functions of src/losses, each citing its equation.
  */
-import { maskedWhiten, ppoPolicyLoss, rlooAdvantages, sequencePolicyLoss } from '../../../losses/index.ts';
+import {
+  aggregateTokenLosses,
+  maskedMean,
+  maskedWhiten,
+  ppoPolicyLoss,
+  rlooAdvantages,
+  sequencePolicyLoss,
+} from '../../../losses/index.ts';
 import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { type LearnContext, type OnlineAlgorithm, selectRows } from '../types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
 export function rloo(config: RlooConfig): OnlineAlgorithm {
   if (config.k < 2) throw new Error(`rloo.k must be >= 2, got ${config.k}`);
@@ -52,34 +59,43 @@ function learn(
   });
   const tokenAdvantages = tidy(() => sequenceAdvantages.unsqueeze(1).mul(mask));
 
-  // 3. Clipped-ratio epochs over minibatches of rows.
+  // 3. Clipped-ratio epochs over minibatches of rows. With one ratio per response the loss-placed
+  // regularizers are per-response means too, so the whole loss is a mean over rows.
+  const perSequence = config.ratio === 'sequence';
+  const perResponseMean = (x: Tensor, m: Tensor) => aggregateTokenLosses(x, m, 'sequence-mean');
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      tidy(() => {
-        const take = (t: Tensor) => t.indexSelect(0, rows);
-        const minibatch = selectRows(rollout, rows);
-        const now = context.policy.score(minibatch, { temperature: context.temperature });
-        const m = minibatch.responseMask;
-        const policy =
-          config.ratio === 'sequence'
+      const { metrics } = context.update(
+        rows,
+        ({ rollout: micro, take }) => {
+          const now = context.policy.score(micro, { temperature: context.temperature });
+          const m = micro.responseMask;
+          const policy = perSequence
             ? sequencePolicyLoss(now.logps, take(oldLogps), take(sequenceAdvantages), m, config.clip)
             : ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-        );
-        context.update(policy.loss.add(regularizer));
-        logged.push({
-          'loss/policy_avg': policy.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-        });
-      });
+          const regularizer = regularizerLoss(
+            context.regularizers,
+            now.logps,
+            now.entropy,
+            refLogps && take(refLogps),
+            m,
+            perSequence ? perResponseMean : maskedMean,
+          );
+          return {
+            loss: policy.loss.add(regularizer),
+            metrics: {
+              'loss/policy_avg': policy.loss.item(),
+              'policy/approxkl_avg': policy.approxKl.item(),
+              'policy/clipfrac_avg': policy.clipfrac.item(),
+            },
+          };
+        },
+        // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
+        perSequence ? 'rows' : 'tokens',
+      );
+      logged.push(metrics);
       rows.dispose();
     }
   }
