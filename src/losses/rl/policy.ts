@@ -33,7 +33,9 @@ export function aggregateTokenLosses(
  * PPO clipped surrogate (Schulman et al. 2017, Eq. 7), as a loss to minimise:
  *   ρ = exp(log π − log π_old),  ℓ_t = max(−A·ρ, −A·clip(ρ, 1−ε, 1+ε)),
  * aggregated over tokens as `aggregation` says (default: the mean over every response token).
- * Also returns clipfrac and the approximate KL ½·E[(log ρ)²] that TRL logs.
+ * Also returns clipfrac and the approximate KL ½·E[(log ρ)²] that TRL logs: means over tokens, or
+ * for the per-response aggregations means over responses of per-response means (so that they, like
+ * the loss, are means over rows when micro-batches are weighted by rows).
  */
 export function ppoPolicyLoss(
   logps: Tensor,
@@ -50,9 +52,11 @@ export function ppoPolicyLoss(
     const unclipped = advantages.neg().mul(ratio);
     const clipped = advantages.neg().mul(ratio.clamp(1 - clip, 1 + clip));
     const loss = aggregateTokenLosses(unclipped.maximum(clipped), mask, aggregation, generationBudget);
-    const clipfrac = maskedMean(clipped.gt(unclipped).to(logps.dtype), mask).detach();
-    const approxKl = maskedMean(logRatio.square(), mask).mul(0.5).detach();
-    return { loss, clipfrac, approxKl, ratio: maskedMean(ratio, mask).detach() };
+    const metric = (x: Tensor) =>
+      aggregateTokenLosses(x, mask, aggregation === 'token-mean' ? 'token-mean' : 'sequence-mean').detach();
+    const clipfrac = metric(clipped.gt(unclipped).to(logps.dtype));
+    const approxKl = metric(logRatio.square()).mul(0.5);
+    return { loss, clipfrac, approxKl, ratio: metric(ratio) };
   });
 }
 
