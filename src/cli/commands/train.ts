@@ -15,7 +15,13 @@ import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
+import {
+  LabModels,
+  LMPolicy,
+  type ProxyReward,
+  promptSource,
+  RewardModelCritic,
+} from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import { acquireRunLock } from '../../trainers/common/run-lock.ts';
@@ -204,6 +210,16 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   io.print(describeData('rm', data, c.steps, c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
+  // The reference responses of the output normalisation, read (and checked) before training.
+  const normalizeOn = c.normalize
+    ? (
+        await loadSftDataset(c.normalize.data, {
+          limit: c.normalize.limit,
+          onBadRow: c.data.onBadRow,
+          log: io.log,
+        })
+      ).examples
+    : undefined;
   const model = await loadRewardModel(c.model, { trainable: true, dtype: c.dtype, initScoreSeed: c.seed });
   try {
     return await trainRewardModel({
@@ -212,6 +228,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
       tokenizer,
       train: data.train,
       eval: data.eval,
+      normalizeOn,
       ...common,
     });
   } finally {
@@ -277,11 +294,20 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
         : ''),
   );
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens));
+  const separateCritic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
   const policy = Object.assign(
-    await LMPolicy.load(c.policy, { trainable: true, valueHead: c.algorithm === 'ppo', seed: c.seed }),
+    await LMPolicy.load(c.policy, {
+      trainable: true,
+      valueHead: c.algorithm === 'ppo' && !separateCritic,
+      seed: c.seed,
+    }),
     { tokenizer },
   );
   const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false }) : null;
+  // PPO's critic initialised from the reward model (the TL;DR PPO work's), trained beside the policy.
+  const critic = separateCritic
+    ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true }))
+    : null;
   try {
     const evaluator = c.eval
       ? await makeRlEvaluator({
@@ -299,6 +325,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       policy,
       reference,
       reward: proxy.reward,
+      critic,
       prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
       evaluator,
       labels: c.modelLabel ? { model: c.modelLabel } : {},
@@ -311,6 +338,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     policy.model.dispose();
     policy.valueHead?.dispose();
     reference?.model.dispose();
+    critic?.model.dispose();
     proxy.model.dispose();
   }
 }

@@ -8,7 +8,8 @@ import { MetricsLog } from './metrics-log.ts';
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 
-export type RunKind = 'sft' | 'rm' | 'po' | 'rl';
+/** sft, rm, po, rl: training runs; bon: a best-of-n curve (no training). */
+export type RunKind = 'sft' | 'rm' | 'po' | 'rl' | 'bon';
 export type RunStatus = 'running' | 'done' | 'failed';
 
 export interface RunLabels {

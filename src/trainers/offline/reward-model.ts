@@ -10,6 +10,7 @@ import { checkLimits, collatePairs, type EncodedPair, encodePairs, meanOverBatch
 import type { RewardModelConfig } from './config.ts';
 import type { RewardModel, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
+import { type NormalizableRewardModel, normalizeRewardModel } from './reward-normalization.ts';
 
 export interface RewardModelRun {
   config: RewardModelConfig;
@@ -17,6 +18,11 @@ export interface RewardModelRun {
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
   eval: PreferenceExample[];
+  /**
+   * (prompt, reference response) pairs to normalise the trained model's output on before it is
+   * saved (config.normalize; the model must carry a rewardBias, as GPTNeoXRewardModel does).
+   */
+  normalizeOn?: { prompt: string; completion: string }[];
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
@@ -52,12 +58,13 @@ export async function trainRewardModel(run: RewardModelRun): Promise<string> {
       metrics: { accuracy: out.accuracy.item(), 'rewards/mean': chosen.add(rejected).mean().item() / 2 },
     };
   };
+  const model = run.normalizeOn ? normalizedBeforeSave(run, run.normalizeOn) : run.model;
   return trainOffline({
     config: c,
     kind: 'rm',
     name: run.name ?? 'reward-model',
     labels: { algorithm: 'bradley-terry' },
-    model: run.model,
+    model,
     datasetSize: trainSet.length,
     log: run.log,
     onStep: run.onStep,
@@ -80,4 +87,31 @@ export async function trainRewardModel(run: RewardModelRun): Promise<string> {
           )
       : undefined,
   });
+}
+
+/** The run's model, whose save first measures and sets the normalisation bias (after the last step). */
+function normalizedBeforeSave(
+  run: RewardModelRun,
+  pairs: { prompt: string; completion: string }[],
+): RewardModel {
+  const target = run.model as RewardModel & Partial<NormalizableRewardModel>;
+  if (typeof target.rewardBias !== 'number')
+    throw new Error('normalize: this reward model has no rewardBias to store the normalisation in');
+  const c = run.config;
+  return {
+    rewards: (ids, mask) => target.rewards(ids, mask),
+    parameters: () => target.parameters(),
+    save: async (dir) => {
+      const m = normalizeRewardModel(target as NormalizableRewardModel, run.tokenizer, pairs, {
+        maxPromptTokens: c.maxPromptTokens,
+        maxTotalTokens: c.maxTotalTokens,
+        batchSize: c.batchSize,
+        source: c.normalize?.data ?? 'normalizeOn',
+      });
+      run.log?.(
+        `reward normalisation: mean reward ${m.mean.toFixed(4)} (std ${m.std.toFixed(4)}) over ${m.count} reference responses is subtracted from every reward`,
+      );
+      await target.save(dir);
+    },
+  };
 }

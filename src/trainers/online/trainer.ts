@@ -1,15 +1,18 @@
 /**
  * The online RLHF loop, one iteration per step:
- *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO);
- *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), the reward r(x, y);
- *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO/RLOO/REINFORCE);
- *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch.
+ *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO, G for GRPO);
+ *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), values (PPO), r(x, y);
+ *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO, RLOO,
+ *      REINFORCE, GRPO, REINFORCE++);
+ *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch; with an adaptive KL
+ *      controller, update β from the measured KL (Ziegler et al. 2019).
  * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
  * a reference model is given, even in Maximum-Entropy runs.
  *
  * Over data-parallel ranks (`group`), each rank samples and scores its share of the prompts and
  * takes its share of every update; see data-parallel.ts. Evaluation runs on rank 0.
  */
+import { join } from 'node:path';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
@@ -19,9 +22,11 @@ import { DataParallel } from '../common/data-parallel.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
+import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
+import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks } from './chunks.ts';
+import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks, valuesInChunks } from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
 import {
   gatherRollout,
@@ -31,7 +36,9 @@ import {
   shareOfStep,
   weightOfRows,
 } from './data-parallel.ts';
+import { KlCoefficient } from './kl-controller.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
+import { penalizeMissingEos } from './rewards.ts';
 import type {
   Evaluator,
   OnlineAlgorithm,
@@ -40,6 +47,7 @@ import type {
   RewardFunction,
   Rollout,
   TokenScores,
+  ValueModel,
 } from './types.ts';
 
 export interface OnlineRunSpec {
@@ -51,6 +59,8 @@ export interface OnlineRunSpec {
   /** Frozen reference π_ref: required by the KL penalty; optional (measurement only) otherwise. */
   reference: OnlinePolicy | null;
   reward: RewardFunction;
+  /** PPO's separate critic (`ppo.critic: reward-model`), e.g. RewardModelCritic; else none. */
+  critic?: ValueModel | null;
   prompts: PromptSource;
   evaluator?: Evaluator;
   resume?: boolean | 'auto';
@@ -61,9 +71,33 @@ export interface OnlineRunSpec {
 }
 
 export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
-  if (config.algorithm === 'ppo') return ppo(config.ppo);
-  if (config.algorithm === 'rloo') return rloo(config.rloo);
-  return reinforce(config.rloo);
+  switch (config.algorithm) {
+    case 'ppo':
+      return ppo(config.ppo);
+    case 'rloo':
+      return rloo(config.rloo);
+    case 'reinforce':
+      return reinforce(config.rloo);
+    case 'grpo':
+      return grpo(config.grpo);
+    case 'reinforce++':
+      return reinforcePlusPlus(config.reinforcePlusPlus);
+  }
+}
+
+/** The separate critic the config asks for, checked against the one given. */
+function criticOf(spec: OnlineRunSpec): ValueModel | null {
+  const c = spec.config;
+  const wanted = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
+  if (wanted && !spec.critic)
+    throw new Error(
+      'ppo.critic "reward-model" needs a critic (OnlineRunSpec.critic, e.g. RewardModelCritic)',
+    );
+  if (!wanted && spec.critic)
+    throw new Error(
+      `a critic was given but is unused: only algorithm "ppo" with ppo.critic "reward-model" trains one (algorithm "${c.algorithm}")`,
+    );
+  return spec.critic ?? null;
 }
 
 export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
@@ -74,15 +108,21 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
   if (regularizers.kl && !spec.reference)
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
+  const critic = criticOf(spec);
   // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
   const kind = regularizerKind(regularizers);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
+  const params = spec.policy.parameters();
+  for (const [name, p] of critic?.parameters() ?? []) {
+    if (params.has(name)) throw new Error(`critic parameter ${name} collides with a policy parameter`);
+    params.set(name, p);
+  }
+  const session = await TrainingSession.start<{ cursor: CursorState; klCoef?: number }>({
     runDir: spec.runDir,
     name: spec.name,
     kind: 'rl',
     config: c,
-    params: spec.policy.parameters(),
+    params,
     optimizer: c,
     totalSteps: c.steps,
     rngs: { sample: gen },
@@ -102,6 +142,10 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     dataParallel: dp,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
+  // β: fixed, or the adaptive controller's current value (restored on resume).
+  const klCoef = regularizers.kl
+    ? new KlCoefficient(session.extra?.klCoef ?? regularizers.kl.coef, regularizers.kl.adaptive)
+    : null;
   const evaluator = spec.evaluator;
   await session.run({
     step: (step, lr) => {
@@ -118,6 +162,10 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
       const keys = allKeys.slice(start, end);
       const T = c.temperature;
       const exactPrev = c.klPrev === 'exact';
+      const stepRegularizers: RegularizerConfig =
+        regularizers.kl && klCoef
+          ? { ...regularizers, kl: { ...regularizers.kl, coef: klCoef.value } }
+          : regularizers;
 
       // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
       const local: ScoredRollout = noGrad(() => {
@@ -129,9 +177,11 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
           batchSize: c.rollout.generationBatchSize ?? undefined,
         });
         const chunk = c.rollout.scoreBatchSize;
+        const policyValues = algorithm.needsValues && critic === null;
         const old = scoreInChunks(rollout, chunk, (part) =>
-          spec.policy.score(part, { temperature: T, full: exactPrev, values: algorithm.needsValues }),
+          spec.policy.score(part, { temperature: T, full: exactPrev, values: policyValues }),
         );
+        if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
         const reference = spec.reference;
         const ref = reference
           ? scoreInChunks(rollout, chunk, (part) => reference.score(part, { temperature: T }))
@@ -147,7 +197,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
-        regularizers,
+        stepRegularizers,
         old.logps,
         old.entropy,
         ref?.logps ?? null,
@@ -160,11 +210,13 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         rollout,
         oldLogps: old.logps,
         oldValues: old.values ?? null,
+        critic,
         refLogps: ref?.logps ?? null,
         scores,
         nonScore,
-        regularizers,
+        regularizers: stepRegularizers,
         temperature: T,
+        maxNewTokens: c.maxNewTokens,
         gen,
         update: (rows, lossOf, weighting = 'tokens') => {
           // A skipped step ('skip' after a non-finite rollout) computes nothing; every rank agrees.
@@ -181,13 +233,17 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
       });
 
       // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
-      const measured = measure(rollout, old, ref, scores, nonScore, regularizers);
+      const measured = measure(rollout, old, ref, scores, nonScore, stepRegularizers);
       const klPrev = klPrevOf(spec, local.rollout, local.old, exactPrev);
       measured['policy/kl_prev'] = dp.distributed
         ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
         : klPrev;
       // An update that made the policy non-finite stops the run.
       if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev'] }, { canSkip: false });
+      if (klCoef) {
+        measured['objective/kl_coef'] = klCoef.value;
+        klCoef.update(measured['objective/kl']!, rollout.responseIds.dim(0));
+      }
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
     // On rank 0 alone: the others wait for it at the next step's first collective.
@@ -195,10 +251,11 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
       evaluator && (async (step) => (dp.isMain ? withEvalPrefix(await evaluator(spec.policy, step)) : {})),
     evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),
     evaluateAtStart: c.evalEvery > 0,
-    state: () => ({ cursor: order.state }),
+    state: () => ({ cursor: order.state, ...(klCoef ? { klCoef: klCoef.value } : {}) }),
     onStep: spec.onStep,
     saveModel: async (dir) => {
       if (spec.policy.save) await spec.policy.save(dir);
+      if (critic?.save) await critic.save(join(dir, 'critic'));
     },
   });
   return { steps: session.step };
@@ -227,14 +284,6 @@ function rolloutFinite(
       'reference log-probs': ref ? { tensor: ref.logps, mask } : null,
       'regularizer rewards': { tensor: nonScore, mask },
     })
-  );
-}
-
-/** Applies the missing-EOS penalty: rows that did not end with EOS get `penalty` as score. */
-function penalizeMissingEos(scores: Tensor, endedWithEos: Tensor, penalty: number | null): Tensor {
-  if (penalty === null) return scores.clone();
-  return tidy(() =>
-    endedWithEos.to(scores.dtype).mul(scores).add(endedWithEos.logicalNot().to(scores.dtype).mul(penalty)),
   );
 }
 
