@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
-import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
+import { dispose, Generator, noGrad, type Tensor } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { meanMetrics } from '../common/metrics-log.ts';

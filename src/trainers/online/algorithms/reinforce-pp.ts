@@ -11,7 +11,7 @@
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { ppoPolicyLoss, reinforcePlusPlusAdvantages } from '../../../losses/index.ts';
-import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import { randperm } from '../../../tensor/index.ts';
 import type { ReinforcePlusPlusConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
