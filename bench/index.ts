@@ -1,8 +1,11 @@
 /**
  * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
- * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model).
+ * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, distributed,
+ * data-parallel).
  */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
+import { runDataParallelBench } from './data-parallel.ts';
+import { runDistributedBench } from './distributed.ts';
 import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
 import { runModelBench } from './model.ts';
@@ -22,5 +25,17 @@ if (wanted('model')) {
   console.log('\n## GPT-NeoX models (the same weights and inputs on both sides)\n');
   const { rows, notes } = await runModelBench();
   console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('distributed')) {
+  console.log('\n## Data-parallel all-reduce (c10d Gloo on loopback, this host)\n');
+  const { rows, notes } = await runDistributedBench();
+  console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('data-parallel')) {
+  console.log('\n## Data-parallel training (SFT, 1 process vs 2 ranks on this host)\n');
+  const { table, notes } = await runDataParallelBench();
+  console.log(table);
   console.log(`\n${notes.join('\n')}`);
 }

@@ -153,6 +153,8 @@ class Trainer:
 def sample(model, ids, mask, new_tokens, seed, cached):
     """Temperature-1 sampling of new_tokens per row; returns tokens [B, N] and their log-probs."""
     gen = torch.Generator().manual_seed(seed)
+    # Inverse-CDF sampling from uniforms drawn up front, as src/models/sampling/generate.ts does.
+    uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64)
     tokens, logps = [], []
     past = None
     for step in range(new_tokens):
@@ -161,7 +163,9 @@ def sample(model, ids, mask, new_tokens, seed, cached):
             logits = F.linear(hidden[:, -1], model.head)
         else:
             logits = model.logits(ids, mask)[:, -1]
-        token = torch.multinomial(logits.softmax(-1), 1, generator=gen)
+        cdf = logits.softmax(-1).double().cumsum(-1)
+        u = uniforms[:, step : step + 1].clamp(2**-53, 1 - 2**-50)
+        token = (cdf <= u * cdf[:, -1:]).sum(-1, keepdim=True)
         tokens.append(token)
         logps.append(logits.log_softmax(-1).gather(-1, token))
         mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)

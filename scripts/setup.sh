@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent project set-up, run by `npm test`, `npm run demo` and `npm run bench`:
-#   1. system packages (Debian): libtorch + OpenBLAS, python3-torch (side-by-side benchmarks and the
-#      independent reference script), chromium (dashboard browser tests);
+#   1. system packages (Debian): libtorch + OpenBLAS, g++ and make (the addon build), libgloo-dev
+#      (build-time headers for c10d's Gloo backend, distributed training), python3-torch (side-by-side
+#      benchmarks and the independent reference script), chromium (dashboard browser tests);
 #   2. npm dependencies (npm ci when package-lock.json changed);
-#   3. the libtorch Node-API addon (rebuilt when its sources or LIBTORCH changed).
+#   3. the libtorch Node-API addon (rebuilt when its sources, LIBTORCH or the compiler flags changed).
 # Each step is skipped when already done, so a set-up machine pays well under a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,8 +19,8 @@ missing_debs() {
 }
 
 install_system_packages() {
-  local wanted=(python3-torch chromium)
-  [ -z "${LIBTORCH:-}" ] && wanted=(libtorch-dev libopenblas0 "${wanted[@]}")
+  local wanted=(python3-torch chromium g++ make)
+  [ -z "${LIBTORCH:-}" ] && wanted=(libtorch-dev libopenblas0 libgloo-dev "${wanted[@]}")
   command -v dpkg-query >/dev/null || {
     if [ -z "${LIBTORCH:-}" ]; then
       say "this is not a Debian system (no dpkg/apt) and LIBTORCH is unset."
@@ -59,15 +60,10 @@ install_npm_dependencies() {
   echo "$hash" >"$stamp"
 }
 
+# build-addon.mjs is a no-op when the addon is newer than its sources and was built with the same
+# libtorch and compiler flags; otherwise it rebuilds incrementally.
 build_addon() {
-  local addon=build/Release/maxent_rlhf_torch.node stamp=build/.libtorch want="${LIBTORCH:-system}"
-  if [ -f "$addon" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ] &&
-    [ -z "$(find native binding.gyp scripts/torch-flags.mjs -newer "$addon" -type f 2>/dev/null | head -1)" ]; then
-    return 0
-  fi
-  say "building the libtorch addon (about a minute)"
-  bash scripts/build-addon.sh >&2
-  echo "$want" >"$stamp"
+  node scripts/build-addon.mjs
 }
 
 install_system_packages

@@ -1,48 +1,67 @@
 #!/usr/bin/env node
-// Prints compiler/linker flags for libtorch, for binding.gyp. LIBTORCH=/path selects an unpacked
-// libtorch (official CPU or CUDA zip, or a pip torch's `torch/` folder); otherwise Debian's
-// libtorch-dev under /usr is used.
-import { existsSync, readFileSync } from 'node:fs';
+// Prints compiler/linker flags for libtorch, for binding.gyp (libtorch.mjs says which libtorch), and
+// which c10d backends the addon's distributed bindings will have.
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cxx11Abi, locateLibtorch } from './libtorch.mjs';
 
-const root = process.env.LIBTORCH || '/usr';
-const system = !process.env.LIBTORCH;
-const libDir = system ? '/usr/lib/x86_64-linux-gnu' : join(root, 'lib');
-const incDir = join(root, 'include');
+const torch = locateLibtorch();
+const firstExisting = (paths) => paths.find((p) => p && existsSync(p));
 
-function versionString() {
-  const header = join(incDir, 'torch/csrc/api/include/torch/version.h');
-  if (!existsSync(header)) return 'unknown';
-  const text = readFileSync(header, 'utf8');
-  const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`))?.[1] ?? '?';
-  return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+// c10d's Gloo backend: ProcessGroupGloo.hpp is empty without USE_C10D_GLOO and needs Gloo's headers
+// (Debian: libgloo-dev, the same version as the libgloo0 that libtorch links). For another libtorch,
+// only headers shipped with it (or named by GLOO_INCLUDE_DIR) are used: a mismatched Gloo breaks the ABI.
+function glooInclude() {
+  if (!existsSync(join(torch.incDir, 'torch/csrc/distributed/c10d/ProcessGroupGloo.hpp'))) return null;
+  const candidates = [process.env.GLOO_INCLUDE_DIR, torch.incDir, torch.system ? '/usr/include' : null];
+  return firstExisting(candidates.map((d) => d && join(d, 'gloo/config.h')))?.slice(0, -'/gloo/config.h'.length) ?? null;
 }
 
-function cxx11Abi() {
-  if (system) return 1;
+// ProcessGroupNCCL: a CUDA libtorch built with NCCL, plus nccl.h and the CUDA runtime headers.
+function ncclIncludes() {
+  const cudaLib = join(torch.libDir, 'libtorch_cuda.so');
+  if (!existsSync(cudaLib) || !existsSync(join(torch.incDir, 'torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp'))) return null;
   try {
-    const syms = execFileSync('nm', ['-D', '--defined-only', join(libDir, 'libc10.so')], { encoding: 'utf8', maxBuffer: 1 << 28 });
-    return syms.includes('__cxx11') ? 1 : 0;
+    const syms = execFileSync('nm', ['-D', '--defined-only', cudaLib], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (!syms.includes('ProcessGroupNCCL')) return null;
   } catch {
-    return 1;
+    return null;
   }
+  const cudaHome = process.env.CUDA_HOME || process.env.CUDA_PATH || '/usr/local/cuda';
+  const nccl = firstExisting([
+    process.env.NCCL_HOME && join(process.env.NCCL_HOME, 'include/nccl.h'),
+    join(torch.incDir, 'nccl.h'),
+    join(cudaHome, 'include/nccl.h'),
+    '/usr/include/nccl.h',
+  ]);
+  const cuda = firstExisting([join(cudaHome, 'include/cuda_runtime_api.h'), '/usr/include/cuda_runtime_api.h']);
+  if (!nccl || !cuda) return null;
+  return [...new Set([dirname(nccl), dirname(cuda)])];
 }
 
 const what = process.argv[2];
-const version = versionString();
 if (what === 'cflags') {
-  const flags = [`-I${incDir}`, `-I${join(incDir, 'torch/csrc/api/include')}`, `-D_GLIBCXX_USE_CXX11_ABI=${cxx11Abi()}`];
+  const flags = [`-I${torch.incDir}`, `-I${torch.incDir}/torch/csrc/api/include`, `-D_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(torch)}`];
+  const gloo = glooInclude();
+  if (gloo) {
+    flags.push('-DUSE_C10D_GLOO', '-DMX_WITH_GLOO');
+    if (gloo !== '/usr/include' && gloo !== torch.incDir) flags.push(`-I${gloo}`);
+    const nccl = ncclIncludes();
+    if (nccl) flags.push('-DUSE_C10D_NCCL', '-DMX_WITH_NCCL', ...nccl.map((d) => `-I${d}`));
+  }
   console.log(flags.join(' '));
 } else if (what === 'libs') {
-  const libs = [`-L${libDir}`, `-Wl,-rpath,${libDir}`, '-ltorch', '-ltorch_cpu', '-lc10'];
-  if (existsSync(join(libDir, 'libtorch_cuda.so'))) {
-    libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
-  }
+  const libs = [`-L${torch.libDir}`, `-Wl,-rpath,${torch.libDir}`, '-ltorch', '-ltorch_cpu', '-lc10'];
+  if (torch.cuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
   console.log(libs.join(' '));
 } else if (what === 'version') {
-  console.log(version);
+  console.log(torch.version);
+} else if (what === 'distributed') {
+  const gloo = glooInclude();
+  const nccl = gloo ? ncclIncludes() : null;
+  console.log(gloo ? `c10d backends: gloo${nccl ? ', nccl' : ''}` : 'c10d backends: none (install libgloo-dev for Gloo)');
 } else {
-  console.error('usage: torch-flags.mjs cflags|libs|version');
+  console.error('usage: torch-flags.mjs cflags|libs|version|distributed');
   process.exit(2);
 }

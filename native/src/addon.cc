@@ -7,6 +7,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mx::RegisterOps(env, exports);
   mx::RegisterOptim(env, exports);
   mx::RegisterRuntime(env, exports);
+  mx::RegisterPickle(env, exports);
+  mx::RegisterDistributed(env, exports);
   return exports;
 }
 

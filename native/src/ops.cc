@@ -13,6 +13,7 @@ using mx::Ints;
 using mx::IsTensor;
 using mx::OptT;
 using mx::S;
+using mx::Shape;
 using mx::Sc;
 using mx::T;
 using mx::Tensors;
@@ -22,7 +23,7 @@ using mx::WrapTensor;
 namespace {
 
 at::TensorOptions Opts(const Napi::CallbackInfo& info, size_t dtypeArg, size_t deviceArg) {
-  return at::TensorOptions().dtype(mx::DTypeFromCode(static_cast<int>(I(info, dtypeArg))))
+  return at::TensorOptions().dtype(mx::DTypeFromCode(I(info, dtypeArg)))
       .device(mx::DeviceFromString(S(info, deviceArg)));
 }
 
@@ -51,8 +52,7 @@ c10::optional<at::IntArrayRef> OptDims(const Napi::CallbackInfo& info, size_t i,
 }
 
 at::Generator& Gen(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsExternal()) throw mx::JsError("argument " + std::to_string(i) + " is not a generator handle");
-  return *info[i].As<Napi::External<at::Generator>>().Data();
+  return mx::UnwrapGenerator(info[i], "argument " + std::to_string(i));
 }
 
 c10::optional<at::Generator> OptGen(const Napi::CallbackInfo& info, size_t i) {
@@ -71,11 +71,10 @@ MX_OP(fromData) {
   if (!info[0].IsTypedArray()) throw mx::JsError("argument 0 must be a typed array");
   auto arr = info[0].As<Napi::TypedArray>();
   auto shape = Ints(info, 1);
-  auto dtype = mx::DTypeFromCode(static_cast<int>(I(info, 2)));
-  int64_t numel = 1;
-  for (auto s : shape) numel *= s;
-  size_t bytes = static_cast<size_t>(numel) * ElementSize(dtype);
-  if (arr.ByteLength() != bytes) {
+  auto dtype = mx::DTypeFromCode(I(info, 2));
+  int64_t numel = mx::CheckedNumel(shape, "argument 1 (shape)");
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(numel), ElementSize(dtype), &bytes) || arr.ByteLength() != bytes) {
     throw mx::JsError("data has " + std::to_string(arr.ByteLength()) + " bytes but shape needs " + std::to_string(bytes));
   }
   auto buf = arr.ArrayBuffer();
@@ -104,12 +103,12 @@ MX_OP(dataView) {
   return Napi::ArrayBuffer::New(env, keep->data_ptr(), bytes, [](Napi::Env, void*, at::Tensor* k) { delete k; }, keep);
 }
 
-MX_OP(full) { return WrapTensor(env, at::full(Ints(info, 0), Sc(info, 1), Opts(info, 2, 3))); }
+MX_OP(full) { return WrapTensor(env, at::full(Shape(info, 0), Sc(info, 1), Opts(info, 2, 3))); }
 MX_OP(arange) { return WrapTensor(env, at::arange(Sc(info, 0), Sc(info, 1), Sc(info, 2), Opts(info, 3, 4))); }
-MX_OP(randn) { return WrapTensor(env, at::randn(Ints(info, 0), OptGen(info, 1), Opts(info, 2, 3))); }
-MX_OP(rand) { return WrapTensor(env, at::rand(Ints(info, 0), OptGen(info, 1), Opts(info, 2, 3))); }
+MX_OP(randn) { return WrapTensor(env, at::randn(Shape(info, 0), OptGen(info, 1), Opts(info, 2, 3))); }
+MX_OP(rand) { return WrapTensor(env, at::rand(Shape(info, 0), OptGen(info, 1), Opts(info, 2, 3))); }
 MX_OP(randint) {
-  return WrapTensor(env, at::randint(I(info, 0), I(info, 1), Ints(info, 2), OptGen(info, 3), Opts(info, 4, 5)));
+  return WrapTensor(env, at::randint(I(info, 0), I(info, 1), Shape(info, 2), OptGen(info, 3), Opts(info, 4, 5)));
 }
 MX_OP(randperm) { return WrapTensor(env, at::randperm(I(info, 0), OptGen(info, 1), Opts(info, 2, 3))); }
 MX_OP(normal_) {
@@ -125,15 +124,13 @@ MX_OP(uniform_) {
 
 // ---------------------------------------------------------------- generators
 
-static void FinalizeGen(Napi::Env, at::Generator* g) { delete g; }
-
 MX_OP(makeGenerator) {
   // (seed, device): a private generator, cloned from the device's default so any backend works.
   auto device = mx::DeviceFromString(S(info, 1));
   at::Generator g = device.is_cpu() ? at::detail::getDefaultCPUGenerator().clone()
                                     : at::globalContext().defaultGenerator(device).clone();
   g.set_current_seed(static_cast<uint64_t>(I(info, 0)));
-  return Napi::External<at::Generator>::New(env, new at::Generator(std::move(g)), FinalizeGen);
+  return mx::WrapGenerator(env, std::move(g));
 }
 MX_OP(generatorGetState) {
   auto& g = Gen(info, 0);
@@ -168,8 +165,7 @@ MX_OP(item) {
   return Napi::Number::New(env, t.item<double>());
 }
 MX_OP(dispose) {
-  if (!info[0].IsExternal()) throw mx::JsError("argument 0 is not a tensor handle");
-  at::Tensor* t = info[0].As<Napi::External<at::Tensor>>().Data();
+  auto* t = static_cast<at::Tensor*>(mx::UnwrapKind(info[0], mx::HandleKind::Tensor, "argument 0"));
   if (t->defined()) {
     mx::g_live_tensors--;
     t->reset();
@@ -185,8 +181,17 @@ MX_OP(setRequiresGrad) {
 MX_OP(grad) { return WrapTensor(env, T(info, 0).grad()); }
 MX_OP(setGrad) {
   auto& t = T(info, 0);
-  if (info[1].IsNull() || info[1].IsUndefined()) t.mutable_grad().reset();
-  else t.mutable_grad() = T(info, 1);
+  if (info[1].IsNull() || info[1].IsUndefined()) {
+    t.mutable_grad().reset();
+    return env.Undefined();
+  }
+  // The checks torch's Python `.grad` setter makes: a gradient shaped, typed and placed like its tensor
+  // (optimizer kernels index both with one element count).
+  auto& g = T(info, 1);
+  if (!g.sizes().equals(t.sizes()) || g.scalar_type() != t.scalar_type() || g.device() != t.device()) {
+    throw mx::JsError("the gradient " + mx::DescribeTensor(g) + " does not match its tensor " + mx::DescribeTensor(t));
+  }
+  t.mutable_grad() = g;
   return env.Undefined();
 }
 MX_OP(backward) {
@@ -206,7 +211,7 @@ MX_OP(contiguous) { return WrapTensor(env, T(info, 0).contiguous()); }
 MX_OP(to) {
   // (t, dtypeCode|null, device|null)
   auto& t = T(info, 0);
-  at::ScalarType dtype = info[1].IsNull() ? t.scalar_type() : mx::DTypeFromCode(static_cast<int>(I(info, 1)));
+  at::ScalarType dtype = info[1].IsNull() ? t.scalar_type() : mx::DTypeFromCode(I(info, 1));
   at::Device device = info[2].IsNull() ? t.device() : mx::DeviceFromString(S(info, 2));
   return WrapTensor(env, t.to(device, dtype));
 }
@@ -338,7 +343,8 @@ MX_OP(linear) { return WrapTensor(env, at::linear(T(info, 0), T(info, 1), OptT(i
 MX_OP(embedding) { return WrapTensor(env, at::embedding(T(info, 0), T(info, 1))); }
 MX_OP(crossEntropy) {
   // (logits [N, C], target [N] int64, ignoreIndex, reduction: 0 none, 1 mean, 2 sum)
-  return WrapTensor(env, at::cross_entropy_loss(T(info, 0), T(info, 1), {}, I(info, 3), I(info, 2), 0.0));
+  int64_t reduction = mx::IRange(info, 3, 0, 2, "reduction: 0 none, 1 mean, 2 sum");
+  return WrapTensor(env, at::cross_entropy_loss(T(info, 0), T(info, 1), {}, reduction, I(info, 2), 0.0));
 }
 MX_OP(dropout) {
   // (t, p, gen|null): inverted dropout with a private generator for reproducibility.

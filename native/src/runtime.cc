@@ -40,14 +40,20 @@ static bool RetainFreedMemory() {
 #endif
 }
 
+// Thread pools are created eagerly at the next parallel region: a typo such as 1e9 must not try to
+// start a billion threads.
+static constexpr int64_t kMaxThreads = 1024;
+
 MX_OP(retainFreedMemory) { return Napi::Boolean::New(env, RetainFreedMemory()); }
 
 MX_OP(setNumThreads) {
-  at::set_num_threads(static_cast<int>(I(info, 0)));
+  at::set_num_threads(static_cast<int>(mx::IRange(info, 0, 1, kMaxThreads, "thread count")));
   return env.Undefined();
 }
 MX_OP(getNumThreads) { return Napi::Number::New(env, at::get_num_threads()); }
-MX_OP(setBlasThreads) { return Napi::Boolean::New(env, SetBlasThreads(static_cast<int>(I(info, 0)))); }
+MX_OP(setBlasThreads) {
+  return Napi::Boolean::New(env, SetBlasThreads(static_cast<int>(mx::IRange(info, 0, 1, kMaxThreads, "thread count"))));
+}
 
 MX_OP(info) {
   auto out = Napi::Object::New(env);

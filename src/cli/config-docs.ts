@@ -9,6 +9,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SweepConfigSchema } from '../lab/sweep/grid.ts';
+import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../losses/preference.ts';
+import { BestOfNConfigSchema } from './best-of-n-config.ts';
 import { TRAIN_SCHEMAS } from './train-configs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,7 +39,7 @@ export const FALLBACK_DESCRIPTIONS: Record<string, string> = {
   dtype: 'dtype the weights are loaded and trained in',
   nonFinite:
     'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
-  loss: 'preference loss: dpo, cdpo (label-smoothed), robust, ipo, hinge (reference-based); simpo, cpo, orpo (reference-free: no reference model is loaded)',
+  loss: `preference loss: ${[...REFERENCE_LOSSES].join(', ')} (reference-based); ${PREFERENCE_LOSSES.filter((l) => !REFERENCE_LOSSES.has(l)).join(', ')} (reference-free: no reference model is loaded)`,
   'ppo.epochs': 'optimisation passes over each rollout batch',
   'ppo.minibatchSize': 'rollout rows per PPO minibatch',
   'ppo.clip': 'PPO policy-ratio clip ε',
@@ -126,6 +128,8 @@ function sectionOf(n: Json): Json | undefined {
   return n.anyOf?.find((a) => a.type === 'object' && a.properties);
 }
 
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function rowsOf(node: Json, prefix: string, out: DocRow[]): void {
   const required = new Set(node.required ?? []);
   for (const [name, child] of Object.entries(node.properties ?? {})) {
@@ -134,11 +138,18 @@ function rowsOf(node: Json, prefix: string, out: DocRow[]): void {
     const meaning = (child.description ?? FALLBACK_DESCRIPTIONS[key] ?? '').replaceAll('|', '\\|');
     if (section) {
       const optional = !required.has(name) && child.default === undefined;
+      const defaultText = required.has(name)
+        ? 'required'
+        : child.default === null || (isObject(child.default) && Object.keys(child.default).length > 0)
+          ? `\`${JSON.stringify(child.default)}\``
+          : optional
+            ? '(absent)'
+            : '(defaults below)';
       if (meaning || optional)
         out.push({
           key: `**${key}**`,
           type: child.anyOf ? 'section or null' : 'section',
-          default: required.has(name) ? 'required' : optional ? '(absent)' : '(defaults below)',
+          default: defaultText,
           meaning,
         });
       rowsOf(section, key, out);
@@ -183,13 +194,19 @@ export const DOCUMENTED: { title: string; usage: string; schema: z.ZodType; note
     title: 'po: offline preference optimisation',
     usage: 'maxent-rlhf po --config FILE [--loss NAME] [--set key=value]… [--fresh]',
     schema: TRAIN_SCHEMAS.po,
-    note: 'Reference-based losses compute the reference log-probs once (cached in `out/cache/`); reference-free losses (simpo, cpo, orpo) never load a reference model. `--loss` overrides `loss`.',
+    note: "Reference-based losses compute the reference log-probs once (cached in `out/cache/`); reference-free losses (simpo, cpo, cpo-simpo, orpo) never load a reference model. `--loss` overrides `loss`; `beta` and `gamma` left out take the chosen loss's own defaults.",
   },
   {
     title: 'rl: online RLHF (KL-regularised or Maximum-Entropy)',
     usage: 'maxent-rlhf rl --config FILE [--set key=value]… [--fresh]',
     schema: TRAIN_SCHEMAS.rl,
-    note: "The online trainer's knobs plus the snapshots and files of a run. `regularizer.kind: kl` needs `reference`; with `entropy` the reference (if given) is only used to measure `objective/kl`, as the paper reports KL(π‖π_ref) for Maximum-Entropy runs too.",
+    note: "The online trainer's knobs plus the snapshots and files of a run. `regularizer` holds one block per term: `kl` (KL-regularised RLHF) needs `reference`; with only `entropy` (Maximum-Entropy RLHF) the reference (if given) is only used to measure `objective/kl`, as the paper reports KL(π‖π_ref) for Maximum-Entropy runs too. For example `regularizer: { entropy: { coef: 0.01 } }`; both blocks together are allowed.",
+  },
+  {
+    title: 'bon: best-of-n (no training)',
+    usage: 'maxent-rlhf bon --config FILE [--set key=value]…',
+    schema: BestOfNConfigSchema,
+    note: "For each n of the grid, every prompt's best of n responses under the reward model (all n read off the same max(n) draws). The run folder (kind `bon`) has one metrics line per n, its step being n: `objective/scores` (proxy), `objective/kl` (measured from the calibration draws) beside `objective/kl_analytic` = log n − (n−1)/n, and with a judge `eval/gold_score`, `eval/win_rate`; `samples.jsonl` holds the chosen responses. See docs/estimators.md.",
   },
   {
     title: 'sweep: a grid of rl or po runs',

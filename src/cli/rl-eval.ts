@@ -9,7 +9,7 @@ import { loadSftDataset } from '../data/index.ts';
 import { HttpJudge, winRateOf } from '../judges/index.ts';
 import { goldScore, type LabFacts, winRate } from '../lab/task/index.ts';
 import type { Tokenizer } from '../models/tokenizer/index.ts';
-import { type LabModels, type LMPolicy, labModels, type ProxyReward } from '../trainers/adapters/index.ts';
+import { LabModels, type LMPolicy, type ProxyReward } from '../trainers/adapters/index.ts';
 import type { Evaluator } from '../trainers/online/types.ts';
 import type { RlCommandConfig } from './train-configs.ts';
 
@@ -21,28 +21,29 @@ export interface RlEvalSpec {
   maxNewTokens: number;
 }
 
-export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
-  const rows = (await loadSftDataset(s.eval.prompts, { limit: s.eval.count, onBadRow: 'fail' })).examples;
+export async function makeRlEvaluator(spec: RlEvalSpec): Promise<Evaluator> {
+  const rows = (await loadSftDataset(spec.eval.prompts, { limit: spec.eval.count, onBadRow: 'fail' }))
+    .examples;
   const prompts = rows.map((r) => r.prompt);
   const references = rows.map((r) => r.completion);
   const facts =
-    s.eval.judge === 'lab'
+    spec.eval.judge === 'lab'
       ? readFacts(
-          s.eval.prompts,
+          spec.eval.prompts,
           rows.map((r) => r.row),
         )
       : null;
-  const models: LabModels = labModels(s.maxPromptTokens);
-  const maxNewTokens = s.eval.maxNewTokens ?? s.maxNewTokens;
-  const judge = s.eval.judge === 'http' ? httpJudge(s.eval.judgeHttp!) : null;
+  const models = new LabModels(spec.maxPromptTokens);
+  const maxNewTokens = spec.eval.maxNewTokens ?? spec.maxNewTokens;
+  const judge = spec.eval.judge === 'http' ? httpJudge(spec.eval.judgeHttp!) : null;
   return async () => {
-    const texts = models.sampleTexts(s.policy, prompts, {
+    const texts = models.sampleTexts(spec.policy, prompts, {
       greedy: true,
       temperature: 1,
       seed: 0,
       maxNewTokens,
     });
-    const out: Record<string, number> = { proxy_reward: models.scoreTexts(s.proxy, prompts, texts) };
+    const out: Record<string, number> = { proxy_reward: models.scoreTexts(spec.proxy, prompts, texts) };
     if (facts) {
       out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
       out.win_rate = winRate(facts, texts, references);
@@ -58,7 +59,7 @@ export async function makeRlEvaluator(s: RlEvalSpec): Promise<Evaluator> {
   };
 }
 
-function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
+export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
   const apiKey = c.apiKeyEnv ? process.env[c.apiKeyEnv] : undefined;
   if (c.apiKeyEnv && !apiKey)
     throw new Error(`eval.judgeHttp.apiKeyEnv: environment variable ${c.apiKeyEnv} is not set`);
@@ -73,7 +74,7 @@ function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
 }
 
 /** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */
-function readFacts(path: string, lines: number[]): LabFacts[] {
+export function readFacts(path: string, lines: number[]): LabFacts[] {
   if (!path.endsWith('.jsonl'))
     throw new Error(`eval.judge "lab" reads the facts of each row from a .jsonl file; ${path} is not one`);
   const text = readFileSync(path, 'utf8').split('\n');

@@ -4,13 +4,13 @@
  * this index, never joined onto a path, so an id cannot name anything outside the run folder.
  */
 import { relative, sep } from 'node:path';
-import { findRuns, type RunInfo, readRunInfo } from '../report/runs.ts';
+import { findRuns, type RunIdentity, readRunIdentity } from '../trainers/common/run-reader.ts';
 
 /** Id of a run that is the dashboard's run folder itself. */
 export const ROOT_RUN_ID = '~';
 
 /** One run as the dashboard lists it. */
-export interface RunEntry extends RunInfo {
+export interface RunEntry extends RunIdentity {
   id: string;
   dir: string;
 }
@@ -25,7 +25,7 @@ export function runIdOf(root: string, dir: string): string {
 export async function listRuns(root: string): Promise<RunEntry[]> {
   const dirs = await findRuns(root);
   const entries = await Promise.all(
-    dirs.map(async (dir) => ({ id: runIdOf(root, dir), dir, ...(await readRunInfo(dir)) })),
+    dirs.map(async (dir) => ({ id: runIdOf(root, dir), dir, ...(await readRunIdentity(dir)) })),
   );
   return entries.sort((a, b) => a.id.localeCompare(b.id));
 }

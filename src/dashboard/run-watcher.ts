@@ -4,8 +4,7 @@
  * changing status or disappearing, metric lines appended, metrics files rewritten.
  */
 import { join } from 'node:path';
-import type { MetricLine } from '../report/runs.ts';
-import { METRICS_FILE } from '../report/runs.ts';
+import { METRICS_FILE, type MetricLine } from '../trainers/common/run-reader.ts';
 import { MetricsTail } from './metrics-tail.ts';
 import { listRuns, publicRun, type RunEntry } from './run-index.ts';
 
@@ -70,7 +69,7 @@ export class RunWatcher {
     const identity = JSON.stringify(shown);
     let watched = this.watched.get(run.id);
     if (!watched || watched.identity !== identity) {
-      watched ??= { tail: new MetricsTail(join(run.dir, METRICS_FILE)), identity };
+      watched ??= { tail: new MetricsTail(join(run.dir, METRICS_FILE), this.root), identity };
       watched.identity = identity;
       this.watched.set(run.id, watched);
       this.onEvent({ type: 'run', run: shown });

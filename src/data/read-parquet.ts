@@ -3,13 +3,21 @@
  * the TL;DR sets carry large token-id columns that would otherwise dominate the load time.
  * Nested `list<struct<role, content>>` columns arrive as arrays of plain objects.
  */
-
-import type { AsyncBuffer, FileMetaData, RowGroup } from 'hyparquet';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { AsyncBuffer, Compressors, FileMetaData, RowGroup } from 'hyparquet';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
-import { DatasetError } from './errors.ts';
-import { NODE_DECOMPRESSORS } from './parquet-codecs.ts';
+import { DatasetError } from './bad-rows.ts';
 import { checkColumnChunk } from './parquet-page-check.ts';
-import type { RawRow, RowSource } from './raw-rows.ts';
+import type { RawRow, RowSource } from './read-rows.ts';
+
+/**
+ * Decompressors beyond hyparquet's built-in SNAPPY: GZIP and BROTLI through node:zlib. (ZSTD and
+ * LZ4 are not available in Node 20's zlib; such files fail with hyparquet's codec error.)
+ */
+const NODE_DECOMPRESSORS: Compressors = {
+  GZIP: (input) => new Uint8Array(gunzipSync(input)),
+  BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
+};
 
 /** Opens the file and reads its footer; `wanted` lists the columns the caller may use. */
 export async function readParquet(path: string, wanted: readonly string[]): Promise<RowSource> {

@@ -1,5 +1,5 @@
 /** Deterministic train/eval split. */
-import { seededPermutation } from './seeded-random.ts';
+import { seededPermutation } from '../util/prng.ts';
 
 /**
  * Splits `items` into disjoint train and eval parts: a seeded shuffle picks

@@ -5,7 +5,12 @@
 import { native } from '../native/binding.ts';
 import { type DType, dtypeCode } from '../tensor/dtype.ts';
 import { type Tensor, wrap } from '../tensor/tensor.ts';
-import { type SafetensorsDType, SafetensorsReader, type TensorToWrite, writeSafetensors } from './safetensors.ts';
+import {
+  type SafetensorsDType,
+  SafetensorsReader,
+  type TensorToWrite,
+  writeSafetensors,
+} from './safetensors.ts';
 
 const TO_FILE: Partial<Record<DType, SafetensorsDType>> = {
   float32: 'F32',
@@ -29,17 +34,29 @@ export function safetensorsDType(d: DType): SafetensorsDType {
 
 export function tensorDType(s: SafetensorsDType): DType {
   const d = FROM_FILE[s];
-  if (!d) throw new Error(`safetensors dtype ${s} has no tensor dtype here (supported: ${Object.keys(FROM_FILE).join(', ')})`);
+  if (!d)
+    throw new Error(
+      `safetensors dtype ${s} has no tensor dtype here (supported: ${Object.keys(FROM_FILE).join(', ')})`,
+    );
   return d;
 }
 
 /** A lazy entry: the tensor's bytes are viewed (not copied) only when the writer reaches it. */
 export function tensorEntry(name: string, t: Tensor): TensorToWrite {
-  return { name, dtype: safetensorsDType(t.dtype), shape: t.shape, data: () => new Uint8Array(native.dataView(t.handle)) };
+  return {
+    name,
+    dtype: safetensorsDType(t.dtype),
+    shape: t.shape,
+    data: () => new Uint8Array(native.dataView(t.handle)),
+  };
 }
 
 /** Writes named tensors atomically to a safetensors file. */
-export async function saveTensors(path: string, tensors: Map<string, Tensor> | [string, Tensor][], metadata?: Record<string, string>): Promise<void> {
+export async function saveTensors(
+  path: string,
+  tensors: Map<string, Tensor> | [string, Tensor][],
+  metadata?: Record<string, string>,
+): Promise<void> {
   const entries = [...tensors].map(([name, t]) => tensorEntry(name, t));
   await writeSafetensors(path, entries, metadata);
 }
@@ -50,13 +67,21 @@ export function tensorFromBytes(bytes: Uint8Array, dtype: DType, shape: number[]
 }
 
 /** Reads every tensor of a safetensors file (optionally cast), returning the metadata too. */
-export async function loadTensors(path: string, opts: { dtype?: DType; device?: string } = {}): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
+export async function loadTensors(
+  path: string,
+  opts: { dtype?: DType; device?: string } = {},
+): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {
   const reader = await SafetensorsReader.open(path);
   try {
     const tensors = new Map<string, Tensor>();
     for (const name of reader.names()) {
       const info = reader.info(name);
-      let t = tensorFromBytes(await reader.read(name), tensorDType(info.dtype), info.shape, opts.device ?? 'cpu');
+      let t = tensorFromBytes(
+        await reader.read(name),
+        tensorDType(info.dtype),
+        info.shape,
+        opts.device ?? 'cpu',
+      );
       if (opts.dtype && opts.dtype !== t.dtype) {
         const cast = t.to(opts.dtype);
         t.dispose();

@@ -1,4 +1,6 @@
-/** Judges for win rates: a gold scoring function, or an OpenAI-compatible LLM judge over HTTP. */
-export * from './types.ts';
-export * from './gold-judge.ts';
+/**
+ * Judges for win rates: an OpenAI-compatible LLM judge over HTTP, and the rule a scoring judge
+ * (the lab's gold judge) decides by.
+ */
 export * from './http-judge.ts';
+export * from './types.ts';

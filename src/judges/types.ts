@@ -15,6 +15,11 @@ export interface Judge {
   judge(items: JudgeItem[]): Promise<Verdict[]>;
 }
 
+/** The verdict of two scores of the same post: the higher wins, equal scores tie. */
+export function compareScores(policyScore: number, referenceScore: number): Verdict {
+  return policyScore > referenceScore ? 1 : policyScore === referenceScore ? 0.5 : 0;
+}
+
 /** Win rate with ties counted as half. */
 export function winRateOf(verdicts: Verdict[]): number {
   if (verdicts.length === 0) throw new Error('win rate of zero judgements');

@@ -18,11 +18,6 @@ export * from './checkpoint/snapshot-files.ts';
 export { StateDictMismatchError, type StateDictProblems } from './checkpoint/state-dict-check.ts';
 export { type SaveOptions, type SnapshotContent, writeSnapshot } from './checkpoint/write-snapshot.ts';
 export {
-  type CausalLMForwardOptions,
-  type CausalLMOutput,
-  GPTNeoXForCausalLM,
-} from './gptneox/causal-lm.ts';
-export {
   countParameters,
   type GPTNeoXConfig,
   HIDDEN_ACTS,
@@ -33,15 +28,24 @@ export {
 } from './gptneox/config.ts';
 export { type ConfigJsonExtras, parseConfigJson, toConfigJson } from './gptneox/config-json.ts';
 export { type InitOptions, initParameter, initStateDict } from './gptneox/init.ts';
-export { cacheLength, disposeCache, type KVCache, type LayerCache } from './gptneox/kv-cache.ts';
 export {
+  type CausalLMForwardOptions,
+  type CausalLMOutput,
+  cacheLength,
+  disposeCache,
+  GPTNeoXForCausalLM,
+  GPTNeoXModel,
+  GPTNeoXRewardModel,
+  type KVCache,
+  type LayerCache,
+  lastTokenIndex,
+  positionIdsFromMask,
   type ResponseScoreOptions,
   type ResponseScores,
   responseLogProbs,
-  tokenEntropy,
-  tokenLogProbs,
-} from './gptneox/log-probs.ts';
-export { GPTNeoXModel, type TrunkOptions, type TrunkOutput } from './gptneox/model.ts';
+  type TrunkOptions,
+  type TrunkOutput,
+} from './gptneox/model.ts';
 export { NAMED_CONFIGS, type NamedConfig, namedConfig } from './gptneox/named-configs.ts';
 export {
   causalLMShapes,
@@ -53,11 +57,10 @@ export {
   shapesFor,
   trunkShapes,
 } from './gptneox/parameter-layout.ts';
-export { lastTokenIndex, positionIdsFromMask } from './gptneox/positions.ts';
-export { GPTNeoXRewardModel } from './gptneox/reward-model.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
-
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';
 export { type GeneratedRecord, type RunGenerateArgs, runGenerate } from './sampling/run-generate.ts';
+export { type SampleKey, samplingNoise } from './sampling/sampling-noise.ts';
+export { TokenDistribution, tokenEntropy, tokenLogProbs } from './token-distribution.ts';
 export * from './tokenizer/index.ts';

@@ -6,13 +6,43 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonPath, rebuildHint } from './addon-path.ts';
 
 /** Opaque handle to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __brand: 'TensorHandle' };
 /** Opaque handle to a libtorch random generator. */
 export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
+/** Opaque handle to a c10d process group (native/src/distributed.cc). */
+export type ProcessGroupHandle = { readonly __brand: 'ProcessGroupHandle' };
+
+/** What distInit needs: the rendezvous (a TCPStore on masterAddr:masterPort, served by rank 0). */
+export interface NativeDistInit {
+  backend: 'gloo' | 'nccl';
+  masterAddr: string;
+  /** 0 (rank 0 only): any free port, see distInfo().master. */
+  masterPort: number;
+  rank: number;
+  worldSize: number;
+  /** Each collective fails after this long. */
+  timeoutMs: number;
+  /** Waiting for every rank to join fails after this long. */
+  initTimeoutMs: number;
+  /** Gloo: bind this host's address for rank-to-rank traffic (else interfaces, else the hostname's). */
+  deviceHost?: string | null;
+  /** Gloo: network interfaces to use (GLOO_SOCKET_IFNAME). */
+  interfaces?: string[] | null;
+}
+
+export interface NativeDistInfo {
+  rank: number;
+  worldSize: number;
+  backend: 'gloo' | 'nccl';
+  /** host:port of the store (the actual port when masterPort was 0). */
+  master: string;
+  timeoutMs: number;
+  /** The first failed collective, after which the group refuses new ones; null while healthy. */
+  failure: string | null;
+}
 
 type H = Handle;
 type Num = H | number | boolean;
@@ -184,6 +214,27 @@ interface NativeCore {
   setBlasThreads(n: number): boolean;
   retainFreedMemory(): boolean;
   info(): NativeInfo;
+  /** The name → tensor dict of a torch.save zip archive (native/src/pickle.cc), CPU, file dtypes. */
+  readTorchZip(path: string): { names: string[]; tensors: H[] };
+  /** Backends compiled in: [] (no Gloo headers at build time), ['gloo'] or ['gloo', 'nccl']. */
+  distBackends(): string[];
+  // The rest exist only when distBackends() is non-empty. Collectives are queued in call order and
+  // settle off the JS thread; they reject with an Error naming the collective, rank and world size.
+  distInit(opts: NativeDistInit): Promise<ProcessGroupHandle>;
+  distInfo(pg: ProcessGroupHandle): NativeDistInfo;
+  /** In place; 'avg' is a sum divided by the world size. */
+  distAllReduce(pg: ProcessGroupHandle, t: H, op: 'sum' | 'avg' | 'max' | 'min'): Promise<void>;
+  /**
+   * Each tensor reduced in place before it returns (blocks the JS thread; bounded by the group's
+   * timeout). Ordered with the queued collectives; a failure throws and makes the group unusable.
+   */
+  distAllReduceBlocking(pg: ProcessGroupHandle, ts: H[], op: 'sum' | 'avg' | 'max' | 'min'): void;
+  distBroadcast(pg: ProcessGroupHandle, t: H, src: number): Promise<void>;
+  /** A new tensor [worldSize, ...shape]; row r is rank r's. */
+  distAllGather(pg: ProcessGroupHandle, t: H): Promise<H>;
+  distBarrier(pg: ProcessGroupHandle): Promise<void>;
+  /** Settles after the queued collectives; the handle is unusable afterwards. */
+  distDestroy(pg: ProcessGroupHandle): Promise<void>;
 }
 
 export interface NativeInfo {
@@ -199,24 +250,21 @@ export interface NativeInfo {
   parallelInfo: string;
 }
 
-const ADDON_RELATIVE = 'build/Release/maxent_rlhf_torch.node';
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('maxent-rlhf: cannot find the package root above src/native');
-    dir = up;
-  }
-  return dir;
-}
-
 function loadAddon(): NativeBinding {
-  const path = join(projectRoot(), ADDON_RELATIVE);
+  const path = addonPath();
   if (!existsSync(path)) {
-    throw new Error(`maxent-rlhf: the libtorch addon is not built (${path} missing). Run \`npm run setup\`.`);
+    throw new Error(
+      `maxent-rlhf: the libtorch addon is not built (${path} missing). Run ${rebuildHint()}; \`npx maxent-rlhf doctor\` says what is missing.`,
+    );
   }
-  const addon = createRequire(import.meta.url)(path) as NativeBinding;
+  let addon: NativeBinding;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeBinding;
+  } catch (e) {
+    throw new Error(
+      `maxent-rlhf: the libtorch addon ${path} does not load (${(e as Error).message.split('\n')[0]}). Rebuild it with ${rebuildHint()}; \`npx maxent-rlhf doctor\` checks the set-up.`,
+    );
+  }
   // Thread policy (measured in bench/engine.ts): OpenBLAS keeps its own pool (all cores unless
   // OPENBLAS_NUM_THREADS says otherwise) and torch's intra-op pool gets MAXENT_THREADS, default 1,
   // so BLAS calls made from torch's parallel regions never oversubscribe the cores (≈1.8× slower).

@@ -100,6 +100,14 @@ export function zeros(shape: number[], opts: CreateOptions = {}): Tensor {
 export function ones(shape: number[], opts: CreateOptions = {}): Tensor {
   return full(shape, 1, opts);
 }
+/** Zeros with the shape, dtype and device of `like` (no autograd history). */
+export function zerosLike(like: Tensor): Tensor {
+  return zeros(like.shape, { dtype: like.dtype, device: like.device });
+}
+/** Ones with the shape, dtype and device of `like` (no autograd history). */
+export function onesLike(like: Tensor): Tensor {
+  return ones(like.shape, { dtype: like.dtype, device: like.device });
+}
 /** Values start, start+step, … < end (int64 by default when all arguments are integers). */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
   const [lo, hi] = end === undefined ? [0, start] : [start, end];

@@ -25,6 +25,22 @@ export function dtypeFromCode(code: number): DType {
   return name;
 }
 
+const BYTES: Record<DType, number> = {
+  float32: 4,
+  float64: 8,
+  bfloat16: 2,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  int32: 4,
+  uint8: 1,
+};
+
+/** Bytes per element. */
+export function dtypeBytes(d: DType): number {
+  return BYTES[d];
+}
+
 export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float64' || d === 'bfloat16' || d === 'float16';
 }

@@ -23,6 +23,6 @@ export * from './run-theory-checks.ts';
 export * from './simplex-optimizer.ts';
 export * from './simpo-closed-forms.ts';
 export * from './tabular-problem.ts';
+export * from './tensor-simpo-loss.ts';
 export * from './theorem-checks.ts';
 export * from './vector-math.ts';
-export * from './tensor-simpo-loss.ts';

@@ -1,7 +1,9 @@
 /**
- * A small seeded pseudo-random generator (mulberry32), so every random theory instance is
- * reproducible from its seed alone and independent of Math.random.
+ * Draws for the theory checks from the shared seeded generator (mulberry32, src/util/prng.ts), so
+ * every random theory instance is reproducible from its seed alone and independent of Math.random.
  */
+import { mulberry32 } from '../util/prng.ts';
+
 export interface Prng {
   /** Uniform in [0, 1). */
   uniform(): number;
@@ -13,16 +15,8 @@ export interface Prng {
   normal(): number;
 }
 
-/** mulberry32: 32-bit state, full period 2^32, adequate for drawing small test instances. */
 export function createPrng(seed: number): Prng {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = mulberry32(seed);
   return {
     uniform,
     uniformBetween: (low, high) => low + (high - low) * uniform(),

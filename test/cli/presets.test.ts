@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadBestOfNConfig } from '../../src/cli/commands/best-of-n.ts';
 import { loadTrainConfig } from '../../src/cli/commands/train.ts';
 import {
   configDocRows,
@@ -21,9 +22,10 @@ import { loadConfigFile } from '../../src/config/load.ts';
 import { SweepConfigSchema } from '../../src/lab/sweep/index.ts';
 
 const presets = presetList().map((p) => p.path);
-const kindOf = (path: string): TrainKind | 'sweep' => {
+const kindOf = (path: string): TrainKind | 'sweep' | 'bon' => {
   const name = path.split('/').pop()!;
   if (name.startsWith('sweep')) return 'sweep';
+  if (name.startsWith('bon')) return 'bon';
   if (name.startsWith('sft')) return 'sft';
   if (name.startsWith('rm')) return 'rm';
   if (name.startsWith('rl')) return 'rl';
@@ -53,7 +55,8 @@ describe('presets', () => {
       // --dry-run validates the sweep file, its base and the config of every run of the grid.
       expect(await main(['sweep', '--config', abs(path), '--dry-run'])).toBe(0);
       expect(stdout.length).toBeGreaterThan(1);
-    } else expect(loadTrainConfig(kind, abs(path)).out).toMatch(/^runs\//);
+    } else if (kind === 'bon') expect(loadBestOfNConfig(abs(path)).out).toMatch(/^runs\//);
+    else expect(loadTrainConfig(kind, abs(path)).out).toMatch(/^runs\//);
   });
 
   it("the paper's online presets use its learning rates and the TL;DR PPO settings", () => {
@@ -80,14 +83,13 @@ describe('presets', () => {
         expect(c.reference).toBe(`runs/paper/${size}/sft/model`);
       }
       const kl = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-kl.yaml`));
-      expect(kl.regularizer).toMatchObject({
-        kind: 'kl',
-        klCoef: 0.05,
-        klEstimator: 'k1',
-        klPlacement: 'reward',
+      expect(kl.regularizer).toEqual({
+        kl: { coef: 0.05, estimator: 'k1', placement: 'reward', adaptive: null },
+        entropy: null,
       });
       const maxent = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-maxent.yaml`));
-      expect(maxent.regularizer.kind).toBe('entropy');
+      expect(maxent.regularizer.kl).toBeNull();
+      expect(maxent.regularizer.entropy).toMatchObject({ estimator: 'sampled', placement: 'reward' });
       expect(loadTrainConfig('po', abs(`configs/paper/${size}/dpo.yaml`))).toMatchObject({
         loss: 'dpo',
         beta: 0.05,
@@ -106,13 +108,16 @@ describe('presets', () => {
 
   it('the paper presets say which values are our choices and that the coefficients are not public', () => {
     const text = readFileSync(abs('configs/paper/pythia-1b/rl-maxent.yaml'), 'utf8');
-    expect(text).toMatch(/entropyCoef: .*\[ours\].*not public/);
+    expect(text).toMatch(/ {4}coef: .*\[ours\].*not public/);
     expect(readFileSync(abs('configs/paper/pythia-1b/sweep-online.yaml'), 'utf8')).toMatch(/not public/);
   });
 
   it('the lab presets read only what `maxent-rlhf demo` wrote and write under runs/lab', () => {
     for (const path of presets.filter((p) => p.startsWith('configs/lab/') && kindOf(p) !== 'sweep')) {
-      const c = loadTrainConfig(kindOf(path) as TrainKind, abs(path)) as Record<string, unknown>;
+      const kind = kindOf(path);
+      const c = (
+        kind === 'bon' ? loadBestOfNConfig(abs(path)) : loadTrainConfig(kind as TrainKind, abs(path))
+      ) as Record<string, unknown>;
       expect(c.out).toMatch(/^runs\/lab\//);
       const data = (c.data ?? {}) as Record<string, unknown>;
       const ev = (c.eval ?? {}) as Record<string, unknown>;

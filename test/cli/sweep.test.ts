@@ -46,11 +46,15 @@ describe('expandGrid', () => {
       'maxent-a0.1-lr1e-7-s1',
       'maxent-a0.1-lr1e-7-s2',
     ]);
-    expect(points[0]!.overrides).toEqual({ seed: 1, lr: 1e-6, regularizer: { kind: 'kl', klCoef: 0.05 } });
+    expect(points[0]!.overrides).toEqual({
+      seed: 1,
+      lr: 1e-6,
+      regularizer: { kl: { coef: 0.05 }, entropy: null },
+    });
     expect(points[4]!.overrides).toEqual({
       seed: 1,
       lr: 1e-6,
-      regularizer: { kind: 'entropy', entropyCoef: 0.1 },
+      regularizer: { kl: null, entropy: { coef: 0.1 } },
     });
     expect(points[4]!.values).toEqual({ lr: 1e-6, regularizer: 'entropy', coef: 0.1, seed: 1 });
   });
@@ -64,22 +68,22 @@ describe('expandGrid', () => {
       'kl-maxent-a0.2',
       'none',
     ]);
-    expect(points[2]!.overrides).toEqual({ regularizer: { kind: 'kl+entropy', entropyCoef: 0.1 } });
-    expect(points[4]!.overrides).toEqual({ regularizer: { kind: 'none' } });
+    expect(points[2]!.overrides).toEqual({ regularizer: { kl: {}, entropy: { coef: 0.1 } } });
+    expect(points[4]!.overrides).toEqual({ regularizer: { kl: null, entropy: null } });
   });
 
-  it("without a regularizer axis, coef goes to the base config's regularizer and the kind is left alone", () => {
+  it("without a regularizer axis, coef goes to the base config's regularizer and the other block is left alone", () => {
     const points = expandGrid(sweep({ coef: [0.01, 0.03] }), { regularizer: 'entropy' });
     expect(points.map((p) => p.name)).toEqual(['maxent-a0.01', 'maxent-a0.03']);
-    expect(points[1]!.overrides).toEqual({ regularizer: { entropyCoef: 0.03 } });
+    expect(points[1]!.overrides).toEqual({ regularizer: { entropy: { coef: 0.03 } } });
     const kl = expandGrid(sweep({ coef: [0.5] }), { regularizer: 'kl' });
-    expect(kl[0]!.overrides).toEqual({ regularizer: { klCoef: 0.5 } });
+    expect(kl[0]!.overrides).toEqual({ regularizer: { kl: { coef: 0.5 } } });
   });
 
   it('a regularizer missing from the coefficient map keeps its base coefficient', () => {
     const points = expandGrid(sweep({ regularizer: ['kl', 'entropy'], coef: { entropy: [0.2] } }), {});
     expect(points.map((p) => p.name)).toEqual(['kl', 'maxent-a0.2']);
-    expect(points[0]!.overrides).toEqual({ regularizer: { kind: 'kl' } });
+    expect(points[0]!.overrides).toEqual({ regularizer: { kl: {}, entropy: null } });
   });
 
   it('po sweeps set loss, beta and optim.lr', () => {
@@ -128,11 +132,11 @@ describe('mergeConfig', () => {
   it('merges nested sections, later layers win, lists are replaced', () => {
     expect(
       mergeConfig(
-        { regularizer: { kind: 'kl', klCoef: 0.05 }, grid: [1, 2], out: 'a' },
-        { regularizer: { entropyCoef: 0.1 }, grid: [3] },
+        { regularizer: { kl: { coef: 0.05, estimator: 'k3' } }, grid: [1, 2], out: 'a' },
+        { regularizer: { kl: { coef: 0.1 }, entropy: null }, grid: [3] },
         { out: 'b' },
       ),
-    ).toEqual({ regularizer: { kind: 'kl', klCoef: 0.05, entropyCoef: 0.1 }, grid: [3], out: 'b' });
+    ).toEqual({ regularizer: { kl: { coef: 0.1, estimator: 'k3' }, entropy: null }, grid: [3], out: 'b' });
   });
 });
 

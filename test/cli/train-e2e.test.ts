@@ -6,10 +6,10 @@
  * everything skipped), and the lab presets with their paths overridden.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
@@ -222,7 +222,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
       out: dir,
       reference: `${sftDir}/model`,
       modelLabel: 'lab-test',
-      regularizer: { kind: 'entropy', entropyCoef: 0.1 },
+      regularizer: { entropy: { coef: 0.1 } },
       eval: { prompts: join(data, LAB_FILES.sftEval), count: 4, judge: 'lab' },
     });
     const out = await ok(['rl', '--config', cfg]);
@@ -261,7 +261,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
       const port = (server.address() as AddressInfo).port;
       const cfg = rlConfig('rl-http.yaml', {
         out: dir,
-        regularizer: { kind: 'entropy', entropyCoef: 0.1 },
+        regularizer: { entropy: { coef: 0.1 } },
         eval: {
           prompts: join(data, LAB_FILES.sftEval),
           count: 4,
@@ -291,7 +291,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
       algorithm: 'ppo',
       ppo: { epochs: 2, minibatchSize: 2 },
       steps: 1,
-      regularizer: { kind: 'kl', klCoef: 0.05 },
+      regularizer: { kl: { coef: 0.05 } },
     });
     const out = await ok(['rl', '--config', cfg]);
     expect(out).toMatch(/rl \(ppo, regularizer kl\)/);
@@ -306,7 +306,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
     const cfg = rlConfig('rl-tok.yaml', {
       out: join(root, 'rl-tok'),
       policy: other,
-      regularizer: { kind: 'none' },
+      regularizer: {},
     });
     expect(await main(['rl', '--config', cfg])).toBe(1);
     expect(stderr.join('\n')).toMatch(/tokenizer of .*rm\/model differs from the policy's \(.*other-init\)/);

@@ -2,10 +2,10 @@
  * The HTTP judge against a local fake chat-completions server (127.0.0.1 only): order
  * randomisation mapped back correctly, retries on 5xx/429, timeouts, unparseable answers as ties.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpJudge, ScoreJudge, judgePrompt, parsePreference, winRateOf } from '../../src/judges/index.ts';
+import { compareScores, HttpJudge, judgePrompt, parsePreference, winRateOf } from '../../src/judges/index.ts';
 
 type Handler = (prompt: string, attempt: number) => { status?: number; content?: string; delayMs?: number };
 let server: Server | null = null;
@@ -106,14 +106,9 @@ describe('HTTP judge', () => {
     expect(() => new HttpJudge({ baseUrl: 'ftp://x', model: 'm' })).toThrow(/http\(s\) URL/);
   });
 
-  it('score judge: higher score wins, ties count half', async () => {
-    const judge = new ScoreJudge('len', (_item, text) => text.length);
-    expect(
-      await judge.judge([
-        { post: '', policy: 'aaa', reference: 'a' },
-        { post: '', policy: 'a', reference: 'aa' },
-        { post: '', policy: 'b', reference: 'c' },
-      ]),
-    ).toEqual([1, 0, 0.5]);
+  it('scores: the higher wins, equal scores tie (counted half in the win rate)', () => {
+    const verdicts = [compareScores(3, 1), compareScores(1, 2), compareScores(0.5, 0.5)];
+    expect(verdicts).toEqual([1, 0, 0.5]);
+    expect(winRateOf(verdicts)).toBe(0.5);
   });
 });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDemo } from '../../src/lab/demo/pipeline.ts';
+import { runDemoCommand } from '../../src/cli/commands/demo.ts';
 import { goldScore, PROBE_KINDS } from '../../src/lab/task/index.ts';
 import { RunDir } from '../../src/trainers/common/run-dir.ts';
 
@@ -19,7 +19,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
   const log = (m: string) => logs.push(m);
 
   it('runs every stage and writes the report', async () => {
-    await runDemo({ out, preset: 'smoke', fresh: true, log });
+    await runDemoCommand({ out, preset: 'smoke', fresh: true, log });
     for (const run of ['sft', 'rm', 'po/dpo', 'po/simpo', 'rl/kl-b0.2-lr0.001', 'rl/maxent-a0.2-lr0.001']) {
       expect(RunDir.isDone(join(out, run)), run).toBe(true);
       expect(existsSync(join(out, run, 'model', 'config.json')), `${run} saved its model`).toBe(true);
@@ -55,7 +55,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
   it('reuses cached stages on a second run', async () => {
     const stamp = statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs;
     const started = Date.now();
-    await runDemo({ out, preset: 'smoke', fresh: false, log });
+    await runDemoCommand({ out, preset: 'smoke', fresh: false, log });
     expect(statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs).toBe(stamp);
     expect(Date.now() - started).toBeLessThan(60_000);
   });

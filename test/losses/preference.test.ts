@@ -4,13 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type PreferenceLogps,
   cdpoLoss,
   cpoLoss,
   dpoLoss,
   hingeLoss,
   ipoLoss,
   orpoLoss,
+  type PreferenceLogps,
   robustDpoLoss,
   simpoLoss,
 } from '../../src/losses/index.ts';

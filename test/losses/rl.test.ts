@@ -1,8 +1,7 @@
-/** RL losses and estimators against hand-computed float64 values. */
+/** RL losses and estimators (and the exact token entropy they use) against hand-computed float64 values. */
 import { describe, expect, it } from 'vitest';
 import {
   bradleyTerryLoss,
-  entropyFromLogits,
   gae,
   klEstimate,
   maskedWhiten,
@@ -10,6 +9,7 @@ import {
   ppoValueLoss,
   rlooAdvantages,
 } from '../../src/losses/index.ts';
+import { tokenEntropy } from '../../src/models/token-distribution.ts';
 import { tensor } from '../../src/tensor/index.ts';
 
 const t64 = (x: number[] | number[][]) => tensor(x, { dtype: 'float64' });
@@ -47,7 +47,7 @@ describe('entropy, advantages, surrogates', () => {
     const logits = [1, 2, 0.5];
     const z = logits.map(Math.exp).reduce((a, b) => a + b);
     const H = -logits.map((l) => Math.exp(l) / z).reduce((s, p) => s + p * Math.log(p), 0);
-    expect(entropyFromLogits(t64([logits])).toArray()[0]).toBeCloseTo(H, 12);
+    expect(tokenEntropy(t64([logits])).toArray()[0]).toBeCloseTo(H, 12);
   });
 
   it('GAE recursion by hand (γ=0.9, λ=0.8) with a padded last token', () => {

@@ -10,9 +10,9 @@ import { SafetensorsReader } from '../../src/io/safetensors.ts';
 import { loadCausalLM, loadConfig } from '../../src/models/checkpoint/load-model.ts';
 import { StateDictMismatchError } from '../../src/models/checkpoint/state-dict-check.ts';
 import { planShards, writeSnapshot } from '../../src/models/checkpoint/write-snapshot.ts';
-import { GPTNeoXForCausalLM } from '../../src/models/gptneox/causal-lm.ts';
 import { countParameters } from '../../src/models/gptneox/config.ts';
 import { parseConfigJson, toConfigJson } from '../../src/models/gptneox/config-json.ts';
+import { GPTNeoXForCausalLM } from '../../src/models/gptneox/model.ts';
 import { NAMED_CONFIGS, namedConfig } from '../../src/models/gptneox/named-configs.ts';
 import { causalLMShapes } from '../../src/models/gptneox/parameter-layout.ts';
 import { noGrad, type Tensor, tensor, zeros } from '../../src/tensor/index.ts';
@@ -162,9 +162,12 @@ describe('mismatched checkpoints', () => {
   it('names the folder when config or weights are absent', async () => {
     const dir = folder();
     await writeSnapshot(dir, { config, architectures: ['GPTNeoXForCausalLM'], tensors: [] });
-    await writeFile(join(dir, 'pytorch_model.bin'), 'not read');
     await expect(loadCausalLM(dir)).rejects.toThrow(
-      `${dir}: no model.safetensors or model.safetensors.index.json (pytorch_model.bin is not supported`,
+      `${dir}: no weights (model.safetensors, model.safetensors.index.json, pytorch_model.bin or pytorch_model.bin.index.json)`,
+    );
+    await writeFile(join(dir, 'pytorch_model.bin'), 'not a zip');
+    await expect(loadCausalLM(dir)).rejects.toThrow(
+      `${join(dir, 'pytorch_model.bin')}: not a PyTorch zip archive`,
     );
     await expect(loadCausalLM(join(root.path, 'nowhere'))).rejects.toThrow(/nowhere: no config\.json/);
   });

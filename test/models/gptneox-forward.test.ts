@@ -4,9 +4,12 @@
  * interleaving (checked against a hand-assembled attention layer).
  */
 import { describe, expect, it } from 'vitest';
-import { GPTNeoXForCausalLM } from '../../src/models/gptneox/causal-lm.ts';
-import { disposeCache } from '../../src/models/gptneox/kv-cache.ts';
-import { lastTokenIndex, positionIdsFromMask } from '../../src/models/gptneox/positions.ts';
+import {
+  disposeCache,
+  GPTNeoXForCausalLM,
+  lastTokenIndex,
+  positionIdsFromMask,
+} from '../../src/models/gptneox/model.ts';
 import { cat, noGrad, ones, tidy, zeros } from '../../src/tensor/index.ts';
 import { expectClose } from '../tensor/reference.ts';
 import { int64, maxAbsDiff, randomIds, tinyConfig, wideRandomState } from './model-fixtures.ts';

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM } from '../../src/models/checkpoint/load-model.ts';
-import { GPTNeoXForCausalLM } from '../../src/models/gptneox/causal-lm.ts';
 import type { GPTNeoXConfig } from '../../src/models/gptneox/config.ts';
+import { GPTNeoXForCausalLM } from '../../src/models/gptneox/model.ts';
 import type { StateDict } from '../../src/models/gptneox/parameter-layout.ts';
 import { noGrad } from '../../src/tensor/index.ts';
 import {

@@ -3,8 +3,8 @@
  * (LM head on the response slice) against slicing the full logits.
  */
 import { describe, expect, it } from 'vitest';
-import { GPTNeoXForCausalLM } from '../../src/models/gptneox/causal-lm.ts';
-import { responseLogProbs, tokenEntropy, tokenLogProbs } from '../../src/models/gptneox/log-probs.ts';
+import { GPTNeoXForCausalLM, responseLogProbs } from '../../src/models/gptneox/model.ts';
+import { TokenDistribution, tokenEntropy, tokenLogProbs } from '../../src/models/token-distribution.ts';
 import { dispose, liveTensors, noGrad, tensor } from '../../src/tensor/index.ts';
 import { expectClose, logSumExp, softmax } from '../tensor/reference.ts';
 import { int64, maxAbsDiff, tinyConfig, wideRandomState } from './model-fixtures.ts';
@@ -23,6 +23,26 @@ describe('token log-probs and entropy', () => {
     expectClose(lp.toArray(), [rows[0]![3]! - logSumExp(rows[0]!), rows[1]![1]! - logSumExp(rows[1]!)], 1e-6);
     const entropy = (xs: number[]) => -softmax(xs).reduce((s, p) => s + p * Math.log(p), 0);
     expectClose(tokenEntropy(logits).toArray(), rows.map(entropy), 1e-6);
+  });
+
+  it('keep float64 logits in float64 (the tabular policy of the closed-form tests)', () => {
+    const lp = tokenLogProbs(tensor([rows], { dtype: 'float64' }), int64([[3, 1]]));
+    expect(lp.dtype).toBe('float64');
+    expect(lp.toArray()[0]).toBeCloseTo(rows[0]![3]! - logSumExp(rows[0]!), 14);
+  });
+
+  it('score filtered logits (−∞ on removed tokens) over the tokens that remain', () => {
+    const kept = [2.0, 0.5];
+    const d = new TokenDistribution(
+      tensor([[2.0, Number.NEGATIVE_INFINITY, 0.5, Number.NEGATIVE_INFINITY]]),
+      {
+        filtered: true,
+      },
+    );
+    const entropy = -softmax(kept).reduce((s, p) => s + p * Math.log(p), 0);
+    expectClose(d.entropy().toArray(), [entropy], 1e-6);
+    expectClose(d.logProb(tensor([2], { dtype: 'int64' })).toArray(), [0.5 - logSumExp(kept)], 1e-6);
+    expectClose(d.probs.toArray(), [softmax(kept)[0]!, 0, softmax(kept)[1]!, 0], 1e-6);
   });
 
   it('work from bf16 logits in float32', () => {
@@ -58,6 +78,16 @@ describe('response log-probs of a model', () => {
     expect(maxAbsDiff(out.logProbs.toArray(), expected.toArray())).toBeLessThan(1e-5);
     const entropy = predicting.exp().mul(predicting).sum(-1).neg();
     expect(maxAbsDiff(out.entropy!.toArray(), entropy.toArray())).toBeLessThan(1e-5);
+  });
+
+  it('return the whole log-distribution when asked, equal to log_softmax of the full logits', () => {
+    const out = noGrad(() => responseLogProbs(model, int64(ids), int64(mask), start, { logProbsAll: true }));
+    expect(out.logProbsAll?.shape).toEqual([2, 4, config.vocabSize]);
+    const full = noGrad(() => model.logits(int64(ids), int64(mask)))
+      .double()
+      .logSoftmax(-1)
+      .narrow(1, start - 1, 4);
+    expect(maxAbsDiff(out.logProbsAll!.toArray(), full.toArray())).toBeLessThan(1e-5);
   });
 
   it('apply the temperature to the logits', () => {

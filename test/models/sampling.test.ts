@@ -4,8 +4,7 @@
  * distribution (checked by rescoring), and the top-k / top-p filters against hand-worked cases.
  */
 import { describe, expect, it } from 'vitest';
-import { GPTNeoXForCausalLM } from '../../src/models/gptneox/causal-lm.ts';
-import { responseLogProbs } from '../../src/models/gptneox/log-probs.ts';
+import { GPTNeoXForCausalLM, responseLogProbs } from '../../src/models/gptneox/model.ts';
 import { type GenerateOptions, type Generation, generate } from '../../src/models/sampling/generate.ts';
 import { keepTopK, keepTopP, processLogits } from '../../src/models/sampling/logits-processing.ts';
 import { cat, dispose, Generator, liveTensors, noGrad, tensor } from '../../src/tensor/index.ts';

@@ -104,9 +104,9 @@ promptsPerStep: 8
 lr: 0.0003
 schedule: cosine
 regularizer:
-  kind: kl
-  klCoef: 0.05
-  klEstimator: k3
+  kl:
+    coef: 0.05
+    estimator: k3
 rloo:
   k: 4
   minibatchSize: 16
@@ -150,8 +150,8 @@ describe('configs → ConfigError naming the file and the key path', () => {
     {
       input: 'unknown nested key',
       schema: online,
-      text: ONLINE_YAML.replace('klCoef', 'klCoeff'),
-      says: /regularizer: .*"klCoeff"/,
+      text: ONLINE_YAML.replace('coef: 0.05', 'coeff: 0.05'),
+      says: /regularizer\.kl: .*"coeff"/,
     },
     {
       input: 'wrong type (steps: ten)',
@@ -172,16 +172,22 @@ describe('configs → ConfigError naming the file and the key path', () => {
       says: /lr: .*>0/,
     },
     {
-      input: 'β = 0 (klCoef)',
+      input: 'β = 0 (regularizer.kl.coef)',
       schema: online,
-      text: ONLINE_YAML.replace('klCoef: 0.05', 'klCoef: 0'),
-      says: /regularizer\.klCoef: .*>0/,
+      text: ONLINE_YAML.replace('coef: 0.05', 'coef: 0'),
+      says: /regularizer\.kl\.coef: .*>0/,
     },
     {
-      input: 'α < 0 (entropyCoef)',
+      input: 'α < 0 (regularizer.entropy.coef)',
       schema: online,
-      text: `${ONLINE_YAML.replace('kind: kl', 'kind: entropy')}`.replace('klCoef: 0.05', 'entropyCoef: -1'),
-      says: /regularizer\.entropyCoef: .*>0/,
+      text: ONLINE_YAML.replace('  kl:', '  entropy:').replace('coef: 0.05\n    estimator: k3', 'coef: -1'),
+      says: /regularizer\.entropy\.coef: .*>0/,
+    },
+    {
+      input: 'the flat regularizer form of earlier versions',
+      schema: online,
+      text: ONLINE_YAML.replace('  kl:\n    coef: 0.05\n    estimator: k3', '  kind: kl\n  klCoef: 0.05'),
+      says: /regularizer: "kind", "klCoef": the flat form .* replaced by one block per term/,
     },
     {
       input: 'rloo.k = 1',
@@ -241,7 +247,7 @@ describe('configs → ConfigError naming the file and the key path', () => {
     {
       input: 'invalid YAML (bad indent)',
       schema: online,
-      text: 'regularizer:\n  kind: kl\n klCoef: 1\n',
+      text: 'regularizer:\n  kl:\n    coef: 1\n   estimator: k1\n',
       says: /is not valid YAML\/JSON/,
     },
     {

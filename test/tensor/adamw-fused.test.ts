@@ -5,8 +5,8 @@
  * that leaves a tail after the 8-wide vector loop; and autograd's version counter still advances.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AdamW, Generator, keep, liveTensors, randn, type Tensor, tidy } from '../../src/tensor/index.ts';
 import { native } from '../../src/native/binding.ts';
+import { AdamW, Generator, keep, liveTensors, randn, type Tensor, tidy } from '../../src/tensor/index.ts';
 
 let base = 0;
 beforeEach(() => {

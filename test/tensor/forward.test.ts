@@ -4,7 +4,6 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  type Tensor,
   arange,
   attention,
   cat,
@@ -21,11 +20,14 @@ import {
   maximum,
   minimum,
   ones,
+  onesLike,
   stack,
+  type Tensor,
   tensor,
   tidy,
   where,
   zeros,
+  zerosLike,
 } from '../../src/tensor/index.ts';
 import { erf, expectClose, geluExact, geluTanh, logSumExp, sigmoid, softmax } from './reference.ts';
 
@@ -635,6 +637,26 @@ describe('shape ops', () => {
 });
 
 describe('creation, dtypes and conversion', () => {
+  it(
+    'zerosLike and onesLike take shape, dtype and device from their argument, not its history',
+    t(() => {
+      const x = tensor(
+        [
+          [1.5, -2],
+          [3, 4],
+        ],
+        { dtype: 'float64', requiresGrad: true },
+      );
+      const z = zerosLike(x.mul(2));
+      expect([z.shape, z.dtype, z.device, z.requiresGrad]).toEqual([[2, 2], 'float64', 'cpu', false]);
+      expect(z.toArray()).toEqual([0, 0, 0, 0]);
+      const o = onesLike(tensor([[true, false, true]]));
+      expect([o.shape, o.dtype]).toEqual([[1, 3], 'bool']);
+      expect(onesLike(tensor([7, 8], { dtype: 'int64' })).toTypedArray()).toEqual(
+        new BigInt64Array([1n, 1n]),
+      );
+    }),
+  );
   it(
     'arange, full, zeros, ones: values and dtypes',
     t(() => {

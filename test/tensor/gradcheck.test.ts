@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type Tensor,
   attention,
   cat,
   crossEntropy,
@@ -17,6 +16,7 @@ import {
   maximum,
   minimum,
   stack,
+  type Tensor,
   tensor,
   tidy,
   where,

@@ -10,7 +10,8 @@
  * h² ·|L'''| + ε·|L|/h ≈ 1e-10 on the O(1) inputs used here). Inputs must be float64; non-smooth ops
  * must be evaluated at points farther than h from their kinks.
  */
-import { type Tensor, noGrad, tensor, tidy } from '../../src/tensor/index.ts';
+import { noGrad, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 export interface GradcheckOptions {
   h?: number;
@@ -32,15 +33,10 @@ type Outputs = Tensor | Tensor[];
 
 /** Deterministic weights in [-1, -0.25] ∪ [0.25, 1] (never ~0, so no output is ignored). */
 function weights(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
+  const next = mulberry32(seed);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const u = next();
     out[i] = (u < 0.5 ? -1 : 1) * (0.25 + 1.5 * Math.abs(u - 0.5));
   }
   return out;

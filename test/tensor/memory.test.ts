@@ -6,14 +6,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AdamW,
-  Generator,
-  type Tensor,
   crossEntropy,
+  Generator,
   linear,
   liveTensors,
   randint,
   randn,
   scopeDepth,
+  type Tensor,
   tidy,
 } from '../../src/tensor/index.ts';
 

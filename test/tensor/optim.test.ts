@@ -6,12 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   AdamW,
-  type Tensor,
   clipGradNorm,
   gradNorm,
   gradsFinite,
   learningRateAt,
   liveTensors,
+  type Tensor,
   tensor,
   tidy,
 } from '../../src/tensor/index.ts';
@@ -229,7 +229,9 @@ describe('AdamW', () => {
     for (let t = 10; t < 20; t++) engineStep(cold, R, lrAt(t));
     expect(R.W.toArray()).not.toEqual(P.W.toArray());
 
-    expect(() => cold.loadState({ step: 1, paramSteps: [], expAvg: [], expAvgSq: [] })).toThrow(/moment tensors/);
+    expect(() => cold.loadState({ step: 1, paramSteps: [], expAvg: [], expAvgSq: [] })).toThrow(
+      /moment tensors/,
+    );
     for (const o of [opt, resumed, cold]) o.dispose();
     for (const set of [P, Q, R]) for (const p of Object.values(set)) p.dispose();
     for (const x of [...saved.params, ...saved.state.expAvg, ...saved.state.expAvgSq]) x.dispose();

@@ -4,8 +4,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  Generator,
   dropout,
+  Generator,
   liveTensors,
   manualSeed,
   multinomial,

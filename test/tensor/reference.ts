@@ -46,14 +46,5 @@ export function expectClose(
   }
 }
 
-/** Deterministic uniform [0, 1) stream (mulberry32) for test data. */
-export function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform [0, 1) stream for test data: the shared PRNG (tested in test/util/prng.test.ts). */
+export { mulberry32 } from '../../src/util/prng.ts';

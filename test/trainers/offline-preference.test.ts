@@ -1,5 +1,5 @@
 /**
- * Every offline preference loss (DPO, cDPO, robust DPO, IPO, hinge, SimPO, CPO, ORPO) trained with
+ * Every offline preference loss (DPO, cDPO, robust DPO, IPO, hinge, SimPO, CPO, CPO-SimPO, ORPO) trained with
  * trainPreference on a tiny GPT-NeoX and toy preferences whose chosen response follows a learnable
  * rule (fixtures/toy-task.ts). Checked per loss:
  *   - the logged loss falls and the logged preference accuracy rises;
@@ -53,7 +53,7 @@ const TRL_METRICS = [
   'lengths/rejected',
 ];
 
-type Loss = 'dpo' | 'cdpo' | 'robust' | 'ipo' | 'hinge' | 'simpo' | 'cpo' | 'orpo';
+type Loss = 'dpo' | 'cdpo' | 'robust' | 'ipo' | 'hinge' | 'simpo' | 'cpo' | 'cpo-simpo' | 'orpo';
 const CASES: { loss: Loss; ref: boolean; knobs: Record<string, number> }[] = [
   { loss: 'dpo', ref: true, knobs: { beta: 0.1 } },
   { loss: 'cdpo', ref: true, knobs: { beta: 0.1, labelSmoothing: 0.1 } },
@@ -62,6 +62,7 @@ const CASES: { loss: Loss; ref: boolean; knobs: Record<string, number> }[] = [
   { loss: 'hinge', ref: true, knobs: { beta: 0.1 } },
   { loss: 'simpo', ref: false, knobs: { beta: 2, gamma: 0.5 } },
   { loss: 'cpo', ref: false, knobs: { beta: 0.1, nllWeight: 1 } },
+  { loss: 'cpo-simpo', ref: false, knobs: { beta: 2, gamma: 0.5, nllWeight: 0.5 } },
   { loss: 'orpo', ref: false, knobs: { beta: 0.1, nllWeight: 1 } },
 ];
 

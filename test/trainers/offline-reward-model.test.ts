@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PreferenceExample } from '../../src/data/index.ts';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
-import type { GPTNeoXRewardModel } from '../../src/models/gptneox/reward-model.ts';
+import type { GPTNeoXRewardModel } from '../../src/models/gptneox/model.ts';
 import { Tokenizer } from '../../src/models/tokenizer/index.ts';
 import { noGrad, tensor } from '../../src/tensor/index.ts';
 import { RewardModelConfigSchema } from '../../src/trainers/offline/config.ts';
@@ -106,5 +106,46 @@ describe('reward model training', () => {
         expect(reward(loaded, p.prompt, r)).toBe(reward(model, p.prompt, r));
     loaded.dispose();
     model.dispose();
+  });
+});
+
+describe('reward model evaluation', () => {
+  it('runs each held-out batch through the model once for eval/loss and eval/accuracy', async () => {
+    const base = await writeToyModel(tmp.make('eval-once-base'), { seed: 3 });
+    const model = await loadRewardModel(base, { trainable: true, initScoreSeed: 1 });
+    let forwardPasses = 0;
+    const counting = {
+      rewards: (ids: Parameters<typeof model.rewards>[0], mask: Parameters<typeof model.rewards>[1]) => {
+        forwardPasses++;
+        return model.rewards(ids, mask);
+      },
+      parameters: () => model.parameters(),
+      save: (dir: string) => model.save(dir),
+    };
+    const heldOut = toyPreferences('eval', 1);
+    const out = tmp.make('eval-once');
+    await trainRewardModel({
+      config: RewardModelConfigSchema.parse({
+        model: base,
+        out,
+        data: { train: 'unused.jsonl' },
+        steps: 1,
+        batchSize: 4,
+        evalBatches: 100,
+        checkpointEvery: 0,
+        maxPromptTokens: 8,
+        maxTotalTokens: 16,
+      }),
+      model: counting,
+      tokenizer: await Tokenizer.fromFolder(base),
+      train: toyPreferences('train', 1),
+      eval: heldOut,
+      log: quietLog,
+    });
+    model.dispose();
+    const evalBatches = Math.ceil(heldOut.length / 4);
+    expect(evalBatches).toBeGreaterThan(1);
+    expect(forwardPasses).toBe(1 + evalBatches);
+    expect(readMetrics(out)[0]!['eval/accuracy']).toBeGreaterThanOrEqual(0);
   });
 });

@@ -69,23 +69,23 @@ async function train(
 
 describe('online RLHF on a one-step bandit converges to the closed-form optimum', () => {
   it('KL-regularised (β = 0.5, k1 in the reward, RLOO) → π_ref·exp(r/β)/Z', async () => {
-    const p = await train({ kind: 'kl', klCoef: 0.5, klEstimator: 'k1' }, 'rloo', true);
+    const p = await train({ kl: { coef: 0.5, estimator: 'k1' } }, 'rloo', true);
     expect(totalVariation(p, bandit.klOptimalPolicy(0.5))).toBeLessThan(0.04);
   });
 
   it('KL-regularised with PPO (one token, γ = λ = 1) reaches the same optimum', async () => {
-    const p = await train({ kind: 'kl', klCoef: 0.5, klEstimator: 'k1' }, 'ppo', true);
+    const p = await train({ kl: { coef: 0.5, estimator: 'k1' } }, 'ppo', true);
     expect(totalVariation(p, bandit.klOptimalPolicy(0.5))).toBeLessThan(0.05);
   });
 
   it('entropy bonus (α = 0.5, sampled −log π in the reward, no reference) → exp(r/α)/Z', async () => {
-    const p = await train({ kind: 'entropy', entropyCoef: 0.5, entropyEstimator: 'sampled' }, 'rloo', false);
+    const p = await train({ entropy: { coef: 0.5, estimator: 'sampled' } }, 'rloo', false);
     expect(totalVariation(p, bandit.entropyOptimalPolicy(0.5))).toBeLessThan(0.04);
   });
 
   it('entropy bonus placed in the loss with the exact entropy reaches the same optimum', async () => {
     const p = await train(
-      { kind: 'entropy', entropyCoef: 0.5, entropyEstimator: 'exact', entropyPlacement: 'loss' },
+      { entropy: { coef: 0.5, estimator: 'exact', placement: 'loss' } },
       'reinforce',
       false,
     );
@@ -93,7 +93,7 @@ describe('online RLHF on a one-step bandit converges to the closed-form optimum'
   });
 
   it('no regularizer collapses onto argmax r', async () => {
-    const p = await train({ kind: 'none' }, 'rloo', false);
+    const p = await train({}, 'rloo', false);
     const best = bandit.rewards.indexOf(Math.max(...bandit.rewards));
     expect(p[best]).toBeGreaterThan(0.95);
   });

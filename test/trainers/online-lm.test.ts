@@ -119,7 +119,7 @@ describe('online RL with a GPT-NeoX policy', () => {
     const steps = 15;
     const { dir, rows, policy } = await run(
       'rloo-kl',
-      { steps, regularizer: { kind: 'kl', klCoef: 0.01 } },
+      { steps, regularizer: { kl: { coef: 0.01 } } },
       {
         reference: true,
       },
@@ -145,7 +145,7 @@ describe('online RL with a GPT-NeoX policy', () => {
   });
 
   it('Maximum-Entropy with a reference: objective/kl is still measured; without one it is absent', async () => {
-    const entropy = { kind: 'entropy', entropyCoef: 0.05 };
+    const entropy = { entropy: { coef: 0.05 } };
     const withRef = await run('ent-ref', { regularizer: entropy }, { reference: true });
     checkCommonMetrics(withRef.rows, 3);
     for (const r of withRef.rows) {
@@ -166,7 +166,7 @@ describe('online RL with a GPT-NeoX policy', () => {
       {
         algorithm: 'ppo',
         steps,
-        regularizer: { kind: 'kl', klCoef: 0.05 },
+        regularizer: { kl: { coef: 0.05 } },
         ppo: { epochs: 2, minibatchSize: 4 },
       },
       { reference: true, valueHead: true },

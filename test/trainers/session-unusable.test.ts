@@ -1,5 +1,5 @@
 /** A run folder whose checkpoints are all unusable is not silently restarted (that would discard its metrics). */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ const run = (steps: number) =>
       temperature: 1,
       maxNewTokens: 1,
       missingEosPenalty: null,
-      regularizer: { kind: 'entropy', entropyCoef: 0.5 },
+      regularizer: { entropy: { coef: 0.5 } },
       evalEvery: 0,
       checkpointEvery: 2,
       keepCheckpoints: 2,

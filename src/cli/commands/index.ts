@@ -1,5 +1,6 @@
 /** Registers every subcommand; implementations are imported on demand. */
 import type { Command } from 'commander';
+import { registerLaunchCommand } from './launch.ts';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -22,16 +23,33 @@ export function registerCommands(program: Command): void {
     .action(async (opts) => (await import('./info.ts')).runInfo(opts));
 
   program
+    .command('doctor')
+    .description(
+      'check Node, libtorch, the addon, BLAS, threads and CUDA, and say what to fix (exit 1 on a failed check)',
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => (await import('./doctor.ts')).runDoctor(opts));
+
+  program
     .command('demo')
     .description(
       'the whole pipeline on the built-in synthetic TL;DR lab: SFT, reward model, DPO/SimPO, KL vs MaxEnt RLHF, report',
     )
     .option('--out <dir>', 'run folder', 'runs/demo')
     .option('--quick', 'the ~3-minute preset')
+    .option(
+      '--smoke',
+      "every stage in seconds, to check an installation (too short to show the paper's effect)",
+    )
     .option('--fresh', 'ignore cached stages and start over')
-    .action(async (opts: { out: string; quick?: boolean; fresh?: boolean }) => {
-      const { runDemo } = await import('../../lab/demo/pipeline.ts');
-      await runDemo({ out: opts.out, preset: opts.quick ? 'quick' : 'default', fresh: Boolean(opts.fresh) });
+    .action(async (opts: { out: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
+      if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
+      const { runDemoCommand } = await import('./demo.ts');
+      await runDemoCommand({
+        out: opts.out,
+        preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
+        fresh: Boolean(opts.fresh),
+      });
     });
 
   program
@@ -76,8 +94,8 @@ export function registerCommands(program: Command): void {
     const description = {
       sft: 'supervised fine-tuning (completion-only loss)',
       rm: 'train a Bradley-Terry reward model on preference pairs',
-      po: 'offline preference optimisation (--loss dpo|cdpo|robust|ipo|hinge|simpo|cpo|orpo)',
-      rl: 'online RLHF: PPO/RLOO/REINFORCE with a KL penalty or an entropy bonus',
+      po: 'offline preference optimisation: DPO and its variants, SimPO, CPO, ORPO (--loss NAME, see docs/configs.md)',
+      rl: 'online RLHF: PPO, RLOO, REINFORCE, GRPO or REINFORCE++ with a KL penalty or an entropy bonus',
     }[kind];
     const cmd = program
       .command(kind)
@@ -95,6 +113,17 @@ export function registerCommands(program: Command): void {
       await (await import('./train.ts')).runTrainCommand(kind, opts);
     });
   }
+
+  program
+    .command('bon')
+    .description(
+      'best-of-n without training: for each n of a grid, the proxy score, the analytic and measured KL and (judge: lab) the gold win rate of the chosen responses',
+    )
+    .requiredOption('--config <file>', 'YAML/JSON config (see configs/lab/bon.yaml and docs/configs.md)')
+    .option('--set <key=value>', 'override a config key (repeatable), e.g. --set n=[1,4,16]', collect, [])
+    .action(async (opts: { config: string; set: string[] }) => {
+      await (await import('./best-of-n.ts')).runBestOfNCommand(opts);
+    });
 
   program
     .command('sweep')
@@ -146,7 +175,12 @@ export function registerCommands(program: Command): void {
       '--json',
       'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',
     )
+    .option(
+      '--strict',
+      'fail on words outside the vocabulary (otherwise a warning) and on generations past the model positions',
+    )
     .action(async (opts) => {
       await (await import('./model-tools.ts')).runGenerateCommand(opts);
     });
+  registerLaunchCommand(program);
 }

@@ -11,8 +11,13 @@ export interface InitModelCommandOptions {
   tokenizer?: string;
 }
 
-export async function runInitModelCommand(o: InitModelCommandOptions): Promise<void> {
-  await runInitModel({ config: o.config, out: o.out, seed: o.seed, tokenizer: o.tokenizer });
+export async function runInitModelCommand(options: InitModelCommandOptions): Promise<void> {
+  await runInitModel({
+    config: options.config,
+    out: options.out,
+    seed: options.seed,
+    tokenizer: options.tokenizer,
+  });
 }
 
 export interface GenerateCommandOptions {
@@ -26,6 +31,7 @@ export interface GenerateCommandOptions {
   maxNewTokens: number;
   seed: number;
   json?: boolean;
+  strict?: boolean;
 }
 
 /** "1,2,3" → [1, 2, 3]; anything but comma-separated non-negative integers is an error. */
@@ -36,27 +42,28 @@ export function parseIdList(text: string): number[] {
   return parts.map(Number);
 }
 
-export async function runGenerateCommand(o: GenerateCommandOptions): Promise<void> {
-  const texts = o.prompt;
-  const ids = o.promptIds.map(parseIdList);
+export async function runGenerateCommand(options: GenerateCommandOptions): Promise<void> {
+  const texts = options.prompt;
+  const ids = options.promptIds.map(parseIdList);
   if (texts.length > 0 === ids.length > 0)
     throw new Error('give --prompt TEXT or --prompt-ids 1,2,3 (either may repeat), not both and not neither');
   const sampling = [
-    o.temperature !== undefined && '--temperature',
-    o.topK !== undefined && '--top-k',
-    o.topP !== undefined && '--top-p',
+    options.temperature !== undefined && '--temperature',
+    options.topK !== undefined && '--top-k',
+    options.topP !== undefined && '--top-p',
   ].filter(Boolean);
-  if (o.greedy && sampling.length)
+  if (options.greedy && sampling.length)
     throw new Error(`--greedy takes the most likely token: ${sampling.join(', ')} would be ignored`);
   await runGenerate({
-    model: o.model,
+    model: options.model,
     ...(texts.length ? { prompt: texts } : { promptIds: ids }),
-    greedy: o.greedy,
-    temperature: o.temperature,
-    topK: o.topK,
-    topP: o.topP,
-    maxNewTokens: o.maxNewTokens,
-    seed: o.seed,
-    json: o.json,
+    greedy: options.greedy,
+    temperature: options.temperature,
+    topK: options.topK,
+    topP: options.topP,
+    maxNewTokens: options.maxNewTokens,
+    seed: options.seed,
+    json: options.json,
+    strict: options.strict,
   });
 }

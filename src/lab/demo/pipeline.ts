@@ -4,17 +4,14 @@
  *   data → init → SFT → preference data (SFT samples + references, gold-labelled with Bradley-Terry
  *        noise) → reward model (the proxy) → DPO, SimPO
  *        → online RLHF: KL-regularised (β) and Maximum-Entropy (α ∈ grid, no reference) × learning rates
- *        → report (figures, verdicts computed from the metrics, claims check)
  *
- * Every stage is a real training run in its own run folder, cached by its settings.
+ * Every stage is a real training run in its own run folder, cached by its settings. The `demo`
+ * command then writes the report of these runs (src/cli/commands/demo.ts).
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { writeReport } from '../../report/html.ts';
-import { readRuns } from '../../report/runs.ts';
-import { summarizeRun, verdictOf } from '../../report/verdict.ts';
-import { type LabModels, labModels } from '../../trainers/adapters/index.ts';
+import { LabModels } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
   PreferenceConfigSchema,
@@ -64,8 +61,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const log = o.log ?? ((m: string) => console.error(m));
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
   mkdirSync(o.out, { recursive: true });
-  const started = Date.now();
-  const models = labModels();
+  const models = new LabModels();
 
   const dataKey = stageKey('data', cfg.seed, cfg.data);
   const dataDir = join(o.out, 'data');
@@ -242,11 +238,6 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     gold,
     log,
   );
-
-  const report = await writeReport(o.out);
-  await printSummary(o.out, log);
-  log(`\nreport: ${report.reportFile}  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  for (const c of report.claims) log(`  ${c.statement}: ${c.status}`);
 }
 
 /** The task's headroom on the gold-evaluation posts: the oracle's and a perfect terse imitator's win rates. */
@@ -318,14 +309,14 @@ async function runOnlineGrid(
   for (const lr of cfg.rl.lrs) {
     grid.push({
       name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
-      regularizer: { kind: 'kl', klCoef: cfg.rl.klCoef },
+      regularizer: { kl: { coef: cfg.rl.klCoef } },
       lr,
       coef: cfg.rl.klCoef,
     });
     for (const a of cfg.rl.entropyCoefs)
       grid.push({
         name: `maxent-a${a}-lr${lr}`,
-        regularizer: { kind: 'entropy', entropyCoef: a },
+        regularizer: { entropy: { coef: a } },
         lr,
         coef: a,
       });
@@ -367,7 +358,10 @@ async function runOnlineGrid(
         policy,
         reference,
         reward: proxy.reward,
-        prompts: models.promptSource(trainPrompts.map((e) => e.prompt)),
+        prompts: models.promptSource(
+          policy.tokenizer,
+          trainPrompts.map((e) => e.prompt),
+        ),
         evaluator,
         labels: { model: 'lab-tiny' },
         log,
@@ -379,23 +373,4 @@ async function runOnlineGrid(
       bar.stop();
     });
   }
-}
-
-async function printSummary(out: string, log: (m: string) => void): Promise<void> {
-  const runs = (await readRuns(out)).filter((r) => r.kind === 'rl');
-  const rows = runs.map((r) => {
-    const s = summarizeRun(r);
-    return [
-      r.name,
-      fmt(s.peakWinRate, 2),
-      fmt(s.finalWinRate, 2),
-      fmt(s.finalProxyReward, 3),
-      fmt(s.finalKl, 2),
-      verdictOf(r).kind,
-    ];
-  });
-  const head = ['run', 'peak win', 'final win', 'final proxy', 'final KL(π‖π_ref)', 'verdict'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i]!)).join('  ');
-  log(`\n${line(head)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}`);
 }

@@ -4,13 +4,13 @@
  * in the same order, with the same folder names.
  */
 import { z } from 'zod';
-import { PreferenceConfigSchema } from '../../trainers/offline/config.ts';
-import { RegularizerSchema } from '../../trainers/online/config.ts';
+import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
+import { REGULARIZER_KINDS, type RegularizerKind } from '../../trainers/online/config.ts';
 
-export const REGULARIZERS = RegularizerSchema.shape.kind.unwrap().options;
-export const PREFERENCE_LOSSES = PreferenceConfigSchema.shape.loss.unwrap().options;
-export type Regularizer = (typeof REGULARIZERS)[number];
-export type PreferenceLoss = (typeof PREFERENCE_LOSSES)[number];
+export const REGULARIZERS = REGULARIZER_KINDS;
+export { PREFERENCE_LOSSES };
+export type Regularizer = RegularizerKind;
+export type PreferenceLoss = PreferenceLossName;
 
 const positive = z.number().positive();
 const axis = <T extends z.ZodType>(item: T) => z.array(item).min(1);
@@ -22,13 +22,15 @@ export const SweepGridSchema = z
       .describe("learning rates (rl: lr; po: optim.lr); absent: the base config's"),
     regularizer: axis(z.enum(REGULARIZERS))
       .optional()
-      .describe('rl only: regularizer.kind of each run (kl, entropy, kl+entropy, none)'),
+      .describe(
+        'rl only: the regularizer of each run: kl (regularizer.kl on, entropy off), entropy, kl+entropy (both) or none',
+      ),
     loss: axis(z.enum(PREFERENCE_LOSSES)).optional().describe('po only: the preference loss of each run'),
     coef: z
       .union([axis(positive), z.record(z.string(), axis(positive))])
       .optional()
       .describe(
-        'coefficients: a list for every run, or a map from regularizer (rl) / loss (po) to its own list. rl: kl → regularizer.klCoef (β), entropy and kl+entropy → regularizer.entropyCoef (α), none takes none; po: beta. A regularizer or loss missing from the map keeps the base value',
+        'coefficients: a list for every run, or a map from regularizer (rl) / loss (po) to its own list. rl: kl → regularizer.kl.coef (β), entropy and kl+entropy → regularizer.entropy.coef (α), none takes none; po: beta. A regularizer or loss missing from the map keeps the base value',
       ),
     seed: axis(z.number().int().nonnegative()).optional().describe("seeds (the runs' `seed`)"),
   })
@@ -173,16 +175,34 @@ function pointOverrides(
   const o: Record<string, unknown> = {};
   if (v.seed !== undefined) o.seed = v.seed;
   if (kind === 'rl') {
-    const reg: Record<string, unknown> = {};
-    if (methodAxis) reg.kind = method;
-    if (v.coef !== undefined) reg[method === 'kl' ? 'klCoef' : 'entropyCoef'] = v.coef;
-    if (Object.keys(reg).length) o.regularizer = reg;
+    const regularizer = regularizerOverrides(method as Regularizer, v.coef, methodAxis);
+    if (Object.keys(regularizer).length) o.regularizer = regularizer;
     if (v.lr !== undefined) o.lr = v.lr;
   } else {
     if (methodAxis) o.loss = method;
     if (v.coef !== undefined) o.beta = v.coef;
     if (v.lr !== undefined) o.optim = { lr: v.lr };
   }
+  return o;
+}
+
+/**
+ * The regularizer blocks of one rl run. With a regularizer axis both blocks are set, the one that is
+ * off to null (a block that stays on keeps the base config's settings); the coefficient goes to β
+ * for kl and to α otherwise.
+ */
+function regularizerOverrides(
+  kind: Regularizer,
+  coef: number | undefined,
+  methodAxis: boolean,
+): Record<string, unknown> {
+  const coefBlock = kind === 'kl' ? 'kl' : 'entropy';
+  const o: Record<string, unknown> = {};
+  if (methodAxis) {
+    o.kl = kind === 'kl' || kind === 'kl+entropy' ? {} : null;
+    o.entropy = kind === 'entropy' || kind === 'kl+entropy' ? {} : null;
+  }
+  if (coef !== undefined) o[coefBlock] = { coef };
   return o;
 }
 

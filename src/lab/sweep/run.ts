@@ -11,6 +11,11 @@ export interface SweepRunOptions {
   plan: PlannedRun[];
   runPoint: (run: PlannedRun) => Promise<void>;
   print?: (line: string) => void;
+  /**
+   * Stop at the first failing run instead of going on (data-parallel sweeps: a rank that moved on
+   * alone would issue the next run's collectives against its peers' current ones).
+   */
+  stopOnError?: boolean;
 }
 
 export interface SweepResult {
@@ -18,11 +23,11 @@ export interface SweepResult {
   table: string;
 }
 
-export async function runSweep(o: SweepRunOptions): Promise<SweepResult> {
-  const print = o.print ?? ((l: string) => console.log(l));
+export async function runSweep(options: SweepRunOptions): Promise<SweepResult> {
+  const print = options.print ?? ((l: string) => console.log(l));
   const errors = new Map<string, string>();
-  const n = o.plan.length;
-  for (const [i, run] of o.plan.entries()) {
+  const n = options.plan.length;
+  for (const [i, run] of options.plan.entries()) {
     const tag = `[${i + 1}/${n}] ${run.name}`;
     if (run.action === 'skip') {
       print(`${tag}: done, skipped`);
@@ -30,14 +35,15 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepResult> {
     }
     print(`${tag}: ${run.action === 'start' ? 'starting' : `resuming (${run.state})`} in ${run.dir}`);
     try {
-      await o.runPoint(run);
+      await options.runPoint(run);
     } catch (e) {
+      if (options.stopOnError) throw e;
       const message = e instanceof Error ? e.message : String(e);
       errors.set(run.name, message);
       print(`${tag}: failed: ${message}`);
     }
   }
-  const table = summaryTable(o.kind, readSummaries(o.plan, errors));
+  const table = summaryTable(options.kind, readSummaries(options.plan, errors));
   print(`\n${table}`);
   return { errors: [...errors].map(([name, message]) => ({ name, message })), table };
 }

@@ -1,19 +1,12 @@
 /**
  * Seeded pseudo-random numbers for the lab task: every draw comes from here, never from
- * `Math.random`, so the same seed always gives the same data. Generator: mulberry32 (32-bit state,
- * period 2^32), seeded through splitmix32 so that nearby seeds and stream ids give unrelated streams.
+ * `Math.random`, so the same seed always gives the same data. Generator: the shared mulberry32
+ * (src/util/prng.ts), seeded through splitmix32 so that nearby seeds and stream ids give unrelated streams.
  */
+import { mulberry32, splitmix32, type Uniform } from '../../util/prng.ts';
 
 /** A uniform draw in [0, 1); each call advances the stream. */
-export type Rng = () => number;
-
-/** splitmix32's output mix: a bijective scramble of a 32-bit integer. */
-function splitmix32(value: number): number {
-  let z = (value + 0x9e3779b9) | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
+export type Rng = Uniform;
 
 /** A 32-bit seed for sub-stream `stream` of `seed` (e.g. train vs eval vs preference pairs). */
 export function deriveSeed(seed: number, stream: number): number {
@@ -25,13 +18,7 @@ export function deriveSeed(seed: number, stream: number): number {
 
 /** A mulberry32 stream started from `seed` (any integer). */
 export function createRng(seed: number): Rng {
-  let state = deriveSeed(seed, 0);
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(deriveSeed(seed, 0));
 }
 
 /** A uniform integer in [0, n). */

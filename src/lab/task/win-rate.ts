@@ -1,8 +1,9 @@
 /**
  * Win rate against the references, the paper's headline metric, with the gold judge in place of
  * GPT-4o-mini: the fraction of posts where the policy's summary scores above the reference's, a tie
- * counting one half.
+ * counting one half (the judges' rule, src/judges).
  */
+import { compareScores, winRateOf } from '../../judges/index.ts';
 import type { LabFacts } from './facts.ts';
 import { goldScore } from './gold-score.ts';
 
@@ -19,11 +20,12 @@ export function winRate(
     );
   }
   if (facts.length === 0) throw new Error('winRate needs at least one post');
-  let wins = 0;
-  facts.forEach((postFacts, i) => {
-    const policy = goldScore(postFacts, policySummaries[i]!).score;
-    const reference = goldScore(postFacts, referenceSummaries[i]!).score;
-    wins += policy > reference ? 1 : policy === reference ? 0.5 : 0;
-  });
-  return wins / facts.length;
+  return winRateOf(
+    facts.map((postFacts, i) =>
+      compareScores(
+        goldScore(postFacts, policySummaries[i]!).score,
+        goldScore(postFacts, referenceSummaries[i]!).score,
+      ),
+    ),
+  );
 }

@@ -4,9 +4,9 @@
  * `<|endoftext|>` and the 256 bytes, Pythia's layout).
  */
 import { Generator } from '../../tensor/index.ts';
-import { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
 import { countParameters, type GPTNeoXConfig, validateConfig } from '../gptneox/config.ts';
 import { initStateDict } from '../gptneox/init.ts';
+import { GPTNeoXForCausalLM } from '../gptneox/model.ts';
 import { namedConfig } from '../gptneox/named-configs.ts';
 import { buildByteLevelBpeTokenizerJson, Tokenizer, writeTokenizerFolder } from '../tokenizer/index.ts';
 

@@ -42,8 +42,8 @@ export function compareShapes(
   return problems;
 }
 
-export function hasProblems(p: StateDictProblems): boolean {
-  return p.missing.length + p.unexpected.length + p.mismatched.length > 0;
+export function hasProblems(problems: StateDictProblems): boolean {
+  return problems.missing.length + problems.unexpected.length + problems.mismatched.length > 0;
 }
 
 /** One error listing every missing, unexpected and mis-shaped tensor of a checkpoint. */

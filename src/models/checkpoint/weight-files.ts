@@ -1,43 +1,129 @@
 /**
- * The safetensors weights of a snapshot folder, single-file or sharded, opened lazily: headers are
- * read up front, each tensor's bytes only when asked for.
+ * The weights of a snapshot folder, single-file or sharded: safetensors (preferred; headers read up
+ * front, each tensor's bytes only when asked for) or, when a snapshot has none, PyTorch's
+ * `pytorch_model.bin` zip archives (each file read whole by the addon; no Python, no code run).
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SafetensorsReader, type TensorInfo } from '../../io/safetensors.ts';
+import { readPytorchBin } from '../../io/pytorch-bin.ts';
+import { SafetensorsReader } from '../../io/safetensors.ts';
 import { tensorDType, tensorFromBytes } from '../../io/tensor-io.ts';
-import { type DType, keep, type Tensor } from '../../tensor/index.ts';
-import { SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE, type WeightsIndex } from './snapshot-files.ts';
+import { type DType, dispose, keep, type Tensor } from '../../tensor/index.ts';
+import {
+  PYTORCH_WEIGHTS_FILE,
+  PYTORCH_WEIGHTS_INDEX_FILE,
+  SINGLE_WEIGHTS_FILE,
+  WEIGHTS_INDEX_FILE,
+  type WeightsIndex,
+} from './snapshot-files.ts';
+
+/** One weights file. */
+interface WeightSource {
+  readonly path: string;
+  names(): string[];
+  shape(name: string): number[];
+  /** The tensor cast to `dtype` on `device`, owned by the caller; each name is read once. */
+  read(name: string, dtype: DType, device: string): Promise<Tensor>;
+  close(): Promise<void>;
+}
+
+/** Casts `raw` (which it consumes) to dtype/device, out of any open scope. */
+function castOwned(raw: Tensor, dtype: DType, device: string): Tensor {
+  if (raw.dtype === dtype && device === 'cpu') return keep(raw);
+  const cast = keep(raw.to({ dtype, device }));
+  raw.dispose();
+  return cast;
+}
+
+class SafetensorsSource implements WeightSource {
+  constructor(private readonly reader: SafetensorsReader) {}
+  get path(): string {
+    return this.reader.path;
+  }
+  names(): string[] {
+    return this.reader.names();
+  }
+  shape(name: string): number[] {
+    return this.reader.info(name).shape;
+  }
+  async read(name: string, dtype: DType, device: string): Promise<Tensor> {
+    const info = this.reader.info(name);
+    return castOwned(
+      tensorFromBytes(await this.reader.read(name), tensorDType(info.dtype), info.shape),
+      dtype,
+      device,
+    );
+  }
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+}
+
+/** A whole pytorch_model.bin in memory; `read` hands each tensor over, `close` frees the rest. */
+class PytorchBinSource implements WeightSource {
+  private readonly tensors: Map<string, Tensor>;
+  private readonly shapes: Map<string, number[]>;
+  constructor(readonly path: string) {
+    this.tensors = readPytorchBin(path);
+    this.shapes = new Map([...this.tensors].map(([n, t]) => [n, t.shape]));
+  }
+  names(): string[] {
+    return [...this.shapes.keys()];
+  }
+  shape(name: string): number[] {
+    return this.shapes.get(name)!;
+  }
+  async read(name: string, dtype: DType, device: string): Promise<Tensor> {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`${this.path}: tensor "${name}" was already read`);
+    this.tensors.delete(name);
+    return castOwned(t, dtype, device);
+  }
+  async close(): Promise<void> {
+    dispose([...this.tensors.values()]);
+    this.tensors.clear();
+  }
+}
 
 export class WeightFiles {
-  private readonly readers: SafetensorsReader[];
-  private readonly owner: Map<string, SafetensorsReader>;
+  private readonly sources: WeightSource[];
+  private readonly owner: Map<string, WeightSource>;
 
-  private constructor(readers: SafetensorsReader[], owner: Map<string, SafetensorsReader>) {
-    this.readers = readers;
+  private constructor(sources: WeightSource[], owner: Map<string, WeightSource>) {
+    this.sources = sources;
     this.owner = owner;
   }
 
-  /** Opens `dir/model.safetensors`, else the shards listed by `dir/model.safetensors.index.json`. */
+  /**
+   * Opens `dir/model.safetensors`, else the shards of `dir/model.safetensors.index.json`, else
+   * `dir/pytorch_model.bin`, else the shards of `dir/pytorch_model.bin.index.json`.
+   */
   static async open(dir: string): Promise<WeightFiles> {
-    const files = await weightFileNames(dir);
-    const readers: SafetensorsReader[] = [];
+    const { files, format } = await weightFileNames(dir);
+    const sources: WeightSource[] = [];
     try {
-      for (const f of files) readers.push(await SafetensorsReader.open(join(dir, f)));
+      for (const f of files) {
+        const path = join(dir, f);
+        sources.push(
+          format === 'safetensors'
+            ? new SafetensorsSource(await SafetensorsReader.open(path))
+            : new PytorchBinSource(path),
+        );
+      }
+      const owner = new Map<string, WeightSource>();
+      for (const s of sources) {
+        for (const name of s.names()) {
+          const other = owner.get(name);
+          if (other) throw new Error(`tensor "${name}" is stored twice: in ${other.path} and ${s.path}`);
+          owner.set(name, s);
+        }
+      }
+      return new WeightFiles(sources, owner);
     } catch (e) {
-      await Promise.all(readers.map((r) => r.close()));
+      await Promise.all(sources.map((s) => s.close()));
       throw e;
     }
-    const owner = new Map<string, SafetensorsReader>();
-    for (const r of readers) {
-      for (const name of r.names()) {
-        const other = owner.get(name);
-        if (other) throw new Error(`tensor "${name}" is stored twice: in ${other.path} and ${r.path}`);
-        owner.set(name, r);
-      }
-    }
-    return new WeightFiles(readers, owner);
   }
 
   names(): string[] {
@@ -46,45 +132,47 @@ export class WeightFiles {
 
   /** Every tensor's shape by name. */
   shapes(): Map<string, number[]> {
-    return new Map(this.names().map((n) => [n, this.info(n).shape]));
-  }
-
-  info(name: string): TensorInfo {
-    return this.reader(name).info(name);
+    return new Map(this.names().map((n) => [n, this.source(n).shape(n)]));
   }
 
   /** Reads one tensor, cast to `dtype`, on `device`; kept out of any open scope (the caller owns it). */
-  async read(name: string, dtype: DType, device: string): Promise<Tensor> {
-    const info = this.info(name);
-    const raw = tensorFromBytes(await this.reader(name).read(name), tensorDType(info.dtype), info.shape);
-    if (raw.dtype === dtype && device === 'cpu') return keep(raw);
-    const cast = keep(raw.to({ dtype, device }));
-    raw.dispose();
-    return cast;
+  read(name: string, dtype: DType, device: string): Promise<Tensor> {
+    return this.source(name).read(name, dtype, device);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.readers.map((r) => r.close()));
+    await Promise.all(this.sources.map((s) => s.close()));
   }
 
-  private reader(name: string): SafetensorsReader {
-    const r = this.owner.get(name);
-    if (!r) throw new Error(`no weights file holds tensor "${name}"`);
-    return r;
+  private source(name: string): WeightSource {
+    const s = this.owner.get(name);
+    if (!s) throw new Error(`no weights file holds tensor "${name}"`);
+    return s;
   }
 }
 
-/** The weights files of a snapshot: the single file, or the shards of its index. */
-async function weightFileNames(dir: string): Promise<string[]> {
-  if (existsSync(join(dir, SINGLE_WEIGHTS_FILE))) return [SINGLE_WEIGHTS_FILE];
-  const indexPath = join(dir, WEIGHTS_INDEX_FILE);
-  if (!existsSync(indexPath)) {
-    const other = existsSync(join(dir, 'pytorch_model.bin'))
-      ? ' (pytorch_model.bin is not supported: convert it to safetensors)'
-      : '';
-    throw new Error(`${dir}: no ${SINGLE_WEIGHTS_FILE} or ${WEIGHTS_INDEX_FILE}${other}`);
+/** The weights files of a snapshot, safetensors first: the single file, or the shards of its index. */
+async function weightFileNames(dir: string): Promise<{ files: string[]; format: 'safetensors' | 'pytorch' }> {
+  if (existsSync(join(dir, SINGLE_WEIGHTS_FILE)))
+    return { files: [SINGLE_WEIGHTS_FILE], format: 'safetensors' };
+  if (existsSync(join(dir, WEIGHTS_INDEX_FILE)))
+    return { files: await shardNames(join(dir, WEIGHTS_INDEX_FILE)), format: 'safetensors' };
+  if (existsSync(join(dir, PYTORCH_WEIGHTS_FILE)))
+    return { files: [PYTORCH_WEIGHTS_FILE], format: 'pytorch' };
+  if (existsSync(join(dir, PYTORCH_WEIGHTS_INDEX_FILE)))
+    return { files: await shardNames(join(dir, PYTORCH_WEIGHTS_INDEX_FILE)), format: 'pytorch' };
+  throw new Error(
+    `${dir}: no weights (${SINGLE_WEIGHTS_FILE}, ${WEIGHTS_INDEX_FILE}, ${PYTORCH_WEIGHTS_FILE} or ${PYTORCH_WEIGHTS_INDEX_FILE})`,
+  );
+}
+
+async function shardNames(indexPath: string): Promise<string[]> {
+  let index: Partial<WeightsIndex>;
+  try {
+    index = JSON.parse(await readFile(indexPath, 'utf8')) as Partial<WeightsIndex>;
+  } catch (e) {
+    throw new Error(`${indexPath}: ${(e as Error).message}`);
   }
-  const index = JSON.parse(await readFile(indexPath, 'utf8')) as Partial<WeightsIndex>;
   if (!index.weight_map || typeof index.weight_map !== 'object')
     throw new Error(`${indexPath}: missing "weight_map"`);
   return [...new Set(Object.values(index.weight_map))].sort();

@@ -33,13 +33,13 @@ export interface GPTNeoXConfig {
 }
 
 /** Width of one attention head. */
-export function headDim(c: GPTNeoXConfig): number {
-  return c.hiddenSize / c.numAttentionHeads;
+export function headDim(config: GPTNeoXConfig): number {
+  return config.hiddenSize / config.numAttentionHeads;
 }
 
 /** Leading dims of each head that receive rotary embeddings: int(head_dim · rotary_pct), as HF. */
-export function rotaryNdims(c: GPTNeoXConfig): number {
-  return Math.floor(headDim(c) * c.rotaryPct);
+export function rotaryNdims(config: GPTNeoXConfig): number {
+  return Math.floor(headDim(config) * config.rotaryPct);
 }
 
 /** GELU flavour for Tensor.gelu: HF's gelu_new / gelu_fast / gelu_pytorch_tanh are the tanh form. */
@@ -48,31 +48,38 @@ export function geluApproximation(act: HiddenAct): 'none' | 'tanh' {
 }
 
 /** Throws naming the offending key when the sizes cannot make a GPT-NeoX model. */
-export function validateConfig(c: GPTNeoXConfig, source = 'config'): GPTNeoXConfig {
+export function validateConfig(config: GPTNeoXConfig, source = 'config'): GPTNeoXConfig {
   const fail = (key: string, why: string): never => {
     throw new Error(`${source}: ${key}: ${why}`);
   };
-  if (c.hiddenSize % c.numAttentionHeads !== 0)
-    fail('hidden_size', `${c.hiddenSize} is not divisible by num_attention_heads ${c.numAttentionHeads}`);
-  const rot = rotaryNdims(c);
+  if (config.hiddenSize % config.numAttentionHeads !== 0)
+    fail(
+      'hidden_size',
+      `${config.hiddenSize} is not divisible by num_attention_heads ${config.numAttentionHeads}`,
+    );
+  const rot = rotaryNdims(config);
   if (rot % 2 !== 0)
-    fail('rotary_pct', `gives an odd rotary width ${rot} (head_dim ${headDim(c)} × ${c.rotaryPct})`);
+    fail(
+      'rotary_pct',
+      `gives an odd rotary width ${rot} (head_dim ${headDim(config)} × ${config.rotaryPct})`,
+    );
   for (const [key, id] of [
-    ['bos_token_id', c.bosTokenId],
-    ['eos_token_id', c.eosTokenId],
-    ['pad_token_id', c.padTokenId],
+    ['bos_token_id', config.bosTokenId],
+    ['eos_token_id', config.eosTokenId],
+    ['pad_token_id', config.padTokenId],
   ] as const) {
-    if (id !== null && (id < 0 || id >= c.vocabSize))
-      fail(key, `${id} is outside the vocabulary (${c.vocabSize})`);
+    if (id !== null && (id < 0 || id >= config.vocabSize))
+      fail(key, `${id} is outside the vocabulary (${config.vocabSize})`);
   }
-  return c;
+  return config;
 }
 
 /** Number of parameters of the causal LM (embed_out counted once when tied). */
-export function countParameters(c: GPTNeoXConfig): number {
-  const h = c.hiddenSize;
-  const attnBias = c.attentionBias ? 4 * h : 0;
-  const layer = 4 * h + 3 * h * h + h * h + attnBias + 2 * h * c.intermediateSize + c.intermediateSize + h;
-  const embeddings = c.vocabSize * h * (c.tieWordEmbeddings ? 1 : 2);
-  return embeddings + c.numHiddenLayers * layer + 2 * h;
+export function countParameters(config: GPTNeoXConfig): number {
+  const h = config.hiddenSize;
+  const attnBias = config.attentionBias ? 4 * h : 0;
+  const layer =
+    4 * h + 3 * h * h + h * h + attnBias + 2 * h * config.intermediateSize + config.intermediateSize + h;
+  const embeddings = config.vocabSize * h * (config.tieWordEmbeddings ? 1 : 2);
+  return embeddings + config.numHiddenLayers * layer + 2 * h;
 }

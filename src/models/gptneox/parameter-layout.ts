@@ -41,38 +41,38 @@ function addLayerNorm(shapes: ParameterShapes, name: string, width: number): voi
 }
 
 /** The transformer body `gpt_neox.*` (GPTNeoXModel). */
-export function trunkShapes(c: GPTNeoXConfig): ParameterShapes {
-  const h = c.hiddenSize;
-  const shapes: ParameterShapes = new Map([[EMBED_IN, [c.vocabSize, h]]]);
-  for (let i = 0; i < c.numHiddenLayers; i++) {
+export function trunkShapes(config: GPTNeoXConfig): ParameterShapes {
+  const h = config.hiddenSize;
+  const shapes: ParameterShapes = new Map([[EMBED_IN, [config.vocabSize, h]]]);
+  for (let i = 0; i < config.numHiddenLayers; i++) {
     const p = layerPrefix(i);
     addLayerNorm(shapes, `${p}.input_layernorm`, h);
     addLayerNorm(shapes, `${p}.post_attention_layernorm`, h);
-    addLinear(shapes, `${p}.attention.query_key_value`, 3 * h, h, c.attentionBias);
-    addLinear(shapes, `${p}.attention.dense`, h, h, c.attentionBias);
-    addLinear(shapes, `${p}.mlp.dense_h_to_4h`, c.intermediateSize, h, true);
-    addLinear(shapes, `${p}.mlp.dense_4h_to_h`, h, c.intermediateSize, true);
+    addLinear(shapes, `${p}.attention.query_key_value`, 3 * h, h, config.attentionBias);
+    addLinear(shapes, `${p}.attention.dense`, h, h, config.attentionBias);
+    addLinear(shapes, `${p}.mlp.dense_h_to_4h`, config.intermediateSize, h, true);
+    addLinear(shapes, `${p}.mlp.dense_4h_to_h`, h, config.intermediateSize, true);
   }
   addLayerNorm(shapes, `${TRUNK_PREFIX}.final_layer_norm`, h);
   return shapes;
 }
 
 /** GPTNeoXForCausalLM: the trunk and `embed_out` (absent when tied to `embed_in`, as HF saves it). */
-export function causalLMShapes(c: GPTNeoXConfig): ParameterShapes {
-  const shapes = trunkShapes(c);
-  if (!c.tieWordEmbeddings) shapes.set(LM_HEAD, [c.vocabSize, c.hiddenSize]);
+export function causalLMShapes(config: GPTNeoXConfig): ParameterShapes {
+  const shapes = trunkShapes(config);
+  if (!config.tieWordEmbeddings) shapes.set(LM_HEAD, [config.vocabSize, config.hiddenSize]);
   return shapes;
 }
 
 /** GPTNeoXForSequenceClassification with one label: the trunk and `score` (no bias). */
-export function rewardModelShapes(c: GPTNeoXConfig): ParameterShapes {
-  const shapes = trunkShapes(c);
-  shapes.set(SCORE_HEAD, [1, c.hiddenSize]);
+export function rewardModelShapes(config: GPTNeoXConfig): ParameterShapes {
+  const shapes = trunkShapes(config);
+  shapes.set(SCORE_HEAD, [1, config.hiddenSize]);
   return shapes;
 }
 
-export function shapesFor(kind: ModelKind, c: GPTNeoXConfig): ParameterShapes {
-  return kind === 'causal-lm' ? causalLMShapes(c) : rewardModelShapes(c);
+export function shapesFor(kind: ModelKind, config: GPTNeoXConfig): ParameterShapes {
+  return kind === 'causal-lm' ? causalLMShapes(config) : rewardModelShapes(config);
 }
 
 /** The tensor called `name`; throws naming it when absent. */

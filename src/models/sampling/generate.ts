@@ -1,21 +1,26 @@
 /**
- * Batched generation from left-padded prompts: greedy or sampled (temperature, top-k, top-p) with a
- * seeded Generator, stopping each row at its first EOS (later positions are padding) and the whole
- * batch once every row has stopped or after maxNewTokens. Returns per-token log-probs both of the raw
- * policy (temperature 1, full vocabulary) and of the processed distribution actually sampled.
+ * Batched generation from left-padded prompts: greedy or sampled (temperature, top-k, top-p),
+ * stopping each row at its first EOS (later positions are padding) and the whole batch once every
+ * row has stopped or after maxNewTokens. Sampling is inverse-CDF from one uniform per row and
+ * position: given as `noise` (keyed per row, see sampling-noise.ts) or drawn up front from a seeded
+ * Generator; either way a row's tokens do not depend on `batchSize`, the rows decoded at once.
+ * Returns per-token log-probs both of the raw policy (temperature 1, full vocabulary) and of the
+ * processed distribution actually sampled.
  */
 import {
+  cat,
+  full,
   type Generator,
-  multinomial,
   noGrad,
+  rand,
   stack,
   type Tensor,
   tidy,
   where,
   zeros,
 } from '../../tensor/index.ts';
-import type { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
-import { tokenEntropy, tokenLogProbs } from '../gptneox/log-probs.ts';
+import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
 
@@ -23,8 +28,12 @@ export interface GenerateOptions extends SamplingSettings {
   maxNewTokens: number;
   eosId: number;
   padId: number;
-  /** Required unless greedy: all randomness comes from it. */
+  /** [B, maxNewTokens] uniforms in (0, 1), one per row and position: all the randomness of sampling. */
+  noise?: Tensor;
+  /** Without `noise`: the Generator the uniforms are drawn from (all rows' at once, before decoding). */
   gen?: Generator;
+  /** Decode at most this many rows at once (memory: the KV cache and logits scale with it); default all. */
+  batchSize?: number;
   /** Recompute the whole sequence each step instead of using the KV cache (only to test the cache). */
   uncached?: boolean;
 }
@@ -63,62 +72,43 @@ interface StepColumns {
   samplingEntropy: Tensor;
 }
 
-/** Entropy of logits that may contain −∞ (filtered tokens contribute 0). */
-function filteredEntropy(z: Tensor): Tensor {
-  const logp = z.logSoftmax(-1);
-  const plogp = logp.exp().mul(logp).maskedFill(z.eq(Number.NEGATIVE_INFINITY), 0);
-  return plogp.sum(-1).neg();
-}
-
 /** Whether the processed distribution is the raw policy (temperature 1, no top-k or top-p cut). */
 function samplesRawPolicy(s: SamplingSettings, vocab: number): boolean {
   return (s.temperature ?? 1) === 1 && (s.topK ?? vocab) >= vocab && (s.topP ?? 1) >= 1;
 }
 
 /**
- * Sampling straight from the raw policy: its log-prob and entropy are also the sampling ones, and
- * one logsumexp and one softmax serve the entropy, the draw and the log-prob (the same ops as
- * tokenEntropy, processLogits + softmax and tokenLogProbs, so the same values and tokens).
+ * Chooses the next token of every row from logits [B, V] and scores it under both distributions.
+ * Sampling straight from the raw policy scores once: its log-prob and entropy are also the sampling ones.
  */
-function sampleRawPolicy(raw: Tensor, gen: Generator | undefined): Omit<StepColumns, 'valid'> {
-  const lse = raw.logsumexp(-1);
-  const probs = raw.softmax(-1);
-  const entropy = lse.sub(probs.mul(raw).sum(-1));
-  const token = multinomial(probs, 1, { gen }).squeeze(1);
-  const logProb = raw.gather(-1, token.unsqueeze(-1)).squeeze(-1).sub(lse);
-  return {
-    token,
-    policyLogProb: logProb,
-    samplingLogProb: logProb,
-    policyEntropy: entropy,
-    samplingEntropy: entropy,
-  };
-}
-
-/** Chooses the next token of every row from logits [B, V] and scores it under both distributions. */
-function chooseTokens(logits: Tensor, s: GenerateOptions): Omit<StepColumns, 'valid'> {
-  const raw = logits.float();
-  if (!s.greedy && samplesRawPolicy(s, raw.dim(-1))) return sampleRawPolicy(raw, s.gen);
-  const policyEntropy = tokenEntropy(raw);
+function chooseTokens(
+  logits: Tensor,
+  uniforms: Tensor | null,
+  s: GenerateOptions,
+): Omit<StepColumns, 'valid'> {
+  const policy = new TokenDistribution(logits);
   if (s.greedy) {
-    const token = raw.argmax(-1);
-    const zero = zeros(token.shape, { device: raw.device });
+    const token = policy.logits.argmax(-1);
+    const zero = zeros(token.shape, { device: logits.device });
     return {
       token,
-      policyLogProb: tokenLogProbs(raw, token),
+      policyLogProb: policy.logProb(token),
       samplingLogProb: zero,
-      policyEntropy,
+      policyEntropy: policy.entropy(),
       samplingEntropy: zero,
     };
   }
-  const z = processLogits(raw, s);
-  const token = multinomial(z.softmax(-1), 1, { gen: s.gen }).squeeze(1);
+  const raw = samplesRawPolicy(s, logits.dim(-1));
+  const sampling = raw ? policy : new TokenDistribution(processLogits(logits, s), { filtered: true });
+  const token = sampling.sample(uniforms!);
+  const policyLogProb = policy.logProb(token);
+  const policyEntropy = policy.entropy();
   return {
     token,
-    policyLogProb: tokenLogProbs(raw, token),
-    samplingLogProb: tokenLogProbs(z, token),
+    policyLogProb,
+    samplingLogProb: raw ? policyLogProb : sampling.logProb(token),
     policyEntropy,
-    samplingEntropy: filteredEntropy(z),
+    samplingEntropy: raw ? policyEntropy : sampling.entropy(),
   };
 }
 
@@ -142,33 +132,102 @@ function checkPrompts(p: Prompts): void {
 function checkOptions(o: GenerateOptions): void {
   if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
     throw new Error(`maxNewTokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
+  if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))
+    throw new Error(`batchSize must be an integer ≥ 1, got ${o.batchSize}`);
   if (!o.greedy) {
     validateSettings(o);
-    if (!o.gen)
-      throw new Error('sampling needs a seeded Generator (opts.gen); pass greedy: true for greedy decoding');
+    if (!o.noise && !o.gen)
+      throw new Error(
+        'sampling needs its randomness: noise (keyed uniforms) or a seeded Generator (opts.gen); pass greedy: true for greedy decoding',
+      );
   }
+}
+
+function checkNoise(noise: Tensor, rows: number, positions: number): void {
+  if (noise.rank !== 2 || noise.dim(0) !== rows || noise.dim(1) < positions)
+    throw new Error(
+      `noise must be [${rows}, ≥ ${positions}] (one uniform per row and new token), got [${noise.shape}]`,
+    );
 }
 
 /** Generates up to `maxNewTokens` tokens for every prompt (no autograd). */
 export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, opts: GenerateOptions): Generation {
   checkPrompts(prompts);
   checkOptions(opts);
-  const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
-  try {
-    return noGrad(() => tidy(() => decode(source, prompts, opts)));
-  } finally {
-    source.dispose();
-  }
+  const rows = prompts.ids.dim(0);
+  return noGrad(() =>
+    tidy(() => {
+      let noise: Tensor | null = null;
+      if (!opts.greedy) {
+        noise =
+          opts.noise ??
+          rand([rows, opts.maxNewTokens], opts.gen, { dtype: 'float64', device: prompts.ids.device });
+        checkNoise(noise, rows, opts.maxNewTokens);
+      }
+      const size = Math.min(opts.batchSize ?? rows, rows);
+      const parts: Generation[] = [];
+      for (let start = 0; start < rows; start += size) {
+        const n = Math.min(size, rows - start);
+        const chunk = (t: Tensor) => (n === rows ? t : t.narrow(0, start, n));
+        const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
+        try {
+          parts.push(
+            decode(
+              source,
+              { ids: chunk(prompts.ids), mask: chunk(prompts.mask) },
+              noise && chunk(noise),
+              opts,
+            ),
+          );
+        } finally {
+          source.dispose();
+        }
+      }
+      return parts.length === 1 ? parts[0]! : concatenate(parts, opts.padId);
+    }),
+  );
 }
 
-function decode(source: NextTokenLogits, prompts: Prompts, o: GenerateOptions): Generation {
+/** Chunks' generations as one, each padded to the longest (padId, mask 0, log-probs 0). */
+function concatenate(parts: Generation[], padId: number): Generation {
+  const R = Math.max(...parts.map((g) => g.tokens.dim(1)));
+  const padded = (pick: (g: Generation) => Tensor, value: number) =>
+    cat(
+      parts.map((g) => {
+        const t = pick(g);
+        const missing = R - t.dim(1);
+        if (missing === 0) return t;
+        return cat([t, full([t.dim(0), missing], value, { dtype: t.dtype, device: t.device })], 1);
+      }),
+      0,
+    );
+  return {
+    tokens: padded((g) => g.tokens, padId),
+    responseMask: padded((g) => g.responseMask, 0),
+    policyLogProbs: padded((g) => g.policyLogProbs, 0),
+    samplingLogProbs: padded((g) => g.samplingLogProbs, 0),
+    policyEntropy: padded((g) => g.policyEntropy, 0),
+    samplingEntropy: padded((g) => g.samplingEntropy, 0),
+    endedWithEos: cat(
+      parts.map((g) => g.endedWithEos),
+      0,
+    ),
+  };
+}
+
+function decode(
+  source: NextTokenLogits,
+  prompts: Prompts,
+  noise: Tensor | null,
+  o: GenerateOptions,
+): Generation {
   const columns: StepColumns[] = [];
   let finished = zeros([prompts.ids.dim(0)], { dtype: 'bool', device: prompts.ids.device });
   let logits = tidy(() => source.start(prompts.ids, prompts.mask));
   for (let step = 0; ; step++) {
     const done = finished;
     const col = tidy(() => {
-      const chosen = chooseTokens(logits, o);
+      const chosen = chooseTokens(logits, noise?.select(1, step) ?? null, o);
       const valid = done.logicalNot();
       const token = where(valid, chosen.token, o.padId);
       return { ...chosen, token, valid, finished: done.logicalOr(token.eq(o.eosId).logicalAnd(valid)) };

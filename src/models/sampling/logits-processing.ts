@@ -15,14 +15,14 @@ export interface SamplingSettings {
   topP?: number;
 }
 
-export function validateSettings(s: SamplingSettings): void {
-  const t = s.temperature ?? 1;
+export function validateSettings(settings: SamplingSettings): void {
+  const t = settings.temperature ?? 1;
   if (!(t > 0) || !Number.isFinite(t))
-    throw new Error(`temperature must be a positive number, got ${s.temperature}`);
-  if (s.topK !== undefined && !(Number.isInteger(s.topK) && s.topK >= 1))
-    throw new Error(`topK must be an integer ≥ 1, got ${s.topK}`);
-  if (s.topP !== undefined && !(s.topP > 0 && s.topP <= 1))
-    throw new Error(`topP must be in (0, 1], got ${s.topP}`);
+    throw new Error(`temperature must be a positive number, got ${settings.temperature}`);
+  if (settings.topK !== undefined && !(Number.isInteger(settings.topK) && settings.topK >= 1))
+    throw new Error(`topK must be an integer ≥ 1, got ${settings.topK}`);
+  if (settings.topP !== undefined && !(settings.topP > 0 && settings.topP <= 1))
+    throw new Error(`topP must be in (0, 1], got ${settings.topP}`);
 }
 
 /** Tokens below the k-th largest logit → −∞. */
@@ -56,12 +56,12 @@ export function keepTopP(logits: Tensor, p: number): Tensor {
 }
 
 /** The logits [B, V] of the distribution that sampling draws from (float32). */
-export function processLogits(logits: Tensor, s: SamplingSettings): Tensor {
+export function processLogits(logits: Tensor, settings: SamplingSettings): Tensor {
   return tidy(() => {
     let z = logits.float();
-    if ((s.temperature ?? 1) !== 1) z = z.div(s.temperature ?? 1);
-    if (s.topK !== undefined) z = keepTopK(z, s.topK);
-    if (s.topP !== undefined) z = keepTopP(z, s.topP);
+    if ((settings.temperature ?? 1) !== 1) z = z.div(settings.temperature ?? 1);
+    if (settings.topK !== undefined) z = keepTopK(z, settings.topK);
+    if (settings.topP !== undefined) z = keepTopP(z, settings.topP);
     return z;
   });
 }

@@ -4,8 +4,7 @@
  * tokens, mask and positions, so they must give the same logits.
  */
 import { cat, keep, ones, type Tensor } from '../../tensor/index.ts';
-import type { GPTNeoXForCausalLM } from '../gptneox/causal-lm.ts';
-import { disposeCache, type KVCache } from '../gptneox/kv-cache.ts';
+import { disposeCache, type GPTNeoXForCausalLM, type KVCache } from '../gptneox/model.ts';
 
 export interface NextTokenLogits {
   /** Logits [B, V] of the token after the (left-padded) prompts ids [B, P] with mask [B, P]. */

@@ -35,7 +35,13 @@ export interface AdamWState {
 }
 
 export class AdamW {
-  readonly groups: { params: Tensor[]; weightDecay: number; expAvg: Tensor[]; expAvgSq: Tensor[]; steps: number[] }[];
+  readonly groups: {
+    params: Tensor[];
+    weightDecay: number;
+    expAvg: Tensor[];
+    expAvgSq: Tensor[];
+    steps: number[];
+  }[];
   readonly lr: number;
   readonly betas: [number, number];
   readonly eps: number;
@@ -104,10 +110,12 @@ export class AdamW {
       );
     }
     if (s.paramSteps.length !== m.length) {
-      throw new Error(`optimizer state has ${s.paramSteps.length} step counts, the model has ${m.length} parameters`);
+      throw new Error(
+        `optimizer state has ${s.paramSteps.length} step counts, the model has ${m.length} parameters`,
+      );
     }
-    m.forEach((t, i) => t.copy_(s.expAvg[i]!));
-    v.forEach((t, i) => t.copy_(s.expAvgSq[i]!));
+    for (const [i, t] of m.entries()) t.copy_(s.expAvg[i]!);
+    for (const [i, t] of v.entries()) t.copy_(s.expAvgSq[i]!);
     let k = 0;
     for (const g of this.groups) g.steps = g.params.map(() => s.paramSteps[k++]!);
     this.stepCount = s.step;

@@ -4,20 +4,28 @@
  */
 import { mkdirSync } from 'node:fs';
 import { loadCausalLM, loadRewardModel } from '../../models/checkpoint/load-model.ts';
-import { GPTNeoXForCausalLM } from '../../models/gptneox/causal-lm.ts';
-import type { GPTNeoXRewardModel } from '../../models/gptneox/reward-model.ts';
 import { initStateDict } from '../../models/gptneox/init.ts';
+import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
 import { namedConfig } from '../../models/gptneox/named-configs.ts';
 import { generate } from '../../models/sampling/generate.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { Generator, noGrad, tidy } from '../../tensor/index.ts';
-import type { PromptSource } from '../online/trainer.ts';
-import type { RewardFunction } from '../online/types.ts';
+import type { PromptSource, RewardFunction } from '../online/types.ts';
+import { CRITIC_PREFIX, RewardModelCritic } from './critic.ts';
 import { LMPolicy } from './lm-policy.ts';
 import { rewardFromModel } from './reward-function.ts';
 import { decodeResponses, leftPadded, promptSource } from './text-io.ts';
 
-export { LMPolicy, rewardFromModel, promptSource, decodeResponses, leftPadded };
+export {
+  CRITIC_PREFIX,
+  decodeResponses,
+  LMPolicy,
+  leftPadded,
+  promptSource,
+  RewardModelCritic,
+  rewardFromModel,
+};
 
 export interface TinyModelSpec {
   hidden: number;
@@ -35,110 +43,121 @@ export interface ProxyReward {
   reward: RewardFunction;
 }
 
-export interface LabModels {
-  initModel(dir: string, spec: TinyModelSpec): Promise<void>;
-  loadCausalLM(dir: string): Promise<{ model: GPTNeoXForCausalLM; tokenizer: Tokenizer }>;
-  loadRewardModel(
+/**
+ * Snapshot folders as the lab and the `rl` command use them: each model comes with the tokenizer of
+ * its own folder, and text goes in and out through the tokenizer it is given (no state is kept
+ * between calls). Prompts keep their last `maxPromptTokens` tokens.
+ */
+export class LabModels {
+  constructor(readonly maxPromptTokens = 64) {}
+
+  /** Writes a freshly initialised tiny GPT-NeoX with the tokenizer of `spec.tokenizerDir`. */
+  async initModel(dir: string, spec: TinyModelSpec): Promise<void> {
+    const tokenizer = await Tokenizer.fromFolder(spec.tokenizerDir);
+    const config = {
+      ...namedConfig('pythia-tiny', tokenizer.vocabSize, tokenizer.eosId),
+      hiddenSize: spec.hidden,
+      numHiddenLayers: spec.layers,
+      numAttentionHeads: spec.heads,
+      intermediateSize: spec.intermediate,
+      maxPositionEmbeddings: spec.maxPositions,
+    };
+    const model = new GPTNeoXForCausalLM(
+      config,
+      initStateDict(config, 'causal-lm', new Generator(spec.seed)),
+    );
+    model.tokenizerDir = spec.tokenizerDir;
+    mkdirSync(dir, { recursive: true });
+    await model.save(dir);
+    model.dispose();
+  }
+
+  async loadCausalLM(dir: string): Promise<{ model: GPTNeoXForCausalLM; tokenizer: Tokenizer }> {
+    const tokenizer = await Tokenizer.fromFolder(dir);
+    return { model: await loadCausalLM(dir, { trainable: true }), tokenizer };
+  }
+
+  /** A trainable reward model; a causal-LM snapshot gets a score head drawn with `seed`. */
+  async loadRewardModel(
     dir: string,
-    o: { seed: number },
-  ): Promise<{ model: GPTNeoXRewardModel; tokenizer: Tokenizer }>;
-  loadPolicy(
+    opts: { seed: number },
+  ): Promise<{ model: GPTNeoXRewardModel; tokenizer: Tokenizer }> {
+    const tokenizer = await Tokenizer.fromFolder(dir);
+    return { model: await loadRewardModel(dir, { trainable: true, initScoreSeed: opts.seed }), tokenizer };
+  }
+
+  async loadPolicy(
     dir: string,
-    o: { trainable: boolean; valueHead?: boolean },
-  ): Promise<LMPolicy & { tokenizer: Tokenizer }>;
-  loadRewardFunction(dir: string): Promise<ProxyReward>;
-  promptSource(prompts: string[]): PromptSource;
+    opts: { trainable: boolean; valueHead?: boolean },
+  ): Promise<LMPolicy & { tokenizer: Tokenizer }> {
+    const tokenizer = await Tokenizer.fromFolder(dir);
+    return Object.assign(await LMPolicy.load(dir, opts), { tokenizer });
+  }
+
+  /** A frozen reward-model snapshot as the online trainer's reward r(x, y). */
+  async loadRewardFunction(dir: string): Promise<ProxyReward> {
+    const tokenizer = await Tokenizer.fromFolder(dir);
+    const model = await loadRewardModel(dir);
+    return { model, tokenizer, reward: rewardFromModel(model) };
+  }
+
+  promptSource(tokenizer: Tokenizer, prompts: string[]): PromptSource {
+    return promptSource(tokenizer, prompts, this.maxPromptTokens);
+  }
+
+  /** The policy's responses to `prompts` as text: greedy, or sampled at `temperature` with `seed`. */
   sampleTexts(
     policy: LMPolicy & { tokenizer: Tokenizer },
     prompts: string[],
-    o: { greedy?: boolean; temperature: number; seed: number; maxNewTokens: number },
-  ): string[];
-  scoreTexts(proxy: ProxyReward, prompts: string[], texts: string[]): number;
-}
+    opts: { greedy?: boolean; temperature: number; seed: number; maxNewTokens: number },
+  ): string[] {
+    return noGrad(() =>
+      tidy(() => {
+        const batch = this.promptSource(policy.tokenizer, prompts).batch(prompts.map((_, i) => i));
+        const out = generate(
+          policy.model,
+          { ids: batch.ids, mask: batch.mask },
+          {
+            maxNewTokens: opts.maxNewTokens,
+            eosId: policy.eosId,
+            padId: policy.eosId,
+            ...(opts.greedy
+              ? { greedy: true }
+              : {
+                  temperature: opts.temperature,
+                  noise: samplingNoise(
+                    prompts.map((_, i) => ({ seed: opts.seed, step: 0, prompt: i, sample: 0 })),
+                    opts.maxNewTokens,
+                    batch.ids.device,
+                  ),
+                }),
+          },
+        );
+        return decodeResponses(policy.tokenizer, {
+          prompts: batch,
+          responseIds: out.tokens,
+          responseMask: out.responseMask,
+          endedWithEos: out.endedWithEos,
+        });
+      }),
+    );
+  }
 
-/** The lab's model plumbing over HF-style snapshot folders. */
-export function labModels(maxPromptTokens = 64): LabModels {
-  let tokenizer: Tokenizer | null = null;
-  const tok = () => {
-    if (!tokenizer) throw new Error('load a model before building prompt batches');
-    return tokenizer;
-  };
-  return {
-    async initModel(dir, s) {
-      const t = await Tokenizer.fromFolder(s.tokenizerDir);
-      const config = {
-        ...namedConfig('pythia-tiny', t.vocabSize, t.eosId),
-        hiddenSize: s.hidden,
-        numHiddenLayers: s.layers,
-        numAttentionHeads: s.heads,
-        intermediateSize: s.intermediate,
-        maxPositionEmbeddings: s.maxPositions,
-      };
-      const model = new GPTNeoXForCausalLM(config, initStateDict(config, 'causal-lm', new Generator(s.seed)));
-      model.tokenizerDir = s.tokenizerDir;
-      mkdirSync(dir, { recursive: true });
-      await model.save(dir);
-      model.dispose();
-    },
-    async loadCausalLM(dir) {
-      tokenizer = await Tokenizer.fromFolder(dir);
-      return { model: await loadCausalLM(dir, { trainable: true }), tokenizer };
-    },
-    async loadRewardModel(dir, o) {
-      tokenizer = await Tokenizer.fromFolder(dir);
-      return { model: await loadRewardModel(dir, { trainable: true, initScoreSeed: o.seed }), tokenizer };
-    },
-    async loadPolicy(dir, o) {
-      tokenizer = await Tokenizer.fromFolder(dir);
-      const policy = await LMPolicy.load(dir, o);
-      return Object.assign(policy, { tokenizer });
-    },
-    async loadRewardFunction(dir) {
-      const t = await Tokenizer.fromFolder(dir);
-      const model = await loadRewardModel(dir);
-      return { model, tokenizer: t, reward: rewardFromModel(model) };
-    },
-    promptSource: (prompts) => promptSource(tok(), prompts, maxPromptTokens),
-    sampleTexts(policy, prompts, o) {
-      return noGrad(() =>
-        tidy(() => {
-          const batch = promptSource(policy.tokenizer, prompts, maxPromptTokens).batch(
-            prompts.map((_, i) => i),
-          );
-          const out = generate(
-            policy.model,
-            { ids: batch.ids, mask: batch.mask },
-            {
-              maxNewTokens: o.maxNewTokens,
-              eosId: policy.eosId,
-              padId: policy.eosId,
-              ...(o.greedy ? { greedy: true } : { temperature: o.temperature, gen: new Generator(o.seed) }),
-            },
-          );
-          return decodeResponses(policy.tokenizer, {
-            prompts: batch,
-            responseIds: out.tokens,
-            responseMask: out.responseMask,
-            endedWithEos: out.endedWithEos,
-          });
-        }),
-      );
-    },
-    scoreTexts(proxy, prompts, texts) {
-      return noGrad(() =>
-        tidy(() => {
-          const enc = prompts.map((p, i) => [
-            ...proxy.tokenizer.encode(p).slice(-maxPromptTokens),
-            ...proxy.tokenizer.encode(texts[i]!),
-          ]);
-          const batch = leftPadded(
-            enc,
-            proxy.tokenizer.padId,
-            enc.map((_, i) => i),
-          );
-          return proxy.model.rewards(batch.ids, batch.mask).mean().item();
-        }),
-      );
-    },
-  };
+  /** The proxy reward model's mean reward of `texts` as responses to `prompts`. */
+  scoreTexts(proxy: ProxyReward, prompts: string[], texts: string[]): number {
+    return noGrad(() =>
+      tidy(() => {
+        const encoded = prompts.map((p, i) => [
+          ...proxy.tokenizer.encode(p).slice(-this.maxPromptTokens),
+          ...proxy.tokenizer.encode(texts[i]!),
+        ]);
+        const batch = leftPadded(
+          encoded,
+          proxy.tokenizer.padId,
+          encoded.map((_, i) => i),
+        );
+        return proxy.model.rewards(batch.ids, batch.mask).mean().item();
+      }),
+    );
+  }
 }

@@ -2,11 +2,12 @@
  * A GPT-NeoX causal LM as an online policy: sampling continues left-padded prompts with a KV cache;
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
+import { maskWithNextPosition } from '../../losses/index.ts';
 import { loadCausalLM, loadOrInitValueHead } from '../../models/checkpoint/load-model.ts';
-import type { GPTNeoXForCausalLM } from '../../models/gptneox/causal-lm.ts';
+import { type GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
 import type { ValueHead } from '../../models/gptneox/value-head.ts';
 import { generate } from '../../models/sampling/generate.ts';
-import { type Tensor, cat, noGrad, tidy } from '../../tensor/index.ts';
+import { cat, type Tensor, tidy } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -22,13 +23,14 @@ export class LMPolicy implements OnlinePolicy {
     readonly valueHead: ValueHead | null = null,
   ) {}
 
+  /** Loads a snapshot; `valueHead` also loads (or, seeded by `seed`, initialises) PPO's value head. */
   static async load(
     dir: string,
-    o: { trainable: boolean; valueHead?: boolean; seed?: number },
+    opts: { trainable: boolean; valueHead?: boolean; seed?: number },
   ): Promise<LMPolicy> {
-    const model = await loadCausalLM(dir, { trainable: o.trainable });
-    const head = o.valueHead
-      ? await loadOrInitValueHead(dir, model.config, o.seed ?? 0, { trainable: o.trainable })
+    const model = await loadCausalLM(dir, { trainable: opts.trainable });
+    const head = opts.valueHead
+      ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, { trainable: opts.trainable })
       : null;
     return new LMPolicy(model, head);
   }
@@ -39,14 +41,15 @@ export class LMPolicy implements OnlinePolicy {
     return eos;
   }
 
-  sample(prompts: PromptBatch, o: SampleOptions): Rollout {
+  sample(prompts: PromptBatch, opts: SampleOptions): Rollout {
     const out = generate(
       this.model,
       { ids: prompts.ids, mask: prompts.mask },
       {
-        maxNewTokens: o.maxNewTokens,
-        temperature: o.temperature,
-        gen: o.gen,
+        maxNewTokens: opts.maxNewTokens,
+        temperature: opts.temperature,
+        noise: opts.noise,
+        batchSize: opts.batchSize,
         eosId: this.eosId,
         padId: this.eosId,
       },
@@ -59,20 +62,26 @@ export class LMPolicy implements OnlinePolicy {
     };
   }
 
-  score(r: Rollout, o: ScoreOptions): TokenScores {
+  /** Scores the rollout on the model's one scoring path: prompt + response once, response positions only. */
+  score(rollout: Rollout, opts: ScoreOptions): TokenScores {
     return tidy(() => {
-      const P = r.prompts.ids.dim(1);
-      const R = r.responseIds.dim(1);
-      const ids = cat([r.prompts.ids, r.responseIds], 1);
-      const mask = cat([r.prompts.mask.to('float32'), r.responseMask.to('float32')], 1);
-      const { hidden } = this.model.gptNeox.forward(ids, { attentionMask: mask });
-      const predicting = hidden.narrow(1, P - 1, R);
-      const logp = this.model.lmHead(predicting).float().div(o.temperature).logSoftmax(-1);
-      const logps = logp.gather(2, r.responseIds.unsqueeze(2)).squeeze(2);
-      const entropy = logp.exp().mul(logp).sum(-1).neg();
-      const out: TokenScores = { logps: logps.mul(r.responseMask), entropy: entropy.mul(r.responseMask) };
-      if (o.full) out.fullLogps = logp;
-      if (o.values && this.valueHead) out.values = this.valueHead.values(predicting).mul(r.responseMask);
+      const ids = cat([rollout.prompts.ids, rollout.responseIds], 1);
+      const mask = cat([rollout.prompts.mask.to('float32'), rollout.responseMask.to('float32')], 1);
+      const scores = responseLogProbs(this.model, ids, mask, rollout.prompts.ids.dim(1), {
+        temperature: opts.temperature,
+        entropy: true,
+        logProbsAll: opts.full,
+        hidden: opts.values && this.valueHead !== null,
+      });
+      const responseMask = rollout.responseMask;
+      const out: TokenScores = {
+        logps: scores.logProbs.mul(responseMask),
+        entropy: scores.entropy!.mul(responseMask),
+      };
+      if (scores.logProbsAll) out.fullLogps = scores.logProbsAll;
+      // Values also on the state after the response (the TL;DR PPO score placement reads it).
+      if (scores.hidden && this.valueHead)
+        out.values = this.valueHead.values(scores.hidden).mul(maskWithNextPosition(responseMask));
       return out;
     });
   }

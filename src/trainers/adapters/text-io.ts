@@ -1,18 +1,17 @@
 /** Text ↔ tensors for the online loop: left-padded prompt batches and decoded responses. */
-import { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/tokenizer/index.ts';
 import { tensor } from '../../tensor/index.ts';
-import type { PromptSource } from '../online/trainer.ts';
-import type { PromptBatch, Rollout } from '../online/types.ts';
+import type { PromptBatch, PromptSource, Rollout } from '../online/types.ts';
 
 /** Prompts, tokenised once, served as left-padded batches (prompts keep their end when truncated). */
-export function promptSource(tok: Tokenizer, prompts: string[], maxPromptTokens: number): PromptSource {
-  const encoded = prompts.map((p) => tok.encode(p).slice(-maxPromptTokens));
+export function promptSource(tokenizer: Tokenizer, prompts: string[], maxPromptTokens: number): PromptSource {
+  const encoded = prompts.map((p) => tokenizer.encode(p).slice(-maxPromptTokens));
   return {
     count: encoded.length,
     batch: (indices) =>
       leftPadded(
         indices.map((i) => encoded[i]!),
-        tok.padId,
+        tokenizer.padId,
         indices,
       ),
   };
@@ -26,13 +25,13 @@ export function leftPadded(rows: number[][], padId: number, index: number[]): Pr
 }
 
 /** Each row's response text, its EOS kept (as the data's completions carry it), padding dropped. */
-export function decodeResponses(tok: Tokenizer, r: Rollout): string[] {
-  const ids = r.responseIds.toArray();
-  const mask = r.responseMask.toArray();
-  const R = r.responseIds.dim(1);
-  return Array.from({ length: r.responseIds.dim(0) }, (_, b) => {
+export function decodeResponses(tokenizer: Tokenizer, rollout: Rollout): string[] {
+  const ids = rollout.responseIds.toArray();
+  const mask = rollout.responseMask.toArray();
+  const R = rollout.responseIds.dim(1);
+  return Array.from({ length: rollout.responseIds.dim(0) }, (_, b) => {
     const row: number[] = [];
     for (let t = 0; t < R && mask[b * R + t]! > 0; t++) row.push(ids[b * R + t]!);
-    return tok.decode(row, { unknownIds: 'skip' });
+    return tokenizer.decode(row, { unknownIds: 'skip' });
   });
 }

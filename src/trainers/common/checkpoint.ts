@@ -6,7 +6,7 @@
  * built under a temporary name and renamed into place, so a folder with a valid manifest is whole.
  * Loading verifies the manifest and falls back to the previous checkpoint, saying so.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadTensors, saveTensors } from '../../io/tensor-io.ts';
 import type { Tensor } from '../../tensor/index.ts';

@@ -2,9 +2,12 @@
  * Turning (prompt, completion) text into training tensors: prompt + completion + EOS (one), prompt
  * truncated from the left, completion from the right, right-padded, with a loss mask on the
  * completion tokens (EOS included). Limits are checked up front: a prompt limit that leaves no
- * room for the response is an error (it produced NaN losses in SimPO's own repository).
+ * room for the response is an error (it produced NaN losses in SimPO's own repository). Preference
+ * pairs are encoded the same way, and held-out sets are read in fixed consecutive batches.
  */
-import { type Tensor, tensor } from '../../tensor/index.ts';
+import type { PreferenceExample } from '../../data/index.ts';
+import { type Tensor, tensor, tidy } from '../../tensor/index.ts';
+import { DataParallel, type MetricPart } from '../common/data-parallel.ts';
 import type { TextTokenizer } from './lm.ts';
 
 export interface LengthLimits {
@@ -27,26 +30,48 @@ export interface TrainingBatch {
   lossMask: Tensor;
 }
 
-export function checkLimits(l: LengthLimits): void {
-  if (l.maxPromptTokens >= l.maxTotalTokens) {
+export function checkLimits(limits: LengthLimits): void {
+  if (limits.maxPromptTokens >= limits.maxTotalTokens) {
     throw new Error(
-      `maxPromptTokens (${l.maxPromptTokens}) must be smaller than maxTotalTokens (${l.maxTotalTokens}): no room is left for the response`,
+      `maxPromptTokens (${limits.maxPromptTokens}) must be smaller than maxTotalTokens (${limits.maxTotalTokens}): no room is left for the response`,
     );
   }
 }
 
 export function tokenizeExample(
-  tok: TextTokenizer,
+  tokenizer: TextTokenizer,
   prompt: string,
   completion: string,
-  l: LengthLimits,
+  limits: LengthLimits,
 ): TokenizedExample {
-  const p = tok.encode(prompt).slice(-l.maxPromptTokens);
-  const encoded = tok.encode(completion);
+  const promptIds = tokenizer.encode(prompt).slice(-limits.maxPromptTokens);
+  const encoded = tokenizer.encode(completion);
   // Completions that already end with EOS (as the lab's and some TL;DR files do) keep a single one.
-  const withEos = encoded[encoded.length - 1] === tok.eosId ? encoded : [...encoded, tok.eosId];
-  const c = withEos.slice(0, l.maxTotalTokens - p.length);
-  return { ids: [...p, ...c], promptLength: p.length };
+  const withEos = encoded[encoded.length - 1] === tokenizer.eosId ? encoded : [...encoded, tokenizer.eosId];
+  const completionIds = withEos.slice(0, limits.maxTotalTokens - promptIds.length);
+  return { ids: [...promptIds, ...completionIds], promptLength: promptIds.length };
+}
+
+/** A preference pair, both completions encoded after the same prompt. */
+export interface EncodedPair {
+  chosen: TokenizedExample;
+  rejected: TokenizedExample;
+}
+
+export function encodePairs(
+  tokenizer: TextTokenizer,
+  rows: PreferenceExample[],
+  limits: LengthLimits,
+): EncodedPair[] {
+  return rows.map((e) => ({
+    chosen: tokenizeExample(tokenizer, e.prompt, e.chosen, limits),
+    rejected: tokenizeExample(tokenizer, e.prompt, e.rejected, limits),
+  }));
+}
+
+/** The chosen completions, then the rejected ones, as one batch (one forward pass for both). */
+export function collatePairs(pairs: EncodedPair[], padId: number): TrainingBatch {
+  return collate([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId);
 }
 
 /** Right-pads examples into a batch. */
@@ -66,4 +91,39 @@ export function collate(examples: TokenizedExample[], padId: number): TrainingBa
     attentionMask: tensor(attention),
     lossMask: tensor(loss),
   };
+}
+
+/** How held-out batches are shared out: over data-parallel ranks, and by the units their metrics average. */
+export interface SharedEvaluation {
+  dp?: DataParallel;
+  /** Units (tokens, pairs) the metrics of these examples are means over (default: one per example). */
+  weightOf?: (indices: number[]) => number;
+}
+
+/**
+ * Key-wise means of `metricsOf` over up to maxBatches consecutive batches of a held-out set of
+ * `size` examples (each batch run once, in its own tensor scope): each batch's metrics, then their
+ * mean over batches. With several ranks each takes a contiguous share of every batch, and a batch's
+ * metrics are the weighted mean of its shares: the same numbers as in one process.
+ */
+export function meanOverBatches(
+  size: number,
+  batchSize: number,
+  maxBatches: number,
+  metricsOf: (indices: number[]) => Record<string, number>,
+  shared: SharedEvaluation = {},
+): Record<string, number> {
+  const dp = shared.dp ?? new DataParallel();
+  const weightOf = shared.weightOf ?? ((indices: number[]) => indices.length);
+  const parts: MetricPart[] = [];
+  let batches = 0;
+  for (let start = 0; start < size && batches < maxBatches; start += batchSize, batches++) {
+    const indices = Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i);
+    const mine = dp.shard(indices);
+    if (mine.length === 0) continue;
+    const share = mine.length === indices.length ? 1 : weightOf(mine) / weightOf(indices);
+    parts.push({ metrics: tidy(() => metricsOf(mine)), share });
+  }
+  const sums = dp.combine(parts);
+  return Object.fromEntries(Object.entries(sums).map(([key, total]) => [key, total / Math.max(1, batches)]));
 }

@@ -1,5 +1,9 @@
-/** Offline trainer configurations (SFT, reward model, preference optimisation), all defaulted. */
+/**
+ * Offline trainer configurations (SFT, reward model, preference optimisation): every knob named,
+ * documented and defaulted once; the types are the schemas' outputs.
+ */
 import { z } from 'zod';
+import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
 
 const positive = z.number().positive();
 
@@ -36,9 +40,23 @@ const common = {
   maxPromptTokens: z.number().int().positive().default(512),
   maxTotalTokens: z.number().int().positive().default(562),
   steps: z.number().int().positive().default(200).describe('optimizer steps'),
-  batchSize: z.number().int().positive().default(8).describe('examples per micro-batch'),
-  gradAccum: z.number().int().positive().default(1).describe('micro-batches per optimizer step'),
-  optim: OptimSchema.default(OptimSchema.parse({})),
+  batchSize: z.number().int().positive().default(8).describe('examples per batch'),
+  gradAccum: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe('batches per optimizer step (each batch weighs the same, as in HF Trainer)'),
+  microBatchSize: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe(
+      'examples per forward/backward pass: each batch is split into micro-batches whose gradients accumulate exactly (SFT weighted by completion tokens, RM and preference by pairs), so the step is the same (memory only); null: batchSize',
+    ),
+  optim: OptimSchema.prefault({}),
   evalEvery: z
     .number()
     .int()
@@ -76,29 +94,80 @@ export const RewardModelConfigSchema = z
       .nonnegative()
       .default(0)
       .describe('η·(r_w + r_l)² penalty (Eisenstein et al. 2023)'),
+    normalize: z
+      .object({
+        data: z
+          .string()
+          .min(1)
+          .describe(
+            'SFT-format file (prompt/query + completion/reference_response): the reference responses',
+          ),
+        limit: z.number().int().positive().optional().describe('use at most this many rows (default: all)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        'after training, subtract the mean reward of these (prompt, reference) pairs from every reward and store it with the model (reward_normalization.json), as the TL;DR PPO work does; null: no normalisation',
+      ),
   })
   .strict()
   .superRefine(tokenBudget);
 
+/**
+ * β of each preference loss when the config does not set it: the TL;DR work's DPO β = 0.05 for the
+ * DPO family, CPO and ORPO; SimPO's own default β = 2.0 for simpo and cpo-simpo (SimPO's loss with
+ * CPO's NLL term).
+ */
+export const DEFAULT_BETA: Record<PreferenceLossName, number> = {
+  dpo: 0.05,
+  cdpo: 0.05,
+  robust: 0.05,
+  ipo: 0.05,
+  hinge: 0.05,
+  simpo: 2.0,
+  cpo: 0.05,
+  'cpo-simpo': 2.0,
+  orpo: 0.05,
+};
+
+/** SimPO's target margin γ = β·gamma_beta_ratio = 2.0 · 0.25, for the losses that have one. */
+export const DEFAULT_GAMMA = 0.5;
+
+const describeDefaults = (byLoss: Record<string, number>) => {
+  const groups = new Map<number, string[]>();
+  for (const [loss, value] of Object.entries(byLoss)) groups.set(value, [...(groups.get(value) ?? []), loss]);
+  return [...groups].map(([value, losses]) => `${value} for ${losses.join(', ')}`).join('; ');
+};
+
 export const PreferenceConfigSchema = z
   .object({
     ...common,
-    loss: z.enum(['dpo', 'cdpo', 'robust', 'ipo', 'hinge', 'simpo', 'cpo', 'orpo']).default('dpo'),
+    loss: z.enum(PREFERENCE_LOSSES).default('dpo'),
     reference: z
       .string()
       .optional()
       .describe('reference snapshot for reference-based losses (default: model)'),
-    beta: positive.default(0.05).describe('β (DPO 0.05 as in the TL;DR work; SimPO default 2.0)'),
+    beta: positive
+      .optional()
+      .describe(`β; absent: the loss's own default (${describeDefaults(DEFAULT_BETA)})`),
     gamma: z
       .number()
       .nonnegative()
-      .default(0.5)
-      .describe('SimPO target margin γ (SimPO: β·gamma_beta_ratio, 2.0·0.25)'),
+      .optional()
+      .describe(
+        `target margin γ of simpo and cpo-simpo; absent: SimPO's ${DEFAULT_GAMMA} (β·gamma_beta_ratio = 2.0·0.25)`,
+      ),
     labelSmoothing: z.number().min(0).max(0.49).default(0).describe('ε for cDPO / robust / SimPO'),
-    nllWeight: z.number().nonnegative().default(1).describe('λ: CPO NLL weight / ORPO odds-ratio weight'),
+    nllWeight: z
+      .number()
+      .nonnegative()
+      .default(1)
+      .describe('λ: CPO / CPO-SimPO NLL weight, ORPO odds-ratio weight'),
   })
   .strict()
-  .superRefine(tokenBudget);
+  .superRefine(tokenBudget)
+  .transform((c) => ({ ...c, beta: c.beta ?? DEFAULT_BETA[c.loss], gamma: c.gamma ?? DEFAULT_GAMMA }));
 
 export type SftConfig = z.output<typeof SftConfigSchema>;
 export type RewardModelConfig = z.output<typeof RewardModelConfigSchema>;

@@ -1,27 +1,37 @@
 /**
  * The offline optimisation loop shared by SFT, reward modelling and preference optimisation:
- * deterministic batches, gradient accumulation, NaN guard, clipping, scheduled AdamW, periodic
- * evaluation and checkpoints through a TrainingSession (exact resume).
+ * deterministic batches and exactly weighted gradient accumulation (accumulate.ts); the schedule,
+ * NaN guard, clipping, evaluation and checkpoints are the TrainingSession's (exact resume).
+ *
+ * One optimizer step sees `gradAccum` batches of `batchSize` examples, each weighing 1/gradAccum;
+ * a batch's loss is the mean over its units (tokens for SFT, pairs otherwise: `weightOf`) however
+ * it is split: into micro-batches (`microBatchSize`) and over data-parallel ranks, each rank taking
+ * a contiguous share of every batch (batchSize is the global batch).
  */
-import { AdamW, clipGradNorm, learningRateAt, type Tensor, tidy } from '../../tensor/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
-import type { OptimConfig } from './config.ts';
+import type { SftConfig } from './config.ts';
 
 /** The config keys every offline trainer shares (see config.ts). */
-export interface OfflineSettings {
-  out: string;
-  optim: OptimConfig;
-  seed: number;
-  steps: number;
-  batchSize: number;
-  gradAccum: number;
-  evalEvery: number;
-  checkpointEvery: number;
-  keepCheckpoints: number;
-  nonFinite: 'stop' | 'skip';
-}
+export type OfflineSettings = Pick<
+  SftConfig,
+  | 'out'
+  | 'optim'
+  | 'seed'
+  | 'steps'
+  | 'batchSize'
+  | 'gradAccum'
+  | 'microBatchSize'
+  | 'evalEvery'
+  | 'checkpointEvery'
+  | 'keepCheckpoints'
+  | 'nonFinite'
+>;
 
 /** A trainable model as the offline trainers see it. */
 export interface TrainableModel {
@@ -37,12 +47,19 @@ export interface OfflineRun {
   labels: RunLabels;
   model: TrainableModel;
   datasetSize: number;
-  /** Loss of one micro-batch (with autograd) and its scalar metrics. */
+  /** Loss of one micro-batch (with autograd), a mean over its examples or tokens, and its scalar metrics. */
   microStep(indices: number[]): { loss: Tensor; metrics: Record<string, number> };
-  /** Held-out metrics (run without autograd by the caller). */
-  evaluate?(): Record<string, number>;
+  /**
+   * What microStep's loss is a mean over, counted for these examples (e.g. completion tokens); the
+   * micro-batches of a batch are weighted by it. Default: the number of examples.
+   */
+  weightOf?(indices: number[]): number;
+  /** Held-out metrics (run without autograd by the caller; every rank calls it: share the work with `dp`). */
+  evaluate?(dp: DataParallel): Record<string, number>;
   onStep?(step: number, metrics: Record<string, number>): void;
   log?(msg: string): void;
+  /** The data-parallel ranks sharing this run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /**
@@ -50,76 +67,59 @@ export interface OfflineRun {
  * trains, saves the model to RUN/model and marks the run done — or failed, rethrowing.
  * Returns the run folder.
  */
-export async function trainOffline(r: OfflineRun): Promise<string> {
-  const c = r.config;
-  const params = r.model.parameters();
-  const optimizer = makeOptimizer(params, c.optim);
+export async function trainOffline(run: OfflineRun): Promise<string> {
+  const c = run.config;
+  const dp = new DataParallel(run.group);
+  dp.requireShare(c.batchSize, 'batchSize');
+  const weightOf = run.weightOf ?? ((indices: number[]) => indices.length);
   const session = await TrainingSession.start<{ cursor: CursorState }>({
     runDir: c.out,
-    name: r.name,
-    kind: r.kind,
+    name: run.name,
+    kind: run.kind,
     config: c,
-    params,
-    optimizer,
+    params: run.model.parameters(),
+    optimizer: c.optim,
+    totalSteps: c.steps,
     rngs: {},
-    labels: { lr: c.optim.lr, seed: c.seed, ...r.labels },
+    labels: { lr: c.optim.lr, seed: c.seed, ...run.labels },
     checkpointEvery: c.checkpointEvery,
     keepCheckpoints: c.keepCheckpoints,
     resume: 'auto',
     nonFinite: c.nonFinite,
-    log: r.log,
+    log: run.log,
+    dataParallel: dp,
   });
-  try {
-    await runOfflineLoop(session, optimizer, r);
-    await r.model.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
-  return session.run.dir;
-}
-
-export function makeOptimizer(params: Map<string, Tensor>, o: OptimConfig): AdamW {
-  return new AdamW([...params.values()], { lr: o.lr, weightDecay: o.weightDecay });
-}
-
-async function runOfflineLoop(
-  session: TrainingSession<{ cursor: CursorState }>,
-  optimizer: AdamW,
-  r: OfflineRun,
-): Promise<void> {
-  const c = r.config;
-  const order = new DataOrder(r.datasetSize, c.seed, true, session.extra?.cursor);
-  const schedule = {
-    kind: c.optim.schedule,
-    lr: c.optim.lr,
-    warmupSteps: c.optim.warmupSteps,
-    totalSteps: c.steps,
-  };
-  while (session.step < c.steps) {
-    const step = session.step + 1;
-    const lr = learningRateAt(step - 1, schedule);
-    optimizer.zeroGrad();
-    const sums: Record<string, number> = {};
-    for (let m = 0; m < c.gradAccum; m++) {
-      tidy(() => {
-        const { loss, metrics } = r.microStep(order.next(c.batchSize));
-        loss.div(c.gradAccum).backward();
-        for (const [k, v] of Object.entries({ loss: loss.item(), ...metrics }))
-          sums[k] = (sums[k] ?? 0) + v / c.gradAccum;
-      });
-    }
-    const gradNorm = clipGradNorm(optimizer.params, c.optim.maxGradNorm);
-    if (session.guard({ loss: sums.loss ?? 0, 'gradient norm': gradNorm }, step)) optimizer.step(lr);
-    const metrics: Record<string, number> = { ...sums, grad_norm: gradNorm, lr };
-    const last = step === c.steps;
-    if (r.evaluate && ((c.evalEvery > 0 && step % c.evalEvery === 0) || last))
-      Object.assign(metrics, r.evaluate());
-    session.logMetrics(metrics, step);
-    r.onStep?.(step, metrics);
-    await session.completeStep({ cursor: order.state }, last);
-  }
+  const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
+  await session.run({
+    step: (_step, lr) => {
+      // gradAccum batches, each weighing 1/gradAccum. Every rank draws the same batches, takes its
+      // contiguous share of each and splits it into micro-batches; a part weighs its share of its
+      // batch's examples or tokens over all ranks (accumulate.ts), so that neither microBatchSize
+      // nor the number of ranks changes the step.
+      const parts: WeightedPart<number[]>[] = [];
+      for (let b = 0; b < c.gradAccum; b++) {
+        const batch = order.next(c.batchSize);
+        const micro = microBatches(dp.shard(batch), c.microBatchSize);
+        const weights = micro.map((indices) => weightOf(indices));
+        const total = dp.distributed ? weightOf(batch) : weights.reduce((s, w) => s + w, 0);
+        micro.forEach((indices, j) => {
+          parts.push({ part: indices, weight: total > 0 ? weights[j]! / total / c.gradAccum : 0 });
+        });
+      }
+      // The weights of every rank's parts sum to 1.
+      const { loss, metrics, gradNorm } = session.applyMicroBatches(
+        parts,
+        (indices) => run.microStep(indices),
+        lr,
+        dp.distributed ? 1 : undefined,
+      );
+      return { loss, ...metrics, grad_norm: gradNorm, lr };
+    },
+    evaluate: run.evaluate && (() => run.evaluate!(dp)),
+    evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,
+    state: () => ({ cursor: order.state }),
+    onStep: run.onStep,
+    saveModel: (dir) => run.model.save(dir),
+  });
+  return session.dir;
 }

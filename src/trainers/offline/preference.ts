@@ -1,6 +1,6 @@
 /**
- * Offline preference optimisation with any loss of src/losses/preference (DPO, cDPO, robust, IPO,
- * hinge, SimPO, CPO, ORPO). Reference-based losses use reference log-probs computed once and
+ * Offline preference optimisation with any loss of src/losses/preference.ts (DPO, cDPO, robust, IPO,
+ * hinge, SimPO, CPO, CPO-SimPO, ORPO). Reference-based losses use reference log-probs computed once and
  * cached; reference-free losses (SimPO, CPO, ORPO) never load a reference model.
  * Logged every step with TRL's names, plus `ref/logratio` = batch mean of
  * log π_ref(y_w|x) − log π_ref(y_l|x) (the paper's Figure 4).
@@ -8,22 +8,23 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
-import { checkLimits } from './batching.ts';
+import { DataParallel } from '../common/data-parallel.ts';
+import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
-import { pairLogps } from './preference-logps.ts';
 import {
   cachedReferenceLogps,
   computeReferenceLogps,
   type ReferenceLogps,
   referenceCacheKey,
   referenceCachePath,
+  sharedReferenceLogps,
 } from './reference-cache.ts';
-import { type EncodedPair, encodePairs } from './reward-model.ts';
-import { meanOverBatches } from './sft.ts';
+import { pairLogps } from './sequence-logps.ts';
 
 export interface PreferenceRun {
   config: PreferenceConfig;
@@ -38,40 +39,45 @@ export interface PreferenceRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 export function needsReference(loss: PreferenceConfig['loss']): boolean {
   return REFERENCE_LOSSES.has(loss);
 }
 
-export async function trainPreference(r: PreferenceRun): Promise<string> {
-  const c = r.config;
+export async function trainPreference(run: PreferenceRun): Promise<string> {
+  const c = run.config;
   checkLimits(c);
-  const log = r.log ?? ((m: string) => console.error(m));
-  const trainSet = encodePairs(r.tokenizer, r.train, c);
-  const evalSet = encodePairs(r.tokenizer, r.eval, c);
+  const log = run.log ?? ((m: string) => console.error(m));
+  const trainSet = encodePairs(run.tokenizer, run.train, c);
+  const evalSet = encodePairs(run.tokenizer, run.eval, c);
   // One reference model at most, shared by the train and eval caches and freed once both exist.
   let reference: Promise<CausalLM> | null = null;
-  const loadReference = () => (reference ??= requireLoader(r)());
-  const refTrain = needsReference(c.loss) ? await referenceFor(r, trainSet, loadReference, log) : null;
+  const loadReference = () => (reference ??= requireLoader(run)());
+  const dp = new DataParallel(run.group);
+  const refTrain = needsReference(c.loss) ? await referenceFor(run, trainSet, loadReference, log, dp) : null;
   const refEval =
-    needsReference(c.loss) && evalSet.length ? await referenceFor(r, evalSet, loadReference, log) : null;
-  if (reference) freeReference(await reference, r.policy);
-  const step = (idx: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
-    const l = pairLogps(
-      r.policy,
-      idx.map((i) => set[i]!),
-      r.tokenizer.padId,
+    needsReference(c.loss) && evalSet.length
+      ? await referenceFor(run, evalSet, loadReference, log, dp)
+      : null;
+  if (reference) freeReference(await reference, run.policy);
+  const step = (indices: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
+    const logps = pairLogps(
+      run.policy,
+      indices.map((i) => set[i]!),
+      run.tokenizer.padId,
     );
-    const refChosen = ref ? tensor(idx.map((i) => ref.chosen[i]!)) : undefined;
-    const refRejected = ref ? tensor(idx.map((i) => ref.rejected[i]!)) : undefined;
+    const refChosen = ref ? tensor(indices.map((i) => ref.chosen[i]!)) : undefined;
+    const refRejected = ref ? tensor(indices.map((i) => ref.rejected[i]!)) : undefined;
     const out = preferenceLoss(
       c.loss,
       {
-        policyChosen: l.chosen.sum,
-        policyRejected: l.rejected.sum,
-        chosenLengths: l.chosen.lengths,
-        rejectedLengths: l.rejected.lengths,
+        policyChosen: logps.chosen.sum,
+        policyRejected: logps.rejected.sum,
+        chosenLengths: logps.chosen.lengths,
+        rejectedLengths: logps.rejected.lengths,
         refChosen,
         refRejected,
       },
@@ -79,29 +85,38 @@ export async function trainPreference(r: PreferenceRun): Promise<string> {
     );
     return {
       loss: out.loss,
-      metrics: preferenceMetrics(out.chosenRewards, out.rejectedRewards, l, refChosen, refRejected),
+      metrics: preferenceMetrics(out.chosenRewards, out.rejectedRewards, logps, refChosen, refRejected),
     };
   };
-  const heldOut = (f: (idx: number[]) => number) =>
-    meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, f);
   return trainOffline({
     config: c,
     kind: 'po',
-    name: r.name ?? c.loss,
+    name: run.name ?? c.loss,
     labels: { algorithm: c.loss, coef: c.beta },
-    model: r.policy,
+    model: run.policy,
     datasetSize: trainSet.length,
     log,
-    onStep: r.onStep,
-    microStep: (idx) => step(idx, trainSet, refTrain),
+    onStep: run.onStep,
+    group: run.group,
+    microStep: (indices) => step(indices, trainSet, refTrain),
     evaluate: evalSet.length
-      ? () =>
-          noGrad(() => ({
-            'eval/loss': heldOut((idx) => step(idx, evalSet, refEval).loss.item()),
-            'eval/rewards/accuracies': heldOut(
-              (idx) => step(idx, evalSet, refEval).metrics['rewards/accuracies']!,
+      ? (dp) =>
+          noGrad(() =>
+            // Each held-out batch runs once for both metrics.
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => {
+                const { loss, metrics } = step(indices, evalSet, refEval);
+                return {
+                  'eval/loss': loss.item(),
+                  'eval/rewards/accuracies': metrics['rewards/accuracies']!,
+                };
+              },
+              { dp },
             ),
-          }))
+          )
       : undefined,
   });
 }
@@ -111,29 +126,46 @@ function freeReference(reference: CausalLM, policy: CausalLM): void {
   if (reference !== policy) (reference as Partial<{ dispose(): void }>).dispose?.();
 }
 
-function requireLoader(r: PreferenceRun): () => Promise<CausalLM> {
-  if (!r.loadReference || !r.referenceDir)
+function requireLoader(run: PreferenceRun): () => Promise<CausalLM> {
+  if (!run.loadReference || !run.referenceDir)
     throw new Error(
-      `loss "${r.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
+      `loss "${run.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
     );
-  return r.loadReference;
+  return run.loadReference;
 }
 
 async function referenceFor(
-  r: PreferenceRun,
+  run: PreferenceRun,
   pairs: EncodedPair[],
   loadReference: () => Promise<CausalLM>,
   log: (m: string) => void,
+  dp: DataParallel,
 ): Promise<ReferenceLogps> {
-  requireLoader(r);
-  const key = referenceCacheKey(r.referenceDir!, pairs);
-  const cacheDir = join(r.config.out, 'cache');
+  requireLoader(run);
+  const key = referenceCacheKey(run.referenceDir!, pairs);
+  const cacheDir = join(run.config.out, 'cache');
+  if (dp.distributed)
+    // Rank 0's cache decides; on a miss each rank runs the reference model on its share of the pairs.
+    return sharedReferenceLogps(
+      dp,
+      cacheDir,
+      key,
+      pairs.length,
+      async (start, end) =>
+        computeReferenceLogps(
+          await loadReference(),
+          pairs.slice(start, end),
+          run.tokenizer.padId,
+          run.config.batchSize,
+        ),
+      log,
+    );
   // On a cache hit the reference model is never loaded at all.
   const reference = existsSync(referenceCachePath(cacheDir, key)) ? null : await loadReference();
   return cachedReferenceLogps(
     cacheDir,
     key,
-    () => computeReferenceLogps(reference!, pairs, r.tokenizer.padId, r.config.batchSize),
+    () => computeReferenceLogps(reference!, pairs, run.tokenizer.padId, run.config.batchSize),
     log,
   );
 }

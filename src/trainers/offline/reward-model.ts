@@ -3,13 +3,14 @@
  * through the model in one concatenated batch; held-out accuracy is logged at each evaluation.
  */
 import type { PreferenceExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { bradleyTerryLoss } from '../../losses/index.ts';
 import { noGrad, type Tensor } from '../../tensor/index.ts';
-import { checkLimits, collate, type TokenizedExample, tokenizeExample } from './batching.ts';
+import { checkLimits, collatePairs, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { RewardModelConfig } from './config.ts';
 import type { RewardModel, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
-import { meanOverBatches } from './sft.ts';
+import { type NormalizableRewardModel, normalizeRewardModel } from './reward-normalization.ts';
 
 export interface RewardModelRun {
   config: RewardModelConfig;
@@ -17,25 +18,16 @@ export interface RewardModelRun {
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
   eval: PreferenceExample[];
+  /**
+   * (prompt, reference response) pairs to normalise the trained model's output on before it is
+   * saved (config.normalize; the model must carry a rewardBias, as GPTNeoXRewardModel does).
+   */
+  normalizeOn?: { prompt: string; completion: string }[];
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
-}
-
-export interface EncodedPair {
-  chosen: TokenizedExample;
-  rejected: TokenizedExample;
-}
-
-export function encodePairs(
-  tok: TextTokenizer,
-  rows: PreferenceExample[],
-  limits: { maxPromptTokens: number; maxTotalTokens: number },
-): EncodedPair[] {
-  return rows.map((e) => ({
-    chosen: tokenizeExample(tok, e.prompt, e.chosen, limits),
-    rejected: tokenizeExample(tok, e.prompt, e.rejected, limits),
-  }));
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Rewards of chosen and rejected ([B] each) from one concatenated forward pass. */
@@ -44,21 +36,21 @@ export function pairRewards(
   pairs: EncodedPair[],
   padId: number,
 ): { chosen: Tensor; rejected: Tensor } {
-  const batch = collate([...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], padId);
+  const batch = collatePairs(pairs, padId);
   const [chosen, rejected] = model.rewards(batch.ids, batch.attentionMask).chunk(2) as [Tensor, Tensor];
   return { chosen, rejected };
 }
 
-export async function trainRewardModel(r: RewardModelRun): Promise<string> {
-  const c = r.config;
+export async function trainRewardModel(run: RewardModelRun): Promise<string> {
+  const c = run.config;
   checkLimits(c);
-  const trainSet = encodePairs(r.tokenizer, r.train, c);
-  const evalSet = encodePairs(r.tokenizer, r.eval, c);
-  const step = (idx: number[], set = trainSet) => {
+  const trainSet = encodePairs(run.tokenizer, run.train, c);
+  const evalSet = encodePairs(run.tokenizer, run.eval, c);
+  const step = (indices: number[], set = trainSet) => {
     const { chosen, rejected } = pairRewards(
-      r.model,
-      idx.map((i) => set[i]!),
-      r.tokenizer.padId,
+      run.model,
+      indices.map((i) => set[i]!),
+      run.tokenizer.padId,
     );
     const out = bradleyTerryLoss(chosen, rejected, c.centerRewardsCoef);
     return {
@@ -66,24 +58,60 @@ export async function trainRewardModel(r: RewardModelRun): Promise<string> {
       metrics: { accuracy: out.accuracy.item(), 'rewards/mean': chosen.add(rejected).mean().item() / 2 },
     };
   };
-  const heldOut = (f: (idx: number[]) => number) =>
-    meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, f);
+  const model = run.normalizeOn ? normalizedBeforeSave(run, run.normalizeOn) : run.model;
   return trainOffline({
     config: c,
     kind: 'rm',
-    name: r.name ?? 'reward-model',
+    name: run.name ?? 'reward-model',
     labels: { algorithm: 'bradley-terry' },
-    model: r.model,
+    model,
     datasetSize: trainSet.length,
-    log: r.log,
-    onStep: r.onStep,
-    microStep: (idx) => step(idx),
+    log: run.log,
+    onStep: run.onStep,
+    group: run.group,
+    microStep: (indices) => step(indices),
     evaluate: evalSet.length
-      ? () =>
-          noGrad(() => ({
-            'eval/loss': heldOut((idx) => step(idx, evalSet).loss.item()),
-            'eval/accuracy': heldOut((idx) => step(idx, evalSet).metrics.accuracy),
-          }))
+      ? (dp) =>
+          noGrad(() =>
+            // Each held-out batch runs once for both metrics.
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => {
+                const { loss, metrics } = step(indices, evalSet);
+                return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy! };
+              },
+              { dp },
+            ),
+          )
       : undefined,
   });
+}
+
+/** The run's model, whose save first measures and sets the normalisation bias (after the last step). */
+function normalizedBeforeSave(
+  run: RewardModelRun,
+  pairs: { prompt: string; completion: string }[],
+): RewardModel {
+  const target = run.model as RewardModel & Partial<NormalizableRewardModel>;
+  if (typeof target.rewardBias !== 'number')
+    throw new Error('normalize: this reward model has no rewardBias to store the normalisation in');
+  const c = run.config;
+  return {
+    rewards: (ids, mask) => target.rewards(ids, mask),
+    parameters: () => target.parameters(),
+    save: async (dir) => {
+      const m = normalizeRewardModel(target as NormalizableRewardModel, run.tokenizer, pairs, {
+        maxPromptTokens: c.maxPromptTokens,
+        maxTotalTokens: c.maxTotalTokens,
+        batchSize: c.batchSize,
+        source: c.normalize?.data ?? 'normalizeOn',
+      });
+      run.log?.(
+        `reward normalisation: mean reward ${m.mean.toFixed(4)} (std ${m.std.toFixed(4)}) over ${m.count} reference responses is subtracted from every reward`,
+      );
+      await target.save(dir);
+    },
+  };
 }

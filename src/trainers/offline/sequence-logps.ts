@@ -1,9 +1,12 @@
 /**
  * Sequence log-probabilities log π(y|x) = Σ_t log π(y_t | x, y_<t) over completion tokens, from
- * logits [B, T, V]. Uses the fused cross-entropy so no second [B, T, V] buffer is kept.
+ * logits [B, T, V], on the model's one scoring path (TokenDistribution: gather − logsumexp in float32).
  */
-import { crossEntropy, type Tensor, tidy } from '../../tensor/index.ts';
-import type { TrainingBatch } from './batching.ts';
+import { TokenDistribution } from '../../models/token-distribution.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { tidy } from '../../tensor/index.ts';
+import { collatePairs, type EncodedPair, type TrainingBatch } from './batching.ts';
+import type { CausalLM } from './lm.ts';
 
 export interface SequenceLogps {
   /** [B] summed log-probs of the completion tokens. */
@@ -15,20 +18,28 @@ export interface SequenceLogps {
 /** [B, T−1] log-probs of tokens 1..T−1 (zero where the loss mask is 0). */
 export function tokenLogps(logits: Tensor, batch: TrainingBatch): Tensor {
   return tidy(() => {
-    const [B, T, V] = logits.shape as [number, number, number];
-    const targets = batch.ids.slice(1, 1);
-    const mask = batch.lossMask.slice(1, 1);
-    const masked = targets.maskedFill(mask.eq(0), -100);
-    const nll = crossEntropy(logits.slice(1, 0, T - 1).reshape(-1, V), masked.reshape(-1), {
-      reduction: 'none',
-    });
-    return nll
-      .reshape(B, T - 1)
-      .neg()
-      .mul(mask);
+    const T = logits.dim(1);
+    const predicting = new TokenDistribution(logits.narrow(1, 0, T - 1));
+    return predicting.logProb(batch.ids.slice(1, 1)).mul(batch.lossMask.slice(1, 1));
   });
 }
 
 export function sequenceLogps(logits: Tensor, batch: TrainingBatch): SequenceLogps {
   return tidy(() => ({ sum: tokenLogps(logits, batch).sum(1), lengths: batch.lossMask.slice(1, 1).sum(1) }));
+}
+
+/** Policy log-probs of chosen and rejected completions from ONE concatenated forward pass. */
+export function pairLogps(
+  model: CausalLM,
+  pairs: EncodedPair[],
+  padId: number,
+): { chosen: SequenceLogps; rejected: SequenceLogps } {
+  const batch = collatePairs(pairs, padId);
+  const all = sequenceLogps(model.logits(batch.ids, batch.attentionMask), batch);
+  const [chosenSum, rejectedSum] = all.sum.chunk(2) as [Tensor, Tensor];
+  const [chosenLengths, rejectedLengths] = all.lengths.chunk(2) as [Tensor, Tensor];
+  return {
+    chosen: { sum: chosenSum, lengths: chosenLengths },
+    rejected: { sum: rejectedSum, lengths: rejectedLengths },
+  };
 }

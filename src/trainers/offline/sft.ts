@@ -1,11 +1,13 @@
 /**
  * Supervised fine-tuning with a completion-only loss: mean next-token cross-entropy over the
- * completion tokens (the prompt conditions but is not trained on).
+ * completion tokens (the prompt conditions but is not trained on), token-weighted across
+ * micro-batches and data-parallel ranks.
  */
 import type { SftExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
-import { noGrad, tidy } from '../../tensor/index.ts';
-import { checkLimits, collate, tokenizeExample } from './batching.ts';
+import { noGrad } from '../../tensor/index.ts';
+import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeExample } from './batching.ts';
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
@@ -20,54 +22,55 @@ export interface SftRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
-export async function trainSft(r: SftRun): Promise<string> {
-  const c = r.config;
+/** Completion tokens the loss is taken on: positions ≥ 1 (the first token is never predicted) in the completion. */
+function predictedTokens(e: TokenizedExample): number {
+  return e.ids.length - Math.max(1, e.promptLength);
+}
+
+export async function trainSft(run: SftRun): Promise<string> {
+  const c = run.config;
   checkLimits(c);
-  const encode = (e: SftExample) => tokenizeExample(r.tokenizer, e.prompt, e.completion, c);
-  const trainSet = r.train.map(encode);
-  const evalSet = r.eval.map(encode);
+  const encode = (e: SftExample) => tokenizeExample(run.tokenizer, e.prompt, e.completion, c);
+  const trainSet = run.train.map(encode);
+  const evalSet = run.eval.map(encode);
   const lossOf = (indices: number[], set = trainSet) => {
     const batch = collate(
       indices.map((i) => set[i]!),
-      r.tokenizer.padId,
+      run.tokenizer.padId,
     );
-    const logps = tokenLogps(r.model.logits(batch.ids, batch.attentionMask), batch);
+    const logps = tokenLogps(run.model.logits(batch.ids, batch.attentionMask), batch);
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
+  const tokensOf = (set: TokenizedExample[]) => (indices: number[]) =>
+    indices.reduce((n, i) => n + predictedTokens(set[i]!), 0);
   return trainOffline({
     config: c,
     kind: 'sft',
-    name: r.name ?? 'sft',
+    name: run.name ?? 'sft',
     labels: { algorithm: 'sft' },
-    model: r.model,
+    model: run.model,
     datasetSize: trainSet.length,
-    log: r.log,
-    onStep: r.onStep,
-    microStep: (idx) => ({ loss: lossOf(idx), metrics: {} }),
+    log: run.log,
+    onStep: run.onStep,
+    group: run.group,
+    microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
+    // The loss is a mean over completion tokens: shares and micro-batches weigh by their token counts.
+    weightOf: tokensOf(trainSet),
     evaluate: evalSet.length
-      ? () => ({
-          'eval/loss': noGrad(() =>
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (idx) => lossOf(idx, evalSet).item()),
-          ),
-        })
+      ? (dp) =>
+          noGrad(() =>
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => ({ 'eval/loss': lossOf(indices, evalSet).item() }),
+              { dp, weightOf: tokensOf(evalSet) },
+            ),
+          )
       : undefined,
   });
-}
-
-/** Mean of fn over up to maxBatches consecutive batches of a held-out set. */
-export function meanOverBatches(
-  size: number,
-  batchSize: number,
-  maxBatches: number,
-  fn: (idx: number[]) => number,
-): number {
-  let total = 0;
-  let n = 0;
-  for (let start = 0; start < size && n < maxBatches; start += batchSize, n++) {
-    const idx = Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i);
-    total += tidy(() => fn(idx));
-  }
-  return total / Math.max(1, n);
 }

@@ -3,7 +3,8 @@
  * single tokens. It runs the real online trainer on one-step bandits whose optima are known in
  * closed form (src/theory), which is how the trainer's regularizers are tested.
  */
-import { type Generator, type Tensor, keep, multinomial, ones, tensor, zeros } from '../../tensor/index.ts';
+import { TokenDistribution } from '../../models/token-distribution.ts';
+import { keep, ones, type Tensor, tensor, zerosLike } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -34,9 +35,9 @@ export class TabularPolicy implements OnlinePolicy {
     };
   }
 
-  sample(prompts: PromptBatch, o: SampleOptions): Rollout {
-    const probs = this.rows(prompts).div(o.temperature).softmax(-1);
-    const responseIds = multinomial(probs, 1, { replacement: true, gen: o.gen as Generator });
+  sample(prompts: PromptBatch, opts: SampleOptions): Rollout {
+    const distribution = new TokenDistribution(this.rows(prompts).div(opts.temperature));
+    const responseIds = distribution.sample(opts.noise.select(1, 0)).unsqueeze(1);
     const b = prompts.index.length;
     return {
       prompts,
@@ -46,15 +47,15 @@ export class TabularPolicy implements OnlinePolicy {
     };
   }
 
-  score(r: Rollout, o: ScoreOptions): TokenScores {
-    const full = this.rows(r.prompts).div(o.temperature).logSoftmax(-1);
-    const logps = full.gather(1, r.responseIds);
-    const entropy = full.exp().mul(full).sum(1, true).neg();
+  /** The same scoring as a language model's (TokenDistribution), on one-token responses: all [B, 1]. */
+  score(rollout: Rollout, opts: ScoreOptions): TokenScores {
+    const distribution = new TokenDistribution(this.rows(rollout.prompts).div(opts.temperature));
+    const logps = distribution.logProb(rollout.responseIds.squeeze(1)).unsqueeze(1);
     return {
       logps,
-      entropy,
-      ...(o.full ? { fullLogps: full.unsqueeze(1) } : {}),
-      ...(o.values ? { values: zeros(logps.shape, { dtype: 'float64' }) } : {}),
+      entropy: distribution.entropy().unsqueeze(1),
+      ...(opts.full ? { fullLogps: distribution.logProbsAll().unsqueeze(1) } : {}),
+      ...(opts.values ? { values: zerosLike(logps) } : {}),
     };
   }
 

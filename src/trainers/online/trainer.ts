@@ -1,37 +1,54 @@
 /**
  * The online RLHF loop, one iteration per step:
- *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO);
- *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), the reward r(x, y);
- *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO/RLOO/REINFORCE);
- *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch, log, evaluate, checkpoint.
- * KL(π‖π_ref) is always measured when a reference model is given, even in Maximum-Entropy runs.
+ *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO, G for GRPO);
+ *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), values (PPO), r(x, y);
+ *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO, RLOO,
+ *      REINFORCE, GRPO, REINFORCE++);
+ *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch; with an adaptive KL
+ *      controller, update β from the measured KL (Ziegler et al. 2019).
+ * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
+ * a reference model is given, even in Maximum-Entropy runs.
+ *
+ * Over data-parallel ranks (`group`), each rank samples and scores its share of the prompts and
+ * takes its share of every update; see data-parallel.ts. Evaluation runs on rank 0.
  */
+import { join } from 'node:path';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
-import {
-  AdamW,
-  Generator,
-  type Tensor,
-  clipGradNorm,
-  learningRateAt,
-  noGrad,
-  tidy,
-} from '../../tensor/index.ts';
-import { DataOrder, type CursorState } from '../common/data-order.ts';
+import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import { dispose, Generator, noGrad, type Tensor } from '../../tensor/index.ts';
+import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { DataParallel } from '../common/data-parallel.ts';
+import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
+import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
+import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import type { OnlineAlgorithm } from './algorithms/types.ts';
-import type { OnlineTrainConfig, RegularizerSpec } from './config.ts';
-import { type RegularizerConfig, exactTokenKl, nonScoreReward } from './regularizers.ts';
-import { penalizeMissingEos } from './rollout-ops.ts';
-import type { Evaluator, OnlinePolicy, PromptBatch, RewardFunction, TokenScores } from './types.ts';
-
-export interface PromptSource {
-  count: number;
-  /** Builds the left-padded batch for these dataset indices. */
-  batch(indices: number[]): PromptBatch;
-}
+import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks, valuesInChunks } from './chunks.ts';
+import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
+import {
+  gatherRollout,
+  localPrompts,
+  type ScoredRollout,
+  shareOfRows,
+  shareOfStep,
+  weightOfRows,
+} from './data-parallel.ts';
+import { KlCoefficient } from './kl-controller.ts';
+import { exactTokenKl, nonScoreReward } from './regularizers.ts';
+import { penalizeMissingEos } from './rewards.ts';
+import type {
+  Evaluator,
+  OnlineAlgorithm,
+  OnlinePolicy,
+  PromptSource,
+  RewardFunction,
+  Rollout,
+  TokenScores,
+  ValueModel,
+} from './types.ts';
 
 export interface OnlineRunSpec {
   runDir: string;
@@ -42,51 +59,77 @@ export interface OnlineRunSpec {
   /** Frozen reference π_ref: required by the KL penalty; optional (measurement only) otherwise. */
   reference: OnlinePolicy | null;
   reward: RewardFunction;
+  /** PPO's separate critic (`ppo.critic: reward-model`), e.g. RewardModelCritic; else none. */
+  critic?: ValueModel | null;
   prompts: PromptSource;
   evaluator?: Evaluator;
   resume?: boolean | 'auto';
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
-export function regularizerConfig(r: RegularizerSpec): RegularizerConfig {
-  const kl = r.kind === 'kl' || r.kind === 'kl+entropy';
-  const ent = r.kind === 'entropy' || r.kind === 'kl+entropy';
-  return {
-    kl: kl ? { coef: r.klCoef, estimator: r.klEstimator, placement: r.klPlacement } : null,
-    entropy: ent
-      ? { coef: r.entropyCoef, estimator: r.entropyEstimator, placement: r.entropyPlacement }
-      : null,
-  };
+export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
+  switch (config.algorithm) {
+    case 'ppo':
+      return ppo(config.ppo);
+    case 'rloo':
+      return rloo(config.rloo);
+    case 'reinforce':
+      return reinforce(config.rloo);
+    case 'grpo':
+      return grpo(config.grpo);
+    case 'reinforce++':
+      return reinforcePlusPlus(config.reinforcePlusPlus);
+  }
 }
 
-export function makeAlgorithm(c: OnlineTrainConfig): OnlineAlgorithm {
-  if (c.algorithm === 'ppo') return ppo(c.ppo);
-  if (c.algorithm === 'rloo') return rloo(c.rloo);
-  return reinforce(c.rloo);
+/** The separate critic the config asks for, checked against the one given. */
+function criticOf(spec: OnlineRunSpec): ValueModel | null {
+  const c = spec.config;
+  const wanted = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
+  if (wanted && !spec.critic)
+    throw new Error(
+      'ppo.critic "reward-model" needs a critic (OnlineRunSpec.critic, e.g. RewardModelCritic)',
+    );
+  if (!wanted && spec.critic)
+    throw new Error(
+      `a critic was given but is unused: only algorithm "ppo" with ppo.critic "reward-model" trains one (algorithm "${c.algorithm}")`,
+    );
+  return spec.critic ?? null;
 }
 
 export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
   const c = spec.config;
-  const reg = regularizerConfig(c.regularizer);
-  if (reg.kl && !spec.reference)
-    throw new Error('regularizer.kind "kl" needs a reference model (reference: null was given)');
+  const dp = new DataParallel(spec.group);
+  dp.requireShare(c.promptsPerStep, 'promptsPerStep');
+  const regularizers = c.regularizer;
+  if (regularizers.kl && !spec.reference)
+    throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
-  const params = spec.policy.parameters();
-  const optimizer = new AdamW([...params.values()], { lr: c.lr, weightDecay: c.weightDecay });
+  const critic = criticOf(spec);
+  // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
+  const kind = regularizerKind(regularizers);
+  const params = spec.policy.parameters();
+  for (const [name, p] of critic?.parameters() ?? []) {
+    if (params.has(name)) throw new Error(`critic parameter ${name} collides with a policy parameter`);
+    params.set(name, p);
+  }
+  const session = await TrainingSession.start<{ cursor: CursorState; klCoef?: number }>({
     runDir: spec.runDir,
     name: spec.name,
     kind: 'rl',
     config: c,
     params,
-    optimizer,
+    optimizer: c,
+    totalSteps: c.steps,
     rngs: { sample: gen },
     labels: {
       algorithm: c.algorithm,
-      regularizer: reg.kl ? 'kl' : reg.entropy ? 'entropy' : 'none',
-      coef: reg.kl ? reg.kl.coef : (reg.entropy?.coef ?? 0),
+      regularizer: kind === 'kl+entropy' ? 'kl' : kind,
+      coef: regularizers.kl?.coef ?? regularizers.entropy?.coef ?? 0,
       lr: c.lr,
       seed: c.seed,
       ...spec.labels,
@@ -96,105 +139,166 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     resume: spec.resume ?? 'auto',
     nonFinite: c.nonFinite,
     log: spec.log,
+    dataParallel: dp,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
-  const schedule = { kind: c.schedule, lr: c.lr, warmupSteps: c.warmupSteps, totalSteps: c.steps };
-  try {
-    if (session.step === 0 && spec.evaluator && c.evalEvery > 0)
-      session.logMetrics(prefixed(await spec.evaluator(spec.policy, 0)), 0);
-    while (session.step < c.steps) {
-      const step = session.step + 1;
-      const lr = learningRateAt(step - 1, schedule);
-      const metrics = tidy(() =>
-        iteration(spec, algorithm, reg, order.next(c.promptsPerStep), lr, gen, optimizer, session),
+  // β: fixed, or the adaptive controller's current value (restored on resume).
+  const klCoef = regularizers.kl
+    ? new KlCoefficient(session.extra?.klCoef ?? regularizers.kl.coef, regularizers.kl.adaptive)
+    : null;
+  const evaluator = spec.evaluator;
+  await session.run({
+    step: (step, lr) => {
+      const indices = order.next(c.promptsPerStep);
+      const k = algorithm.samplesPerPrompt;
+      const allPrompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
+      // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
+      const allKeys = indices.flatMap((_, j) =>
+        Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
       );
-      if (spec.evaluator && c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps)) {
-        Object.assign(metrics, prefixed(await spec.evaluator(spec.policy, step)));
+      // This rank's rows (all of them in one process).
+      const { start, end } = shareOfStep(dp, indices.length, k);
+      const prompts = dp.distributed ? localPrompts(allPrompts, start, end) : allPrompts;
+      const keys = allKeys.slice(start, end);
+      const T = c.temperature;
+      const exactPrev = c.klPrev === 'exact';
+      const stepRegularizers: RegularizerConfig =
+        regularizers.kl && klCoef
+          ? { ...regularizers, kl: { ...regularizers.kl, coef: klCoef.value } }
+          : regularizers;
+
+      // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
+      const local: ScoredRollout = noGrad(() => {
+        const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
+        const rollout = spec.policy.sample(prompts, {
+          noise,
+          temperature: T,
+          maxNewTokens: c.maxNewTokens,
+          batchSize: c.rollout.generationBatchSize ?? undefined,
+        });
+        const chunk = c.rollout.scoreBatchSize;
+        const policyValues = algorithm.needsValues && critic === null;
+        const old = scoreInChunks(rollout, chunk, (part) =>
+          spec.policy.score(part, { temperature: T, full: exactPrev, values: policyValues }),
+        );
+        if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
+        const reference = spec.reference;
+        const ref = reference
+          ? scoreInChunks(rollout, chunk, (part) => reference.score(part, { temperature: T }))
+          : null;
+        const reward = rewardInChunks(rollout, chunk, spec.reward);
+        const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
+        return { rollout, old, ref, scores };
+      });
+      // Every rank then holds the whole rollout, as one process would.
+      const { rollout, old, ref, scores } = dp.distributed
+        ? gatherRollout(dp, allPrompts, local, start)
+        : local;
+
+      // 3. The regularizers' per-token rewards, then the algorithm's updates.
+      const nonScore = nonScoreReward(
+        stepRegularizers,
+        old.logps,
+        old.entropy,
+        ref?.logps ?? null,
+        rollout.responseMask,
+      );
+      // A non-finite rollout stops the run, or ('skip') its updates are not applied.
+      const finite = rolloutFinite(session, rollout, old, ref, scores, nonScore);
+      const learned = algorithm.learn({
+        policy: spec.policy,
+        rollout,
+        oldLogps: old.logps,
+        oldValues: old.values ?? null,
+        critic,
+        refLogps: ref?.logps ?? null,
+        scores,
+        nonScore,
+        regularizers: stepRegularizers,
+        temperature: T,
+        maxNewTokens: c.maxNewTokens,
+        gen,
+        update: (rows, lossOf, weighting = 'tokens') => {
+          // A skipped step ('skip' after a non-finite rollout) computes nothing; every rank agrees.
+          if (!finite) return { applied: false, loss: Number.NaN, metrics: {} };
+          // This rank's share of the rows, weighted within the whole minibatch over every rank.
+          const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
+          const parts = mine ? microBatchParts(rollout, mine, c.microBatchSize, weighting) : [];
+          const total = dp.distributed ? weightOfRows(rollout, rows, weighting) : undefined;
+          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr, total);
+          dispose(parts.map((p) => p.part).filter((t) => t !== rows));
+          if (mine !== rows) mine?.dispose();
+          return out;
+        },
+      });
+
+      // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
+      const measured = measure(rollout, old, ref, scores, nonScore, stepRegularizers);
+      const klPrev = klPrevOf(spec, local.rollout, local.old, exactPrev);
+      measured['policy/kl_prev'] = dp.distributed
+        ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
+        : klPrev;
+      // An update that made the policy non-finite stops the run.
+      if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev'] }, { canSkip: false });
+      if (klCoef) {
+        measured['objective/kl_coef'] = klCoef.value;
+        klCoef.update(measured['objective/kl']!, rollout.responseIds.dim(0));
       }
-      session.logMetrics(metrics, step);
-      spec.onStep?.(step, metrics);
-      await session.completeStep({ cursor: order.state }, step === c.steps);
-    }
-    if (spec.policy.save) await spec.policy.save(session.run.modelDir);
-    session.finish();
-  } catch (e) {
-    session.fail(e);
-    throw e;
-  } finally {
-    optimizer.dispose();
-  }
+      return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
+    },
+    // On rank 0 alone: the others wait for it at the next step's first collective.
+    evaluate:
+      evaluator && (async (step) => (dp.isMain ? withEvalPrefix(await evaluator(spec.policy, step)) : {})),
+    evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),
+    evaluateAtStart: c.evalEvery > 0,
+    state: () => ({ cursor: order.state, ...(klCoef ? { klCoef: klCoef.value } : {}) }),
+    onStep: spec.onStep,
+    saveModel: async (dir) => {
+      if (spec.policy.save) await spec.policy.save(dir);
+      if (critic?.save) await critic.save(join(dir, 'critic'));
+    },
+  });
   return { steps: session.step };
 }
 
-function prefixed(m: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k.includes('/') ? k : `eval/${k}`, v]));
-}
+/** Where a non-finite reward comes from: the reward function, not the optimizer. */
+const REWARD_HINT =
+  'The reward function returned them: check the reward model and its inputs, or set nonFinite: skip to skip such steps.';
 
-function iteration(
-  spec: OnlineRunSpec,
-  algorithm: OnlineAlgorithm,
-  reg: RegularizerConfig,
-  indices: number[],
-  lr: number,
-  gen: Generator,
-  optimizer: AdamW,
+/** Checks a rollout's rewards, then the policy's and the reference's per-token scores on it. */
+function rolloutFinite(
   session: TrainingSession<{ cursor: CursorState }>,
-): Record<string, number> {
-  const c = spec.config;
-  const k = algorithm.samplesPerPrompt;
-  const prompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
-  const T = c.temperature;
-  const exactPrev = c.klPrev === 'exact';
-  const { rollout, old, ref, scores } = noGrad(() => {
-    const rollout = spec.policy.sample(prompts, { gen, temperature: T, maxNewTokens: c.maxNewTokens });
-    const old = spec.policy.score(rollout, {
-      temperature: T,
-      full: exactPrev,
-      values: algorithm.needsValues,
-    });
-    const ref = spec.reference ? spec.reference.score(rollout, { temperature: T }) : null;
-    const scores = penalizeMissingEos(spec.reward(rollout), rollout.endedWithEos, c.missingEosPenalty);
-    return { rollout, old, ref, scores };
-  });
-  const mask = rollout.responseMask;
-  const nonScore = nonScoreReward(reg, old.logps, old.entropy, ref?.logps ?? null, mask);
-  const learned = algorithm.learn({
-    policy: spec.policy,
-    rollout,
-    oldLogps: old.logps,
-    oldValues: old.values ?? null,
-    refLogps: ref?.logps ?? null,
-    scores,
-    nonScore,
-    regularizers: reg,
-    temperature: T,
-    gen,
-    update: (loss) => {
-      optimizer.zeroGrad();
-      loss.backward();
-      const gradNorm = clipGradNorm(optimizer.params, c.maxGradNorm);
-      if (!session.guard({ loss: loss.item(), 'gradient norm': gradNorm })) {
-        optimizer.zeroGrad();
-        return false;
-      }
-      optimizer.step(lr);
-      return true;
-    },
-  });
-  const episode = (session.step + 1) * rollout.responseIds.dim(0);
-  return { ...measure(spec, rollout, old, ref, scores, nonScore, reg, exactPrev), ...learned, lr, episode };
-}
-
-/** TRL's objective/* metrics on the rollout, plus KL(π_t‖π_{t−1}) after the update. */
-function measure(
-  spec: OnlineRunSpec,
-  rollout: ReturnType<OnlinePolicy['sample']>,
+  rollout: Rollout,
   old: TokenScores,
   ref: TokenScores | null,
   scores: Tensor,
   nonScore: Tensor,
-  reg: RegularizerConfig,
-  exactPrev: boolean,
+): boolean {
+  const mask = rollout.responseMask;
+  return (
+    session.checkFinite({ 'rollout scores': { tensor: scores } }, { hint: REWARD_HINT }) &&
+    session.checkFinite({
+      'rollout log-probs': { tensor: old.logps, mask },
+      'rollout entropy': { tensor: old.entropy, mask },
+      'rollout values': old.values ? { tensor: old.values, mask } : null,
+      'reference log-probs': ref ? { tensor: ref.logps, mask } : null,
+      'regularizer rewards': { tensor: nonScore, mask },
+    })
+  );
+}
+
+function withEvalPrefix(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k.includes('/') ? k : `eval/${k}`, v]));
+}
+
+/** TRL's objective/* metrics on the rollout. */
+function measure(
+  rollout: Rollout,
+  old: TokenScores,
+  ref: TokenScores | null,
+  scores: Tensor,
+  nonScore: Tensor,
+  regularizers: RegularizerConfig,
 ): Record<string, number> {
   const mask = rollout.responseMask;
   const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
@@ -209,14 +313,22 @@ function measure(
     'response/length_mean': mask.sum(1).mean().item(),
     'response/eos_rate': rollout.endedWithEos.to('float32').mean().item(),
   };
-  if (reg.entropy) m['objective/entropy_bonus'] = reg.entropy.coef * entropy;
+  if (regularizers.entropy) m['objective/entropy_bonus'] = regularizers.entropy.coef * entropy;
   if (ref) m['objective/kl'] = perSeq(old.logps.sub(ref.logps));
-  m['policy/kl_prev'] = noGrad(() => {
-    const now = spec.policy.score(rollout, { temperature: spec.config.temperature, full: exactPrev });
+  return m;
+}
+
+/** KL(π_t‖π_{t−1}) per sequence, averaged over the rollout's rows: exact, or importance-sampled. */
+function klPrevOf(spec: OnlineRunSpec, rollout: Rollout, old: TokenScores, exactPrev: boolean): number {
+  const mask = rollout.responseMask;
+  const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
+  return noGrad(() => {
+    const now = scoreInChunks(rollout, spec.config.rollout.scoreBatchSize, (part) =>
+      spec.policy.score(part, { temperature: spec.config.temperature, full: exactPrev }),
+    );
     if (exactPrev && now.fullLogps && old.fullLogps)
       return perSeq(exactTokenKl(now.fullLogps, old.fullLogps));
     const logRatio = now.logps.sub(old.logps);
     return perSeq(logRatio.exp().mul(logRatio));
   });
-  return m;
 }

@@ -1,83 +1,105 @@
 /**
- * RLOO (Ahmadian et al. 2024, "Back to Basics"): k samples per prompt; each sample's advantage is
- * its sequence return minus the mean return of the other k−1 samples of the same prompt. The
- * sequence return is the score plus the summed regularizer rewards. The surrogate is the
- * token-level clipped ratio with the sequence advantage, which equals REINFORCE on the first epoch.
- * REINFORCE with a batch-mean baseline is the same piece with k = 1.
+ * RLOO (Ahmadian et al. 2024, "Back to Basics") and REINFORCE with a batch-mean baseline. From one
+ * rollout of π_{t−1}, k samples per prompt (REINFORCE: one):
+ *   1. each sample's return: its score plus its summed regularizer rewards;
+ *   2. its advantage: the return minus the mean return of the other k−1 samples of the same prompt
+ *      (REINFORCE: minus the batch mean), optionally whitened, put on every response token;
+ *   3. `epochs` passes over shuffled minibatches of rows: rescore them and take one optimizer step on
+ *      the clipped ratio with that advantage (REINFORCE itself on the first minibatch, where the
+ *      ratio is 1) + the loss-placed regularizers. The ratio is per token (`ratio: token`), or one
+ *      per response as TRL's RLOO trainer has it (`ratio: sequence`).
+ * The losses are pure functions of src/losses, each citing its equation.
  */
-import { maskedWhiten, ppoPolicyLoss, rlooAdvantages } from '../../../losses/index.ts';
-import { type Tensor, tidy } from '../../../tensor/index.ts';
+import {
+  aggregateTokenLosses,
+  maskedMean,
+  maskedWhiten,
+  ppoPolicyLoss,
+  rlooAdvantages,
+  sequencePolicyLoss,
+} from '../../../losses/index.ts';
+import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
-import { selectRows } from '../rollout-ops.ts';
-import { MeanMeter, minibatchIndices } from './minibatches.ts';
-import type { LearnContext, OnlineAlgorithm } from './types.ts';
+import type { LearnContext, OnlineAlgorithm } from '../types.ts';
 
-export interface RlooConfig {
-  /** Samples per prompt (RLOO; ignored by REINFORCE). */
-  k: number;
-  epochs: number;
-  minibatchSize: number;
-  clip: number;
-  whitenAdvantages: boolean;
-}
-
-export function rloo(cfg: RlooConfig): OnlineAlgorithm {
-  if (cfg.k < 2) throw new Error(`rloo.k must be >= 2, got ${cfg.k}`);
+export function rloo(config: RlooConfig): OnlineAlgorithm {
+  if (config.k < 2) throw new Error(`rloo.k must be >= 2, got ${config.k}`);
   return {
     name: 'rloo',
-    samplesPerPrompt: cfg.k,
+    samplesPerPrompt: config.k,
     needsValues: false,
-    learn: (ctx) => learn(cfg, ctx, (ret) => rlooAdvantages(ret, cfg.k)),
+    learn: (context) => learn(config, context, (returns) => rlooAdvantages(returns, config.k)),
   };
 }
 
-export function reinforce(cfg: Omit<RlooConfig, 'k'>): OnlineAlgorithm {
-  const baseline = (ret: Tensor) => ret.sub(ret.mean());
+export function reinforce(config: Omit<RlooConfig, 'k'>): OnlineAlgorithm {
   return {
     name: 'reinforce',
     samplesPerPrompt: 1,
     needsValues: false,
-    learn: (ctx) => learn({ ...cfg, k: 1 }, ctx, baseline),
+    learn: (context) => learn(config, context, (returns) => returns.sub(returns.mean())),
   };
 }
 
 function learn(
-  cfg: RlooConfig,
-  ctx: LearnContext,
-  advantageOf: (returns: Tensor) => Tensor,
-): Record<string, number> {
-  const mask = ctx.rollout.responseMask;
-  const tokenAdvantages = tidy(() => {
-    const returns = ctx.scores.add(ctx.nonScore.sum(1));
-    let adv = advantageOf(returns);
-    if (cfg.whitenAdvantages && adv.dim(0) > 1) adv = maskedWhiten(adv, adv.mul(0).add(1));
-    return adv.unsqueeze(1).mul(mask);
+  config: Omit<RlooConfig, 'k'>,
+  context: LearnContext,
+  baselined: (returns: Tensor) => Tensor,
+): Record<string, number>[] {
+  const { rollout, oldLogps, refLogps } = context;
+  const mask = rollout.responseMask;
+
+  // 1–2. Sequence returns and their advantages, fixed for every epoch.
+  const sequenceAdvantages = tidy(() => {
+    const advantages = baselined(context.scores.add(context.nonScore.sum(1)));
+    return config.whitenAdvantages && advantages.dim(0) > 1
+      ? maskedWhiten(advantages, onesLike(advantages))
+      : advantages;
   });
-  const meter = new MeanMeter();
-  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
-    for (const idx of minibatchIndices(mask.dim(0), cfg.minibatchSize, ctx.gen)) {
-      tidy(() => {
-        const mb = selectRows(ctx.rollout, idx);
-        const s = ctx.policy.score(mb, { temperature: ctx.temperature });
-        const m = mb.responseMask;
-        const pl = ppoPolicyLoss(
-          s.logps,
-          ctx.oldLogps.indexSelect(0, idx),
-          tokenAdvantages.indexSelect(0, idx),
-          m,
-          cfg.clip,
-        );
-        const ref = ctx.refLogps ? ctx.refLogps.indexSelect(0, idx) : null;
-        ctx.update(pl.loss.add(regularizerLoss(ctx.regularizers, s.logps, s.entropy, ref, m)));
-        meter.add({
-          'loss/policy_avg': pl.loss.item(),
-          'policy/approxkl_avg': pl.approxKl.item(),
-          'policy/clipfrac_avg': pl.clipfrac.item(),
-        });
-      });
-      idx.dispose();
+  const tokenAdvantages = tidy(() => sequenceAdvantages.unsqueeze(1).mul(mask));
+
+  // 3. Clipped-ratio epochs over minibatches of rows. With one ratio per response the loss-placed
+  // regularizers are per-response means too, so the whole loss is a mean over rows.
+  const perSequence = config.ratio === 'sequence';
+  const perResponseMean = (x: Tensor, m: Tensor) => aggregateTokenLosses(x, m, 'sequence-mean');
+  const batchSize = mask.dim(0);
+  const logged: Record<string, number>[] = [];
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
+      const { metrics } = context.update(
+        rows,
+        ({ rollout: micro, take }) => {
+          const now = context.policy.score(micro, { temperature: context.temperature });
+          const m = micro.responseMask;
+          const policy = perSequence
+            ? sequencePolicyLoss(now.logps, take(oldLogps), take(sequenceAdvantages), m, config.clip)
+            : ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
+          const regularizer = regularizerLoss(
+            context.regularizers,
+            now.logps,
+            now.entropy,
+            refLogps && take(refLogps),
+            m,
+            perSequence ? perResponseMean : maskedMean,
+          );
+          return {
+            loss: policy.loss.add(regularizer),
+            metrics: {
+              'loss/policy_avg': policy.loss.item(),
+              'policy/approxkl_avg': policy.approxKl.item(),
+              'policy/clipfrac_avg': policy.clipfrac.item(),
+            },
+          };
+        },
+        // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
+        perSequence ? 'rows' : 'tokens',
+      );
+      logged.push(metrics);
+      rows.dispose();
     }
   }
+  sequenceAdvantages.dispose();
   tokenAdvantages.dispose();
-  return meter.means();
+  return logged;
 }

@@ -1,0 +1,6 @@
+/**
+ * Loading strict YAML/JSON configs against their zod schemas, with `key=value` overrides; errors
+ * name the file and key path.
+ * @module config
+ */
+export { ConfigError, loadConfigFile, parseOverrides, validateConfig } from '../config/load.ts';
