@@ -1,0 +1,190 @@
+/**
+ * The few statistics the multi-seed report needs: Student-t intervals of a mean over seeds, the
+ * Pearson correlation with its Fisher-z interval, and least squares linear in two coefficients
+ * (the over-optimisation fits of Gao et al. 2023). Pure functions on plain numbers.
+ */
+
+/** Mean ± half-width of a two-sided confidence interval (null bounds with fewer than 2 values). */
+export interface Interval {
+  n: number;
+  mean: number;
+  low: number | null;
+  high: number | null;
+  level: number;
+}
+
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) throw new Error('mean of no values');
+  return xs.reduce((s, x) => s + x, 0) / xs.length;
+}
+
+/** Sample standard deviation (divisor n − 1). */
+export function sampleStd(xs: readonly number[]): number {
+  if (xs.length < 2) throw new Error('sample standard deviation needs at least 2 values');
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
+/**
+ * P(T ≤ t) for Student's t with an integer number of degrees of freedom, by the exact finite series
+ * of Abramowitz & Stegun 26.7.3–4: with θ = atan(t/√ν), A = P(|T| ≤ |t|) is
+ *   ν odd:  (2/π)·(θ + sin θ·(cos θ + ⅔cos³θ + … + (2·4…(ν−3))/(1·3…(ν−2))·cos^{ν−2}θ))
+ *   ν even: sin θ·(1 + ½cos²θ + (1·3)/(2·4)cos⁴θ + … + (1·3…(ν−3))/(2·4…(ν−2))·cos^{ν−2}θ)
+ */
+export function studentTCdf(t: number, df: number): number {
+  if (!Number.isInteger(df) || df < 1)
+    throw new Error(`degrees of freedom must be an integer >= 1, got ${df}`);
+  const theta = Math.atan(Math.abs(t) / Math.sqrt(df));
+  const s = Math.sin(theta);
+  const c = Math.cos(theta);
+  let a: number;
+  if (df % 2 === 1) {
+    let sum = 0;
+    let term = c;
+    for (let k = 3; k <= df; k += 2) {
+      sum += term;
+      term *= (c * c * (k - 1)) / k;
+    }
+    a = (2 / Math.PI) * (theta + s * sum);
+  } else {
+    let sum = 1;
+    let term = 1;
+    for (let k = 2; k < df; k += 2) {
+      term *= (c * c * (k - 1)) / k;
+      sum += term;
+    }
+    a = s * sum;
+  }
+  return t >= 0 ? 0.5 + a / 2 : 0.5 - a / 2;
+}
+
+/** The p-quantile of Student's t with `df` degrees of freedom (bisection on the CDF). */
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new Error(`quantile level must be in (0, 1), got ${p}`);
+  if (p < 0.5) return -studentTQuantile(1 - p, df);
+  let lo = 0;
+  let hi = 1;
+  while (studentTCdf(hi, df) < p) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-12 * Math.max(1, hi); i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The p-quantile of the standard normal (the t quantile's limit, df → ∞, by bisection on erf). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new Error(`quantile level must be in (0, 1), got ${p}`);
+  const cdf = (z: number) => 0.5 * (1 + erf(z / Math.SQRT2));
+  let lo = -40;
+  let hi = 40;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(mid) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** erf by its series (|x| < 3) or the continued fraction of erfc: about 1e-15 relative. */
+function erf(x: number): number {
+  if (x < 0) return -erf(-x);
+  if (x < 3) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= (-x * x) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  // erfc(x) = exp(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + …))))
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return 1 - Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+
+/** Mean and two-sided Student-t interval: mean ± t_{(1+level)/2, n−1} · s/√n. */
+export function tInterval(xs: readonly number[], level = 0.95): Interval {
+  const m = mean(xs);
+  if (xs.length < 2) return { n: xs.length, mean: m, low: null, high: null, level };
+  const half = (studentTQuantile((1 + level) / 2, xs.length - 1) * sampleStd(xs)) / Math.sqrt(xs.length);
+  return { n: xs.length, mean: m, low: m - half, high: m + half, level };
+}
+
+/** Pearson's r with the Fisher-z interval tanh(atanh r ± z_{(1+level)/2}/√(n − 3)) (null below 4 points). */
+export interface Correlation {
+  n: number;
+  r: number;
+  low: number | null;
+  high: number | null;
+  level: number;
+}
+
+export function pearson(xs: readonly number[], ys: readonly number[], level = 0.95): Correlation {
+  if (xs.length !== ys.length) throw new Error(`correlation of ${xs.length} against ${ys.length} values`);
+  if (xs.length < 2) throw new Error('correlation needs at least 2 points');
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    sxx += (xs[i]! - mx) ** 2;
+    syy += (ys[i]! - my) ** 2;
+  }
+  if (sxx === 0 || syy === 0) throw new Error('correlation of a constant series is undefined');
+  const r = sxy / Math.sqrt(sxx * syy);
+  const n = xs.length;
+  if (n < 4) return { n, r, low: null, high: null, level };
+  const z = Math.atanh(Math.max(-1 + 1e-15, Math.min(1 - 1e-15, r)));
+  const half = normalQuantile((1 + level) / 2) / Math.sqrt(n - 3);
+  return { n, r, low: Math.tanh(z - half), high: Math.tanh(z + half), level };
+}
+
+/** y ≈ a·f(x) + b·g(x) by least squares (no intercept), with R² = 1 − SS_res/SS_tot. */
+export interface TwoCoefficientFit {
+  a: number;
+  b: number;
+  r2: number;
+  n: number;
+}
+
+export function leastSquares2(
+  f: readonly number[],
+  g: readonly number[],
+  y: readonly number[],
+): TwoCoefficientFit {
+  const n = y.length;
+  if (f.length !== n || g.length !== n)
+    throw new Error('least squares: features and targets differ in length');
+  let ff = 0;
+  let fg = 0;
+  let gg = 0;
+  let fy = 0;
+  let gy = 0;
+  for (let i = 0; i < n; i++) {
+    ff += f[i]! * f[i]!;
+    fg += f[i]! * g[i]!;
+    gg += g[i]! * g[i]!;
+    fy += f[i]! * y[i]!;
+    gy += g[i]! * y[i]!;
+  }
+  const det = ff * gg - fg * fg;
+  if (!(Math.abs(det) > 1e-12 * Math.max(ff * gg, 1e-300)))
+    throw new Error(`least squares: the two features are collinear over these ${n} points`);
+  const a = (fy * gg - gy * fg) / det;
+  const b = (gy * ff - fy * fg) / det;
+  const my = mean(y);
+  let res = 0;
+  let tot = 0;
+  for (let i = 0; i < n; i++) {
+    res += (y[i]! - a * f[i]! - b * g[i]!) ** 2;
+    tot += (y[i]! - my) ** 2;
+  }
+  return { a, b, r2: tot > 0 ? 1 - res / tot : Number.NaN, n };
+}
