@@ -59,6 +59,8 @@ export interface PreferenceLossParams {
   labelSmoothing: number;
   /** Weight λ of the NLL term (CPO, CPO-SimPO) or of the odds-ratio term (ORPO). */
   nllWeight: number;
+  /** SimPO: divide each sequence log-probability by its length (default true; false: an ablation). */
+  lengthNormalize?: boolean;
 }
 
 export function preferenceLoss(
@@ -220,15 +222,18 @@ export function hingeLoss(logps: PreferenceLogps, params: { beta: number }): Pre
  * SimPO (Meng et al. 2024, Eq. 6):
  *   L = −log σ( (β/|y_w|)·log π(y_w|x) − (β/|y_l|)·log π(y_l|x) − γ ),
  * with implicit reward r(x,y) = (β/|y|)·log π(y|x) and target margin γ. Optional label smoothing
- * ε as in the SimPO repository: −(1−ε)·log σ(z) − ε·log σ(−z).
+ * ε as in the SimPO repository: −(1−ε)·log σ(z) − ε·log σ(−z). `lengthNormalize: false` drops the
+ * 1/|y| (r = β·log π(y|x)): the ablation of SimPO's length normalisation (Meng et al. 2024, §4).
  */
 export function simpoLoss(
   logps: PreferenceLogps,
-  params: { beta: number; gamma: number; labelSmoothing?: number },
+  params: { beta: number; gamma: number; labelSmoothing?: number; lengthNormalize?: boolean },
 ): PreferenceLossOutput {
   return tidy(() => {
-    const chosenRewards = averageLogp(logps.policyChosen, logps.chosenLengths).mul(params.beta);
-    const rejectedRewards = averageLogp(logps.policyRejected, logps.rejectedLengths).mul(params.beta);
+    const norm = params.lengthNormalize ?? true;
+    const perToken = (sum: Tensor, lengths: Tensor) => (norm ? averageLogp(sum, lengths) : sum);
+    const chosenRewards = perToken(logps.policyChosen, logps.chosenLengths).mul(params.beta);
+    const rejectedRewards = perToken(logps.policyRejected, logps.rejectedLengths).mul(params.beta);
     const eps = params.labelSmoothing ?? 0;
     const loss = labelNoiseLoss(chosenRewards.sub(rejectedRewards).sub(params.gamma), eps, eps).mean();
     return { loss, chosenRewards: chosenRewards.detach(), rejectedRewards: rejectedRewards.detach() };

@@ -105,6 +105,13 @@ describe('reference-free losses', () => {
     expect(simpoLoss(b, { beta: 2, gamma: 0.5 }).loss.item()).toBeCloseTo(simpoRef(2, 0.5), 12);
   });
 
+  it('SimPO without length normalisation is −log σ(β·log π_w − β·log π_l − γ) (the ablation)', () => {
+    const ref = mean((i) => -logSig(2 * P.pc[i]! - 2 * P.pr[i]! - 0.5));
+    const out = simpoLoss(batch(), { beta: 2, gamma: 0.5, lengthNormalize: false });
+    expect(out.loss.item()).toBeCloseTo(ref, 12);
+    expect(out.chosenRewards.toArray()[1]).toBeCloseTo(2 * P.pc[1]!, 12);
+  });
+
   it('a larger margin γ raises the SimPO loss (the target margin demands a wider gap)', () => {
     expect(simpoRef(2, 1)).toBeGreaterThan(simpoRef(2, 0));
     expect(simpoLoss(batch(), { beta: 2, gamma: 1 }).loss.item()).toBeGreaterThan(

@@ -159,6 +159,12 @@ export const PreferenceConfigSchema = z
         `target margin γ of simpo and cpo-simpo; absent: SimPO's ${DEFAULT_GAMMA} (β·gamma_beta_ratio = 2.0·0.25)`,
       ),
     labelSmoothing: z.number().min(0).max(0.49).default(0).describe('ε for cDPO / robust / SimPO'),
+    lengthNormalize: z
+      .boolean()
+      .default(true)
+      .describe(
+        "simpo and ipo: per-token average log-probs ((β/|y|)·log π(y|x), SimPO's length normalisation); false: sums (β·log π(y|x)), the ablation",
+      ),
     nllWeight: z
       .number()
       .nonnegative()
