@@ -39,6 +39,8 @@ interface ReportModel {
   figures: FigureSet;
   thresholds: VerdictThresholds;
   supportFraction: number;
+  /** Extra sections (HTML) from the caller, shown after the conclusion (the demo's multi-seed summary). */
+  sections: string[];
 }
 
 /**
@@ -48,7 +50,7 @@ interface ReportModel {
 export async function writeReport(
   runDir: string,
   outFile = join(runDir, 'report.html'),
-  options: Partial<ClaimOptions> = {},
+  options: Partial<ClaimOptions> & { sections?: string[] } = {},
 ): Promise<ReportResult> {
   const o = { ...DEFAULT_CLAIM_OPTIONS, ...options };
   const thresholds = { ...DEFAULT_THRESHOLDS, ...o.verdict };
@@ -57,7 +59,15 @@ export async function writeReport(
   const claims = paperClaims(runs, { verdict: thresholds, supportFraction: o.supportFraction });
   const figures = await renderFigures(runs, thresholds);
   const figureFiles = await writeFigures(figures, join(dirname(outFile), 'figures'));
-  const model = { runDir, rows, claims, figures, thresholds, supportFraction: o.supportFraction };
+  const model = {
+    runDir,
+    rows,
+    claims,
+    figures,
+    thresholds,
+    supportFraction: o.supportFraction,
+    sections: o.sections ?? [],
+  };
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, renderReportHtml(model));
   return { reportFile: outFile, figureFiles, runs: runs.length, claims };
@@ -86,6 +96,7 @@ function renderReportHtml(m: ReportModel): string {
     `<p class="meta">Run folder: <code>${escapeHtml(m.runDir)}</code> · ${m.rows.length} run(s) · ` +
       `generated ${escapeHtml(new Date().toISOString())}</p>`,
     conclusionSection(m),
+    ...m.sections,
     claimsSection(m.claims),
     figuresSection(m.figures),
     runsSection(m.rows, m.runDir),

@@ -1,7 +1,8 @@
 /**
- * The demo pipeline end to end on the `smoke` preset: every stage leaves a finished run folder,
- * the reward model trains on SFT samples and references, the proxy-vs-gold agreement is recorded,
- * the report is written with computed verdicts, and a second run reuses every cached stage.
+ * The demo pipeline end to end on the `smoke` preset over two seeds: every stage leaves a finished
+ * run folder per seed, the reward model trains on SFT samples and references, the proxy-vs-gold
+ * agreement is recorded, the report and summary.json are written with computed verdicts, and a
+ * second run reuses every cached stage.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,16 +12,27 @@ import { runDemoCommand } from '../../src/cli/commands/demo.ts';
 import { goldScore, PROBE_KINDS } from '../../src/lab/task/index.ts';
 import { RunDir } from '../../src/trainers/common/run-dir.ts';
 
-const out = mkdtempSync(join(tmpdir(), 'demo-'));
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+const root = mkdtempSync(join(tmpdir(), 'demo-'));
+const out = join(root, 'seed-1');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('maxent-rlhf demo (smoke preset)', () => {
   const logs: string[] = [];
   const log = (m: string) => logs.push(m);
 
   it('runs every stage and writes the report', async () => {
-    await runDemoCommand({ out, preset: 'smoke', fresh: true, log });
-    for (const run of ['sft', 'rm', 'po/dpo', 'po/simpo', 'rl/kl-b0.2-lr0.001', 'rl/maxent-a0.2-lr0.001']) {
+    const summary = await runDemoCommand({ out: root, preset: 'smoke', fresh: true, log, seeds: [1, 2] });
+    for (const run of [
+      'sft',
+      'rm',
+      'po/dpo',
+      'po/simpo',
+      'po/simpo-gamma0',
+      'po/simpo-no-length-norm',
+      'rl/kl-b0.2-lr0.001',
+      'rl/ppo-kl-b0.2-lr0.001',
+      'rl/maxent-a0.2-lr0.001',
+    ]) {
       expect(RunDir.isDone(join(out, run)), run).toBe(true);
       expect(existsSync(join(out, run, 'model', 'config.json')), `${run} saved its model`).toBe(true);
     }
@@ -38,10 +50,29 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     expect(Object.keys(agreement.probes)).toEqual([...PROBE_KINDS]);
     expect(agreement.completeOverTerse.pairs).toBe(8);
     expect(logs.join('\n')).toMatch(/task: oracle \(complete summary\) win rate \d\.\d{3}/);
-    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const html = readFileSync(join(root, 'report.html'), 'utf8');
     expect(html).toContain('maxent-a0.2-lr0.001');
+    expect(html).toContain('Over-optimisation curve');
+    expect(existsSync(join(root, 'figures', 'overoptimisation.svg'))).toBe(true);
+    // Best-of-n: one metrics line per n, with the analytic KL log n − (n−1)/n.
+    const bon = readFileSync(join(out, 'bon', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(bon.map((l) => l['bon/n'])).toEqual([1, 2, 4]);
+    expect(bon[2]['objective/kl_analytic']).toBeCloseTo(Math.log(4) - 3 / 4, 12);
+    expect(bon.every((l) => typeof l['eval/win_rate'] === 'number')).toBe(true);
+    // summary.json: both seeds, every run with its per-seed numbers, six claims.
+    const json = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8'));
+    expect(json.seeds).toEqual([1, 2]);
+    expect(json.claims.map((c: { id: string }) => c.id)).toHaveLength(6);
+    const ppo = json.runs.find((r: { name: string }) => r.name === 'ppo-kl-b0.2-lr0.001');
+    expect(ppo.perSeed.map((p: { seed: number }) => p.seed)).toEqual([1, 2]);
+    expect(ppo.algorithm).toBe('ppo');
+    expect(summary.claims[5]!.verdict).toBe('supported');
+    expect(json.timings.seeds).toHaveLength(2);
     expect(logs.join('\n')).toMatch(
-      /MaxEnt \(regularizer=entropy\) runs over-optimise or collapse: (supported|not supported|not tested)/,
+      /\(1\) Online MaxEnt RLHF over-optimises, with unstable KL, even at low learning rates: (supported|not supported|not tested)/,
     );
     // The MaxEnt run measured KL to the reference although it did not train against it.
     const rl = readFileSync(join(out, 'rl/maxent-a0.2-lr0.001/metrics.jsonl'), 'utf8')
@@ -55,7 +86,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
   it('reuses cached stages on a second run', async () => {
     const stamp = statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs;
     const started = Date.now();
-    await runDemoCommand({ out, preset: 'smoke', fresh: false, log });
+    await runDemoCommand({ out: root, preset: 'smoke', fresh: false, log, seeds: [1, 2] });
     expect(statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs).toBe(stamp);
     expect(Date.now() - started).toBeLessThan(60_000);
   });

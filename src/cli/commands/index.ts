@@ -36,21 +36,28 @@ export function registerCommands(program: Command): void {
       'the whole pipeline on the built-in synthetic TL;DR lab: SFT, reward model, DPO/SimPO, KL vs MaxEnt RLHF, report',
     )
     .option('--out <dir>', 'run folder', 'runs/demo')
-    .option('--quick', 'the ~3-minute preset')
+    .option(
+      '--seeds <list>',
+      'comma-separated seeds, one pipeline each (default 1,2,3; --quick and --smoke: 1)',
+    )
+    .option('--quick', 'the ~3-minute preset, one seed')
     .option(
       '--smoke',
       "every stage in seconds, to check an installation (too short to show the paper's effect)",
     )
     .option('--fresh', 'ignore cached stages and start over')
-    .action(async (opts: { out: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
-      if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
-      const { runDemoCommand } = await import('./demo.ts');
-      await runDemoCommand({
-        out: opts.out,
-        preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
-        fresh: Boolean(opts.fresh),
-      });
-    });
+    .action(
+      async (opts: { out: string; seeds?: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
+        if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
+        const { parseSeeds, runDemoCommand } = await import('./demo.ts');
+        await runDemoCommand({
+          out: opts.out,
+          preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
+          fresh: Boolean(opts.fresh),
+          seeds: opts.seeds === undefined ? undefined : parseSeeds(opts.seeds),
+        });
+      },
+    );
 
   program
     .command('theory')

@@ -18,6 +18,26 @@ export interface RlGridConfig {
   evalEvery: number;
 }
 
+/**
+ * KL-regularised PPO (a value head on the policy) beside RLOO, with the RL grid's β, steps, temperature
+ * and evaluations; prompts per step are promptsPerStep·k so that both see as many rollouts.
+ */
+export interface PpoGridConfig {
+  lrs: number[];
+  epochs: number;
+  minibatchSize: number;
+}
+
+/** Best-of-n from the SFT policy under the proxy (Gao et al. 2023's non-RL curve). */
+export interface BestOfNGridConfig {
+  /** Gold-evaluation posts answered (the first of the RL evaluation posts). */
+  prompts: number;
+  /** The n of the curve; every n is read off the same max(n) draws. */
+  n: number[];
+  /** Sampling temperature (that of the RL rollouts). */
+  temperature: number;
+}
+
 /** The preference-data step: SFT samples plus references, labelled by the simulated labeller. */
 export interface PreferenceDataConfig {
   /** Posts summarised for reward-model (and DPO/SimPO) training pairs. */
@@ -60,6 +80,8 @@ export interface DemoConfig {
     simpoGamma: number;
   };
   rl: RlGridConfig;
+  ppo: PpoGridConfig;
+  bon: BestOfNGridConfig;
 }
 
 export type DemoPreset = 'default' | 'quick' | 'smoke';
@@ -93,6 +115,8 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       schedule: 'constant',
       evalEvery: 10,
     },
+    ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
+    bon: { prompts: 64, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
   },
   quick: {
     seed: 1,
@@ -121,6 +145,8 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       schedule: 'constant',
       evalEvery: 8,
     },
+    ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
+    bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
   },
   smoke: {
     seed: 1,
@@ -149,5 +175,7 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       schedule: 'constant',
       evalEvery: 2,
     },
+    ppo: { lrs: [1e-3], epochs: 1, minibatchSize: 8 },
+    bon: { prompts: 4, n: [1, 2, 4], temperature: 0.7 },
   },
 };

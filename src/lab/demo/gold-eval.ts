@@ -9,6 +9,7 @@ import type { Tokenizer } from '../../models/tokenizer/index.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
 import { MetricsLog } from '../../trainers/common/metrics-log.ts';
+import type { PromptSource } from '../../trainers/online/types.ts';
 import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
 import { readEvalFacts } from './lab-files.ts';
 
@@ -37,6 +38,25 @@ export class GoldEvaluation {
     );
   }
 
+  /** Number of evaluation posts. */
+  get size(): number {
+    return this.prompts.length;
+  }
+
+  /** The evaluation posts as a prompt source (dataset index i is the i-th post). */
+  promptSource(tokenizer: Tokenizer): PromptSource {
+    return this.models.promptSource(tokenizer, this.prompts);
+  }
+
+  /** Gold score and win rate of given summaries of the first `texts.length` evaluation posts. */
+  judgeResponses(texts: readonly string[]): Record<string, number> {
+    const facts = this.facts.slice(0, texts.length);
+    return {
+      gold_score: texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length,
+      win_rate: winRate(facts, [...texts], this.references.slice(0, texts.length)),
+    };
+  }
+
   evaluate(policy: LMPolicy & { tokenizer: Tokenizer }, proxy?: ProxyReward): Record<string, number> {
     return noGrad(() => {
       const texts = this.models.sampleTexts(policy, this.prompts, {
@@ -45,10 +65,7 @@ export class GoldEvaluation {
         seed: 0,
         maxNewTokens: this.maxNewTokens,
       });
-      const out: Record<string, number> = {
-        gold_score: texts.reduce((s, t, i) => s + goldScore(this.facts[i]!, t).score, 0) / texts.length,
-        win_rate: winRate(this.facts, texts, this.references),
-      };
+      const out = this.judgeResponses(texts);
       if (proxy) out.proxy_reward = this.models.scoreTexts(proxy, this.prompts, texts);
       return out;
     });

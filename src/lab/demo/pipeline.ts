@@ -21,6 +21,7 @@ import {
 import { trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
+import { runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import {
@@ -52,10 +53,35 @@ export interface DemoOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * The offline runs: DPO, SimPO at its own defaults (β = 2, γ/β = 0.5), and the two ablations of
+ * SimPO's stabilisers (Meng et al. 2024, §4): no target margin (γ = 0) and no length normalisation.
+ */
+export const OFFLINE_VARIANTS = [
+  { name: 'dpo', title: 'DPO', loss: 'dpo', gamma: 'preset', lengthNormalize: true },
+  { name: 'simpo', title: 'SimPO', loss: 'simpo', gamma: 'preset', lengthNormalize: true },
+  { name: 'simpo-gamma0', title: 'SimPO γ=0', loss: 'simpo', gamma: 0, lengthNormalize: true },
+  {
+    name: 'simpo-no-length-norm',
+    title: 'SimPO no len-norm',
+    loss: 'simpo',
+    gamma: 'preset',
+    lengthNormalize: false,
+  },
+] as const;
+
 /** Longest prompt + response of the SFT, reward-model and preference data. */
 const MAX_TOTAL_TOKENS = LAB_MODEL_MAX_LENGTH;
 
-export async function runDemo(o: DemoOptions): Promise<void> {
+/** The task's headroom on the gold-evaluation posts (computed from the data, no model). */
+export interface DemoHeadroom {
+  /** Win rate of the complete summary (the best gold summary per post). */
+  oracleWinRate: number;
+  /** Win rate of a perfect imitator of the references' terse habit. */
+  terseWinRate: number;
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
   const preset = DEMO_PRESETS[o.preset];
   const cfg: DemoConfig = o.seed === undefined ? preset : { ...preset, seed: o.seed };
   const log = o.log ?? ((m: string) => console.error(m));
@@ -70,7 +96,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     markStage(dataDir, dataKey);
     log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
   }
-  logHeadroom(dataDir, cfg, log);
+  const headroom = logHeadroom(dataDir, cfg, log);
 
   const initKey = stageKey('init', cfg.model, cfg.seed, dataKey);
   const initDir = join(o.out, 'init');
@@ -178,42 +204,40 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     bar.stop();
   });
 
-  for (const loss of ['dpo', 'simpo'] as const) {
-    const dir = join(o.out, 'po', loss);
-    const key = stageKey('po', loss, cfg.po, prefKey);
+  for (const variant of OFFLINE_VARIANTS) {
+    const dir = join(o.out, 'po', variant.name);
+    const key = stageKey('po', variant.name, cfg.po, prefKey);
     await cachedRun(dir, key, async () => {
       const { examples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceTrain));
       const { examples: evalExamples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceEval));
       const sftModel = join(sftDir, 'model');
       const { model, tokenizer } = await models.loadCausalLM(sftModel);
+      const dpo = variant.loss === 'dpo';
       const config = PreferenceConfigSchema.parse({
         model: sftModel,
         out: dir,
         data: { train: join(prefDir, LAB_FILES.preferenceTrain) },
-        loss,
-        beta: loss === 'dpo' ? cfg.po.dpoBeta : cfg.po.simpoBeta,
-        gamma: cfg.po.simpoGamma,
+        loss: variant.loss,
+        beta: dpo ? cfg.po.dpoBeta : cfg.po.simpoBeta,
+        gamma: variant.gamma === 'preset' ? cfg.po.simpoGamma : variant.gamma,
+        lengthNormalize: variant.lengthNormalize,
         maxPromptTokens: MAX_PROMPT_TOKENS,
         maxTotalTokens: MAX_TOTAL_TOKENS,
         steps: cfg.po.steps,
         batchSize: cfg.po.batchSize,
-        optim: { lr: loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
+        optim: { lr: dpo ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
         evalEvery: 40,
         checkpointEvery: 60,
         seed: cfg.seed,
       });
-      const bar = stageProgress(
-        loss === 'dpo' ? 'DPO' : 'SimPO',
-        cfg.po.steps,
-        (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`,
-      );
+      const bar = stageProgress(variant.title, cfg.po.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
       await trainPreference({
         config,
         policy: model,
         tokenizer,
         train: examples,
         eval: evalExamples,
-        name: loss,
+        name: variant.name,
         log,
         referenceDir: sftModel,
         loadReference: async () => (await models.loadCausalLM(sftModel)).model,
@@ -227,8 +251,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const gold = await GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.maxNewTokens);
   const proxy = await models.loadRewardFunction(join(rmDir, 'model'));
   recordProxyAgreement(rmDir, prefDir, cfg, proxy, log);
-  for (const dir of [sftDir, join(o.out, 'po', 'dpo'), join(o.out, 'po', 'simpo')])
+  for (const dir of [sftDir, ...OFFLINE_VARIANTS.map((v) => join(o.out, 'po', v.name))])
     await gold.recordFinal(dir, proxy);
+  await runBestOfNStage(join(o.out, 'bon'), stageKey('bon', cfg.bon, sftKey, rmKey), cfg, gold, {
+    sftDir,
+    rmDir,
+    log,
+  });
 
   await runOnlineGrid(
     o.out,
@@ -238,10 +267,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     gold,
     log,
   );
+  return headroom;
 }
 
 /** The task's headroom on the gold-evaluation posts: the oracle's and a perfect terse imitator's win rates. */
-function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void): void {
+function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void): DemoHeadroom {
   const rows = readLabRows(join(dataDir, LAB_FILES.sftEval), cfg.data.rlEvalPrompts);
   const facts = rows.map((r) => r.facts);
   const references = rows.map((r) => r.reference_response);
@@ -256,6 +286,7 @@ function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void)
     references,
   );
   log(`task: oracle (complete summary) win rate ${fmt(oracle, 3)}, terse summary ${fmt(terse, 3)}`);
+  return { oracleWinRate: oracle, terseWinRate: terse };
 }
 
 /** Proxy-vs-gold agreement in and out of the SFT distribution, written once beside the reward model. */
@@ -305,7 +336,13 @@ async function runOnlineGrid(
   log: (m: string) => void,
 ): Promise<void> {
   const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
-  const grid: { name: string; regularizer: Record<string, unknown>; lr: number; coef: number }[] = [];
+  const grid: {
+    name: string;
+    regularizer: Record<string, unknown>;
+    lr: number;
+    coef: number;
+    ppo?: DemoConfig['ppo'];
+  }[] = [];
   for (const lr of cfg.rl.lrs) {
     grid.push({
       name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
@@ -321,25 +358,42 @@ async function runOnlineGrid(
         coef: a,
       });
   }
+  for (const lr of cfg.ppo.lrs)
+    grid.push({
+      name: `ppo-kl-b${cfg.rl.klCoef}-lr${lr}`,
+      regularizer: { kl: { coef: cfg.rl.klCoef } },
+      lr,
+      coef: cfg.rl.klCoef,
+      ppo: cfg.ppo,
+    });
   for (const g of grid) {
     const dir = join(out, 'rl', g.name);
     const key = stageKey('rl', g, cfg.rl, up.key);
     await cachedRun(dir, key, async () => {
       const sftModel = join(up.sftDir, 'model');
-      const policy = await models.loadPolicy(sftModel, { trainable: true });
+      const policy = await models.loadPolicy(sftModel, { trainable: true, valueHead: g.ppo !== undefined });
       // The reference is loaded for every run so KL(π‖π_ref) can be *measured*; only the KL runs train against it.
       const reference = await models.loadPolicy(sftModel, { trainable: false });
       const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
+      const algorithm = g.ppo
+        ? {
+            algorithm: 'ppo',
+            promptsPerStep: cfg.rl.promptsPerStep * cfg.rl.k,
+            ppo: { epochs: g.ppo.epochs, minibatchSize: g.ppo.minibatchSize },
+          }
+        : {
+            algorithm: 'rloo',
+            promptsPerStep: cfg.rl.promptsPerStep,
+            rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
+          };
       const config = OnlineTrainConfigSchema.parse({
-        algorithm: 'rloo',
+        ...algorithm,
         steps: cfg.rl.steps,
-        promptsPerStep: cfg.rl.promptsPerStep,
         lr: g.lr,
         schedule: cfg.rl.schedule,
         temperature: cfg.rl.temperature,
         maxNewTokens: cfg.maxNewTokens,
         regularizer: g.regularizer,
-        rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
         evalEvery: cfg.rl.evalEvery,
         checkpointEvery: 20,
         seed: cfg.seed,
@@ -372,5 +426,51 @@ async function runOnlineGrid(
       });
       bar.stop();
     });
+  }
+}
+
+/**
+ * Best-of-n from the SFT policy under the proxy reward model, on the first gold-evaluation posts:
+ * proxy score, gold score and win rate of the chosen summaries for each n, with KL log n − (n−1)/n.
+ */
+async function runBestOfNStage(
+  dir: string,
+  key: string,
+  cfg: DemoConfig,
+  gold: GoldEvaluation,
+  up: { sftDir: string; rmDir: string; log: (m: string) => void },
+): Promise<void> {
+  if (isCached(dir, key, RunDir.isDone)) return;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  markStage(dir, key);
+  const models = new LabModels();
+  const policy = await models.loadPolicy(join(up.sftDir, 'model'), { trainable: false });
+  const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
+  const prompts = Math.min(cfg.bon.prompts, gold.size);
+  try {
+    await runBestOfN({
+      runDir: dir,
+      name: 'best-of-n',
+      config: cfg.bon,
+      labels: { model: 'lab-tiny', seed: cfg.seed },
+      policy,
+      reward: proxy.reward,
+      prompts: gold.promptSource(policy.tokenizer),
+      indices: Array.from({ length: prompts }, (_, i) => i),
+      n: cfg.bon.n,
+      temperature: cfg.bon.temperature,
+      maxNewTokens: cfg.maxNewTokens,
+      missingEosPenalty: -1,
+      seed: cfg.seed,
+      batchSize: 8,
+      decode: (tokens) => policy.tokenizer.decode(tokens, { unknownIds: 'skip' }),
+      evaluate: (r) =>
+        gold.judgeResponses(r.responses.map((t) => policy.tokenizer.decode(t, { unknownIds: 'skip' }))),
+      log: up.log,
+    });
+  } finally {
+    policy.model.dispose();
+    proxy.model.dispose();
   }
 }
