@@ -85,9 +85,12 @@ describe('maxent-rlhf demo (smoke preset)', () => {
 
   it('reuses cached stages on a second run', async () => {
     const stamp = statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs;
+    const dataStamp = statSync(join(out, 'data', 'sft_train.jsonl')).mtimeMs;
     const started = Date.now();
     await runDemoCommand({ out: root, preset: 'smoke', fresh: false, log, seeds: [1, 2] });
     expect(statSync(join(out, 'sft', 'metrics.jsonl')).mtimeMs).toBe(stamp);
+    // The data stage too: its files are not rewritten.
+    expect(statSync(join(out, 'data', 'sft_train.jsonl')).mtimeMs).toBe(dataStamp);
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 });

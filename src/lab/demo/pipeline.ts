@@ -91,7 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
 
   const dataKey = stageKey('data', cfg.seed, cfg.data);
   const dataDir = join(o.out, 'data');
-  if (!isCached(dataDir, dataKey, (d) => existsSync(join(d, LAB_FILES.preferenceEval)))) {
+  if (!isCached(dataDir, dataKey, (d) => existsSync(join(d, LAB_FILES.tokenizerConfig)))) {
     await writeLabFiles(dataDir, cfg);
     markStage(dataDir, dataKey);
     log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
