@@ -56,7 +56,7 @@ export function overoptimisationSpec(s: DemoSummary): TopLevelSpec | null {
       }
     }
   }
-  const color = { field: 'method', type: 'nominal', title: 'method' } as const;
+  const color = { field: 'method', type: 'nominal', title: 'method', legend: { labelLimit: 320 } } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values: rows },
