@@ -1,6 +1,6 @@
 /**
  * The demo's settings: a scaled-down twin of the paper's grid that runs on a laptop CPU.
- * `default` fits in about ten minutes on two cores, `quick` in about three.
+ * `default` runs three seeds (≈ 2.5 minutes per seed on two idle cores, estimated; see README), `quick` one.
  */
 export interface RlGridConfig {
   /** Learning rates of the online runs (the paper: 1e-6 / 1e-7 on Pythia 1B; lab-scaled here). */
@@ -131,7 +131,7 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       labelTemperature: 0.5,
     },
     maxNewTokens: 24,
-    sft: { steps: 250, batchSize: 32, lr: 3e-3 },
+    sft: { steps: 500, batchSize: 32, lr: 3e-3 }, // 250 steps left the SFT policy near a 0 win rate
     rm: { steps: 150, batchSize: 32, lr: 1e-3 },
     po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
