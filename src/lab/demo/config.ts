@@ -1,6 +1,6 @@
 /**
  * The demo's settings: a scaled-down twin of the paper's grid that runs on a laptop CPU.
- * `default` runs three seeds (≈ 2.5 minutes per seed on two idle cores, estimated; see README), `quick` one.
+ * `default` runs three seeds, `quick` one (measured timings: README, "What `npm run demo` does").
  */
 export interface RlGridConfig {
   /** Learning rates of the online runs (the paper: 1e-6 / 1e-7 on Pythia 1B; lab-scaled here). */
