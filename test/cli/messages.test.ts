@@ -116,7 +116,7 @@ describe('training: lengths beyond the model, the metrics log and the config his
     const r = await run(['sft', '--config', cfg]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
-      `maxTotalTokens 64 needs 64 positions, beyond max_position_embeddings 24 of the model ${short} (config.json)`,
+      `maxTotalTokens 80 needs 80 positions, beyond max_position_embeddings 24 of the model ${short} (config.json)`,
     );
     expect(r.out).not.toContain('sft step');
   });
@@ -129,7 +129,7 @@ describe('training: lengths beyond the model, the metrics log and the config his
     const r = await run(['rl', '--config', cfg]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
-      `maxPromptTokens 40 + maxNewTokens 8 needs 48 positions, beyond max_position_embeddings 24 of the model ${short}`,
+      `maxPromptTokens 48 + maxNewTokens 8 needs 56 positions, beyond max_position_embeddings 24 of the model ${short}`,
     );
   });
 

@@ -64,7 +64,7 @@ function rlConfig(name: string, reward: string): string {
       reward,
       out: join(root, name),
       data: { prompts: join(data, LAB_FILES.sftTrain) },
-      maxPromptTokens: 40,
+      maxPromptTokens: 48,
       steps: 1,
       promptsPerStep: 2,
       maxNewTokens: 4,

@@ -79,15 +79,15 @@ out: ${sftDir}
 data:
   train: ${join(data, LAB_FILES.sftTrain)}
   eval: ${join(data, LAB_FILES.sftEval)}
-maxPromptTokens: 40
-maxTotalTokens: 64
+maxPromptTokens: 48
+maxTotalTokens: 80
 steps: 3
 batchSize: 4
 optim: { lr: 3.0e-3, schedule: constant }
 evalEvery: 2
 checkpointEvery: 1
 `;
-const LIMITS = 'maxPromptTokens: 40\nmaxTotalTokens: 64\nbatchSize: 4\n';
+const LIMITS = 'maxPromptTokens: 48\nmaxTotalTokens: 80\nbatchSize: 4\n';
 const PREFS = `data: { train: ${join(data, LAB_FILES.preferenceTrain)}, eval: ${join(data, LAB_FILES.preferenceEval)} }\n`;
 
 describe('sft from a YAML config', () => {
@@ -138,7 +138,7 @@ describe('sft from a YAML config', () => {
       SFT.replace(join(data, LAB_FILES.sftTrain), train).replace(sftDir, join(root, 'sft-long')),
     );
     expect(await main(['sft', '--config', cfg, '--set', 'steps=1'])).toBe(1);
-    expect(stderr.join('\n')).toMatch(/row 49.*over the maxPromptTokens limit of 40/);
+    expect(stderr.join('\n')).toMatch(/row 49.*over the maxPromptTokens limit of 48/);
     stderr = [];
     await ok(['sft', '--config', cfg, '--set', 'steps=1', '--set', 'data.onBadRow=skip']);
     expect(stderr.join('\n')).toMatch(/1 .*over-long/);
@@ -206,7 +206,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
         policy: `${sftDir}/model`,
         reward: `${rmDir}/model`,
         data: { prompts: join(data, LAB_FILES.sftTrain) },
-        maxPromptTokens: 40,
+        maxPromptTokens: 48,
         steps: 2,
         promptsPerStep: 2,
         maxNewTokens: 6,

@@ -52,8 +52,8 @@ out: ${join(root, out)}
 data:
   train: ${join(data, LAB_FILES.sftTrain)}
   eval: ${join(data, LAB_FILES.sftEval)}
-maxPromptTokens: 40
-maxTotalTokens: 64
+maxPromptTokens: 48
+maxTotalTokens: 80
 steps: 4
 batchSize: 5
 gradAccum: 2
