@@ -7,7 +7,7 @@
 export { DEMO_PRESETS, type DemoConfig, type DemoPreset } from '../lab/demo/config.ts';
 export { type DemoHeadroom, type DemoOptions, OFFLINE_VARIANTS, runDemo } from '../lab/demo/pipeline.ts';
 export * from '../lab/demo/seed-summary.ts';
-export * from '../report/overoptimisation-fit.ts';
-export * from '../report/stats.ts';
 export * from '../lab/sweep/index.ts';
 export * from '../lab/task/index.ts';
+export * from '../report/overoptimisation-fit.ts';
+export * from '../report/stats.ts';
