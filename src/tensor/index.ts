@@ -1,7 +1,15 @@
 /** Layer 1 public API: tensors, scopes, autograd switches, randomness, optimizers, runtime. */
 
 export * from './create.ts';
-export { getDefaultDevice, setDefaultDevice } from './device.ts';
+export {
+  cudaInfo,
+  DEVICE_SETTING,
+  deviceProblem,
+  getDefaultDevice,
+  resolveDevice,
+  setDefaultDevice,
+  withDefaultDevice,
+} from './device.ts';
 export { type DType, dtypeBytes, isFloating } from './dtype.ts';
 export * from './functional.ts';
 export { enableGrad, isGradEnabled, noGrad } from './grad.ts';

@@ -144,9 +144,16 @@ export function registerCommands(program: Command): void {
       '--tokenizer <path>',
       'tokenizer.json or a folder holding one (default: byte-level BPE, no merges)',
     )
-    .action(async (opts: { config: string; out: string; seed: number; tokenizer?: string }) => {
-      await (await import('./model-tools.ts')).runInitModelCommand(opts);
-    });
+    .option(
+      '--device <device>',
+      'auto | cpu | cuda | cuda:N (auto: CUDA when the linked libtorch has it)',
+      'auto',
+    )
+    .action(
+      async (opts: { config: string; out: string; seed: number; tokenizer?: string; device: string }) => {
+        await (await import('./model-tools.ts')).runInitModelCommand(opts);
+      },
+    );
 
   program
     .command('generate')
@@ -160,6 +167,11 @@ export function registerCommands(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling: keep the smallest set with probability ≥ p', num)
     .option('--max-new-tokens <n>', 'response length limit', int, 64)
     .option('--seed <n>', 'sampling seed', int, 1)
+    .option(
+      '--device <device>',
+      'auto | cpu | cuda | cuda:N (auto: CUDA when the linked libtorch has it)',
+      'auto',
+    )
     .option(
       '--json',
       'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',

@@ -10,6 +10,7 @@ import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { resolveDevice } from '../../tensor/index.ts';
 import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
@@ -133,7 +134,11 @@ async function tokenizedSplits<E>(
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, c.steps, c.out));
-  const model = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  const model = await loadCausalLM(c.model, {
+    trainable: true,
+    dtype: c.dtype,
+    device: resolveDevice(c.device),
+  });
   try {
     return await trainSft({ config: c, model, tokenizer, train: data.train, eval: data.eval, ...common });
   } finally {
@@ -145,7 +150,12 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   io.print(describeData('rm', data, c.steps, c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
-  const model = await loadRewardModel(c.model, { trainable: true, dtype: c.dtype, initScoreSeed: c.seed });
+  const model = await loadRewardModel(c.model, {
+    trainable: true,
+    dtype: c.dtype,
+    device: resolveDevice(c.device),
+    initScoreSeed: c.seed,
+  });
   try {
     return await trainRewardModel({
       config: c,
@@ -168,7 +178,8 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
     `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
       (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
   );
-  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  const device = resolveDevice(c.device);
+  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype, device });
   let reference: (CausalLM & { dispose(): void }) | null = null;
   try {
     return await trainPreference({
@@ -181,7 +192,8 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
       ...(withReference
         ? {
             referenceDir,
-            loadReference: async () => (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype })),
+            loadReference: async () =>
+              (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype, device })),
           }
         : {}),
     });
@@ -212,12 +224,18 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );
-  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens));
+  const placement = { device: resolveDevice(c.device) };
+  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
   const policy = Object.assign(
-    await LMPolicy.load(c.policy, { trainable: true, valueHead: c.algorithm === 'ppo', seed: c.seed }),
+    await LMPolicy.load(c.policy, {
+      trainable: true,
+      valueHead: c.algorithm === 'ppo',
+      seed: c.seed,
+      ...placement,
+    }),
     { tokenizer },
   );
-  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false }) : null;
+  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false, ...placement }) : null;
   try {
     const evaluator = c.eval
       ? await makeRlEvaluator({
@@ -254,9 +272,13 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
  * The reward-model snapshot of an rl run. A snapshot whose weights lack the one-label score head
  * (an SFT model) or have another shape of it (a classifier with more labels) is named as such.
  */
-async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> {
+async function loadReward(
+  dir: string,
+  models: LabModels,
+  placement: { device?: string; dtype?: 'float32' | 'bfloat16' },
+): Promise<ProxyReward> {
   try {
-    return await models.loadRewardFunction(dir);
+    return await models.loadRewardFunction(dir, placement);
   } catch (e) {
     let hint = '';
     if (e instanceof StateDictMismatchError) {

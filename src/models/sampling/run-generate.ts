@@ -4,10 +4,11 @@
  * { prompt_ids, generated_ids, text, logprobs, sampling_logprobs } where `logprobs` are the raw
  * policy's (temperature 1) and `sampling_logprobs` those of the distribution actually sampled.
  */
-import { Generator, tensor, tidy } from '../../tensor/index.ts';
+import { tensor, tidy } from '../../tensor/index.ts';
 import { loadCausalLM } from '../checkpoint/load-model.ts';
 import { Tokenizer } from '../tokenizer/index.ts';
 import { type Generation, generate } from './generate.ts';
+import { samplingNoise } from './sampling-noise.ts';
 
 export interface RunGenerateArgs {
   /** Snapshot folder. */
@@ -86,6 +87,14 @@ export async function runGenerate(
     const out = tidy(() => {
       const padded = leftPad(rows, tokenizer.padId);
       const device = args.device ?? 'cpu';
+      // Keyed by (seed, prompt): a prompt's continuation does not depend on the other prompts.
+      const noise = args.greedy
+        ? undefined
+        : samplingNoise(
+            rows.map((_, i) => ({ seed: args.seed, step: 0, prompt: i, sample: 0 })),
+            args.maxNewTokens,
+            device,
+          );
       const ids = tensor(padded.ids, { dtype: 'int64', device });
       const mask = tensor(padded.mask, { dtype: 'int64', device });
       const g = generate(
@@ -99,7 +108,7 @@ export async function runGenerate(
           maxNewTokens: args.maxNewTokens,
           eosId: tokenizer.eosId,
           padId: tokenizer.padId,
-          gen: new Generator(args.seed, device),
+          noise,
         },
       );
       return records(rows, g, tokenizer);

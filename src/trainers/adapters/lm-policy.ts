@@ -22,14 +22,27 @@ export class LMPolicy implements OnlinePolicy {
     readonly valueHead: ValueHead | null = null,
   ) {}
 
-  /** Loads a snapshot; `valueHead` also loads (or, seeded by `seed`, initialises) PPO's value head. */
+  /**
+   * Loads a snapshot (on `device`, in `dtype`); `valueHead` also loads (or, seeded by `seed`,
+   * initialises) PPO's value head.
+   */
   static async load(
     dir: string,
-    opts: { trainable: boolean; valueHead?: boolean; seed?: number },
+    opts: {
+      trainable: boolean;
+      valueHead?: boolean;
+      seed?: number;
+      device?: string;
+      dtype?: 'float32' | 'bfloat16';
+    },
   ): Promise<LMPolicy> {
-    const model = await loadCausalLM(dir, { trainable: opts.trainable });
+    const placement = { device: opts.device, dtype: opts.dtype };
+    const model = await loadCausalLM(dir, { trainable: opts.trainable, ...placement });
     const head = opts.valueHead
-      ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, { trainable: opts.trainable })
+      ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, {
+          trainable: opts.trainable,
+          ...placement,
+        })
       : null;
     return new LMPolicy(model, head);
   }

@@ -28,6 +28,8 @@ export interface RunInfo {
   finishedAt?: string;
   labels: RunLabels;
   config: unknown;
+  /** Where the run's tensors live ('cpu', 'cuda:0', …). */
+  device?: string;
   error?: string;
 }
 
@@ -46,7 +48,7 @@ export class RunDir {
   /** Creates (or re-opens, keeping its start time) a run folder and marks it running. */
   static open(
     dir: string,
-    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown },
+    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown; device?: string },
   ): RunDir {
     try {
       mkdirSync(join(dir, 'checkpoints'), { recursive: true });

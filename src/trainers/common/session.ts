@@ -37,6 +37,8 @@ export interface SessionOptions {
   kind: RunKind;
   labels: RunLabels;
   config: unknown;
+  /** The run's device, recorded in run.json. */
+  device?: string;
   /** Trainable tensors by name (saved and restored in checkpoints). */
   params: Map<string, Tensor>;
   optimizer: OptimizerSettings;
@@ -80,7 +82,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
-    this.folder = RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config });
+    this.folder = RunDir.open(o.runDir, {
+      name: o.name,
+      kind: o.kind,
+      labels: o.labels,
+      config: o.config,
+      ...(o.device ? { device: o.device } : {}),
+    });
     this.checkpoints = new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log);
     this.optimizer = new AdamW([...o.params.values()], {
       lr: o.optimizer.lr,

@@ -11,6 +11,7 @@ import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { onRunDevice } from '../common/device.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
@@ -51,7 +52,12 @@ export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
   return reinforce(config.rloo);
 }
 
-export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
+export function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
+  const models = { policy: spec.policy.parameters(), reference: spec.reference?.parameters() };
+  return onRunDevice(spec.config.device, models, (device) => train(spec, device));
+}
+
+async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: number }> {
   const c = spec.config;
   const regularizers = c.regularizer;
   if (regularizers.kl && !spec.reference)
@@ -65,6 +71,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     name: spec.name,
     kind: 'rl',
     config: c,
+    device,
     params: spec.policy.parameters(),
     optimizer: c,
     totalSteps: c.steps,
