@@ -27,6 +27,7 @@ import {
   type Tensor,
   tensor,
   tidy,
+  zeros,
 } from '../../tensor/index.ts';
 import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
 import { type SaveOptions, writeSnapshot } from '../checkpoint/write-snapshot.ts';
@@ -424,6 +425,11 @@ export class GPTNeoXForCausalLM extends StateDictModel {
     return linear(hidden, this.embedOut);
   }
 
+  /** log π(ids_t | ids_<t) where `targetMask` is 1, logits only there (see {@link targetLogProbs}). */
+  targetLogProbs(ids: Tensor, attentionMask: Tensor, targetMask: Tensor): Tensor {
+    return targetLogProbs(this, ids, attentionMask, targetMask);
+  }
+
   /** Saves an HF snapshot (config.json, safetensors, and the tokenizer files of `tokenizerDir`). */
   async save(dir: string, opts: SaveOptions = {}): Promise<void> {
     await writeSnapshot(
@@ -503,6 +509,41 @@ export interface ResponseScores {
   entropy?: Tensor;
   logProbsAll?: Tensor;
   hidden?: Tensor;
+}
+
+/**
+ * log π(ids_t | ids_<t) for sequences ids [B, T] under attentionMask [B, T], as [B, T − 1] for
+ * t = 1 … T − 1, at the positions where targetMask [B, T − 1] is non-zero and 0 elsewhere. Only
+ * those positions go through the LM head (for SFT and DPO: the completion tokens, not the prompt),
+ * so the logits are [N, V] for N target tokens instead of [B, T, V].
+ */
+export function targetLogProbs(
+  model: GPTNeoXForCausalLM,
+  ids: Tensor,
+  attentionMask: Tensor,
+  targetMask: Tensor,
+): Tensor {
+  const [B, T] = ids.shape as [number, number];
+  if (targetMask.rank !== 2 || targetMask.dim(0) !== B || targetMask.dim(1) !== T - 1)
+    throw new Error(`targetMask must be [${B}, ${T - 1}] (positions 1 … T−1), got [${targetMask.shape}]`);
+  const flatMask = targetMask.reshape(-1).toArray();
+  const positions = flatMask.flatMap((m, i) => (m !== 0 ? [i] : []));
+  return tidy(() => {
+    const out = zeros([B * (T - 1)], { device: ids.device });
+    if (positions.length === 0) return out.reshape(B, T - 1);
+    const { hidden } = model.gptNeox.forward(ids, { attentionMask });
+    const index = tensor(positions, { dtype: 'int64', device: ids.device });
+    const predicting = hidden
+      .narrow(1, 0, T - 1)
+      .reshape(B * (T - 1), hidden.dim(2))
+      .indexSelect(0, index);
+    const targets = ids
+      .narrow(1, 1, T - 1)
+      .reshape(-1)
+      .indexSelect(0, index);
+    const logps = new TokenDistribution(model.lmHead(predicting)).logProb(targets);
+    return out.scatter(0, index, logps).reshape(B, T - 1);
+  });
 }
 
 /**

@@ -3,10 +3,10 @@
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
 import { loadCausalLM, loadOrInitValueHead } from '../../models/checkpoint/load-model.ts';
-import { type GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
+import { GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
 import type { ValueHead } from '../../models/gptneox/value-head.ts';
 import { generate } from '../../models/sampling/generate.ts';
-import { cat, type Tensor, tidy } from '../../tensor/index.ts';
+import { cat, keep, type Tensor, tidy } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -95,6 +95,13 @@ export class LMPolicy implements OnlinePolicy {
         out.values = this.valueHead.values(scores.hidden).mul(responseMask);
       return out;
     });
+  }
+
+  /** A frozen copy of the weights (no value head): π_{t−1} for the exact KL after an update. */
+  snapshot(): LMPolicy & { dispose(): void } {
+    const state = new Map([...this.model.parameters()].map(([name, t]) => [name, keep(t.detach().clone())]));
+    const frozen = new LMPolicy(new GPTNeoXForCausalLM(this.model.config, state));
+    return Object.assign(frozen, { dispose: () => frozen.model.dispose() });
   }
 
   parameters(): Map<string, Tensor> {

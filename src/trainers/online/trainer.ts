@@ -17,7 +17,7 @@ import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import { ppo } from './algorithms/ppo.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks } from './chunks.ts';
+import { microBatchLoss, microBatchParts, narrowRows, rewardInChunks, scoreInChunks } from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
 import type {
@@ -115,7 +115,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
         });
         const chunk = c.rollout.scoreBatchSize;
         const old = scoreInChunks(rollout, chunk, (part) =>
-          spec.policy.score(part, { temperature: T, full: exactPrev, values: algorithm.needsValues }),
+          spec.policy.score(part, { temperature: T, values: algorithm.needsValues }),
         );
         const reference = spec.reference;
         const ref = reference
@@ -125,6 +125,10 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
         const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
         return { rollout, old, ref, scores };
       });
+
+      // π_{t−1} itself, frozen, for the exact KL(π_t‖π_{t−1}) after the update: a copy of the
+      // weights instead of full-vocabulary distributions for the whole batch.
+      const previous = exactPrev ? snapshotOf(spec.policy) : null;
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
@@ -154,7 +158,8 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
       });
 
       // 4. Measure, on the same rollout.
-      const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, exactPrev);
+      const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, previous);
+      previous?.dispose();
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
     evaluate: evaluator && (async (step) => withEvalPrefix(await evaluator(spec.policy, step))),
@@ -190,7 +195,7 @@ function measure(
   scores: Tensor,
   nonScore: Tensor,
   regularizers: RegularizerConfig,
-  exactPrev: boolean,
+  previous: FrozenPolicy | null,
 ): Record<string, number> {
   const mask = rollout.responseMask;
   const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
@@ -207,14 +212,48 @@ function measure(
   };
   if (regularizers.entropy) m['objective/entropy_bonus'] = regularizers.entropy.coef * entropy;
   if (ref) m['objective/kl'] = perSeq(old.logps.sub(ref.logps));
+  const chunk = spec.config.rollout.scoreBatchSize;
+  const temperature = spec.config.temperature;
   m['policy/kl_prev'] = noGrad(() => {
-    const now = scoreInChunks(rollout, spec.config.rollout.scoreBatchSize, (part) =>
-      spec.policy.score(part, { temperature: spec.config.temperature, full: exactPrev }),
-    );
-    if (exactPrev && now.fullLogps && old.fullLogps)
-      return perSeq(exactTokenKl(now.fullLogps, old.fullLogps));
+    if (previous) return exactKlPrev(spec.policy, previous, rollout, chunk, temperature);
+    const now = scoreInChunks(rollout, chunk, (part) => spec.policy.score(part, { temperature }));
     const logRatio = now.logps.sub(old.logps);
     return perSeq(logRatio.exp().mul(logRatio));
   });
   return m;
+}
+
+type FrozenPolicy = ReturnType<NonNullable<OnlinePolicy['snapshot']>>;
+
+function snapshotOf(policy: OnlinePolicy): FrozenPolicy {
+  if (!policy.snapshot)
+    throw new Error(
+      'klPrev: exact needs a policy that can snapshot itself (OnlinePolicy.snapshot); use klPrev: sampled',
+    );
+  return policy.snapshot();
+}
+
+/**
+ * Exact KL(π_t‖π_{t−1}) per sequence, Σ_t Σ_v π_t log(π_t/π_{t−1}) averaged over rows, one chunk of
+ * rows at a time: only a chunk's full-vocabulary distributions exist at once.
+ */
+function exactKlPrev(
+  policy: OnlinePolicy,
+  previous: OnlinePolicy,
+  rollout: Rollout,
+  chunk: number | null,
+  temperature: number,
+): number {
+  const rows = rollout.responseMask.dim(0);
+  const size = chunk ?? rows;
+  let total = 0;
+  for (let start = 0; start < rows; start += size) {
+    const part = narrowRows(rollout, start, Math.min(size, rows - start));
+    total += tidy(() => {
+      const now = policy.score(part, { temperature, full: true });
+      const before = previous.score(part, { temperature, full: true });
+      return exactTokenKl(now.fullLogps!, before.fullLogps!).mul(part.responseMask).sum().item();
+    });
+  }
+  return total / rows;
 }
