@@ -15,6 +15,7 @@ export * from './functional.ts';
 export { enableGrad, isGradEnabled, noGrad } from './grad.ts';
 export { AdamW, type AdamWConfig, type AdamWState, type ParamGroup } from './optim/adamw.ts';
 export { clipGradNorm, gradNorm, gradsFinite } from './optim/clip.ts';
+export { MasterWeights } from './optim/master-weights.ts';
 export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/schedule.ts';
 export { Generator, manualSeed } from './random.ts';
 export {

@@ -224,7 +224,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );
-  const placement = { device: resolveDevice(c.device) };
+  const placement = { device: resolveDevice(c.device), dtype: c.dtype };
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
   const policy = Object.assign(
     await LMPolicy.load(c.policy, {

@@ -470,7 +470,8 @@ export class GPTNeoXRewardModel extends StateDictModel {
     return tidy(() => {
       const { hidden } = this.gptNeox.forward(ids, { attentionMask });
       const last = lastTokenIndex(attentionMask).view(-1, 1, 1).expand(hidden.dim(0), 1, hidden.dim(2));
-      return linear(hidden.gather(1, last).squeeze(1), this.score).squeeze(1);
+      // The head in float32 (a no-op for float32 models): a bf16 reward would keep 3 digits.
+      return linear(hidden.gather(1, last).squeeze(1).float(), this.score.float()).squeeze(1);
     });
   }
 

@@ -17,6 +17,13 @@ export const DeviceSchema = z
     'auto | cpu | cuda | cuda:N: where every tensor of the run lives (models, rollouts, masks, generators); auto: CUDA when the linked libtorch has it',
   );
 
+export const DtypeSchema = z
+  .enum(['float32', 'bfloat16'])
+  .default('float32')
+  .describe(
+    'compute dtype of the models; bfloat16: mixed precision as DeepSpeed/Accelerate bf16 (bf16 forward and backward, float32 master weights, gradient accumulation and AdamW state, log-softmax and heads in float32)',
+  );
+
 /**
  * The run's device: `setting` resolved ('auto': where the first model's parameters are), checked
  * against every given model's parameters. Throws naming the model and the config key otherwise.

@@ -3,13 +3,16 @@
  * run folder, resume from the newest valid checkpoint (model, optimizer, RNGs, trainer state),
  * the step loop (learning-rate schedule, evaluation, metrics logging without duplicated steps,
  * periodic atomic checkpoints, the final model, done/failed), and the one place where a loss
- * becomes an optimizer step (backward, NaN/Inf guard, gradient clipping, AdamW).
+ * becomes an optimizer step (backward — accumulated over micro-batches —, NaN/Inf guard, gradient
+ * clipping, AdamW). Parameters in bfloat16 train in mixed precision: AdamW steps float32 master
+ * copies (MasterWeights), which checkpoints hold, and the bf16 weights are refreshed from them.
  */
 import {
   AdamW,
   clipGradNorm,
   type Generator,
   learningRateAt,
+  MasterWeights,
   noGrad,
   type ScheduleKind,
   type Tensor,
@@ -76,7 +79,10 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Trainer-specific state restored from the checkpoint (data cursor, counters…), if any. */
   extra: Extra | undefined;
   readonly folder: RunDir;
+  /** Steps the float32 masters (the parameters themselves when they are float32). */
   readonly optimizer: AdamW;
+  /** The float32 master weights of reduced-precision parameters. */
+  readonly precision: MasterWeights;
   private readonly checkpoints: CheckpointManager;
   private readonly log: (msg: string) => void;
 
@@ -90,7 +96,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       ...(o.device ? { device: o.device } : {}),
     });
     this.checkpoints = new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log);
-    this.optimizer = new AdamW([...o.params.values()], {
+    this.precision = new MasterWeights([...o.params.values()]);
+    this.optimizer = new AdamW(this.precision.masters, {
       lr: o.optimizer.lr,
       weightDecay: o.optimizer.weightDecay,
     });
@@ -103,7 +110,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       if (o.resume !== false) await s.restore();
       else s.folder.metrics.repair(-1);
     } catch (e) {
-      s.optimizer.dispose();
+      s.release();
       throw e;
     }
     return s;
@@ -139,8 +146,19 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.fail(e);
       throw e;
     } finally {
-      this.optimizer.dispose();
+      this.release();
     }
+  }
+
+  private release(): void {
+    this.optimizer.dispose();
+    this.precision.dispose();
+  }
+
+  /** Drops every gradient: the masters' and the reduced-precision parameters' own. */
+  zeroGrad(): void {
+    this.optimizer.zeroGrad();
+    this.precision.zeroModelGrads();
   }
 
   /**
@@ -148,8 +166,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * {@link optimizerStep}. Returns whether the update was applied.
    */
   applyLoss(loss: Tensor, lr: number): boolean {
-    this.optimizer.zeroGrad();
+    this.zeroGrad();
     loss.backward();
+    this.precision.foldGradients();
     return this.optimizerStep(loss.item(), lr).applied;
   }
 
@@ -163,8 +182,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     lossOf: (part: P) => PartLoss,
     lr: number,
   ): Accumulated & { gradNorm: number; applied: boolean } {
-    this.optimizer.zeroGrad();
-    const accumulated = backwardWeighted(parts, lossOf);
+    this.zeroGrad();
+    const accumulated = backwardWeighted(parts, lossOf, () => this.precision.foldGradients());
     return { ...accumulated, ...this.optimizerStep(accumulated.loss, lr) };
   }
 
@@ -175,10 +194,11 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   optimizerStep(loss: number, lr: number): { gradNorm: number; applied: boolean } {
     const gradNorm = clipGradNorm(this.optimizer.params, this.o.optimizer.maxGradNorm);
     if (!this.guard({ loss, 'gradient norm': gradNorm })) {
-      this.optimizer.zeroGrad();
+      this.zeroGrad();
       return { gradNorm, applied: false };
     }
     this.optimizer.step(lr);
+    this.precision.syncToModel();
     return { gradNorm, applied: true };
   }
 
@@ -198,8 +218,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.folder.metrics.repair(-1);
       return;
     }
+    const masters = this.masterParams();
     noGrad(() => {
-      for (const [name, p] of this.o.params) p.copy_(required(ck.tensors, `model.${name}`, ck.path));
+      for (const [name, p] of masters) p.copy_(required(ck.tensors, `model.${name}`, ck.path));
       const n = this.optimizer.params.length;
       this.optimizer.loadState({
         step: ck.state.optimizerStep as number,
@@ -209,6 +230,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       });
     });
     for (const t of ck.tensors.values()) t.dispose();
+    this.precision.syncToModel();
     for (const [name, g] of Object.entries(this.o.rngs)) {
       const state = (ck.state.rngs as Record<string, string> | undefined)?.[name];
       if (state === undefined) throw new Error(`checkpoint ${ck.path} has no state for generator "${name}"`);
@@ -253,7 +275,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   private async checkpoint(extra: Extra): Promise<string> {
     const tensors = new Map<string, Tensor>();
-    for (const [name, p] of this.o.params) tensors.set(`model.${name}`, p);
+    for (const [name, p] of this.masterParams()) tensors.set(`model.${name}`, p);
     const st = this.optimizer.state();
     for (const [i, t] of st.expAvg.entries()) tensors.set(`optim.exp_avg.${i}`, t);
     for (const [i, t] of st.expAvgSq.entries()) tensors.set(`optim.exp_avg_sq.${i}`, t);
@@ -268,6 +290,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       extra,
     };
     return this.checkpoints.save(tensors, state);
+  }
+
+  /** The trainable tensors by name as the optimizer and checkpoints hold them (float32 masters). */
+  private masterParams(): Map<string, Tensor> {
+    const names = [...this.o.params.keys()];
+    return new Map(names.map((name, i) => [name, this.precision.masters[i]!]));
   }
 
   finish(): void {

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
-import { DeviceSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 
@@ -69,7 +69,7 @@ const common = {
   keepCheckpoints: z.number().int().positive().default(2),
   seed: z.number().int().nonnegative().default(1),
   device: DeviceSchema,
-  dtype: z.enum(['float32', 'bfloat16']).default('float32'),
+  dtype: DtypeSchema,
   nonFinite: z.enum(['stop', 'skip']).default('stop'),
 };
 
