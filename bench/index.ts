@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
- * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, distributed).
+ * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, distributed,
+ * data-parallel).
  */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
+import { runDataParallelBench } from './data-parallel.ts';
 import { runDistributedBench } from './distributed.ts';
 import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
@@ -29,5 +31,11 @@ if (wanted('distributed')) {
   console.log('\n## Data-parallel all-reduce (c10d Gloo on loopback, this host)\n');
   const { rows, notes } = await runDistributedBench();
   console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('data-parallel')) {
+  console.log('\n## Data-parallel training (SFT, 1 process vs 2 ranks on this host)\n');
+  const { table, notes } = await runDataParallelBench();
+  console.log(table);
   console.log(`\n${notes.join('\n')}`);
 }

@@ -540,6 +540,70 @@ MX_OP(distAllReduce) {
   return Enqueue(env, g, job);
 }
 
+// (group, tensors[], op) → undefined, once every tensor is reduced in place: one collective per
+// tensor, all started before the first wait. Blocking, for the synchronous training step (its
+// forward and backward already run on the JS thread); c10d's timeout and dead-peer detection bound
+// the wait as for the asynchronous form. Ordered with the queued collectives: both start on the JS
+// thread in call order. The first failure makes the group unusable, as a queued failure does.
+MX_OP(distAllReduceBlocking) {
+  Group& g = G(info, 0);
+  std::vector<at::Tensor> tensors = mx::Tensors(info, 1);
+  std::string op = S(info, 2);
+  std::string what = "allReduce(" + op + ")";
+  c10d::ReduceOp reduce;
+  if (op == "sum" || op == "avg") reduce = c10d::ReduceOp::SUM;
+  else if (op == "max") reduce = c10d::ReduceOp::MAX;
+  else if (op == "min") reduce = c10d::ReduceOp::MIN;
+  else throw mx::JsError("argument 2 must be 'sum', 'avg', 'max' or 'min', got '" + op + "'");
+  CheckUsable(g, what);
+  for (const auto& t : tensors) {
+    if (op == "avg" && !at::isFloatingType(t.scalar_type())) {
+      throw mx::JsError(what + " " + g.Where() + ": averaging needs a floating-point tensor, got " + mx::DescribeTensor(t));
+    }
+    CheckTensor(g, t, what);
+  }
+  {
+    std::lock_guard<std::mutex> lock(g.mutex);
+    if (g.stopping) throw mx::JsError(what + " " + g.Where() + ": the process group is being destroyed");
+  }
+  auto fail = [&](const std::string& why) {
+    {
+      std::lock_guard<std::mutex> lock(g.mutex);
+      if (g.failure.empty()) g.failure = what + ": " + why;
+    }
+    return mx::JsError(what + " failed " + g.Where() + ": " + why);
+  };
+  c10d::AllreduceOptions opts;
+  opts.reduceOp = reduce;
+  // Each collective keeps its own one-tensor list (c10d holds references to the tensors until done).
+  std::vector<std::vector<at::Tensor>> lists;
+  std::vector<c10::intrusive_ptr<c10d::Work>> works;
+  lists.reserve(tensors.size());
+  for (const auto& t : tensors) {
+    lists.push_back({t});
+    try {
+      works.push_back(g.pg->allreduce(lists.back(), opts));
+    } catch (const std::exception& e) {
+      // Refused before anything started: the group is still in step with its peers.
+      if (works.empty()) throw mx::JsError(what + " " + g.Where() + ": " + mx::ExceptionMessage(e));
+      throw fail(mx::ExceptionMessage(e));
+    }
+  }
+  at::NoGradGuard noGrad;
+  for (size_t k = 0; k < works.size(); k++) {
+    try {
+      works[k]->wait();
+    } catch (const std::exception& e) {
+      // The remaining collectives hold their tensors until c10d is done with them; the run stops here.
+      throw fail(mx::ExceptionMessage(e));
+    } catch (...) {
+      throw fail("unknown C++ exception");
+    }
+    if (op == "avg") tensors[k].div_(g.world);
+  }
+  return env.Undefined();
+}
+
 // (group, tensor, src) → Promise<void>: every rank's tensor becomes rank src's.
 MX_OP(distBroadcast) {
   Group& g = G(info, 0);
@@ -622,7 +686,7 @@ void mx::RegisterDistributed(Napi::Env env, Napi::Object exports) {
 #define REG(name) exports.Set(#name, Napi::Function::New(env, js_##name, #name))
   REG(distBackends);
 #ifdef MX_WITH_GLOO
-  REG(distInit); REG(distInfo); REG(distAllReduce); REG(distBroadcast); REG(distAllGather); REG(distBarrier);
+  REG(distInit); REG(distInfo); REG(distAllReduce); REG(distAllReduceBlocking); REG(distBroadcast); REG(distAllGather); REG(distBarrier);
   REG(distDestroy);
   napi_add_env_cleanup_hook(env, CleanupGroups, nullptr);
 #endif

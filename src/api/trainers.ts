@@ -1,15 +1,27 @@
 /**
  * Trainers, each writing a resumable run folder (docs/run-folder.md): SFT, Bradley-Terry reward
- * models, offline preference optimisation, and online RLHF (PPO, RLOO, REINFORCE) with a KL penalty
- * or an entropy bonus; their config schemas; and the adapters from GPT-NeoX snapshots to the
- * trainers' model interfaces.
+ * models (with the TL;DR output normalisation), offline preference optimisation, online RLHF (PPO,
+ * RLOO, REINFORCE, GRPO, REINFORCE++) with a KL penalty — fixed or adaptive — or an entropy bonus,
+ * and best-of-n without training; their config schemas; and the adapters from GPT-NeoX snapshots to
+ * the trainers' model interfaces (policy, reward, the critic initialised from a reward model). Every
+ * trainer takes an optional `group` (from `initProcessGroup`, which reads the torchrun variables
+ * `maxent-rlhf launch` sets) to train data-parallel (docs/distributed.md).
  * @module trainers
  */
 export {
+  DistributedError,
+  type InitOptions as ProcessGroupInitOptions,
+  initProcessGroup,
+  type ProcessGroup,
+  SingleProcessGroup,
+} from '../distributed/index.ts';
+export {
+  CRITIC_PREFIX,
   LabModels,
   LMPolicy,
   type ProxyReward,
   promptSource,
+  RewardModelCritic,
   rewardFromModel,
   type TinyModelSpec,
 } from '../trainers/adapters/index.ts';
@@ -20,7 +32,13 @@ export {
   type PartLoss,
   type WeightedPart,
 } from '../trainers/common/accumulate.ts';
-export { RunDir, type RunInfo, type RunKind, type RunStatus } from '../trainers/common/run-dir.ts';
+export {
+  type ConfigHistoryEntry,
+  RunDir,
+  type RunInfo,
+  type RunKind,
+  type RunStatus,
+} from '../trainers/common/run-dir.ts';
 export {
   type OptimConfig,
   OptimSchema,
@@ -34,17 +52,41 @@ export {
 export type { CausalLM, RewardModel, TextTokenizer } from '../trainers/offline/lm.ts';
 export { needsReference, type PreferenceRun, trainPreference } from '../trainers/offline/preference.ts';
 export { type RewardModelRun, trainRewardModel } from '../trainers/offline/reward-model.ts';
+export {
+  measureRewardBias,
+  type NormalizableRewardModel,
+  normalizeRewardModel,
+  type RewardBiasMeasurement,
+} from '../trainers/offline/reward-normalization.ts';
 export { type SftRun, trainSft } from '../trainers/offline/sft.ts';
 export {
+  type BestOfNOptions,
+  type BestOfNResult,
+  type BestOfNRunSpec,
+  bestOfN,
+  bestOfNAnalyticKl,
+  bestOfNLogRatio,
+  runBestOfN,
+  SAMPLES_FILE,
+} from '../trainers/online/best-of-n.ts';
+export {
+  type GrpoConfig,
+  GrpoSchema,
+  type KlPenaltyConfig,
+  ONLINE_ALGORITHMS,
+  type OnlineAlgorithmName,
   type OnlineTrainConfig,
   OnlineTrainConfigSchema,
   type PpoConfig,
   type RegularizerConfig,
   RegularizerSchema,
+  type ReinforcePlusPlusConfig,
+  ReinforcePlusPlusSchema,
   type RlooConfig,
   type RolloutConfig,
   RolloutSchema,
 } from '../trainers/online/config.ts';
+export { type AdaptiveKlSettings, KlCoefficient, nextKlCoef } from '../trainers/online/kl-controller.ts';
 export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
 export { type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
 export type {
@@ -62,4 +104,5 @@ export type {
   ScoreOptions,
   TokenScores,
   UpdateResult,
+  ValueModel,
 } from '../trainers/online/types.ts';

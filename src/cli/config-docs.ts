@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SweepConfigSchema } from '../lab/sweep/grid.ts';
 import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../losses/preference.ts';
+import { BestOfNConfigSchema } from './best-of-n-config.ts';
 import { TRAIN_SCHEMAS } from './train-configs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -200,6 +201,12 @@ export const DOCUMENTED: { title: string; usage: string; schema: z.ZodType; note
     usage: 'maxent-rlhf rl --config FILE [--set key=value]… [--fresh]',
     schema: TRAIN_SCHEMAS.rl,
     note: "The online trainer's knobs plus the snapshots and files of a run. `regularizer` holds one block per term: `kl` (KL-regularised RLHF) needs `reference`; with only `entropy` (Maximum-Entropy RLHF) the reference (if given) is only used to measure `objective/kl`, as the paper reports KL(π‖π_ref) for Maximum-Entropy runs too. For example `regularizer: { entropy: { coef: 0.01 } }`; both blocks together are allowed.",
+  },
+  {
+    title: 'bon: best-of-n (no training)',
+    usage: 'maxent-rlhf bon --config FILE [--set key=value]…',
+    schema: BestOfNConfigSchema,
+    note: "For each n of the grid, every prompt's best of n responses under the reward model (all n read off the same max(n) draws). The run folder (kind `bon`) has one metrics line per n, its step being n: `objective/scores` (proxy), `objective/kl` (measured from the calibration draws) beside `objective/kl_analytic` = log n − (n−1)/n, and with a judge `eval/gold_score`, `eval/win_rate`; `samples.jsonl` holds the chosen responses. See docs/estimators.md.",
   },
   {
     title: 'sweep: a grid of rl or po runs',

@@ -3,9 +3,11 @@
  * and is loaded lazily, so `maxent-rlhf info` does not pay for the trainers' imports.
  */
 import { Command, CommanderError } from 'commander';
+import { tolerateClosedOutput } from './closed-output.ts';
 import { registerCommands } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  tolerateClosedOutput();
   const program = new Command('maxent-rlhf')
     .description(
       'Preference alignment of language models on libtorch: SFT, reward models, DPO/SimPO, PPO/RLOO with a KL penalty or an entropy bonus.',

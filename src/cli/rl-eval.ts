@@ -59,7 +59,7 @@ export async function makeRlEvaluator(spec: RlEvalSpec): Promise<Evaluator> {
   };
 }
 
-function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
+export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
   const apiKey = c.apiKeyEnv ? process.env[c.apiKeyEnv] : undefined;
   if (c.apiKeyEnv && !apiKey)
     throw new Error(`eval.judgeHttp.apiKeyEnv: environment variable ${c.apiKeyEnv} is not set`);
@@ -74,7 +74,7 @@ function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {
 }
 
 /** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */
-function readFacts(path: string, lines: number[]): LabFacts[] {
+export function readFacts(path: string, lines: number[]): LabFacts[] {
   if (!path.endsWith('.jsonl'))
     throw new Error(`eval.judge "lab" reads the facts of each row from a .jsonl file; ${path} is not one`);
   const text = readFileSync(path, 'utf8').split('\n');

@@ -13,7 +13,7 @@ import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
 
 export type TrainKind = 'sft' | 'rm' | 'po' | 'rl';
 
-const RlDataSchema = z
+export const RlDataSchema = z
   .object({
     prompts: z
       .string()
@@ -29,6 +29,37 @@ const RlDataSchema = z
   })
   .strict();
 
+export const JudgeSchema = z
+  .enum(['none', 'lab', 'http'])
+  .default('none')
+  .describe(
+    "none: only eval/proxy_reward (the reward model on greedy summaries); lab: also the lab's gold judge (eval/gold_score, eval/win_rate vs the reference), which needs the lab's `facts` field; http: an OpenAI-compatible chat judge (eval/win_rate vs the reference), see judgeHttp",
+  );
+
+export const JudgeHttpSchema = z
+  .object({
+    baseUrl: z.string().url().describe('OpenAI-compatible API base, e.g. http://127.0.0.1:8000/v1'),
+    model: z
+      .string()
+      .min(1)
+      .describe('judge model name, e.g. gpt-4o-mini (always recorded with the win rate)'),
+    apiKeyEnv: z
+      .string()
+      .optional()
+      .describe('name of the environment variable holding the API key (never the key itself)'),
+    timeoutMs: z.number().int().positive().default(30_000).describe('per-request timeout (ms)'),
+    maxRetries: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(3)
+      .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
+    concurrency: z.number().int().positive().default(4).describe('requests in flight at once'),
+  })
+  .strict()
+  .optional()
+  .describe('settings of judge: http');
+
 const RlEvalSchema = z
   .object({
     prompts: z
@@ -42,35 +73,8 @@ const RlEvalSchema = z
       .positive()
       .optional()
       .describe('length limit of the greedy evaluation summaries (default: maxNewTokens)'),
-    judge: z
-      .enum(['none', 'lab', 'http'])
-      .default('none')
-      .describe(
-        "none: only eval/proxy_reward (the reward model on greedy summaries); lab: also the lab's gold judge (eval/gold_score, eval/win_rate vs the reference), which needs the lab's `facts` field; http: an OpenAI-compatible chat judge (eval/win_rate vs the reference), see judgeHttp",
-      ),
-    judgeHttp: z
-      .object({
-        baseUrl: z.string().url().describe('OpenAI-compatible API base, e.g. http://127.0.0.1:8000/v1'),
-        model: z
-          .string()
-          .min(1)
-          .describe('judge model name, e.g. gpt-4o-mini (always recorded with the win rate)'),
-        apiKeyEnv: z
-          .string()
-          .optional()
-          .describe('name of the environment variable holding the API key (never the key itself)'),
-        timeoutMs: z.number().int().positive().default(30_000).describe('per-request timeout (ms)'),
-        maxRetries: z
-          .number()
-          .int()
-          .nonnegative()
-          .default(3)
-          .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
-        concurrency: z.number().int().positive().default(4).describe('requests in flight at once'),
-      })
-      .strict()
-      .optional()
-      .describe('settings of judge: http'),
+    judge: JudgeSchema,
+    judgeHttp: JudgeHttpSchema,
   })
   .strict()
   .refine((e) => e.judge !== 'http' || e.judgeHttp !== undefined, {

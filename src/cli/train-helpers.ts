@@ -2,6 +2,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Loaded, type LoadOptions, splitTrainEval } from '../data/index.ts';
+import { CheckpointManager } from '../trainers/common/checkpoint.ts';
+import { MODEL_MANIFEST, modelDirProblem } from '../trainers/common/model-dir.ts';
 import { RunDir } from '../trainers/common/run-dir.ts';
 import type { SftConfig } from '../trainers/offline/config.ts';
 import type { TrainKind } from './train-configs.ts';
@@ -77,4 +79,30 @@ export function changedKeys(dir: string, config: Record<string, unknown>): strin
   const before = info.config as Record<string, unknown>;
   const keys = new Set([...Object.keys(before), ...Object.keys(config)]);
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(config[k])).sort();
+}
+
+/**
+ * Whether a finished run's model/ matches its manifest. When it does not and the checkpoint of the
+ * final step exists, says so and returns false: resuming from that checkpoint runs no step and
+ * writes model/ again. Without that checkpoint it is an error (only --fresh can remake the model),
+ * except for a model/ without any manifest (written before manifests were), which is accepted.
+ */
+export function finishedModelIntact(dir: string, steps: number, log: (msg: string) => void): boolean {
+  const modelDir = join(dir, 'model');
+  const problem = modelDirProblem(modelDir);
+  if (problem === null) return true;
+  const latest = new CheckpointManager(join(dir, 'checkpoints'), 1, () => {}).latestValidName();
+  const finalStep = latest === null ? null : Number(latest.slice('step-'.length));
+  if (finalStep === steps) {
+    log(`${dir} finished, but ${problem}: rebuilding model/ from its final checkpoint ${latest}`);
+    return false;
+  }
+  if (existsSync(join(modelDir, 'config.json')) && !existsSync(join(modelDir, MODEL_MANIFEST))) {
+    log(`note: ${modelDir} has no ${MODEL_MANIFEST} (written by an earlier version): it cannot be verified`);
+    return true;
+  }
+  throw new Error(
+    `${dir} finished, but ${problem}, and the checkpoint of its final step ${steps} is gone: ` +
+      'pass --fresh to train it again',
+  );
 }

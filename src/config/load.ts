@@ -11,30 +11,68 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function formatIssues(source: string, issues: z.core.$ZodIssue[]): string {
-  const lines = issues.map((i) => {
+/** A key path set from the command line, and the flag that set it (`--set optim.lr=1e-6`). */
+export interface OverrideSource {
+  path: string[];
+  flag: string;
+}
+
+/** The flag whose key path covers an issue's path (or the unrecognized key it names), if any. */
+function blame(issue: z.core.$ZodIssue, sources: readonly OverrideSource[]): string | undefined {
+  const path = issue.path.map(String);
+  const keys = issue.code === 'unrecognized_keys' ? ((issue as { keys?: string[] }).keys ?? []) : [];
+  const targets = keys.length ? keys.map((k) => [...path, k]) : [path];
+  const prefix = (a: string[], b: string[]) => a.length <= b.length && a.every((k, i) => k === b[i]);
+  const found = sources.find((s) =>
+    targets.some((t) => prefix(s.path, t) || (keys.length > 0 && prefix(t, s.path))),
+  );
+  return found?.flag;
+}
+
+function formatIssues(
+  source: string,
+  issues: z.core.$ZodIssue[],
+  sources: readonly OverrideSource[],
+): string {
+  const blamed = issues.map((i) => blame(i, sources));
+  const lines = issues.map((i, n) => {
     const path = i.path.length ? i.path.join('.') : '(top level)';
     // zod 4 already names unrecognized keys in its message; older messages did not.
     const named = (i as { keys?: string[] }).keys ?? [];
     const missing = i.code === 'unrecognized_keys' ? named.filter((k) => !i.message.includes(`"${k}"`)) : [];
     const keys = missing.length ? ` ${missing.map((k) => `"${k}"`).join(', ')}` : '';
-    return `  ${path}: ${i.message}${keys}`;
+    return `  ${path}: ${i.message}${keys}${blamed[n] ? ` (from ${blamed[n]})` : ''}`;
   });
-  return `invalid config ${source}:\n${lines.join('\n')}`;
+  const header = blamed.every((f) => f !== undefined)
+    ? `invalid ${[...new Set(blamed)].join(', ')} (overriding config ${source})`
+    : `invalid config ${source}`;
+  return `${header}:\n${lines.join('\n')}`;
 }
 
-/** Validates a plain object against a schema, naming `source` (a file, or "--set flags") in errors. */
-export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+/**
+ * Validates a plain object against a schema, naming `source` (a file, or "--set flags") in errors;
+ * an error at a key path set by one of `sources` names that flag.
+ */
+export function validateConfig<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  source: string,
+  sources: readonly OverrideSource[] = [],
+): z.output<S> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new ConfigError(formatIssues(source, result.error.issues));
+  if (!result.success) throw new ConfigError(formatIssues(source, result.error.issues, sources));
   return result.data;
 }
 
-/** Reads and validates a YAML/JSON config file. */
+/**
+ * Reads and validates a YAML/JSON config file, with `overrides` merged over it; errors at a key
+ * path that one of `sources` set name that flag instead of the file.
+ */
 export function loadConfigFile<S extends z.ZodType>(
   schema: S,
   path: string,
   overrides: Record<string, unknown> = {},
+  sources: readonly OverrideSource[] = [],
 ): z.output<S> {
   let text: string;
   try {
@@ -51,22 +89,34 @@ export function loadConfigFile<S extends z.ZodType>(
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ConfigError(`config ${path} must be a mapping of keys to values`);
   }
-  return validateConfig(schema, deepMerge((raw ?? {}) as Record<string, unknown>, overrides), path);
+  return validateConfig(schema, deepMerge((raw ?? {}) as Record<string, unknown>, overrides), path, sources);
 }
 
-/** Applies `a.b.c=value` overrides (values parsed as YAML scalars). */
-export function parseOverrides(pairs: string[]): Record<string, unknown> {
+/**
+ * Applies `a.b.c=value` overrides (values parsed as YAML). Each pair's key path and flag is
+ * appended to `sources`, for errors that name the flag (see {@link loadConfigFile}).
+ */
+export function parseOverrides(pairs: string[], sources: OverrideSource[] = []): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
+    const flag = `--set ${pair}`;
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${pair}"`);
     const keys = pair.slice(0, eq).split('.');
+    if (keys.some((k) => k === '')) throw new ConfigError(`${flag}: empty key in "${pair.slice(0, eq)}"`);
+    let value: unknown;
+    try {
+      value = parseYaml(pair.slice(eq + 1));
+    } catch (e) {
+      throw new ConfigError(`${flag}: the value is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
     let cur = out;
     for (const k of keys.slice(0, -1)) {
-      cur[k] ??= {};
+      if (!isPlain(cur[k])) cur[k] = {};
       cur = cur[k] as Record<string, unknown>;
     }
-    cur[keys[keys.length - 1]!] = parseYaml(pair.slice(eq + 1));
+    cur[keys[keys.length - 1]!] = value;
+    sources.push({ path: keys, flag });
   }
   return out;
 }

@@ -2,9 +2,14 @@
  * Incremental reader of a growing `metrics.jsonl`: each `read()` returns only the lines appended since
  * the previous one, numbered exactly as `readMetrics` numbers them (so `from` indices agree with the
  * HTTP API). A torn final line waits for its newline; a truncated or replaced file starts over.
+ * Given the dashboard's root, it follows the file only while it resolves inside the root to a
+ * regular file (the rule of /files/, safe-path.ts); otherwise it reads as missing.
  */
-import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { relative } from 'node:path';
+import { openRegularFile } from '../io/regular-file.ts';
 import { type MetricLine, parseMetricLine } from '../trainers/common/run-reader.ts';
+import { resolveWithin } from './safe-path.ts';
 
 /** Lines appended since the previous read; `reset` when the file was truncated or replaced. */
 export interface TailChunk {
@@ -24,7 +29,11 @@ export class MetricsTail {
   /** Inode of the file being followed, to notice a rewrite that replaced it. */
   private inode: number | null = null;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    /** The served folder the file must stay within (symbolic links included). */
+    private readonly root?: string,
+  ) {}
 
   /** Number of lines returned so far. */
   get lineCount(): number {
@@ -33,8 +42,28 @@ export class MetricsTail {
 
   /** Reads whatever was appended since the last call (no lines when the file is missing). */
   async read(): Promise<TailChunk> {
-    const stats = await stat(this.file).catch(() => null);
-    if (stats === null) return { reset: false, from: this.count, lines: [] };
+    const handle = await this.open();
+    if (handle === null) return { reset: false, from: this.count, lines: [] };
+    try {
+      return await this.readFrom(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A handle on the file when it is a regular file (inside the root, when one is given). */
+  private async open(): Promise<FileHandle | null> {
+    let path = this.file;
+    if (this.root !== undefined) {
+      const resolved = await resolveWithin(this.root, relative(this.root, this.file));
+      if (!resolved.ok) return null;
+      path = resolved.path;
+    }
+    return openRegularFile(path).catch(() => null);
+  }
+
+  private async readFrom(handle: FileHandle): Promise<TailChunk> {
+    const stats = await handle.stat();
     const reset = (this.inode !== null && stats.ino !== this.inode) || stats.size < this.offset;
     if (reset) {
       this.offset = 0;
@@ -43,19 +72,10 @@ export class MetricsTail {
     this.inode = stats.ino;
     const from = this.count;
     if (stats.size === this.offset) return { reset, from, lines: [] };
-    const lines = this.consume(await this.readBytes(this.offset, stats.size));
+    const buffer = Buffer.alloc(stats.size - this.offset);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+    const lines = this.consume(buffer.subarray(0, bytesRead));
     return { reset, from, lines };
-  }
-
-  private async readBytes(start: number, end: number): Promise<Buffer> {
-    const handle = await open(this.file, 'r');
-    try {
-      const buffer = Buffer.alloc(end - start);
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
   }
 
   /** Parses the complete lines of `bytes` (and a final one that parses), advancing the offset past them. */

@@ -69,7 +69,7 @@ export class RunWatcher {
     const identity = JSON.stringify(shown);
     let watched = this.watched.get(run.id);
     if (!watched || watched.identity !== identity) {
-      watched ??= { tail: new MetricsTail(join(run.dir, METRICS_FILE)), identity };
+      watched ??= { tail: new MetricsTail(join(run.dir, METRICS_FILE), this.root), identity };
       watched.identity = identity;
       this.watched.set(run.id, watched);
       this.onEvent({ type: 'run', run: shown });

@@ -9,16 +9,20 @@
  *   GET /api/events                 Server-Sent Events: run, metrics, reset, removed
  *   GET /files/*                    any file inside the run folder (e.g. report.html), sandboxed
  *
- * Only GET and HEAD are answered (405 otherwise); file paths are confined to their root (safe-path.ts).
+ * Only GET and HEAD are answered (405 otherwise). Every file read goes through one rule (safe-path.ts):
+ * confined to its root, symbolic links included, and only regular files — a FIFO named
+ * metrics.jsonl reads as missing instead of blocking the server.
  */
+import { stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { readMetrics } from '../trainers/common/run-reader.ts';
+import { METRICS_FILE, type MetricsRead, readMetrics } from '../trainers/common/run-reader.ts';
 import { findRunById, listRuns, publicRun } from './run-index.ts';
 import { POLL_INTERVAL_MS, RunWatcher, type WatchEvent } from './run-watcher.ts';
+import { resolveWithin } from './safe-path.ts';
 import { SseHub } from './sse-hub.ts';
 import { sendFileWithin } from './static-files.ts';
 
@@ -55,6 +59,9 @@ const FILES_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'
 /** Starts the dashboard on `host:port` (default 127.0.0.1 and a free port). */
 export async function startDashboard(options: DashboardOptions): Promise<DashboardHandle> {
   const runDir = resolve(options.runDir);
+  const folder = await stat(runDir).catch(() => null);
+  if (folder === null) throw new Error(`dashboard: the run folder ${options.runDir} does not exist`);
+  if (!folder.isDirectory()) throw new Error(`dashboard: ${options.runDir} is not a folder`);
   const host = options.host ?? '127.0.0.1';
   const hub = new SseHub();
   const watcher = new RunWatcher(runDir, (event) => broadcastWatchEvent(hub, event));
@@ -131,7 +138,22 @@ async function sendMetrics(
   const run = await findRunById(runDir, id);
   if (!run) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no run ${id}` });
   const from = Number(fromText);
-  const metrics = await readMetrics(run.dir);
+  // The rule of /files/: a metrics.jsonl linking outside the served folder is refused, and anything
+  // but a regular file reads as missing.
+  const resolved = await resolveWithin(runDir, relative(runDir, join(run.dir, METRICS_FILE)));
+  if (!resolved.ok && resolved.status === 403) {
+    const message = `${METRICS_FILE} of run ${id} leads outside the served folder`;
+    return reply.code(403).send({ statusCode: 403, error: 'Forbidden', message });
+  }
+  let metrics: MetricsRead = { lines: [], tornLine: null, malformedLines: [] };
+  if (resolved.ok) {
+    try {
+      metrics = await readMetrics(run.dir, resolved.path);
+    } catch (e) {
+      const message = `cannot read ${METRICS_FILE} of run ${id}: ${(e as Error).message}`;
+      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message });
+    }
+  }
   const lines = metrics.lines.slice(from);
   const body = { id, from, next: from + lines.length, lines, torn: metrics.tornLine !== null };
   return reply.header('cache-control', 'no-store').send(body);

@@ -1,7 +1,7 @@
 /** Sending files from a fixed root folder, through the traversal checks of safe-path.ts. */
-import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
 import type { FastifyReply } from 'fastify';
+import { openRegularFile } from '../io/regular-file.ts';
 import { resolveWithin } from './safe-path.ts';
 
 /** Content types of the files the dashboard serves; anything else is sent as opaque bytes. */
@@ -32,8 +32,12 @@ export async function sendFileWithin(
     const error = resolved.status === 403 ? 'Forbidden' : 'Not Found';
     return reply.code(resolved.status).send({ statusCode: resolved.status, error });
   }
+  // Opened non-blocking and checked on the descriptor: a file swapped for a FIFO since the check
+  // is refused instead of blocking a thread.
+  const handle = await openRegularFile(resolved.path).catch(() => null);
+  if (handle === null) return reply.code(404).send({ statusCode: 404, error: 'Not Found' });
   return reply
     .header('content-type', contentTypeOf(resolved.path))
     .header('x-content-type-options', 'nosniff')
-    .send(createReadStream(resolved.path));
+    .send(handle.createReadStream());
 }

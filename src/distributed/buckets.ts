@@ -52,19 +52,51 @@ export async function allReduceBuckets(
     for (const t of tensors) await group.allReduce(t, opts.op ?? 'avg'); // same argument checks
     return 0;
   }
-  const plan = planBuckets(tensors, opts.bucketBytes);
-  // Flat copies outlive this synchronous part (they are reduced across an await): keep them out of scopes.
-  const flats = plan.map((bucket) => keep(tidy(() => cat(bucket.map((i) => tensors[i]!.reshape(-1))))));
+  const { plan, flats } = flatten(tensors, opts.bucketBytes);
   try {
     await Promise.all(flats.map((flat) => group.allReduce(flat, opts.op ?? 'avg')));
-    for (const [b, bucket] of plan.entries()) {
-      tidy(() => {
-        const pieces = flats[b]!.split(bucket.map((i) => tensors[i]!.size));
-        for (const [k, i] of bucket.entries()) tensors[i]!.copy_(pieces[k]!.view(...tensors[i]!.shape));
-      });
-    }
+    copyBack(tensors, plan, flats);
   } finally {
     for (const f of flats) f.dispose();
   }
   return plan.length;
+}
+
+/**
+ * {@link allReduceBuckets} that returns once every bucket is reduced, blocking the JS thread (see
+ * ProcessGroup.allReduceBlocking): for the gradients of a synchronous training step.
+ */
+export function allReduceBucketsBlocking(
+  group: ProcessGroup,
+  tensors: readonly Tensor[],
+  opts: BucketOptions = {},
+): number {
+  if (group.worldSize === 1 || tensors.length === 0) {
+    group.allReduceBlocking(tensors, opts.op ?? 'avg'); // same argument checks
+    return 0;
+  }
+  const { plan, flats } = flatten(tensors, opts.bucketBytes);
+  try {
+    group.allReduceBlocking(flats, opts.op ?? 'avg');
+    copyBack(tensors, plan, flats);
+  } finally {
+    for (const f of flats) f.dispose();
+  }
+  return plan.length;
+}
+
+/** One flat copy per bucket, kept out of tensor scopes (they may be reduced across an await). */
+function flatten(tensors: readonly Tensor[], bucketBytes?: number): { plan: number[][]; flats: Tensor[] } {
+  const plan = planBuckets(tensors, bucketBytes);
+  const flats = plan.map((bucket) => keep(tidy(() => cat(bucket.map((i) => tensors[i]!.reshape(-1))))));
+  return { plan, flats };
+}
+
+function copyBack(tensors: readonly Tensor[], plan: number[][], flats: Tensor[]): void {
+  for (const [b, bucket] of plan.entries()) {
+    tidy(() => {
+      const pieces = flats[b]!.split(bucket.map((i) => tensors[i]!.size));
+      for (const [k, i] of bucket.entries()) tensors[i]!.copy_(pieces[k]!.view(...tensors[i]!.shape));
+    });
+  }
 }

@@ -19,7 +19,13 @@ import {
   SingleProcessGroup,
 } from './process-group.ts';
 
-export { allReduceBuckets, type BucketOptions, DEFAULT_BUCKET_BYTES, planBuckets } from './buckets.ts';
+export {
+  allReduceBuckets,
+  allReduceBucketsBlocking,
+  type BucketOptions,
+  DEFAULT_BUCKET_BYTES,
+  planBuckets,
+} from './buckets.ts';
 export { type DistEnv, DistributedEnvError, readDistEnv } from './env.ts';
 export {
   type Backend,

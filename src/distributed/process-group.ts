@@ -36,6 +36,12 @@ export interface ProcessGroup {
   readonly backend: Backend;
   /** t ← reduce over ranks of t, in place ('avg': the sum divided by worldSize). */
   allReduce(t: Tensor, op?: ReduceOp): Promise<void>;
+  /**
+   * Each tensor ← its reduction over ranks, in place, before returning: one collective per tensor,
+   * all in flight at once. Blocks the JS thread (for the synchronous training step, whose forward
+   * and backward run on it anyway); the group's timeout bounds the wait as for {@link allReduce}.
+   */
+  allReduceBlocking(tensors: readonly Tensor[], op?: ReduceOp): void;
   /** t ← rank src's t, in place. */
   broadcast(t: Tensor, src?: number): Promise<void>;
   /** A new tensor [worldSize, ...t.shape] whose row r is rank r's t (owned by the caller: dispose it). */
@@ -94,6 +100,12 @@ export class SingleProcessGroup extends GroupBase implements ProcessGroup {
     this.check(`allReduce(${op})`, t);
     this.checkOp(op, t);
   }
+  allReduceBlocking(tensors: readonly Tensor[], op: ReduceOp = 'sum'): void {
+    for (const t of tensors) {
+      this.check(`allReduce(${op})`, t);
+      this.checkOp(op, t);
+    }
+  }
   async broadcast(t: Tensor, src = 0): Promise<void> {
     this.check('broadcast', t);
     this.checkSrc(src);
@@ -142,13 +154,17 @@ export class NativeProcessGroup extends GroupBase implements ProcessGroup {
     try {
       return await call();
     } catch (e) {
-      if (e instanceof DistributedError) throw e;
-      // Native messages already say "<collective> [failed] on rank r of w (backend, timeout): why".
-      const reason = nativeReason(e);
-      if (/ on rank \d+ of \d+/.test(reason))
-        throw new DistributedError(reason, collective, this.rank, this.worldSize, { cause: e });
-      throw this.error(collective, reason, e);
+      throw this.asDistributedError(collective, e);
     }
+  }
+
+  private asDistributedError(collective: string, e: unknown): DistributedError {
+    if (e instanceof DistributedError) return e;
+    // Native messages already say "<collective> [failed] on rank r of w (backend, timeout): why".
+    const reason = nativeReason(e);
+    if (/ on rank \d+ of \d+/.test(reason))
+      return new DistributedError(reason, collective, this.rank, this.worldSize, { cause: e });
+    return this.error(collective, reason, e);
   }
 
   allReduce(t: Tensor, op: ReduceOp = 'sum'): Promise<void> {
@@ -158,6 +174,22 @@ export class NativeProcessGroup extends GroupBase implements ProcessGroup {
       this.checkOp(op, t);
       return native.distAllReduce(this.handle, t.handle, op);
     });
+  }
+  allReduceBlocking(tensors: readonly Tensor[], op: ReduceOp = 'sum'): void {
+    const name = `allReduce(${op})`;
+    try {
+      for (const t of tensors) {
+        this.check(name, t);
+        this.checkOp(op, t);
+      }
+      native.distAllReduceBlocking(
+        this.handle,
+        tensors.map((t) => t.handle),
+        op,
+      );
+    } catch (e) {
+      throw this.asDistributedError(name, e);
+    }
   }
   broadcast(t: Tensor, src = 0): Promise<void> {
     return this.run('broadcast', () => {

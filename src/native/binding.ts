@@ -224,6 +224,11 @@ interface NativeCore {
   distInfo(pg: ProcessGroupHandle): NativeDistInfo;
   /** In place; 'avg' is a sum divided by the world size. */
   distAllReduce(pg: ProcessGroupHandle, t: H, op: 'sum' | 'avg' | 'max' | 'min'): Promise<void>;
+  /**
+   * Each tensor reduced in place before it returns (blocks the JS thread; bounded by the group's
+   * timeout). Ordered with the queued collectives; a failure throws and makes the group unusable.
+   */
+  distAllReduceBlocking(pg: ProcessGroupHandle, ts: H[], op: 'sum' | 'avg' | 'max' | 'min'): void;
   distBroadcast(pg: ProcessGroupHandle, t: H, src: number): Promise<void>;
   /** A new tensor [worldSize, ...shape]; row r is rank r's. */
   distAllGather(pg: ProcessGroupHandle, t: H): Promise<H>;

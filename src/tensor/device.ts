@@ -72,3 +72,17 @@ export function resolveDevice(setting: string): string {
   if (setting === 'auto') return cudaInfo().available ? 'cuda:0' : 'cpu';
   return setting === 'cuda' ? 'cuda:0' : setting;
 }
+
+/**
+ * The device of a data-parallel rank: under a launcher (`localRank` given) 'auto' with CUDA is
+ * cuda:LOCAL_RANK, one GPU per rank on each host; any other setting as resolveDevice says.
+ */
+export function rankDevice(setting: string, localRank: number | null): string {
+  const { available, devices } = cudaInfo();
+  if (setting !== 'auto' || localRank === null || !available) return resolveDevice(setting);
+  if (localRank >= devices)
+    throw new Error(
+      `device auto: rank with LOCAL_RANK ${localRank} has no GPU of its own on this host (${devices} CUDA device${devices === 1 ? '' : 's'}): launch at most ${devices} ranks per host`,
+    );
+  return `cuda:${localRank}`;
+}

@@ -6,6 +6,7 @@ export {
   DEVICE_SETTING,
   deviceProblem,
   getDefaultDevice,
+  rankDevice,
   resolveDevice,
   setDefaultDevice,
   withDefaultDevice,

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadBestOfNConfig } from '../../src/cli/commands/best-of-n.ts';
 import { loadTrainConfig } from '../../src/cli/commands/train.ts';
 import {
   configDocRows,
@@ -21,9 +22,10 @@ import { loadConfigFile } from '../../src/config/load.ts';
 import { SweepConfigSchema } from '../../src/lab/sweep/index.ts';
 
 const presets = presetList().map((p) => p.path);
-const kindOf = (path: string): TrainKind | 'sweep' => {
+const kindOf = (path: string): TrainKind | 'sweep' | 'bon' => {
   const name = path.split('/').pop()!;
   if (name.startsWith('sweep')) return 'sweep';
+  if (name.startsWith('bon')) return 'bon';
   if (name.startsWith('sft')) return 'sft';
   if (name.startsWith('rm')) return 'rm';
   if (name.startsWith('rl')) return 'rl';
@@ -53,7 +55,8 @@ describe('presets', () => {
       // --dry-run validates the sweep file, its base and the config of every run of the grid.
       expect(await main(['sweep', '--config', abs(path), '--dry-run'])).toBe(0);
       expect(stdout.length).toBeGreaterThan(1);
-    } else expect(loadTrainConfig(kind, abs(path)).out).toMatch(/^runs\//);
+    } else if (kind === 'bon') expect(loadBestOfNConfig(abs(path)).out).toMatch(/^runs\//);
+    else expect(loadTrainConfig(kind, abs(path)).out).toMatch(/^runs\//);
   });
 
   it("the paper's online presets use its learning rates and the TL;DR PPO settings", () => {
@@ -81,7 +84,7 @@ describe('presets', () => {
       }
       const kl = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-kl.yaml`));
       expect(kl.regularizer).toEqual({
-        kl: { coef: 0.05, estimator: 'k1', placement: 'reward' },
+        kl: { coef: 0.05, estimator: 'k1', placement: 'reward', adaptive: null },
         entropy: null,
       });
       const maxent = loadTrainConfig('rl', abs(`configs/paper/${size}/rl-maxent.yaml`));
@@ -111,7 +114,10 @@ describe('presets', () => {
 
   it('the lab presets read only what `maxent-rlhf demo` wrote and write under runs/lab', () => {
     for (const path of presets.filter((p) => p.startsWith('configs/lab/') && kindOf(p) !== 'sweep')) {
-      const c = loadTrainConfig(kindOf(path) as TrainKind, abs(path)) as Record<string, unknown>;
+      const kind = kindOf(path);
+      const c = (
+        kind === 'bon' ? loadBestOfNConfig(abs(path)) : loadTrainConfig(kind as TrainKind, abs(path))
+      ) as Record<string, unknown>;
       expect(c.out).toMatch(/^runs\/lab\//);
       const data = (c.data ?? {}) as Record<string, unknown>;
       const ev = (c.eval ?? {}) as Record<string, unknown>;

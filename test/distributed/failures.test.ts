@@ -46,6 +46,31 @@ describe('failing peers', () => {
     );
   });
 
+  it("a peer killed during a blocking all-reduce (the training step's): a DistributedError, then the group refuses", async () => {
+    const ranks = await startRanks(2, 'dead-peer-blocking', await freePort(), {
+      env: { MAXENT_DIST_TIMEOUT: '30', MAXENT_DIST_INIT_TIMEOUT: '90' },
+    }).done;
+    expect(ranks[1]!.signal).toBe('SIGKILL');
+    const survivor = ranks[0]!;
+    expect(survivor.code, survivor.stderr).toBe(0);
+    const error = survivor.result!.error as Failure;
+    expect(error).toMatchObject({
+      name: 'DistributedError',
+      collective: 'allReduce(sum)',
+      rank: 0,
+      worldSize: 2,
+    });
+    expect(error.message).toMatch(/^allReduce\(sum\) failed on rank 0 of 2 \(gloo, timeout 30000 ms\): .+/);
+    const latency = (survivor.result!.failedAt as number) - (ranks[1]!.result!.killedAt as number);
+    expect(latency).toBeLessThan(30_000);
+    expect((survivor.result!.after as Failure).message).toMatch(
+      /unusable after an earlier failure \(allReduce\(sum\): /,
+    );
+    console.log(
+      `[distributed] blocking all-reduce: a killed peer was reported ${latency} ms after its death`,
+    );
+  });
+
   it('a silent peer: the waiting rank fails at the collective timeout', async () => {
     const { children, done } = startRanks(2, 'silent-peer', await freePort(), {
       env: { MAXENT_DIST_TIMEOUT: '1.5', MAXENT_DIST_INIT_TIMEOUT: '90' },

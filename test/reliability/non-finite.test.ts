@@ -50,7 +50,13 @@ describe("nonFinite: 'stop'", () => {
       const e = error as NonFiniteError;
       expect(e.step).toBe(step);
       expect(e.lastGoodCheckpoint).toBe(goodName);
-      expect(e.message).toMatch(new RegExp(`non-finite \\w+ at step ${step}\\b`));
+      // The rollout's rewards are named (before any update is computed from them), with the count of
+      // bad values (2 prompts × k = 4 samples, every reward poisoned) and the first one.
+      const first = Number.isNaN(bad) ? 'NaN' : 'Infinity';
+      expect(e.message).toContain(
+        `non-finite rollout scores (8 of 8 values; the first, ${first}, at [0]) at step ${step};`,
+      );
+      expect(e.message).toContain('check the reward model');
       expect(e.message).toMatch(new RegExp(`last good checkpoint: ${goodName}`, 'i'));
       console.log(`[non-finite] ${label}: ${e.message}`);
 
@@ -99,10 +105,11 @@ describe("nonFinite: 'skip'", () => {
       onStep: () => weights.push(policy.logits.detach().toArray()),
     });
     expect(weights).toHaveLength(steps);
-    // 2 epochs × 2 minibatches = 4 updates per step, each skipped at the NaN step and only there.
-    expect(log.filter((m) => m.includes('non-finite'))).toEqual(
-      Array(4).fill(`step ${badStep}: non-finite loss; skipping this update`),
-    );
+    // The rollout's rewards are checked before learning: every update of that step (2 epochs × 2
+    // minibatches) is skipped, with one message.
+    expect(log.filter((m) => m.includes('non-finite'))).toEqual([
+      `step ${badStep}: non-finite rollout scores (8 of 8 values; the first, NaN, at [0]); skipping this step's updates`,
+    ]);
     for (let s = 1; s < steps; s++) {
       const same = weights[s]!.every((v, i) => Object.is(v, weights[s - 1]![i]));
       expect(same, `weights unchanged across step ${s + 1}`).toBe(s + 1 === badStep);
@@ -117,7 +124,7 @@ describe("nonFinite: 'skip'", () => {
     expect(JSON.parse(badLine)['objective/scores']).toBeNull(); // NaN, written as JSON null
     expect(existsSync(final)).toBe(true);
     console.log(
-      `[non-finite] skip: ${log.find((m) => m.includes('non-finite'))} (×4 updates); run completed ${steps} steps, optimizer steps ${state.optimizerStep}`,
+      `[non-finite] skip: ${log.find((m) => m.includes('non-finite'))}; run completed ${steps} steps, optimizer steps ${state.optimizerStep}`,
     );
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { cudaInfo, resolveDevice, tensor, withDefaultDevice } from '../../src/tensor/index.ts';
+import { cudaInfo, rankDevice, resolveDevice, tensor, withDefaultDevice } from '../../src/tensor/index.ts';
 import { runDevice } from '../../src/trainers/common/device.ts';
 import { SftConfigSchema } from '../../src/trainers/offline/config.ts';
 import { OnlineTrainConfigSchema } from '../../src/trainers/online/config.ts';
@@ -64,6 +64,20 @@ describe('device settings', () => {
     expect(resolveDevice('auto')).toBe(cudaInfo().available ? 'cuda:0' : 'cpu');
     expect(await main(['info', '--json'])).toBe(0);
     expect(JSON.parse(stdout.join('\n')).autoDevice).toBe(resolveDevice('auto'));
+  });
+
+  it('a launched rank: auto is cuda:LOCAL_RANK with CUDA (an error past the GPUs), the CPU without', () => {
+    const { available, devices } = cudaInfo();
+    expect(rankDevice('auto', null)).toBe(resolveDevice('auto'));
+    expect(rankDevice('cpu', 1)).toBe('cpu');
+    if (available) {
+      expect(rankDevice('auto', devices - 1)).toBe(`cuda:${devices - 1}`);
+      expect(() => rankDevice('auto', devices)).toThrow(/LOCAL_RANK/);
+      expect(rankDevice('cuda:0', devices - 1)).toBe('cuda:0');
+    } else {
+      expect(rankDevice('auto', 3)).toBe('cpu');
+      expect(() => rankDevice('cuda', 0)).toThrow(/needs CUDA/);
+    }
   });
 
   it('tensors a run creates go to its device; models elsewhere are refused', () => {

@@ -4,6 +4,7 @@
  * verdicts computed from the metrics, claims check) and a table of the online runs.
  */
 
+import { readDistEnv } from '../../distributed/index.ts';
 import { type DemoOptions, runDemo } from '../../lab/demo/pipeline.ts';
 import { fmt } from '../../lab/demo/progress.ts';
 import { writeReport } from '../../report/html.ts';
@@ -11,6 +12,10 @@ import { summarizeRun, verdictOf } from '../../report/verdict.ts';
 import { readRuns } from '../../trainers/common/run-reader.ts';
 
 export async function runDemoCommand(opts: DemoOptions): Promise<void> {
+  if (readDistEnv() !== null)
+    throw new Error(
+      'demo runs in one process (WORLD_SIZE > 1 is set): launch sft, rm, po, rl or sweep data-parallel instead',
+    );
   const log = opts.log ?? ((m: string) => console.error(m));
   const started = Date.now();
   await runDemo({ ...opts, log });

@@ -95,7 +95,7 @@ export function registerCommands(program: Command): void {
       sft: 'supervised fine-tuning (completion-only loss)',
       rm: 'train a Bradley-Terry reward model on preference pairs',
       po: 'offline preference optimisation: DPO and its variants, SimPO, CPO, ORPO (--loss NAME, see docs/configs.md)',
-      rl: 'online RLHF: PPO/RLOO/REINFORCE with a KL penalty or an entropy bonus',
+      rl: 'online RLHF: PPO, RLOO, REINFORCE, GRPO or REINFORCE++ with a KL penalty or an entropy bonus',
     }[kind];
     const cmd = program
       .command(kind)
@@ -113,6 +113,17 @@ export function registerCommands(program: Command): void {
       await (await import('./train.ts')).runTrainCommand(kind, opts);
     });
   }
+
+  program
+    .command('bon')
+    .description(
+      'best-of-n without training: for each n of a grid, the proxy score, the analytic and measured KL and (judge: lab) the gold win rate of the chosen responses',
+    )
+    .requiredOption('--config <file>', 'YAML/JSON config (see configs/lab/bon.yaml and docs/configs.md)')
+    .option('--set <key=value>', 'override a config key (repeatable), e.g. --set n=[1,4,16]', collect, [])
+    .action(async (opts: { config: string; set: string[] }) => {
+      await (await import('./best-of-n.ts')).runBestOfNCommand(opts);
+    });
 
   program
     .command('sweep')
@@ -175,6 +186,10 @@ export function registerCommands(program: Command): void {
     .option(
       '--json',
       'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',
+    )
+    .option(
+      '--strict',
+      'fail on words outside the vocabulary (otherwise a warning) and on generations past the model positions',
     )
     .action(async (opts) => {
       await (await import('./model-tools.ts')).runGenerateCommand(opts);

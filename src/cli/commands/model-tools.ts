@@ -42,6 +42,7 @@ export interface GenerateCommandOptions {
   seed: number;
   json?: boolean;
   device?: string;
+  strict?: boolean;
 }
 
 /** "1,2,3" → [1, 2, 3]; anything but comma-separated non-negative integers is an error. */
@@ -75,5 +76,6 @@ export async function runGenerateCommand(options: GenerateCommandOptions): Promi
     seed: options.seed,
     json: options.json,
     device: deviceFlag(options.device),
+    strict: options.strict,
   });
 }

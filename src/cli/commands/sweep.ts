@@ -5,16 +5,19 @@
  * Every run's config is validated before the first one starts.
  */
 import { dirname, join, resolve } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
+import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
 import {
   expandGrid,
   mergeConfig,
+  type PlannedRun,
   planSweep,
   runStateOf,
   runSweep,
   type SweepConfig,
   SweepConfigSchema,
 } from '../../lab/sweep/index.ts';
+import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
 import { TRAIN_SCHEMAS, type TrainConfig } from '../train-configs.ts';
 import { runTrain, type TrainIO } from './train.ts';
@@ -28,7 +31,9 @@ export interface SweepCommandOptions {
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
 
 export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = defaultIO): Promise<void> {
-  const spec: SweepConfig = loadConfigFile(SweepConfigSchema, opts.config, parseOverrides(opts.set ?? []));
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(opts.set ?? [], sources);
+  const spec: SweepConfig = loadConfigFile(SweepConfigSchema, opts.config, overrides, sources);
   const basePath = resolve(dirname(opts.config), spec.base);
   const schema = TRAIN_SCHEMAS[spec.kind];
   const base = loadConfigFile(schema, basePath, spec.set) as TrainConfig<'rl'> | TrainConfig<'po'>;
@@ -37,7 +42,30 @@ export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = d
     'regularizer' in base ? { regularizer: regularizerKind(base.regularizer) } : { loss: base.loss },
   );
   const root = join(spec.out, spec.name);
-  const plan = planSweep(points, root, runStateOf);
+  // Launched on several ranks, every run is data-parallel and rank 0's view of the folders decides.
+  const group = await initProcessGroup();
+  try {
+    const dp = new DataParallel(group);
+    const states = await dp.broadcastJson(dp.isMain ? points.map((p) => runStateOf(join(root, p.name))) : []);
+    const stateOf = new Map(points.map((p, i) => [join(root, p.name), states[i]!]));
+    const plan = planSweep(points, root, (dir) => stateOf.get(dir)!);
+    const quiet: TrainIO = { print: () => {}, log: io.log };
+    await runPlan(spec, basePath, plan, opts.dryRun ?? false, dp.isMain ? io : quiet, group);
+  } finally {
+    await group.destroy();
+  }
+}
+
+async function runPlan(
+  spec: SweepConfig,
+  basePath: string,
+  plan: PlannedRun[],
+  dryRun: boolean,
+  io: TrainIO,
+  group: ProcessGroup,
+): Promise<void> {
+  const schema = TRAIN_SCHEMAS[spec.kind];
+  const root = join(spec.out, spec.name);
   // Validate every run's config up front: a typo must not surface hours into the sweep.
   const configs = new Map(
     plan.map((p) => [
@@ -50,7 +78,7 @@ export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = d
     `sweep ${spec.name} (${spec.kind}, base ${basePath}): ${plan.length} runs under ${root}` +
       (done ? `, ${done} already done` : ''),
   );
-  if (opts.dryRun) {
+  if (dryRun) {
     for (const p of plan) io.print(`  ${p.name}: ${p.action}  ${JSON.stringify(p.overrides)}`);
     return;
   }
@@ -58,8 +86,9 @@ export async function runSweepCommand(opts: SweepCommandOptions, io: TrainIO = d
     kind: spec.kind,
     plan,
     print: io.print,
+    stopOnError: group.worldSize > 1,
     runPoint: async (p) => {
-      await runTrain(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io });
+      await runTrain(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io, group });
     },
   });
   if (result.errors.length)

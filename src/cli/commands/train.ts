@@ -3,16 +3,29 @@
  * from a YAML/JSON config (docs/configs.md). The config is validated before anything is loaded
  * (errors name the key path); data rows are checked with the model's tokenizer; the run folder
  * `out` resumes from its newest valid checkpoint unless `--fresh` clears it first.
+ *
+ * Started by `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment), every rank joins one process
+ * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
 import { basename } from 'node:path';
-import { ConfigError, loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
-import { loadCausalLM, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
+import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { resolveDevice } from '../../tensor/index.ts';
-import { LabModels, LMPolicy, type ProxyReward, promptSource } from '../../trainers/adapters/index.ts';
+import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
+import {
+  LabModels,
+  LMPolicy,
+  type ProxyReward,
+  promptSource,
+  RewardModelCritic,
+} from '../../trainers/adapters/index.ts';
+import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
+import { acquireRunLock } from '../../trainers/common/run-lock.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -21,7 +34,13 @@ import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
-import { changedKeys, clearRunFolder, loadSplits, progressLine } from '../train-helpers.ts';
+import {
+  changedKeys,
+  clearRunFolder,
+  finishedModelIntact,
+  loadSplits,
+  progressLine,
+} from '../train-helpers.ts';
 
 export interface TrainCommandOptions {
   config: string;
@@ -46,12 +65,14 @@ export function loadTrainConfig<K extends TrainKind>(
   sets: string[] = [],
   loss?: string,
 ): TrainConfig<K> {
-  const overrides = parseOverrides(sets);
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(sets, sources);
   if (loss !== undefined) {
     if (kind !== 'po') throw new ConfigError(`--loss only applies to \`po\`, not \`${kind}\``);
     overrides.loss = loss;
+    sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides) as TrainConfig<K>;
+  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
 }
 
 /** The CLI action: returns the run folder. */
@@ -60,18 +81,35 @@ export async function runTrainCommand(
   opts: TrainCommandOptions,
   io: TrainIO = defaultIO,
 ): Promise<string> {
-  const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
-  if (opts.fresh) {
-    const removed = clearRunFolder(config.out);
-    if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
+  // group then picks NCCL for CUDA tensors.
+  const dist = readDistEnv();
+  const device = rankDevice(loaded.device, dist ? dist.localRank : null);
+  const config = { ...loaded, device };
+  // One process unless launched with WORLD_SIZE > 1: then every rank joins before anything loads.
+  const group = await withDefaultDevice(device, () => initProcessGroup());
+  // Rank 0, the run folder's only writer, holds its lock from before --fresh clears anything until
+  // the run ends (the session takes it again).
+  const lock = group.rank === 0 ? acquireRunLock(config.out, io.log) : null;
+  try {
+    if (opts.fresh && group.rank === 0) {
+      const removed = clearRunFolder(config.out);
+      if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+    }
+    return await runTrain(kind, config, { io, group });
+  } finally {
+    lock?.release();
+    await group.destroy();
   }
-  return runTrain(kind, config, { io });
 }
 
 export interface RunTrainOptions {
   /** Run name written to run.json (default: the command's, or `name` in an rl config). */
   name?: string;
   io?: TrainIO;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Trains one validated config; prints a line per step and the run folder at the end. */
@@ -80,21 +118,51 @@ export async function runTrain<K extends TrainKind>(
   config: TrainConfig<K>,
   o: RunTrainOptions = {},
 ): Promise<string> {
-  const io = o.io ?? defaultIO;
-  const changed = changedKeys(config.out, config as Record<string, unknown>);
+  const dp = new DataParallel(o.group);
+  // Rank 0 prints progress; the other ranks keep their diagnostics (launch prefixes them).
+  const io = dp.isMain ? (o.io ?? defaultIO) : { print: () => {}, log: (o.io ?? defaultIO).log };
+  const lock = dp.isMain ? acquireRunLock(config.out, io.log) : null;
+  try {
+    return await trainLocked(kind, config, o, io, dp);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function trainLocked<K extends TrainKind>(
+  kind: K,
+  config: TrainConfig<K>,
+  o: RunTrainOptions,
+  io: TrainIO,
+  dp: DataParallel,
+): Promise<string> {
+  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
+  // Rank 0 reads the run folder and decides for every rank (the others may not even see it).
+  const { changed, done } = await dp.broadcastJson(
+    dp.isMain
+      ? (() => {
+          const changed = changedKeys(config.out, config as Record<string, unknown>);
+          const done =
+            changed !== null &&
+            changed.length === 0 &&
+            RunDir.isDone(config.out) &&
+            finishedModelIntact(config.out, steps, io.log);
+          return { changed, done };
+        })()
+      : { changed: null, done: false },
+  );
   if (changed?.length)
     io.log(
       `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
         'training resumes from its newest checkpoint — pass --fresh to start over',
     );
-  else if (changed && RunDir.isDone(config.out)) {
+  else if (done) {
     io.print(`${kind}: ${config.out} already finished with this config (pass --fresh to start over)`);
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
-  const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
-  const common = { name: o.name, log: io.log, onStep };
+  const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
   if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
   else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
@@ -108,6 +176,7 @@ interface Common {
   name?: string;
   log: (msg: string) => void;
   onStep: (step: number, m: Record<string, number>) => void;
+  group?: ProcessGroup;
 }
 
 function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
@@ -127,6 +196,7 @@ async function tokenizedSplits<E>(
   io: TrainIO,
 ) {
   const tokenizer = await Tokenizer.fromFolder(c.model);
+  await checkModelFits(c.model, tokenizer, c.maxTotalTokens, `maxTotalTokens ${c.maxTotalTokens}`);
   const data = await loadSplits(load, c.data, c, (t) => tokenizer.encode(t).length, c.seed, io.log);
   return { tokenizer, data };
 }
@@ -150,6 +220,16 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   io.print(describeData('rm', data, c.steps, c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
+  // The reference responses of the output normalisation, read (and checked) before training.
+  const normalizeOn = c.normalize
+    ? (
+        await loadSftDataset(c.normalize.data, {
+          limit: c.normalize.limit,
+          onBadRow: c.data.onBadRow,
+          log: io.log,
+        })
+      ).examples
+    : undefined;
   const model = await loadRewardModel(c.model, {
     trainable: true,
     dtype: c.dtype,
@@ -163,6 +243,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
       tokenizer,
       train: data.train,
       eval: data.eval,
+      normalizeOn,
       ...common,
     });
   } finally {
@@ -209,6 +290,11 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
   if (c.reference)
     requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+  // Prompts of up to maxPromptTokens, then maxNewTokens sampled (or eval.maxNewTokens greedy).
+  const newTokens = Math.max(c.maxNewTokens, c.eval?.maxNewTokens ?? 0);
+  const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
+  for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
+    await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
   const loaded = await loadSftDataset(c.data.prompts, {
     onBadRow: c.data.onBadRow,
     countTokens: (t) => tokenizer.encode(t).length,
@@ -226,16 +312,21 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   );
   const placement = { device: resolveDevice(c.device), dtype: c.dtype };
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
+  const separateCritic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
   const policy = Object.assign(
     await LMPolicy.load(c.policy, {
       trainable: true,
-      valueHead: c.algorithm === 'ppo',
+      valueHead: c.algorithm === 'ppo' && !separateCritic,
       seed: c.seed,
       ...placement,
     }),
     { tokenizer },
   );
   const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false, ...placement }) : null;
+  // PPO's critic initialised from the reward model (the TL;DR PPO work's), trained beside the policy.
+  const critic = separateCritic
+    ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
+    : null;
   try {
     const evaluator = c.eval
       ? await makeRlEvaluator({
@@ -253,17 +344,20 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       policy,
       reference,
       reward: proxy.reward,
+      critic,
       prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
       evaluator,
       labels: c.modelLabel ? { model: c.modelLabel } : {},
       log: common.log,
       onStep: common.onStep,
+      group: common.group,
     });
     return c.out;
   } finally {
     policy.model.dispose();
     policy.valueHead?.dispose();
     reference?.model.dispose();
+    critic?.model.dispose();
     proxy.model.dispose();
   }
 }
@@ -289,6 +383,13 @@ async function loadReward(
     }
     throw new Error(`reward ${dir}: ${(e as Error).message}${hint}`);
   }
+}
+
+/** The model of `dir` embeds every id of `tokenizer` and has the positions `what` needs. */
+async function checkModelFits(dir: string, tokenizer: Tokenizer, positions: number, what: string) {
+  const config = await loadConfig(dir);
+  assertVocabularyFits(tokenizer, dir, config, dir);
+  assertPositionsFit(positions, what, config, dir);
 }
 
 const TOKENIZER_PROBE = 'SUBREDDIT: r/relationships TITLE: my landlord borrows my car POST: help . TL;DR:';

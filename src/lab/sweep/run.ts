@@ -11,6 +11,11 @@ export interface SweepRunOptions {
   plan: PlannedRun[];
   runPoint: (run: PlannedRun) => Promise<void>;
   print?: (line: string) => void;
+  /**
+   * Stop at the first failing run instead of going on (data-parallel sweeps: a rank that moved on
+   * alone would issue the next run's collectives against its peers' current ones).
+   */
+  stopOnError?: boolean;
 }
 
 export interface SweepResult {
@@ -32,6 +37,7 @@ export async function runSweep(options: SweepRunOptions): Promise<SweepResult> {
     try {
       await options.runPoint(run);
     } catch (e) {
+      if (options.stopOnError) throw e;
       const message = e instanceof Error ? e.message : String(e);
       errors.set(run.name, message);
       print(`${tag}: failed: ${message}`);

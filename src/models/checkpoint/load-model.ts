@@ -21,7 +21,12 @@ import {
   shapesFor,
 } from '../gptneox/parameter-layout.ts';
 import { ValueHead } from '../gptneox/value-head.ts';
-import { CONFIG_FILE, TOKENIZER_FILES, VALUE_HEAD_FILE } from './snapshot-files.ts';
+import {
+  CONFIG_FILE,
+  REWARD_NORMALIZATION_FILE,
+  TOKENIZER_FILES,
+  VALUE_HEAD_FILE,
+} from './snapshot-files.ts';
 import { assertShapesMatch } from './state-dict-check.ts';
 import { WeightFiles } from './weight-files.ts';
 
@@ -50,7 +55,13 @@ export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
   } catch {
     throw new Error(`${dir}: no ${CONFIG_FILE}`);
   }
-  return parseConfigJson(JSON.parse(text), path);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseConfigJson(json, path);
 }
 
 interface Selection {
@@ -126,7 +137,33 @@ export async function loadRewardModel(
   }
   const model = new GPTNeoXRewardModel(config, state);
   if (hasTokenizer(dir)) model.tokenizerDir = dir;
+  const normalization = await readRewardNormalization(dir);
+  if (normalization) {
+    const { bias, ...source } = normalization;
+    model.rewardBias = bias;
+    model.rewardBiasSource = source;
+  }
   return opts.trainable ? model.setTrainable(true) : model;
+}
+
+/** `dir/reward_normalization.json` ({"bias": number, …}), when present; errors name the file. */
+export async function readRewardNormalization(
+  dir: string,
+): Promise<({ bias: number } & Record<string, unknown>) | null> {
+  const path = join(dir, REWARD_NORMALIZATION_FILE);
+  if (!existsSync(path)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const bias = (json as { bias?: unknown } | null)?.bias;
+  if (typeof bias !== 'number' || !Number.isFinite(bias))
+    throw new Error(
+      `${path}: field "bias" must be a finite number (the mean reward subtracted from every reward)`,
+    );
+  return json as { bias: number } & Record<string, unknown>;
 }
 
 /** Loads `dir/value_head.safetensors` when present, else initialises a head for `config` from `seed`. */

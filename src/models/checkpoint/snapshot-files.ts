@@ -8,6 +8,12 @@ export const PYTORCH_WEIGHTS_FILE = 'pytorch_model.bin';
 export const PYTORCH_WEIGHTS_INDEX_FILE = 'pytorch_model.bin.index.json';
 /** Our PPO value head, beside (not inside) the HF weights so that HF loaders see a clean model. */
 export const VALUE_HEAD_FILE = 'value_head.safetensors';
+/**
+ * A reward model's output normalisation, beside the HF weights: {"bias": b, …}; every reward is
+ * r(x, y) − b, b being the mean reward on reference responses (the TL;DR PPO work's `config.bias`).
+ * HF loaders ignore the file, so a snapshot loaded there gives the unnormalised reward.
+ */
+export const REWARD_NORMALIZATION_FILE = 'reward_normalization.json';
 /** Tokenizer files copied along with a model. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 /** HF's default `max_shard_size` ("5GB"). */

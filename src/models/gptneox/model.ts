@@ -14,6 +14,9 @@
  * Every parameter is an HF-named tensor of a state dict (names and shapes: parameter-layout.ts);
  * config.json parsing, initialisation and checkpoint I/O live beside this file.
  */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../../io/atomic-write.ts';
 import {
   arange,
   attention,
@@ -29,6 +32,7 @@ import {
   tidy,
   zeros,
 } from '../../tensor/index.ts';
+import { REWARD_NORMALIZATION_FILE } from '../checkpoint/snapshot-files.ts';
 import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
 import { type SaveOptions, writeSnapshot } from '../checkpoint/write-snapshot.ts';
 import { TokenDistribution } from '../token-distribution.ts';
@@ -453,6 +457,14 @@ export class GPTNeoXRewardModel extends StateDictModel {
   readonly gptNeox: GPTNeoXModel;
   /** [1, hidden]. */
   readonly score: Tensor;
+  /**
+   * Subtracted from every reward: the mean reward on reference responses, so that a reference
+   * summary scores 0 on average (Huang et al. 2024, the TL;DR PPO work's reward normalisation).
+   * Saved beside the weights in reward_normalization.json when non-zero.
+   */
+  rewardBias = 0;
+  /** Where the bias was measured (recorded in reward_normalization.json). */
+  rewardBiasSource: Record<string, unknown> = {};
 
   constructor(config: GPTNeoXConfig, state: StateDict) {
     assertShapesMatch(
@@ -471,7 +483,8 @@ export class GPTNeoXRewardModel extends StateDictModel {
       const { hidden } = this.gptNeox.forward(ids, { attentionMask });
       const last = lastTokenIndex(attentionMask).view(-1, 1, 1).expand(hidden.dim(0), 1, hidden.dim(2));
       // The head in float32 (a no-op for float32 models): a bf16 reward would keep 3 digits.
-      return linear(hidden.gather(1, last).squeeze(1).float(), this.score.float()).squeeze(1);
+      const rewards = linear(hidden.gather(1, last).squeeze(1).float(), this.score.float()).squeeze(1);
+      return this.rewardBias === 0 ? rewards : rewards.sub(this.rewardBias);
     });
   }
 
@@ -488,6 +501,16 @@ export class GPTNeoXRewardModel extends StateDictModel {
       },
       { tokenizerDir: this.tokenizerDir, ...opts },
     );
+    const normalization = join(dir, REWARD_NORMALIZATION_FILE);
+    if (this.rewardBias !== 0)
+      await writeFileAtomically(normalization, (sink) =>
+        sink.write(
+          new TextEncoder().encode(
+            `${JSON.stringify({ bias: this.rewardBias, ...this.rewardBiasSource }, null, 2)}\n`,
+          ),
+        ),
+      );
+    else await rm(normalization, { force: true });
   }
 }
 

@@ -3,10 +3,25 @@
  * and prints either the text or, with `json`, one JSON object per prompt:
  * { prompt_ids, generated_ids, text, logprobs, sampling_logprobs } where `logprobs` are the raw
  * policy's (temperature 1) and `sampling_logprobs` those of the distribution actually sampled.
+ *
+ * Before generating it checks what the model can read (model-limits.ts): prompt ids within its
+ * embedding, prompts within its positions, finite weights. Words outside the vocabulary (which
+ * become the unknown token) and generations running past the trained positions are warnings, and
+ * errors with `strict`.
  */
+import { join } from 'node:path';
 import { tensor, tidy } from '../../tensor/index.ts';
 import { loadCausalLM } from '../checkpoint/load-model.ts';
+import { CONFIG_FILE } from '../checkpoint/snapshot-files.ts';
+import type { GPTNeoXConfig } from '../gptneox/config.ts';
+import {
+  assertFiniteWeights,
+  assertPositionsFit,
+  assertVocabularyFits,
+  positionsMessage,
+} from '../model-limits.ts';
 import { Tokenizer } from '../tokenizer/index.ts';
+import { TOKENIZER_FILE } from '../tokenizer/tokenizer-files.ts';
 import { type Generation, generate } from './generate.ts';
 import { samplingNoise } from './sampling-noise.ts';
 
@@ -23,6 +38,8 @@ export interface RunGenerateArgs {
   maxNewTokens: number;
   seed: number;
   json?: boolean;
+  /** Unknown words and generations past the model's positions are errors instead of warnings. */
+  strict?: boolean;
   dtype?: 'float32' | 'bfloat16';
   device?: string;
 }
@@ -35,7 +52,7 @@ export interface GeneratedRecord {
   sampling_logprobs: number[];
 }
 
-function promptRows(args: RunGenerateArgs, tokenizer: Tokenizer): number[][] {
+function promptRows(args: RunGenerateArgs, tokenizer: Tokenizer, warn: (msg: string) => void): number[][] {
   if (args.promptIds !== undefined && args.prompt !== undefined)
     throw new Error('give prompt or promptIds, not both');
   if (args.promptIds !== undefined) {
@@ -44,7 +61,48 @@ function promptRows(args: RunGenerateArgs, tokenizer: Tokenizer): number[][] {
   }
   if (args.prompt === undefined) throw new Error('give a prompt (text) or promptIds');
   const texts = Array.isArray(args.prompt) ? args.prompt : [args.prompt];
+  texts.forEach((text, i) => {
+    const unknown = tokenizer.unknownPieces(text);
+    if (unknown.length === 0) return;
+    const shown = unknown.slice(0, 8).map((w) => JSON.stringify(w));
+    const message =
+      `prompt ${i + 1}: ${unknown.length} word(s) not in the vocabulary of ${join(args.model, TOKENIZER_FILE)} ` +
+      `become the unknown token ${tokenizer.idToToken(tokenizer.unkId!)}: ${shown.join(', ')}${unknown.length > 8 ? ', …' : ''}`;
+    if (args.strict) throw new Error(`${message} (--strict)`);
+    warn(`warning: ${message} (--strict makes this an error)`);
+  });
   return texts.map((t) => tokenizer.encode(t));
+}
+
+/** Prompt ids the embedding lacks, prompts longer than the positions: errors naming the flag. */
+function checkPrompts(
+  rows: number[][],
+  args: RunGenerateArgs,
+  tokenizer: Tokenizer,
+  config: GPTNeoXConfig,
+  warn: (msg: string) => void,
+): void {
+  const flag = args.promptIds !== undefined ? '--prompt-ids' : '--prompt';
+  rows.forEach((row, i) => {
+    const bad = row.find((id) => !Number.isInteger(id) || id < 0 || id >= config.vocabSize);
+    if (bad !== undefined)
+      throw new Error(
+        `${flag} ${i + 1}: token id ${bad} is beyond the vocabulary: the model ${args.model} embeds ` +
+          `${config.vocabSize} ids (vocab_size in ${join(args.model, CONFIG_FILE)}); its tokenizer ` +
+          `${join(args.model, TOKENIZER_FILE)} has ${tokenizer.vocabSize} tokens`,
+      );
+    assertPositionsFit(row.length, `${flag} ${i + 1} (${row.length} tokens)`, config, args.model);
+    const total = row.length + args.maxNewTokens;
+    if (total <= config.maxPositionEmbeddings) return;
+    const message = positionsMessage(
+      total,
+      `${flag} ${i + 1} (${row.length} tokens) with --max-new-tokens ${args.maxNewTokens}`,
+      config,
+      args.model,
+    );
+    if (args.strict) throw new Error(`${message} (--strict)`);
+    warn(`warning: ${message}; lower --max-new-tokens (--strict makes this an error)`);
+  });
 }
 
 function leftPad(rows: number[][], padId: number): { ids: number[][]; mask: number[][] } {
@@ -79,11 +137,15 @@ function records(rows: number[][], g: Generation, tokenizer: Tokenizer): Generat
 export async function runGenerate(
   args: RunGenerateArgs,
   print: (line: string) => void = (l) => console.log(l),
+  warn: (msg: string) => void = (m) => console.error(m),
 ): Promise<GeneratedRecord[]> {
   const tokenizer = await Tokenizer.fromFolder(args.model);
   const model = await loadCausalLM(args.model, { dtype: args.dtype, device: args.device });
   try {
-    const rows = promptRows(args, tokenizer);
+    assertVocabularyFits(tokenizer, args.model, model.config, args.model);
+    assertFiniteWeights(model.parameters(), args.model);
+    const rows = promptRows(args, tokenizer, warn);
+    checkPrompts(rows, args, tokenizer, model.config, warn);
     const out = tidy(() => {
       const padded = leftPad(rows, tokenizer.padId);
       const device = args.device ?? 'cpu';

@@ -75,6 +75,11 @@ function largestId(vocab: Map<string, number>): number {
   return max;
 }
 
+function unkTokenOf(tokenizerJson: unknown): unknown {
+  const model = (tokenizerJson as { model?: { unk_token?: unknown } } | null)?.model;
+  return model?.unk_token;
+}
+
 function snippet(text: string): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
@@ -87,11 +92,14 @@ export class Tokenizer {
   /** The configured pad token's id, else {@link eosId}. */
   readonly padId: number;
   readonly bosId: number | null;
+  /** Id of the model's unknown token (`model.unk_token`), which unknown words become; null when none. */
+  readonly unkId: number | null;
   private readonly hf: HfTokenizer;
   private readonly specialIds: ReadonlySet<number>;
 
-  private constructor(hf: HfTokenizer, ids: SpecialTokenIds) {
+  private constructor(hf: HfTokenizer, ids: SpecialTokenIds, unkToken: unknown) {
     this.hf = hf;
+    this.unkId = typeof unkToken === 'string' ? (hf.token_to_id(unkToken) ?? null) : null;
     this.vocabSize = largestId(hf.get_vocab()) + 1;
     this.eosId = ids.eosId;
     this.padId = ids.padId;
@@ -122,6 +130,7 @@ export class Tokenizer {
       return new Tokenizer(
         hf,
         resolveSpecialTokenIds(config, (token) => hf.token_to_id(token)),
+        unkTokenOf(files.tokenizerJson),
       );
     } catch (error) {
       const sources = `${TOKENIZER_CONFIG_FILE} / ${SPECIAL_TOKENS_MAP_FILE}`;
@@ -135,6 +144,7 @@ export class Tokenizer {
     return new Tokenizer(
       hf,
       resolveSpecialTokenIds(config, (token) => hf.token_to_id(token)),
+      unkTokenOf(tokenizerJson),
     );
   }
 
@@ -147,6 +157,18 @@ export class Tokenizer {
       );
     }
     return opts.addEos ? [...ids, this.eosId] : ids;
+  }
+
+  /**
+   * The pieces of `text` (words, for a WordLevel vocabulary) that are not in the vocabulary and
+   * become the unknown token, in order; empty when there is no unknown token. The unknown token's
+   * own text in `text` is not counted.
+   */
+  unknownPieces(text: string): string[] {
+    if (this.unkId === null) return [];
+    const unk = this.hf.id_to_token(this.unkId);
+    const { ids, tokens } = this.hf.encode(text, { add_special_tokens: false });
+    return tokens.filter((piece, i) => ids[i] === this.unkId && piece !== unk);
   }
 
   /** Text of `ids` (byte-exact: no whitespace clean-up). */

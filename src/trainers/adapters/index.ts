@@ -12,11 +12,20 @@ import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { Generator, noGrad, tidy } from '../../tensor/index.ts';
 import type { PromptSource, RewardFunction } from '../online/types.ts';
+import { CRITIC_PREFIX, RewardModelCritic } from './critic.ts';
 import { LMPolicy } from './lm-policy.ts';
 import { rewardFromModel } from './reward-function.ts';
 import { decodeResponses, leftPadded, promptSource } from './text-io.ts';
 
-export { decodeResponses, LMPolicy, leftPadded, promptSource, rewardFromModel };
+export {
+  CRITIC_PREFIX,
+  decodeResponses,
+  LMPolicy,
+  leftPadded,
+  promptSource,
+  RewardModelCritic,
+  rewardFromModel,
+};
 
 export interface TinyModelSpec {
   hidden: number;

@@ -2,6 +2,7 @@
  * A GPT-NeoX causal LM as an online policy: sampling continues left-padded prompts with a KV cache;
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
+import { maskWithNextPosition } from '../../losses/index.ts';
 import { loadCausalLM, loadOrInitValueHead } from '../../models/checkpoint/load-model.ts';
 import { GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
 import type { ValueHead } from '../../models/gptneox/value-head.ts';
@@ -91,8 +92,9 @@ export class LMPolicy implements OnlinePolicy {
         entropy: scores.entropy!.mul(responseMask),
       };
       if (scores.logProbsAll) out.fullLogps = scores.logProbsAll;
+      // Values also on the state after the response (the TL;DR PPO score placement reads it).
       if (scores.hidden && this.valueHead)
-        out.values = this.valueHead.values(scores.hidden).mul(responseMask);
+        out.values = this.valueHead.values(scores.hidden).mul(maskWithNextPosition(responseMask));
       return out;
     });
   }

@@ -1,6 +1,6 @@
 /** Crash-safe file writes: temp file, fsync, rename, fsync of the folder. */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** fsync a folder so a rename inside it is durable. */
@@ -42,6 +42,15 @@ function writeFully(fd: number, bytes: Uint8Array): void {
   }
 }
 
+/** sha256 of a file, read in chunks (a model's weights may exceed the 2 GiB of one Buffer). */
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  const hash = createHash('sha256');
+  const chunk = Buffer.allocUnsafe(1 << 22);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, chunk); n > 0; n = readSync(fd, chunk)) hash.update(chunk.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

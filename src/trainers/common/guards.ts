@@ -1,17 +1,37 @@
 /** Numerical guards: NaN/Inf stops training with a diagnostic instead of saving garbage. */
+import { type Tensor, tidy } from '../../tensor/index.ts';
+
+/** What a NaN message advises, from the optimisation settings of the run. */
+export interface NonFiniteAdvice {
+  /** The run's gradient-clipping threshold: clipping is on when it is finite and > 0. */
+  maxGradNorm?: number;
+  /** Replaces the advice (e.g. a non-finite reward comes from the reward model, not the optimizer). */
+  hint?: string;
+}
+
+/** The advice of a NaN message: lower the learning rate, and enable clipping only where it is off. */
+export function nonFiniteHint(advice: NonFiniteAdvice = {}): string {
+  if (advice.hint) return advice.hint;
+  const m = advice.maxGradNorm;
+  const clipping = m !== undefined && Number.isFinite(m) && m > 0;
+  return clipping
+    ? `Lower the learning rate (gradient clipping is already on: maxGradNorm ${m}), or set nonFinite: skip to skip such steps.`
+    : 'Lower the learning rate, enable gradient clipping (maxGradNorm), or set nonFinite: skip to skip such steps.';
+}
 
 export class NonFiniteError extends Error {
   constructor(
     readonly step: number,
     readonly what: string,
     readonly lastGoodCheckpoint: string | null,
+    advice: NonFiniteAdvice = {},
   ) {
     super(
       `non-finite ${what} at step ${step}; training stopped without saving. ` +
         (lastGoodCheckpoint
           ? `Last good checkpoint: ${lastGoodCheckpoint}.`
           : 'No checkpoint was written yet.') +
-        ' Lower the learning rate, enable gradient clipping, or set nonFinite: skip to skip such steps.',
+        ` ${nonFiniteHint(advice)}`,
     );
   }
 }
@@ -25,4 +45,50 @@ export type NonFinitePolicy = 'stop' | 'skip';
 export function firstNonFinite(values: Record<string, number>): string | null {
   for (const [name, v] of Object.entries(values)) if (!Number.isFinite(v)) return name;
   return null;
+}
+
+/** A named tensor to check, optionally only where `mask` is non-zero (e.g. response tokens, not padding). */
+export interface CheckedTensor {
+  tensor: Tensor;
+  mask?: Tensor;
+}
+
+/**
+ * Describes the first tensor (in key order) holding NaN/Inf, e.g.
+ * `rollout log-probs (3 of 64 values; the first, NaN, at [2, 5])`, or null when all are finite.
+ * Scalars are checked as they are; null entries are absent tensors (no reference model…).
+ */
+export function describeNonFinite(values: Record<string, CheckedTensor | number | null>): string | null {
+  for (const [name, v] of Object.entries(values)) {
+    if (v === null) continue;
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) return `${name} (${v})`;
+      continue;
+    }
+    const found = tidy(() => {
+      let bad = v.tensor.isfinite().logicalNot();
+      if (v.mask) bad = bad.logicalAnd(v.mask.ne(0));
+      const count = bad.sum().item();
+      if (count === 0) return null;
+      const flatIndex = bad.flatten().long().argmax(0).item();
+      const value = v.tensor.flatten().select(0, flatIndex).item();
+      return { count, flatIndex, value };
+    });
+    if (found === null) continue;
+    const index = unravel(found.flatIndex, v.tensor.shape);
+    return (
+      `${name} (${found.count} of ${v.tensor.size} values; the first, ${found.value}, ` +
+      `at [${index.join(', ')}])`
+    );
+  }
+  return null;
+}
+
+function unravel(flat: number, shape: number[]): number[] {
+  const index: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index.unshift(flat % shape[d]!);
+    flat = Math.floor(flat / shape[d]!);
+  }
+  return index;
 }

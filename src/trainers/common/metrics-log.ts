@@ -86,6 +86,20 @@ function parseRecord(line: Uint8Array): MetricRecord | null {
   }
 }
 
+/** The steps 1..lastStep that no record has, as ranges ("4–9, 12"), or null when none is missing. */
+export function missingSteps(records: readonly MetricRecord[], lastStep: number): string | null {
+  const logged = new Set(records.map((r) => r.step));
+  const ranges: string[] = [];
+  for (let s = 1; s <= lastStep; s++) {
+    if (logged.has(s)) continue;
+    let end = s;
+    while (end + 1 <= lastStep && !logged.has(end + 1)) end++;
+    ranges.push(end === s ? `${s}` : `${s}–${end}`);
+    s = end;
+  }
+  return ranges.length ? ranges.join(', ') : null;
+}
+
 /** Key-wise means of metric records (a key missing from some records is averaged over the others). */
 export function meanMetrics(records: readonly Record<string, number>[]): Record<string, number> {
   const sums = new Map<string, { total: number; count: number }>();

@@ -3,8 +3,9 @@
  * folder holding a `run.json`, and tolerant parsing of `run.json` and `metrics.jsonl`, which a live
  * trainer (run-dir.ts) may be writing while we read.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readRegularFile } from '../../io/regular-file.ts';
 import { METRICS_FILE, RUN_FILE, type RunLabels } from './run-dir.ts';
 
 export { METRICS_FILE, RUN_FILE, type RunLabels };
@@ -100,13 +101,13 @@ export function parseMetricLine(raw: string): MetricLine | null {
   return line;
 }
 
-/** Reads `metrics.jsonl` of a run folder; a missing file reads as no lines. */
-export async function readMetrics(runDir: string): Promise<MetricsRead> {
-  const text = await readFile(join(runDir, METRICS_FILE), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
-  return parseMetricsText(text);
+/**
+ * Reads `metrics.jsonl` of a run folder (or the file `path`); a missing file reads as no lines.
+ * Only a regular file is read, within a time limit (io/regular-file.ts): a FIFO is an error.
+ */
+export async function readMetrics(runDir: string, path = join(runDir, METRICS_FILE)): Promise<MetricsRead> {
+  const bytes = await readRegularFile(path);
+  return parseMetricsText(bytes === null ? '' : bytes.toString('utf8'));
 }
 
 /** Identity fields of `run.json`, with defaults for anything missing (the name defaults to the folder). */
@@ -122,7 +123,8 @@ export async function readRunIdentity(runDir: string): Promise<RunIdentity> {
   const fallbackName = runDir.split(/[\\/]/).filter(Boolean).pop() ?? runDir;
   let json: Record<string, unknown> = {};
   try {
-    const parsed: unknown = JSON.parse(await readFile(join(runDir, RUN_FILE), 'utf8'));
+    const bytes = await readRegularFile(join(runDir, RUN_FILE));
+    const parsed: unknown = JSON.parse(bytes?.toString('utf8') ?? '');
     if (typeof parsed === 'object' && parsed !== null) json = parsed as Record<string, unknown>;
   } catch {
     return { name: fallbackName, kind: 'unknown', labels: {}, status: 'unknown' };

@@ -7,6 +7,7 @@
  */
 import type { PreferenceExample } from '../../data/index.ts';
 import { type Tensor, tensor, tidy } from '../../tensor/index.ts';
+import { DataParallel, type MetricPart } from '../common/data-parallel.ts';
 import type { TextTokenizer } from './lm.ts';
 
 export interface LengthLimits {
@@ -92,24 +93,37 @@ export function collate(examples: TokenizedExample[], padId: number): TrainingBa
   };
 }
 
+/** How held-out batches are shared out: over data-parallel ranks, and by the units their metrics average. */
+export interface SharedEvaluation {
+  dp?: DataParallel;
+  /** Units (tokens, pairs) the metrics of these examples are means over (default: one per example). */
+  weightOf?: (indices: number[]) => number;
+}
+
 /**
  * Key-wise means of `metricsOf` over up to maxBatches consecutive batches of a held-out set of
- * `size` examples (each batch run once, in its own tensor scope).
+ * `size` examples (each batch run once, in its own tensor scope): each batch's metrics, then their
+ * mean over batches. With several ranks each takes a contiguous share of every batch, and a batch's
+ * metrics are the weighted mean of its shares: the same numbers as in one process.
  */
 export function meanOverBatches(
   size: number,
   batchSize: number,
   maxBatches: number,
   metricsOf: (indices: number[]) => Record<string, number>,
+  shared: SharedEvaluation = {},
 ): Record<string, number> {
-  const totals: Record<string, number> = {};
+  const dp = shared.dp ?? new DataParallel();
+  const weightOf = shared.weightOf ?? ((indices: number[]) => indices.length);
+  const parts: MetricPart[] = [];
   let batches = 0;
   for (let start = 0; start < size && batches < maxBatches; start += batchSize, batches++) {
     const indices = Array.from({ length: Math.min(batchSize, size - start) }, (_, i) => start + i);
-    for (const [key, value] of Object.entries(tidy(() => metricsOf(indices))))
-      totals[key] = (totals[key] ?? 0) + value;
+    const mine = dp.shard(indices);
+    if (mine.length === 0) continue;
+    const share = mine.length === indices.length ? 1 : weightOf(mine) / weightOf(indices);
+    parts.push({ metrics: tidy(() => metricsOf(mine)), share });
   }
-  return Object.fromEntries(
-    Object.entries(totals).map(([key, total]) => [key, total / Math.max(1, batches)]),
-  );
+  const sums = dp.combine(parts);
+  return Object.fromEntries(Object.entries(sums).map(([key, total]) => [key, total / Math.max(1, batches)]));
 }

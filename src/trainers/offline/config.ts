@@ -96,6 +96,22 @@ export const RewardModelConfigSchema = z
       .nonnegative()
       .default(0)
       .describe('η·(r_w + r_l)² penalty (Eisenstein et al. 2023)'),
+    normalize: z
+      .object({
+        data: z
+          .string()
+          .min(1)
+          .describe(
+            'SFT-format file (prompt/query + completion/reference_response): the reference responses',
+          ),
+        limit: z.number().int().positive().optional().describe('use at most this many rows (default: all)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        'after training, subtract the mean reward of these (prompt, reference) pairs from every reward and store it with the model (reward_normalization.json), as the TL;DR PPO work does; null: no normalisation',
+      ),
   })
   .strict()
   .superRefine(tokenBudget);

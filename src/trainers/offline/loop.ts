@@ -1,11 +1,18 @@
 /**
  * The offline optimisation loop shared by SFT, reward modelling and preference optimisation:
- * deterministic batches and exactly weighted gradient accumulation (accumulate.ts); the schedule, NaN guard, clipping, evaluation
- * and checkpoints are the TrainingSession's (exact resume).
+ * deterministic batches and exactly weighted gradient accumulation (accumulate.ts); the schedule,
+ * NaN guard, clipping, evaluation and checkpoints are the TrainingSession's (exact resume).
+ *
+ * One optimizer step sees `gradAccum` batches of `batchSize` examples, each weighing 1/gradAccum;
+ * a batch's loss is the mean over its units (tokens for SFT, pairs otherwise: `weightOf`) however
+ * it is split: into micro-batches (`microBatchSize`) and over data-parallel ranks, each rank taking
+ * a contiguous share of every batch (batchSize is the global batch).
  */
+import type { ProcessGroup } from '../../distributed/index.ts';
 import type { Tensor } from '../../tensor/index.ts';
 import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
@@ -49,10 +56,12 @@ export interface OfflineRun {
    * micro-batches of a batch are weighted by it. Default: the number of examples.
    */
   weightOf?(indices: number[]): number;
-  /** Held-out metrics (run without autograd by the caller). */
-  evaluate?(): Record<string, number>;
+  /** Held-out metrics (run without autograd by the caller; every rank calls it: share the work with `dp`). */
+  evaluate?(dp: DataParallel): Record<string, number>;
   onStep?(step: number, metrics: Record<string, number>): void;
   log?(msg: string): void;
+  /** The data-parallel ranks sharing this run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /**
@@ -66,6 +75,9 @@ export function trainOffline(run: OfflineRun): Promise<string> {
 
 async function train(run: OfflineRun, device: string): Promise<string> {
   const c = run.config;
+  const dp = new DataParallel(run.group);
+  dp.requireShare(c.batchSize, 'batchSize');
+  const weightOf = run.weightOf ?? ((indices: number[]) => indices.length);
   const session = await TrainingSession.start<{ cursor: CursorState }>({
     runDir: c.out,
     name: run.name,
@@ -82,34 +94,39 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     resume: 'auto',
     nonFinite: c.nonFinite,
     log: run.log,
+    dataParallel: dp,
   });
   const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
   await session.run({
     step: (_step, lr) => {
-      // gradAccum batches, each weighing 1/gradAccum; each split into micro-batches weighted by
-      // their share of the batch's examples or tokens (accumulate.ts), so that microBatchSize
-      // never changes the step.
+      // gradAccum batches, each weighing 1/gradAccum. Every rank draws the same batches, takes its
+      // contiguous share of each and splits it into micro-batches; a part weighs its share of its
+      // batch's examples or tokens over all ranks (accumulate.ts), so that neither microBatchSize
+      // nor the number of ranks changes the step.
       const parts: WeightedPart<number[]>[] = [];
       for (let b = 0; b < c.gradAccum; b++) {
-        const micro = microBatches(order.next(c.batchSize), c.microBatchSize);
-        const weights = micro.map((indices) => run.weightOf?.(indices) ?? indices.length);
-        const total = weights.reduce((s, w) => s + w, 0);
+        const batch = order.next(c.batchSize);
+        const micro = microBatches(dp.shard(batch), c.microBatchSize);
+        const weights = micro.map((indices) => weightOf(indices));
+        const total = dp.distributed ? weightOf(batch) : weights.reduce((s, w) => s + w, 0);
         micro.forEach((indices, j) => {
           parts.push({ part: indices, weight: total > 0 ? weights[j]! / total / c.gradAccum : 0 });
         });
       }
+      // The weights of every rank's parts sum to 1.
       const { loss, metrics, gradNorm } = session.applyMicroBatches(
         parts,
         (indices) => run.microStep(indices),
         lr,
+        dp.distributed ? 1 : undefined,
       );
       return { loss, ...metrics, grad_norm: gradNorm, lr };
     },
-    evaluate: run.evaluate && (() => run.evaluate!()),
+    evaluate: run.evaluate && (() => run.evaluate!(dp)),
     evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,
     state: () => ({ cursor: order.state }),
     onStep: run.onStep,
     saveModel: (dir) => run.model.save(dir),
   });
-  return session.folder.dir;
+  return session.dir;
 }

@@ -8,8 +8,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
@@ -21,6 +23,7 @@ import {
   type ReferenceLogps,
   referenceCacheKey,
   referenceCachePath,
+  sharedReferenceLogps,
 } from './reference-cache.ts';
 import { pairLogps } from './sequence-logps.ts';
 
@@ -37,6 +40,8 @@ export interface PreferenceRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 export function needsReference(loss: PreferenceConfig['loss']): boolean {
@@ -57,9 +62,12 @@ async function train(run: PreferenceRun): Promise<string> {
   // One reference model at most, shared by the train and eval caches and freed once both exist.
   let reference: Promise<CausalLM> | null = null;
   const loadReference = () => (reference ??= requireLoader(run)());
-  const refTrain = needsReference(c.loss) ? await referenceFor(run, trainSet, loadReference, log) : null;
+  const dp = new DataParallel(run.group);
+  const refTrain = needsReference(c.loss) ? await referenceFor(run, trainSet, loadReference, log, dp) : null;
   const refEval =
-    needsReference(c.loss) && evalSet.length ? await referenceFor(run, evalSet, loadReference, log) : null;
+    needsReference(c.loss) && evalSet.length
+      ? await referenceFor(run, evalSet, loadReference, log, dp)
+      : null;
   if (reference) freeReference(await reference, run.policy);
   const step = (indices: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
     const logps = pairLogps(
@@ -95,15 +103,25 @@ async function train(run: PreferenceRun): Promise<string> {
     datasetSize: trainSet.length,
     log,
     onStep: run.onStep,
+    group: run.group,
     microStep: (indices) => step(indices, trainSet, refTrain),
     evaluate: evalSet.length
-      ? () =>
+      ? (dp) =>
           noGrad(() =>
             // Each held-out batch runs once for both metrics.
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (indices) => {
-              const { loss, metrics } = step(indices, evalSet, refEval);
-              return { 'eval/loss': loss.item(), 'eval/rewards/accuracies': metrics['rewards/accuracies']! };
-            }),
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => {
+                const { loss, metrics } = step(indices, evalSet, refEval);
+                return {
+                  'eval/loss': loss.item(),
+                  'eval/rewards/accuracies': metrics['rewards/accuracies']!,
+                };
+              },
+              { dp },
+            ),
           )
       : undefined,
   });
@@ -127,10 +145,27 @@ async function referenceFor(
   pairs: EncodedPair[],
   loadReference: () => Promise<CausalLM>,
   log: (m: string) => void,
+  dp: DataParallel,
 ): Promise<ReferenceLogps> {
   requireLoader(run);
   const key = referenceCacheKey(run.referenceDir!, pairs);
   const cacheDir = join(run.config.out, 'cache');
+  if (dp.distributed)
+    // Rank 0's cache decides; on a miss each rank runs the reference model on its share of the pairs.
+    return sharedReferenceLogps(
+      dp,
+      cacheDir,
+      key,
+      pairs.length,
+      async (start, end) =>
+        computeReferenceLogps(
+          await loadReference(),
+          pairs.slice(start, end),
+          run.tokenizer.padId,
+          run.config.batchSize,
+        ),
+      log,
+    );
   // On a cache hit the reference model is never loaded at all.
   const reference = existsSync(referenceCachePath(cacheDir, key)) ? null : await loadReference();
   return cachedReferenceLogps(

@@ -5,8 +5,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { noGrad, tidy } from '../../tensor/index.ts';
+import { noGrad, tensor, tidy } from '../../tensor/index.ts';
 import { writeFileAtomic } from '../common/atomic-fs.ts';
+import type { DataParallel } from '../common/data-parallel.ts';
 import type { EncodedPair } from './batching.ts';
 import type { CausalLM } from './lm.ts';
 import { pairLogps } from './sequence-logps.ts';
@@ -59,6 +60,61 @@ export function referenceCachePath(cacheDir: string, key: string): string {
   return join(cacheDir, `ref-logps-${key}.json`);
 }
 
+/**
+ * {@link cachedReferenceLogps} over data-parallel ranks: rank 0 decides whether its cache holds
+ * them; if so it reads and broadcasts them, else every rank computes its contiguous share of the
+ * pairs, the shares are summed into the whole on every rank, and rank 0 stores the cache.
+ * `compute` gets this rank's [start, end) of the pairs.
+ */
+export async function sharedReferenceLogps(
+  dp: DataParallel,
+  cacheDir: string,
+  key: string,
+  size: number,
+  compute: (start: number, end: number) => ReferenceLogps | Promise<ReferenceLogps>,
+  log: (m: string) => void,
+): Promise<ReferenceLogps> {
+  const path = referenceCachePath(cacheDir, key);
+  const cached = await dp.broadcastJson(dp.isMain && existsSync(path));
+  const whole = tensor(new Float64Array(2 * size), { shape: [2, size], device: dp.device });
+  try {
+    if (cached) {
+      if (dp.isMain) {
+        const j = JSON.parse(readFileSync(path, 'utf8')) as { chosen: number[]; rejected: number[] };
+        whole.copy_(tensor(Float64Array.from([...j.chosen, ...j.rejected]), { shape: [2, size] }));
+        log(`reference log-probs: using cache ${path}`);
+      }
+      await dp.group.broadcast(whole, 0);
+    } else {
+      const [start, end] = dp.range(size);
+      const mine = await compute(start, end);
+      if (end > start) {
+        tidy(() => {
+          whole
+            .select(0, 0)
+            .slice(0, start, end)
+            .copy_(tensor(mine.chosen, { device: dp.device }));
+          whole
+            .select(0, 1)
+            .slice(0, start, end)
+            .copy_(tensor(mine.rejected, { device: dp.device }));
+        });
+      }
+      await dp.group.allReduce(whole, 'sum'); // each element is written by one rank only
+    }
+    const values = tidy(() => whole.to({ device: 'cpu' }).toTypedArray() as Float64Array);
+    const out = { chosen: values.slice(0, size), rejected: values.slice(size) };
+    if (!cached && dp.isMain) {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileAtomic(path, JSON.stringify({ chosen: [...out.chosen], rejected: [...out.rejected] }));
+      log(`reference log-probs: computed for ${size} pairs over ${dp.worldSize} ranks, cached in ${path}`);
+    }
+    return out;
+  } finally {
+    whole.dispose();
+  }
+}
+
 /** Loads cached reference log-probs or computes and stores them (atomically). */
 export function cachedReferenceLogps(
   cacheDir: string,
@@ -68,7 +124,14 @@ export function cachedReferenceLogps(
 ): ReferenceLogps {
   const path = referenceCachePath(cacheDir, key);
   if (existsSync(path)) {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { chosen: number[]; rejected: number[] };
+    let j: { chosen: number[]; rejected: number[] };
+    try {
+      j = JSON.parse(readFileSync(path, 'utf8')) as typeof j;
+    } catch (e) {
+      throw new Error(
+        `reference log-probs cache ${path} is not valid JSON (${(e as Error).message}): delete it to recompute`,
+      );
+    }
     log(`reference log-probs: using cache ${path}`);
     return { chosen: Float64Array.from(j.chosen), rejected: Float64Array.from(j.rejected) };
   }

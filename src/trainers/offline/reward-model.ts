@@ -3,12 +3,14 @@
  * through the model in one concatenated batch; held-out accuracy is logged at each evaluation.
  */
 import type { PreferenceExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { bradleyTerryLoss } from '../../losses/index.ts';
 import { noGrad, type Tensor } from '../../tensor/index.ts';
 import { checkLimits, collatePairs, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { RewardModelConfig } from './config.ts';
 import type { RewardModel, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
+import { type NormalizableRewardModel, normalizeRewardModel } from './reward-normalization.ts';
 
 export interface RewardModelRun {
   config: RewardModelConfig;
@@ -16,9 +18,16 @@ export interface RewardModelRun {
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
   eval: PreferenceExample[];
+  /**
+   * (prompt, reference response) pairs to normalise the trained model's output on before it is
+   * saved (config.normalize; the model must carry a rewardBias, as GPTNeoXRewardModel does).
+   */
+  normalizeOn?: { prompt: string; completion: string }[];
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Rewards of chosen and rejected ([B] each) from one concatenated forward pass. */
@@ -49,25 +58,60 @@ export async function trainRewardModel(run: RewardModelRun): Promise<string> {
       metrics: { accuracy: out.accuracy.item(), 'rewards/mean': chosen.add(rejected).mean().item() / 2 },
     };
   };
+  const model = run.normalizeOn ? normalizedBeforeSave(run, run.normalizeOn) : run.model;
   return trainOffline({
     config: c,
     kind: 'rm',
     name: run.name ?? 'reward-model',
     labels: { algorithm: 'bradley-terry' },
-    model: run.model,
+    model,
     datasetSize: trainSet.length,
     log: run.log,
     onStep: run.onStep,
+    group: run.group,
     microStep: (indices) => step(indices),
     evaluate: evalSet.length
-      ? () =>
+      ? (dp) =>
           noGrad(() =>
             // Each held-out batch runs once for both metrics.
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (indices) => {
-              const { loss, metrics } = step(indices, evalSet);
-              return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy };
-            }),
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => {
+                const { loss, metrics } = step(indices, evalSet);
+                return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy! };
+              },
+              { dp },
+            ),
           )
       : undefined,
   });
+}
+
+/** The run's model, whose save first measures and sets the normalisation bias (after the last step). */
+function normalizedBeforeSave(
+  run: RewardModelRun,
+  pairs: { prompt: string; completion: string }[],
+): RewardModel {
+  const target = run.model as RewardModel & Partial<NormalizableRewardModel>;
+  if (typeof target.rewardBias !== 'number')
+    throw new Error('normalize: this reward model has no rewardBias to store the normalisation in');
+  const c = run.config;
+  return {
+    rewards: (ids, mask) => target.rewards(ids, mask),
+    parameters: () => target.parameters(),
+    save: async (dir) => {
+      const m = normalizeRewardModel(target as NormalizableRewardModel, run.tokenizer, pairs, {
+        maxPromptTokens: c.maxPromptTokens,
+        maxTotalTokens: c.maxTotalTokens,
+        batchSize: c.batchSize,
+        source: c.normalize?.data ?? 'normalizeOn',
+      });
+      run.log?.(
+        `reward normalisation: mean reward ${m.mean.toFixed(4)} (std ${m.std.toFixed(4)}) over ${m.count} reference responses is subtracted from every reward`,
+      );
+      await target.save(dir);
+    },
+  };
 }

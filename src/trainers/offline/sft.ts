@@ -1,8 +1,10 @@
 /**
  * Supervised fine-tuning with a completion-only loss: mean next-token cross-entropy over the
- * completion tokens (the prompt conditions but is not trained on).
+ * completion tokens (the prompt conditions but is not trained on), token-weighted across
+ * micro-batches and data-parallel ranks.
  */
 import type { SftExample } from '../../data/index.ts';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { noGrad } from '../../tensor/index.ts';
 import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeExample } from './batching.ts';
@@ -20,6 +22,8 @@ export interface SftRun {
   name?: string;
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** Completion tokens the loss is taken on: positions ≥ 1 (the first token is never predicted) in the completion. */
@@ -41,6 +45,8 @@ export async function trainSft(run: SftRun): Promise<string> {
     const logps = modelTokenLogps(run.model, batch);
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
+  const tokensOf = (set: TokenizedExample[]) => (indices: number[]) =>
+    indices.reduce((n, i) => n + predictedTokens(set[i]!), 0);
   return trainOffline({
     config: c,
     kind: 'sft',
@@ -50,15 +56,20 @@ export async function trainSft(run: SftRun): Promise<string> {
     datasetSize: trainSet.length,
     log: run.log,
     onStep: run.onStep,
+    group: run.group,
     microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
-    // The loss is a mean over completion tokens: micro-batches weigh by their token counts.
-    weightOf: (indices) => indices.reduce((n, i) => n + predictedTokens(trainSet[i]!), 0),
+    // The loss is a mean over completion tokens: shares and micro-batches weigh by their token counts.
+    weightOf: tokensOf(trainSet),
     evaluate: evalSet.length
-      ? () =>
+      ? (dp) =>
           noGrad(() =>
-            meanOverBatches(evalSet.length, c.batchSize, c.evalBatches, (indices) => ({
-              'eval/loss': lossOf(indices, evalSet).item(),
-            })),
+            meanOverBatches(
+              evalSet.length,
+              c.batchSize,
+              c.evalBatches,
+              (indices) => ({ 'eval/loss': lossOf(indices, evalSet).item() }),
+              { dp, weightOf: tokensOf(evalSet) },
+            ),
           )
       : undefined,
   });

@@ -6,7 +6,14 @@
  */
 import { cat, dispose, type Tensor, tidy } from '../../tensor/index.ts';
 import type { PartLoss, WeightedPart } from '../common/accumulate.ts';
-import { type LossWeighting, type MicroBatch, type Rollout, selectRows, type TokenScores } from './types.ts';
+import {
+  type LossWeighting,
+  type MicroBatch,
+  type Rollout,
+  selectRows,
+  type TokenScores,
+  type ValueModel,
+} from './types.ts';
 
 /** `fn` over consecutive chunks of at most `size` rows (null: all at once), results concatenated along dim 0. */
 export function inChunks<R extends Record<string, Tensor | undefined>>(
@@ -88,4 +95,9 @@ export function microBatchLoss(
   lossOf: (micro: MicroBatch) => PartLoss,
 ): (rows: Tensor) => PartLoss {
   return (rows) => lossOf({ rows, rollout: selectRows(rollout, rows), take: (t) => t.indexSelect(0, rows) });
+}
+
+/** A separate critic's values [B, R] of a rollout, `size` rows at a time. */
+export function valuesInChunks(rollout: Rollout, size: number | null, critic: ValueModel): Tensor {
+  return inChunks(rollout, size, (chunk) => ({ values: critic.values(chunk) })).values;
 }

@@ -18,6 +18,21 @@ export const KlPenaltySchema = z
     placement: placement
       .default('reward')
       .describe('subtract β·KL from the per-token reward, or add it to the loss'),
+    adaptive: z
+      .object({
+        target: positive
+          .default(6)
+          .describe('KL_target in nats per response (lm-human-preferences, TL;DR PPO: 6)'),
+        horizon: positive
+          .default(10000)
+          .describe('episodes; β_{t+1} = β_t·(1 + clip(KL/target − 1, ±0.2)·episodes/horizon)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        'adaptive β (Ziegler et al. 2019): coef is the initial β, updated after every step from the measured KL (logged as objective/kl_coef); null: β fixed',
+      ),
   })
   .strict();
 
@@ -72,6 +87,18 @@ export const PpoSchema = z
     gamma: z.number().min(0).max(1).default(1),
     lambda: z.number().min(0).max(1).default(0.95),
     whitenRewards: z.boolean().default(false),
+    critic: z
+      .enum(['policy-head', 'reward-model'])
+      .default('policy-head')
+      .describe(
+        "policy-head: a value head on the policy's last hidden states (shares its body); reward-model: a separate critic initialised from the reward model, as the TL;DR PPO work does",
+      ),
+    scorePlacement: z
+      .enum(['last-token', 'after-last-token'])
+      .default('last-token')
+      .describe(
+        'where the sequence score enters the per-token rewards: on the last response token (TRL), or one position later, on the state after the whole response, as the TL;DR PPO work does (docs/estimators.md)',
+      ),
   })
   .strict();
 
@@ -82,8 +109,70 @@ export const RlooSchema = z
     minibatchSize: z.number().int().positive().default(64),
     clip: positive.default(0.2),
     whitenAdvantages: z.boolean().default(false),
+    ratio: z
+      .enum(['token', 'sequence'])
+      .default('token')
+      .describe(
+        "token: a clipped ratio per token (this project's RLOO); sequence: one clipped ratio per response, as TRL's RLOO trainer has it",
+      ),
   })
   .strict();
+
+const epochs = z.number().int().positive().default(1).describe('passes over the rollout per step');
+const minibatchSize = z.number().int().positive().default(64).describe('rows (responses) per optimizer step');
+const clip = positive.default(0.2).describe('ε of the clipped ratio');
+
+export const GrpoSchema = z
+  .object({
+    groupSize: z
+      .number()
+      .int()
+      .min(2)
+      .default(8)
+      .describe('G, responses sampled per prompt (the group the advantages are relative to)'),
+    epochs,
+    minibatchSize,
+    clip,
+    scaleRewards: z
+      .boolean()
+      .default(true)
+      .describe('divide by the group std (GRPO); false: only subtract the group mean (Dr. GRPO)'),
+    lossAggregation: z
+      .enum(['sequence-mean', 'token-mean', 'constant'])
+      .default('sequence-mean')
+      .describe(
+        'sequence-mean: mean over each response, then over responses (GRPO); token-mean: over all tokens (DAPO); constant: sum / (responses · maxNewTokens) (Dr. GRPO)',
+      ),
+  })
+  .strict();
+
+export const ReinforcePlusPlusSchema = z
+  .object({
+    baseline: z
+      .enum(['none', 'group-mean'])
+      .default('none')
+      .describe(
+        'none: REINFORCE++; group-mean: REINFORCE++-baseline, each score minus the mean score of its prompt (needs samplesPerPrompt ≥ 2)',
+      ),
+    samplesPerPrompt: z.number().int().positive().default(1).describe('responses sampled per prompt'),
+    gamma: z.number().min(0).max(1).default(1).describe('discount of the per-token returns'),
+    epochs,
+    minibatchSize,
+    clip,
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.baseline === 'group-mean' && c.samplesPerPrompt < 2)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['samplesPerPrompt'],
+        message: 'baseline "group-mean" needs samplesPerPrompt >= 2 (the mean of one sample is itself)',
+      });
+  });
+
+/** The policy-gradient algorithms of src/trainers/online/algorithms, by config name. */
+export const ONLINE_ALGORITHMS = ['ppo', 'rloo', 'reinforce', 'grpo', 'reinforce++'] as const;
+export type OnlineAlgorithmName = (typeof ONLINE_ALGORITHMS)[number];
 
 const rowsPerPass = (what: string) =>
   z.number().int().positive().nullable().default(null).describe(`${what}; null: the whole batch at once`);
@@ -102,14 +191,21 @@ export const RolloutSchema = z
 
 export const OnlineTrainConfigSchema = z
   .object({
-    algorithm: z.enum(['ppo', 'rloo', 'reinforce']).default('rloo').describe('policy-gradient algorithm'),
+    algorithm: z
+      .enum(ONLINE_ALGORITHMS)
+      .default('rloo')
+      .describe(
+        'policy-gradient algorithm (its block below: ppo, rloo (also reinforce), grpo, reinforcePlusPlus)',
+      ),
     steps: z.number().int().positive().default(100).describe('number of rollout/learn iterations'),
     promptsPerStep: z
       .number()
       .int()
       .positive()
       .default(16)
-      .describe('prompts per rollout (each sampled k times for RLOO)'),
+      .describe(
+        'prompts per rollout (each sampled rloo.k times for RLOO, grpo.groupSize for GRPO, reinforcePlusPlus.samplesPerPrompt for REINFORCE++)',
+      ),
     lr: positive.default(3e-6).describe('peak learning rate'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
     warmupSteps: z.number().int().nonnegative().default(0),
@@ -131,6 +227,8 @@ export const OnlineTrainConfigSchema = z
     ),
     ppo: PpoSchema.prefault({}),
     rloo: RlooSchema.prefault({}),
+    grpo: GrpoSchema.prefault({}),
+    reinforcePlusPlus: ReinforcePlusPlusSchema.prefault({}),
     rollout: RolloutSchema.prefault({}).describe('chunking of the rollout passes (memory only)'),
     microBatchSize: z
       .number()
@@ -139,7 +237,7 @@ export const OnlineTrainConfigSchema = z
       .nullable()
       .default(null)
       .describe(
-        'rows per forward/backward pass of an update: each PPO/RLOO/REINFORCE minibatch is split into micro-batches whose gradients accumulate, token-weighted, into one step (memory only: the step is the same); null: the whole minibatch at once',
+        'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same); null: the whole minibatch at once',
       ),
     evalEvery: z.number().int().nonnegative().default(10).describe('evaluate every N steps (0: never)'),
     klPrev: z
@@ -162,6 +260,9 @@ export type OnlineTrainConfig = z.output<typeof OnlineTrainConfigSchema>;
 export type RegularizerConfig = z.output<typeof RegularizerSchema>;
 export type PpoConfig = z.output<typeof PpoSchema>;
 export type RlooConfig = z.output<typeof RlooSchema>;
+export type GrpoConfig = z.output<typeof GrpoSchema>;
+export type ReinforcePlusPlusConfig = z.output<typeof ReinforcePlusPlusSchema>;
+export type KlPenaltyConfig = z.output<typeof KlPenaltySchema>;
 export type RolloutConfig = z.output<typeof RolloutSchema>;
 
 /** The regularizer combinations by name, as sweeps, run labels and messages call them. */

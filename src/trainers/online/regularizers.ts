@@ -32,22 +32,26 @@ export function nonScoreReward(
   });
 }
 
-/** Loss-placed regularizer terms on the current policy's scores (scalar, to add to the loss). */
+/**
+ * Loss-placed regularizer terms on the current policy's scores (scalar, to add to the loss),
+ * aggregated over tokens like the algorithm's policy loss (default: the mean over all tokens).
+ */
 export function regularizerLoss(
   regularizers: RegularizerConfig,
   logps: Tensor,
   entropyNow: Tensor,
   refLogps: Tensor | null,
   mask: Tensor,
+  aggregate: (perToken: Tensor, mask: Tensor) => Tensor = maskedMean,
 ): Tensor {
   return tidy(() => {
     const { kl, entropy } = regularizers;
     let loss = zeros([], { dtype: logps.dtype, device: logps.device });
     if (kl?.placement === 'loss' && refLogps)
-      loss = loss.add(maskedMean(klEstimate(logps.sub(refLogps), kl.estimator), mask).mul(kl.coef));
+      loss = loss.add(aggregate(klEstimate(logps.sub(refLogps), kl.estimator), mask).mul(kl.coef));
     if (entropy?.placement === 'loss') {
       const h = entropy.estimator === 'exact' ? entropyNow : logps.neg();
-      loss = loss.sub(maskedMean(h, mask).mul(entropy.coef));
+      loss = loss.sub(aggregate(h, mask).mul(entropy.coef));
     }
     return loss;
   });

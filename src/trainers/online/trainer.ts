@@ -1,25 +1,52 @@
 /**
  * The online RLHF loop, one iteration per step:
- *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO);
- *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), the reward r(x, y);
- *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO/RLOO/REINFORCE);
- *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch.
+ *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO, G for GRPO);
+ *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), values (PPO), r(x, y);
+ *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO, RLOO,
+ *      REINFORCE, GRPO, REINFORCE++);
+ *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch; with an adaptive KL
+ *      controller, update β from the measured KL (Ziegler et al. 2019).
  * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
  * a reference model is given, even in Maximum-Entropy runs.
+ *
+ * Over data-parallel ranks (`group`), each rank samples and scores its share of the prompts and
+ * takes its share of every update; see data-parallel.ts. Evaluation runs on rank 0.
  */
+import { join } from 'node:path';
+import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
+import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
+import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
+import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import { microBatchLoss, microBatchParts, narrowRows, rewardInChunks, scoreInChunks } from './chunks.ts';
+import {
+  microBatchLoss,
+  microBatchParts,
+  narrowRows,
+  rewardInChunks,
+  scoreInChunks,
+  valuesInChunks,
+} from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
+import {
+  gatherRollout,
+  localPrompts,
+  type ScoredRollout,
+  shareOfRows,
+  shareOfStep,
+  weightOfRows,
+} from './data-parallel.ts';
+import { KlCoefficient } from './kl-controller.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
+import { penalizeMissingEos } from './rewards.ts';
 import type {
   Evaluator,
   OnlineAlgorithm,
@@ -28,6 +55,7 @@ import type {
   RewardFunction,
   Rollout,
   TokenScores,
+  ValueModel,
 } from './types.ts';
 
 export interface OnlineRunSpec {
@@ -39,40 +67,80 @@ export interface OnlineRunSpec {
   /** Frozen reference π_ref: required by the KL penalty; optional (measurement only) otherwise. */
   reference: OnlinePolicy | null;
   reward: RewardFunction;
+  /** PPO's separate critic (`ppo.critic: reward-model`), e.g. RewardModelCritic; else none. */
+  critic?: ValueModel | null;
   prompts: PromptSource;
   evaluator?: Evaluator;
   resume?: boolean | 'auto';
   log?: (msg: string) => void;
   onStep?: (step: number, metrics: Record<string, number>) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 export function makeAlgorithm(config: OnlineTrainConfig): OnlineAlgorithm {
-  if (config.algorithm === 'ppo') return ppo(config.ppo);
-  if (config.algorithm === 'rloo') return rloo(config.rloo);
-  return reinforce(config.rloo);
+  switch (config.algorithm) {
+    case 'ppo':
+      return ppo(config.ppo);
+    case 'rloo':
+      return rloo(config.rloo);
+    case 'reinforce':
+      return reinforce(config.rloo);
+    case 'grpo':
+      return grpo(config.grpo);
+    case 'reinforce++':
+      return reinforcePlusPlus(config.reinforcePlusPlus);
+  }
+}
+
+/** The separate critic the config asks for, checked against the one given. */
+function criticOf(spec: OnlineRunSpec): ValueModel | null {
+  const c = spec.config;
+  const wanted = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
+  if (wanted && !spec.critic)
+    throw new Error(
+      'ppo.critic "reward-model" needs a critic (OnlineRunSpec.critic, e.g. RewardModelCritic)',
+    );
+  if (!wanted && spec.critic)
+    throw new Error(
+      `a critic was given but is unused: only algorithm "ppo" with ppo.critic "reward-model" trains one (algorithm "${c.algorithm}")`,
+    );
+  return spec.critic ?? null;
 }
 
 export function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
-  const models = { policy: spec.policy.parameters(), reference: spec.reference?.parameters() };
+  const models = {
+    policy: spec.policy.parameters(),
+    reference: spec.reference?.parameters(),
+    critic: spec.critic?.parameters(),
+  };
   return onRunDevice(spec.config.device, models, (device) => train(spec, device));
 }
 
 async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: number }> {
   const c = spec.config;
+  const dp = new DataParallel(spec.group);
+  dp.requireShare(c.promptsPerStep, 'promptsPerStep');
   const regularizers = c.regularizer;
   if (regularizers.kl && !spec.reference)
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
+  const critic = criticOf(spec);
   // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
   const kind = regularizerKind(regularizers);
-  const session = await TrainingSession.start<{ cursor: CursorState }>({
+  const params = spec.policy.parameters();
+  for (const [name, p] of critic?.parameters() ?? []) {
+    if (params.has(name)) throw new Error(`critic parameter ${name} collides with a policy parameter`);
+    params.set(name, p);
+  }
+  const session = await TrainingSession.start<{ cursor: CursorState; klCoef?: number }>({
     runDir: spec.runDir,
     name: spec.name,
     kind: 'rl',
     config: c,
     device,
-    params: spec.policy.parameters(),
+    params,
     optimizer: c,
     totalSteps: c.steps,
     rngs: { sample: gen },
@@ -89,23 +157,36 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     resume: spec.resume ?? 'auto',
     nonFinite: c.nonFinite,
     log: spec.log,
+    dataParallel: dp,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
+  // β: fixed, or the adaptive controller's current value (restored on resume).
+  const klCoef = regularizers.kl
+    ? new KlCoefficient(session.extra?.klCoef ?? regularizers.kl.coef, regularizers.kl.adaptive)
+    : null;
   const evaluator = spec.evaluator;
   await session.run({
     step: (step, lr) => {
       const indices = order.next(c.promptsPerStep);
       const k = algorithm.samplesPerPrompt;
-      const prompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
+      const allPrompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
       // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
-      const keys = indices.flatMap((_, j) =>
+      const allKeys = indices.flatMap((_, j) =>
         Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
       );
+      // This rank's rows (all of them in one process).
+      const { start, end } = shareOfStep(dp, indices.length, k);
+      const prompts = dp.distributed ? localPrompts(allPrompts, start, end) : allPrompts;
+      const keys = allKeys.slice(start, end);
       const T = c.temperature;
       const exactPrev = c.klPrev === 'exact';
+      const stepRegularizers: RegularizerConfig =
+        regularizers.kl && klCoef
+          ? { ...regularizers, kl: { ...regularizers.kl, coef: klCoef.value } }
+          : regularizers;
 
       // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
-      const { rollout, old, ref, scores } = noGrad(() => {
+      const local: ScoredRollout = noGrad(() => {
         const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
         const rollout = spec.policy.sample(prompts, {
           noise,
@@ -114,9 +195,11 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
           batchSize: c.rollout.generationBatchSize ?? undefined,
         });
         const chunk = c.rollout.scoreBatchSize;
+        const policyValues = algorithm.needsValues && critic === null;
         const old = scoreInChunks(rollout, chunk, (part) =>
-          spec.policy.score(part, { temperature: T, values: algorithm.needsValues }),
+          spec.policy.score(part, { temperature: T, values: policyValues }),
         );
+        if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
         const reference = spec.reference;
         const ref = reference
           ? scoreInChunks(rollout, chunk, (part) => reference.score(part, { temperature: T }))
@@ -125,6 +208,10 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
         const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
         return { rollout, old, ref, scores };
       });
+      // Every rank then holds the whole rollout, as one process would.
+      const { rollout, old, ref, scores } = dp.distributed
+        ? gatherRollout(dp, allPrompts, local, start)
+        : local;
 
       // π_{t−1} itself, frozen, for the exact KL(π_t‖π_{t−1}) after the update: a copy of the
       // weights instead of full-vocabulary distributions for the whole batch.
@@ -132,53 +219,94 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
-        regularizers,
+        stepRegularizers,
         old.logps,
         old.entropy,
         ref?.logps ?? null,
         rollout.responseMask,
       );
+      // A non-finite rollout stops the run, or ('skip') its updates are not applied.
+      const finite = rolloutFinite(session, rollout, old, ref, scores, nonScore);
       const learned = algorithm.learn({
         policy: spec.policy,
         rollout,
         oldLogps: old.logps,
         oldValues: old.values ?? null,
+        critic,
         refLogps: ref?.logps ?? null,
         scores,
         nonScore,
-        regularizers,
+        regularizers: stepRegularizers,
         temperature: T,
+        maxNewTokens: c.maxNewTokens,
         gen,
         update: (rows, lossOf, weighting = 'tokens') => {
-          const parts = microBatchParts(rollout, rows, c.microBatchSize, weighting);
-          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr);
+          // A skipped step ('skip' after a non-finite rollout) computes nothing; every rank agrees.
+          if (!finite) return { applied: false, loss: Number.NaN, metrics: {} };
+          // This rank's share of the rows, weighted within the whole minibatch over every rank.
+          const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
+          const parts = mine ? microBatchParts(rollout, mine, c.microBatchSize, weighting) : [];
+          const total = dp.distributed ? weightOfRows(rollout, rows, weighting) : undefined;
+          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr, total);
           dispose(parts.map((p) => p.part).filter((t) => t !== rows));
+          if (mine !== rows) mine?.dispose();
           return out;
         },
       });
 
-      // 4. Measure, on the same rollout.
-      const measured = measure(spec, rollout, old, ref, scores, nonScore, regularizers, previous);
+      // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
+      const measured = measure(rollout, old, ref, scores, nonScore, stepRegularizers);
+      const klPrev = klPrevOf(spec, local.rollout, local.old, previous);
       previous?.dispose();
+      measured['policy/kl_prev'] = dp.distributed
+        ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
+        : klPrev;
+      // An update that made the policy non-finite stops the run.
+      if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev'] }, { canSkip: false });
+      if (klCoef) {
+        measured['objective/kl_coef'] = klCoef.value;
+        klCoef.update(measured['objective/kl']!, rollout.responseIds.dim(0));
+      }
       return { ...measured, ...meanMetrics(learned), lr, episode: step * rollout.responseIds.dim(0) };
     },
-    evaluate: evaluator && (async (step) => withEvalPrefix(await evaluator(spec.policy, step))),
+    // On rank 0 alone: the others wait for it at the next step's first collective.
+    evaluate:
+      evaluator && (async (step) => (dp.isMain ? withEvalPrefix(await evaluator(spec.policy, step)) : {})),
     evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),
     evaluateAtStart: c.evalEvery > 0,
-    state: () => ({ cursor: order.state }),
+    state: () => ({ cursor: order.state, ...(klCoef ? { klCoef: klCoef.value } : {}) }),
     onStep: spec.onStep,
     saveModel: async (dir) => {
       if (spec.policy.save) await spec.policy.save(dir);
+      if (critic?.save) await critic.save(join(dir, 'critic'));
     },
   });
   return { steps: session.step };
 }
 
-/** Applies the missing-EOS penalty: rows that did not end with EOS get `penalty` as score. */
-function penalizeMissingEos(scores: Tensor, endedWithEos: Tensor, penalty: number | null): Tensor {
-  if (penalty === null) return scores.clone();
-  return tidy(() =>
-    endedWithEos.to(scores.dtype).mul(scores).add(endedWithEos.logicalNot().to(scores.dtype).mul(penalty)),
+/** Where a non-finite reward comes from: the reward function, not the optimizer. */
+const REWARD_HINT =
+  'The reward function returned them: check the reward model and its inputs, or set nonFinite: skip to skip such steps.';
+
+/** Checks a rollout's rewards, then the policy's and the reference's per-token scores on it. */
+function rolloutFinite(
+  session: TrainingSession<{ cursor: CursorState }>,
+  rollout: Rollout,
+  old: TokenScores,
+  ref: TokenScores | null,
+  scores: Tensor,
+  nonScore: Tensor,
+): boolean {
+  const mask = rollout.responseMask;
+  return (
+    session.checkFinite({ 'rollout scores': { tensor: scores } }, { hint: REWARD_HINT }) &&
+    session.checkFinite({
+      'rollout log-probs': { tensor: old.logps, mask },
+      'rollout entropy': { tensor: old.entropy, mask },
+      'rollout values': old.values ? { tensor: old.values, mask } : null,
+      'reference log-probs': ref ? { tensor: ref.logps, mask } : null,
+      'regularizer rewards': { tensor: nonScore, mask },
+    })
   );
 }
 
@@ -186,16 +314,14 @@ function withEvalPrefix(m: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k.includes('/') ? k : `eval/${k}`, v]));
 }
 
-/** TRL's objective/* metrics on the rollout, plus KL(π_t‖π_{t−1}) after the update. */
+/** TRL's objective/* metrics on the rollout. */
 function measure(
-  spec: OnlineRunSpec,
   rollout: Rollout,
   old: TokenScores,
   ref: TokenScores | null,
   scores: Tensor,
   nonScore: Tensor,
   regularizers: RegularizerConfig,
-  previous: FrozenPolicy | null,
 ): Record<string, number> {
   const mask = rollout.responseMask;
   const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
@@ -212,15 +338,25 @@ function measure(
   };
   if (regularizers.entropy) m['objective/entropy_bonus'] = regularizers.entropy.coef * entropy;
   if (ref) m['objective/kl'] = perSeq(old.logps.sub(ref.logps));
+  return m;
+}
+
+/** KL(π_t‖π_{t−1}) per sequence, averaged over the rollout's rows: exact, or importance-sampled. */
+function klPrevOf(
+  spec: OnlineRunSpec,
+  rollout: Rollout,
+  old: TokenScores,
+  previous: FrozenPolicy | null,
+): number {
   const chunk = spec.config.rollout.scoreBatchSize;
   const temperature = spec.config.temperature;
-  m['policy/kl_prev'] = noGrad(() => {
+  return noGrad(() => {
     if (previous) return exactKlPrev(spec.policy, previous, rollout, chunk, temperature);
+    const mask = rollout.responseMask;
     const now = scoreInChunks(rollout, chunk, (part) => spec.policy.score(part, { temperature }));
     const logRatio = now.logps.sub(old.logps);
-    return perSeq(logRatio.exp().mul(logRatio));
+    return logRatio.exp().mul(logRatio).mul(mask).sum(1).mean().item();
   });
-  return m;
 }
 
 type FrozenPolicy = ReturnType<NonNullable<OnlinePolicy['snapshot']>>;

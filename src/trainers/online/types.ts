@@ -4,7 +4,7 @@
  */
 import type { Generator, Tensor } from '../../tensor/index.ts';
 import type { PartLoss } from '../common/accumulate.ts';
-import type { RegularizerConfig } from './config.ts';
+import type { OnlineAlgorithmName, RegularizerConfig } from './config.ts';
 
 /** A batch of prompts, left-padded: ids [B, P] int64, mask [B, P] (1 = token). */
 export interface PromptBatch {
@@ -93,6 +93,19 @@ export interface OnlinePolicy {
   save?(dir: string): Promise<void>;
 }
 
+/**
+ * A separate critic V(s_t) (PPO with `ppo.critic: reward-model`): values at the positions that
+ * predict each response token, [B, R], plus the position after the response (see
+ * maskWithNextPosition); autograd when grad mode is on.
+ */
+export interface ValueModel {
+  values(rollout: Rollout): Tensor;
+  /** Trainable parameters by name (checkpointed beside the policy's; names must not collide). */
+  parameters(): Map<string, Tensor>;
+  /** Saves the trained critic (e.g. as a reward-model snapshot). */
+  save?(dir: string): Promise<void>;
+}
+
 /** Sequence-level reward r(x, y) of each rollout row → [B] (no autograd). */
 export type RewardFunction = (rollout: Rollout) => Tensor;
 
@@ -110,6 +123,8 @@ export interface LearnContext {
   oldLogps: Tensor;
   /** Values of π_{t−1} (algorithms with `needsValues` only). */
   oldValues: Tensor | null;
+  /** The separate critic, when there is one (else values come from the policy's head). */
+  critic: ValueModel | null;
   /** Reference log-probs, or null in reference-free runs. */
   refLogps: Tensor | null;
   /** [B] sequence scores (after the missing-EOS penalty). */
@@ -118,6 +133,8 @@ export interface LearnContext {
   nonScore: Tensor;
   regularizers: RegularizerConfig;
   temperature: number;
+  /** The response length limit (Dr. GRPO's constant normaliser). */
+  maxNewTokens: number;
   gen: Generator;
   /**
    * One optimizer step on the minibatch `rows` ([n] int64 rollout rows), gradient-accumulated over
@@ -153,8 +170,8 @@ export interface UpdateResult {
 }
 
 export interface OnlineAlgorithm {
-  readonly name: 'ppo' | 'rloo' | 'reinforce';
-  /** Samples drawn per prompt in one rollout (RLOO: k ≥ 2). */
+  readonly name: OnlineAlgorithmName;
+  /** Samples drawn per prompt in one rollout (RLOO: k ≥ 2, GRPO: the group size). */
   readonly samplesPerPrompt: number;
   readonly needsValues: boolean;
   /** Updates the policy from the rollout; returns the metrics of each update (TRL names), which the trainer averages. */

@@ -5,11 +5,19 @@
  *   2. its advantage: the return minus the mean return of the other k−1 samples of the same prompt
  *      (REINFORCE: minus the batch mean), optionally whitened, put on every response token;
  *   3. `epochs` passes over shuffled minibatches of rows: rescore them and take one optimizer step on
- *      the token-level clipped ratio with that advantage (REINFORCE itself on the first minibatch,
- *      where the ratio is 1) + the loss-placed regularizers.
+ *      the clipped ratio with that advantage (REINFORCE itself on the first minibatch, where the
+ *      ratio is 1) + the loss-placed regularizers. The ratio is per token (`ratio: token`), or one
+ *      per response as TRL's RLOO trainer has it (`ratio: sequence`).
  * The losses are pure functions of src/losses, each citing its equation.
  */
-import { maskedWhiten, ppoPolicyLoss, rlooAdvantages } from '../../../losses/index.ts';
+import {
+  aggregateTokenLosses,
+  maskedMean,
+  maskedWhiten,
+  ppoPolicyLoss,
+  rlooAdvantages,
+  sequencePolicyLoss,
+} from '../../../losses/index.ts';
 import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
@@ -42,43 +50,56 @@ function learn(
   const { rollout, oldLogps, refLogps } = context;
   const mask = rollout.responseMask;
 
-  // 1–2. Sequence returns and their advantages on every response token, fixed for every epoch.
-  const tokenAdvantages = tidy(() => {
-    let advantages = baselined(context.scores.add(context.nonScore.sum(1)));
-    if (config.whitenAdvantages && advantages.dim(0) > 1)
-      advantages = maskedWhiten(advantages, onesLike(advantages));
-    return advantages.unsqueeze(1).mul(mask);
+  // 1–2. Sequence returns and their advantages, fixed for every epoch.
+  const sequenceAdvantages = tidy(() => {
+    const advantages = baselined(context.scores.add(context.nonScore.sum(1)));
+    return config.whitenAdvantages && advantages.dim(0) > 1
+      ? maskedWhiten(advantages, onesLike(advantages))
+      : advantages;
   });
+  const tokenAdvantages = tidy(() => sequenceAdvantages.unsqueeze(1).mul(mask));
 
-  // 3. Clipped-ratio epochs over minibatches of rows.
+  // 3. Clipped-ratio epochs over minibatches of rows. With one ratio per response the loss-placed
+  // regularizers are per-response means too, so the whole loss is a mean over rows.
+  const perSequence = config.ratio === 'sequence';
+  const perResponseMean = (x: Tensor, m: Tensor) => aggregateTokenLosses(x, m, 'sequence-mean');
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
-        const now = context.policy.score(micro, { temperature: context.temperature });
-        const m = micro.responseMask;
-        const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-        );
-        return {
-          loss: policy.loss.add(regularizer),
-          metrics: {
-            'loss/policy_avg': policy.loss.item(),
-            'policy/approxkl_avg': policy.approxKl.item(),
-            'policy/clipfrac_avg': policy.clipfrac.item(),
-          },
-        };
-      });
+      const { metrics } = context.update(
+        rows,
+        ({ rollout: micro, take }) => {
+          const now = context.policy.score(micro, { temperature: context.temperature });
+          const m = micro.responseMask;
+          const policy = perSequence
+            ? sequencePolicyLoss(now.logps, take(oldLogps), take(sequenceAdvantages), m, config.clip)
+            : ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
+          const regularizer = regularizerLoss(
+            context.regularizers,
+            now.logps,
+            now.entropy,
+            refLogps && take(refLogps),
+            m,
+            perSequence ? perResponseMean : maskedMean,
+          );
+          return {
+            loss: policy.loss.add(regularizer),
+            metrics: {
+              'loss/policy_avg': policy.loss.item(),
+              'policy/approxkl_avg': policy.approxKl.item(),
+              'policy/clipfrac_avg': policy.clipfrac.item(),
+            },
+          };
+        },
+        // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
+        perSequence ? 'rows' : 'tokens',
+      );
       logged.push(metrics);
       rows.dispose();
     }
   }
+  sequenceAdvantages.dispose();
   tokenAdvantages.dispose();
   return logged;
 }

@@ -1,0 +1,114 @@
+/**
+ * `maxent-rlhf bon --config FILE [--set k=v]…`: best-of-n from a policy snapshot and a reward
+ * model over a prompt file, for a grid of n, as a run folder (docs/configs.md, "bon"). With
+ * `judge: lab` every n also gets the lab's gold score and win rate of the chosen responses: the
+ * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
+ */
+import { basename } from 'node:path';
+import { loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadSftDataset } from '../../data/index.ts';
+import { winRateOf } from '../../judges/index.ts';
+import { goldScore, winRate } from '../../lab/task/index.ts';
+import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
+import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
+import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
+import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
+import { httpJudge, readFacts } from '../rl-eval.ts';
+
+export interface BestOfNCommandOptions {
+  config: string;
+  set?: string[];
+}
+
+export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
+  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets)) as BestOfNConfig;
+}
+
+export async function runBestOfNCommand(
+  opts: BestOfNCommandOptions,
+  io: { print: (l: string) => void; log: (m: string) => void } = {
+    print: (l) => console.log(l),
+    log: (m) => console.error(m),
+  },
+): Promise<string> {
+  return runBestOfNConfig(loadBestOfNConfig(opts.config, opts.set ?? []), io);
+}
+
+/** Runs a validated config; prints a line per n and the run folder. */
+export async function runBestOfNConfig(
+  c: BestOfNConfig,
+  io: { print: (l: string) => void; log: (m: string) => void },
+): Promise<string> {
+  const tokenizer = await Tokenizer.fromFolder(c.policy);
+  const loaded = await loadSftDataset(c.data.prompts, {
+    onBadRow: c.data.onBadRow,
+    countTokens: (t) => tokenizer.encode(t).length,
+    maxPromptTokens: c.maxPromptTokens,
+    limit: c.data.limit,
+    log: io.log,
+  });
+  const rows = loaded.examples;
+  const prompts = rows.map((e) => e.prompt);
+  const references = rows.map((e) => e.completion);
+  const facts =
+    c.judge === 'lab'
+      ? readFacts(
+          c.data.prompts,
+          rows.map((r) => r.row),
+        )
+      : null;
+  const judge = c.judge === 'http' ? httpJudge(c.judgeHttp!) : null;
+  io.print(
+    `bon: ${prompts.length} prompts, n ∈ {${c.n.join(', ')}}, ${c.calibrationSamples} calibration draws per prompt → ${c.out}`,
+  );
+  // Both models, the prompts and the sampling noise live on the one device.
+  const placement = { device: resolveDevice(c.device), dtype: c.dtype };
+  const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward, placement);
+  const policy = await LMPolicy.load(c.policy, { trainable: false, ...placement });
+  const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
+  const evaluate = async (r: BestOfNResult): Promise<Record<string, number>> => {
+    const texts = r.responses.map(decode);
+    const out: Record<string, number> = {};
+    if (facts) {
+      out.gold_score = texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length;
+      out.win_rate = winRate(facts, texts, references);
+    }
+    if (judge) {
+      const verdicts = await judge.judge(
+        prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
+      );
+      out.win_rate = winRateOf(verdicts);
+      out.judge_unparsed = judge.unparsed;
+    }
+    return out;
+  };
+  try {
+    await withDefaultDevice(placement.device, () =>
+      runBestOfN({
+        runDir: c.out,
+        name: c.name ?? basename(c.out),
+        config: c,
+        labels: c.modelLabel ? { model: c.modelLabel, seed: c.seed } : { seed: c.seed },
+        policy,
+        reward: proxy.reward,
+        prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
+        n: c.n,
+        temperature: c.temperature,
+        maxNewTokens: c.maxNewTokens,
+        missingEosPenalty: c.missingEosPenalty,
+        calibrationSamples: c.calibrationSamples,
+        batchSize: c.batchSize,
+        seed: c.seed,
+        decode,
+        evaluate: facts || judge ? evaluate : undefined,
+        log: io.print,
+      }),
+    );
+  } finally {
+    policy.model.dispose();
+    proxy.model.dispose();
+  }
+  io.print(`run folder: ${c.out}`);
+  return c.out;
+}
