@@ -126,6 +126,33 @@ export function registerCommands(program: Command): void {
     });
 
   program
+    .command('plan')
+    .description(
+      'the memory plan of a training config without loading weights: bytes per component at the peak, whether it fits the GPU, the largest micro-batch and chunk sizes that do (docs/gpu.md)',
+    )
+    .requiredOption('--config <file>', 'a training config (sft, rm, po or rl)')
+    .option('--gpu-memory <GiB>', 'the GPU memory to plan for, GiB', '80')
+    .option(
+      '--shape <name>',
+      'model shape for snapshots that do not exist yet (e.g. pythia-1b); default: the size the path names',
+    )
+    .option('--kind <kind>', 'sft, rm, po or rl (default: the first whose schema accepts the file)')
+    .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: {
+        config: string;
+        gpuMemory: string;
+        shape?: string;
+        kind?: string;
+        set: string[];
+        json?: boolean;
+      }) => {
+        await (await import('./plan.ts')).runPlanCommand(opts);
+      },
+    );
+
+  program
     .command('sweep')
     .description(
       'a grid (learning rate × regularizer/loss × coefficient × seed) over an rl or po config; skips finished runs, resumes interrupted ones',
