@@ -28,7 +28,7 @@ export type PlanKind = 'sft' | 'rm' | 'po' | 'rl';
 export interface PlanSettings {
   kind: PlanKind;
   dtype: 'float32' | 'bfloat16';
-  /** Longest sequence: maxTotalTokens offline, maxPromptTokens + maxNewTokens online. */
+  /** Online: maxPromptTokens (a sequence is prompt + response); offline: the whole sequence, maxTotalTokens. */
   promptTokens: number;
   /** Scored tokens per row: completion offline (maxTotalTokens − maxPromptTokens), response online. */
   responseTokens: number;

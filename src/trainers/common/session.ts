@@ -311,6 +311,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     this.optimizer.step(lr);
     this.precision.syncToModel();
+    // Free the gradients now: otherwise they would occupy a policy's worth of memory through the
+    // next rollout and measurements, until the next update zeroes them.
+    this.zeroGrad();
     return { gradNorm, applied: true };
   }
 
