@@ -3,8 +3,9 @@
  * CPU: random-init Pythia-shaped policy, reference and reward model (vocabulary 50304), left-padded
  * random prompts, RLOO (k = 2, KL in the reward, klPrev exact). The peak is the process's resident
  * high-water mark (VmHWM, reset through /proc/self/clear_refs) minus its resident size before the
- * models were loaded; freed memory stays in the process (the addon's malloc policy), so VmHWM is
- * the high-water mark of what was allocated at once.
+ * models were loaded, read at the end of each step (before the checkpoint, whose host-side buffers
+ * a GPU run would not hold in GPU memory). Freed memory the allocator keeps (the addon's malloc
+ * policy) still counts, so it bounds the peak of live tensors from above.
  *
  *   node bin/run-ts.mjs scripts/measure-memory.ts             # the 4 cases, each in a fresh process
  *   node bin/run-ts.mjs scripts/measure-memory.ts 70m 4       # one case (prints one JSON line)
