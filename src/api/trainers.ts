@@ -40,6 +40,21 @@ export {
   type RunStatus,
 } from '../trainers/common/run-dir.ts';
 export {
+  fmtBytes,
+  GIB,
+  gpuReserveBytes,
+  largestFitting,
+  type MemoryPlan,
+  memoryPlan,
+  offlinePlanSettings,
+  onlinePlanSettings,
+  type PlanComponent,
+  type PlanKind,
+  type PlanModels,
+  type PlanPhase,
+  type PlanSettings,
+} from '../trainers/memory-plan.ts';
+export {
   type OptimConfig,
   OptimSchema,
   type PreferenceConfig,

@@ -12,6 +12,8 @@ const sampling = OnlineTrainConfigSchema.pick({
   maxNewTokens: true,
   missingEosPenalty: true,
   seed: true,
+  device: true,
+  dtype: true,
 }).shape;
 
 export const BestOfNConfigSchema = z

@@ -45,6 +45,7 @@ export {
   responseLogProbs,
   type TrunkOptions,
   type TrunkOutput,
+  targetLogProbs,
 } from './gptneox/model.ts';
 export { NAMED_CONFIGS, type NamedConfig, namedConfig } from './gptneox/named-configs.ts';
 export {

@@ -1,12 +1,22 @@
 /** Layer 1 public API: tensors, scopes, autograd switches, randomness, optimizers, runtime. */
 
 export * from './create.ts';
-export { getDefaultDevice, setDefaultDevice } from './device.ts';
+export {
+  cudaInfo,
+  DEVICE_SETTING,
+  deviceProblem,
+  getDefaultDevice,
+  rankDevice,
+  resolveDevice,
+  setDefaultDevice,
+  withDefaultDevice,
+} from './device.ts';
 export { type DType, dtypeBytes, isFloating } from './dtype.ts';
 export * from './functional.ts';
 export { enableGrad, isGradEnabled, noGrad } from './grad.ts';
 export { AdamW, type AdamWConfig, type AdamWState, type ParamGroup } from './optim/adamw.ts';
 export { clipGradNorm, gradNorm, gradsFinite } from './optim/clip.ts';
+export { MasterWeights } from './optim/master-weights.ts';
 export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/schedule.ts';
 export { Generator, manualSeed } from './random.ts';
 export {

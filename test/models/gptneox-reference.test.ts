@@ -1,7 +1,8 @@
 /**
  * Our GPT-NeoX forward against an independent from-scratch implementation of HF's
  * GPTNeoXForCausalLM (scripts/reference/gptneox_reference.py, plain PyTorch, float64), run on
- * checkpoints written by our own saver: logits must agree to 1e-4 in float32.
+ * checkpoints written by our own saver: logits must agree to 1e-4 in float32. MAXENT_TEST_DEVICE
+ * (e.g. cuda, as scripts/gpu-check.sh sets it) runs our side there.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { loadCausalLM } from '../../src/models/checkpoint/load-model.ts';
 import type { GPTNeoXConfig } from '../../src/models/gptneox/config.ts';
 import { GPTNeoXForCausalLM } from '../../src/models/gptneox/model.ts';
 import type { StateDict } from '../../src/models/gptneox/parameter-layout.ts';
-import { noGrad } from '../../src/tensor/index.ts';
+import { noGrad, resolveDevice, withDefaultDevice } from '../../src/tensor/index.ts';
 import {
   int64,
   maxAbsDiff,
@@ -27,6 +28,7 @@ const unavailable = pythonTorchUnavailable();
 if (unavailable) console.warn(`skipping the Python reference comparison: ${unavailable}`);
 
 const TOLERANCE = 1e-4;
+const DEVICE = resolveDevice(process.env.MAXENT_TEST_DEVICE ?? 'cpu');
 
 interface Case {
   name: string;
@@ -92,9 +94,10 @@ describe.skipIf(unavailable !== null)('logits match the independent PyTorch refe
 
   for (const [i, c] of CASES.entries()) {
     it(c.name, async () => {
-      const model = await loadCausalLM(join(root.path, `case-${i}`));
+      const model = await loadCausalLM(join(root.path, `case-${i}`), { device: DEVICE });
       const mask = c.mask ?? ones(c.ids);
-      const ours = noGrad(() => model.logits(int64(c.ids), int64(mask)));
+      const ours = withDefaultDevice(DEVICE, () => noGrad(() => model.logits(int64(c.ids), int64(mask))));
+      expect(ours.device).toBe(DEVICE);
       const ref = reference[i]!;
       expect(ours.shape).toEqual(ref.shape);
       const V = c.config.vocabSize;

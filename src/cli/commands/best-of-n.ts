@@ -10,6 +10,7 @@ import { loadSftDataset } from '../../data/index.ts';
 import { winRateOf } from '../../judges/index.ts';
 import { goldScore, winRate } from '../../lab/task/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
@@ -61,8 +62,10 @@ export async function runBestOfNConfig(
   io.print(
     `bon: ${prompts.length} prompts, n ∈ {${c.n.join(', ')}}, ${c.calibrationSamples} calibration draws per prompt → ${c.out}`,
   );
-  const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward);
-  const policy = await LMPolicy.load(c.policy, { trainable: false });
+  // Both models, the prompts and the sampling noise live on the one device.
+  const placement = { device: resolveDevice(c.device), dtype: c.dtype };
+  const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward, placement);
+  const policy = await LMPolicy.load(c.policy, { trainable: false, ...placement });
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
   const evaluate = async (r: BestOfNResult): Promise<Record<string, number>> => {
     const texts = r.responses.map(decode);
@@ -81,25 +84,27 @@ export async function runBestOfNConfig(
     return out;
   };
   try {
-    await runBestOfN({
-      runDir: c.out,
-      name: c.name ?? basename(c.out),
-      config: c,
-      labels: c.modelLabel ? { model: c.modelLabel, seed: c.seed } : { seed: c.seed },
-      policy,
-      reward: proxy.reward,
-      prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
-      n: c.n,
-      temperature: c.temperature,
-      maxNewTokens: c.maxNewTokens,
-      missingEosPenalty: c.missingEosPenalty,
-      calibrationSamples: c.calibrationSamples,
-      batchSize: c.batchSize,
-      seed: c.seed,
-      decode,
-      evaluate: facts || judge ? evaluate : undefined,
-      log: io.print,
-    });
+    await withDefaultDevice(placement.device, () =>
+      runBestOfN({
+        runDir: c.out,
+        name: c.name ?? basename(c.out),
+        config: c,
+        labels: c.modelLabel ? { model: c.modelLabel, seed: c.seed } : { seed: c.seed },
+        policy,
+        reward: proxy.reward,
+        prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
+        n: c.n,
+        temperature: c.temperature,
+        maxNewTokens: c.maxNewTokens,
+        missingEosPenalty: c.missingEosPenalty,
+        calibrationSamples: c.calibrationSamples,
+        batchSize: c.batchSize,
+        seed: c.seed,
+        decode,
+        evaluate: facts || judge ? evaluate : undefined,
+        log: io.print,
+      }),
+    );
   } finally {
     policy.model.dispose();
     proxy.model.dispose();

@@ -133,6 +133,33 @@ export function registerCommands(program: Command): void {
     });
 
   program
+    .command('plan')
+    .description(
+      'the memory plan of a training config without loading weights: bytes per component at the peak, whether it fits the GPU, the largest micro-batch and chunk sizes that do (docs/gpu.md)',
+    )
+    .requiredOption('--config <file>', 'a training config (sft, rm, po or rl)')
+    .option('--gpu-memory <GiB>', 'the GPU memory to plan for, GiB', '80')
+    .option(
+      '--shape <name>',
+      'model shape for snapshots that do not exist yet (e.g. pythia-1b); default: the size the path names',
+    )
+    .option('--kind <kind>', 'sft, rm, po or rl (default: the first whose schema accepts the file)')
+    .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
+    .option('--json', 'print JSON')
+    .action(
+      async (opts: {
+        config: string;
+        gpuMemory: string;
+        shape?: string;
+        kind?: string;
+        set: string[];
+        json?: boolean;
+      }) => {
+        await (await import('./plan.ts')).runPlanCommand(opts);
+      },
+    );
+
+  program
     .command('sweep')
     .description(
       'a grid (learning rate × regularizer/loss × coefficient × seed) over an rl or po config; skips finished runs, resumes interrupted ones',
@@ -162,9 +189,16 @@ export function registerCommands(program: Command): void {
       '--tokenizer <path>',
       'tokenizer.json or a folder holding one (default: byte-level BPE, no merges)',
     )
-    .action(async (opts: { config: string; out: string; seed: number; tokenizer?: string }) => {
-      await (await import('./model-tools.ts')).runInitModelCommand(opts);
-    });
+    .option(
+      '--device <device>',
+      'auto | cpu | cuda | cuda:N (auto: CUDA when the linked libtorch has it)',
+      'auto',
+    )
+    .action(
+      async (opts: { config: string; out: string; seed: number; tokenizer?: string; device: string }) => {
+        await (await import('./model-tools.ts')).runInitModelCommand(opts);
+      },
+    );
 
   program
     .command('generate')
@@ -178,6 +212,11 @@ export function registerCommands(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling: keep the smallest set with probability ≥ p', num)
     .option('--max-new-tokens <n>', 'response length limit', int, 64)
     .option('--seed <n>', 'sampling seed', int, 1)
+    .option(
+      '--device <device>',
+      'auto | cpu | cuda | cuda:N (auto: CUDA when the linked libtorch has it)',
+      'auto',
+    )
     .option(
       '--json',
       'one JSON object per prompt: prompt_ids, generated_ids, text, logprobs, sampling_logprobs',

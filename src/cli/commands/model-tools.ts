@@ -3,12 +3,21 @@
  * runInitModel / runGenerate that turn command-line strings into checked arguments.
  */
 import { runGenerate, runInitModel } from '../../models/index.ts';
+import { deviceProblem, resolveDevice } from '../../tensor/index.ts';
+
+/** The device a --device flag names here, or an error naming the flag. */
+function deviceFlag(setting: string | undefined): string {
+  const problem = deviceProblem(setting ?? 'auto');
+  if (problem) throw new Error(`--device ${problem}`);
+  return resolveDevice(setting ?? 'auto');
+}
 
 export interface InitModelCommandOptions {
   config: string;
   out: string;
   seed: number;
   tokenizer?: string;
+  device?: string;
 }
 
 export async function runInitModelCommand(options: InitModelCommandOptions): Promise<void> {
@@ -17,6 +26,7 @@ export async function runInitModelCommand(options: InitModelCommandOptions): Pro
     out: options.out,
     seed: options.seed,
     tokenizer: options.tokenizer,
+    device: deviceFlag(options.device),
   });
 }
 
@@ -31,6 +41,7 @@ export interface GenerateCommandOptions {
   maxNewTokens: number;
   seed: number;
   json?: boolean;
+  device?: string;
   strict?: boolean;
 }
 
@@ -64,6 +75,7 @@ export async function runGenerateCommand(options: GenerateCommandOptions): Promi
     maxNewTokens: options.maxNewTokens,
     seed: options.seed,
     json: options.json,
+    device: deviceFlag(options.device),
     strict: options.strict,
   });
 }

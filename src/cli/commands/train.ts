@@ -10,11 +10,12 @@
 import { basename } from 'node:path';
 import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
+import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
   LabModels,
   LMPolicy,
@@ -80,9 +81,14 @@ export async function runTrainCommand(
   opts: TrainCommandOptions,
   io: TrainIO = defaultIO,
 ): Promise<string> {
-  const config = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
+  // group then picks NCCL for CUDA tensors.
+  const dist = readDistEnv();
+  const device = rankDevice(loaded.device, dist ? dist.localRank : null);
+  const config = { ...loaded, device };
   // One process unless launched with WORLD_SIZE > 1: then every rank joins before anything loads.
-  const group = await initProcessGroup();
+  const group = await withDefaultDevice(device, () => initProcessGroup());
   // Rank 0, the run folder's only writer, holds its lock from before --fresh clears anything until
   // the run ends (the session takes it again).
   const lock = group.rank === 0 ? acquireRunLock(config.out, io.log) : null;
@@ -198,7 +204,11 @@ async function tokenizedSplits<E>(
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, c.steps, c.out));
-  const model = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  const model = await loadCausalLM(c.model, {
+    trainable: true,
+    dtype: c.dtype,
+    device: resolveDevice(c.device),
+  });
   try {
     return await trainSft({ config: c, model, tokenizer, train: data.train, eval: data.eval, ...common });
   } finally {
@@ -220,7 +230,12 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
         })
       ).examples
     : undefined;
-  const model = await loadRewardModel(c.model, { trainable: true, dtype: c.dtype, initScoreSeed: c.seed });
+  const model = await loadRewardModel(c.model, {
+    trainable: true,
+    dtype: c.dtype,
+    device: resolveDevice(c.device),
+    initScoreSeed: c.seed,
+  });
   try {
     return await trainRewardModel({
       config: c,
@@ -244,7 +259,8 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
     `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
       (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
   );
-  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype });
+  const device = resolveDevice(c.device);
+  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype, device });
   let reference: (CausalLM & { dispose(): void }) | null = null;
   try {
     return await trainPreference({
@@ -257,7 +273,8 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
       ...(withReference
         ? {
             referenceDir,
-            loadReference: async () => (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype })),
+            loadReference: async () =>
+              (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype, device })),
           }
         : {}),
     });
@@ -293,20 +310,22 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
   );
-  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens));
+  const placement = { device: resolveDevice(c.device), dtype: c.dtype };
+  const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
   const separateCritic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
   const policy = Object.assign(
     await LMPolicy.load(c.policy, {
       trainable: true,
       valueHead: c.algorithm === 'ppo' && !separateCritic,
       seed: c.seed,
+      ...placement,
     }),
     { tokenizer },
   );
-  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false }) : null;
+  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false, ...placement }) : null;
   // PPO's critic initialised from the reward model (the TL;DR PPO work's), trained beside the policy.
   const critic = separateCritic
-    ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true }))
+    ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
     : null;
   try {
     const evaluator = c.eval
@@ -347,9 +366,13 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
  * The reward-model snapshot of an rl run. A snapshot whose weights lack the one-label score head
  * (an SFT model) or have another shape of it (a classifier with more labels) is named as such.
  */
-async function loadReward(dir: string, models: LabModels): Promise<ProxyReward> {
+async function loadReward(
+  dir: string,
+  models: LabModels,
+  placement: { device?: string; dtype?: 'float32' | 'bfloat16' },
+): Promise<ProxyReward> {
   try {
-    return await models.loadRewardFunction(dir);
+    return await models.loadRewardFunction(dir, placement);
   } catch (e) {
     let hint = '';
     if (e instanceof StateDictMismatchError) {

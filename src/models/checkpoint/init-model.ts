@@ -19,6 +19,8 @@ export interface InitModelOptions {
   dtype?: 'float32' | 'bfloat16';
   /** Shard the weights above this many bytes. */
   maxShardBytes?: number;
+  /** Where the weights are drawn, by that device's generator (default cpu). */
+  device?: string;
 }
 
 export interface InitModelResult {
@@ -36,7 +38,11 @@ export async function initModel(
   const tokenizer = Tokenizer.fromJSON(tokenizerJson);
   const base = namedConfig(configName, tokenizer.vocabSize, tokenizer.eosId);
   const config = validateConfig({ ...base, ...opts.overrides }, configName);
-  const model = new GPTNeoXForCausalLM(config, initStateDict(config, 'causal-lm', new Generator(opts.seed)));
+  const device = opts.device ?? 'cpu';
+  const model = new GPTNeoXForCausalLM(
+    config,
+    initStateDict(config, 'causal-lm', new Generator(opts.seed, device), { device }),
+  );
   try {
     await model.save(outDir, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
   } finally {

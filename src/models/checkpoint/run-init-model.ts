@@ -12,6 +12,8 @@ export interface RunInitModelArgs {
   seed: number;
   /** A tokenizer.json file or a folder holding one (default: byte-level BPE without merges). */
   tokenizer?: string;
+  /** Where the weights are drawn (each device's generator gives its own weights for a seed); default cpu. */
+  device?: string;
 }
 
 async function readTokenizerJson(path: string): Promise<object> {
@@ -29,7 +31,11 @@ export async function runInitModel(
   print: (line: string) => void = (l) => console.log(l),
 ): Promise<InitModelResult> {
   const tokenizerJson = args.tokenizer ? await readTokenizerJson(args.tokenizer) : undefined;
-  const result = await initModel(args.config, args.out, { seed: args.seed, tokenizerJson });
+  const result = await initModel(args.config, args.out, {
+    seed: args.seed,
+    tokenizerJson,
+    device: args.device,
+  });
   const c = result.config;
   print(
     `${args.config}: ${result.parameterCount.toLocaleString('en-US')} parameters ` +

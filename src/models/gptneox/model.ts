@@ -30,6 +30,7 @@ import {
   type Tensor,
   tensor,
   tidy,
+  zeros,
 } from '../../tensor/index.ts';
 import { REWARD_NORMALIZATION_FILE } from '../checkpoint/snapshot-files.ts';
 import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
@@ -428,6 +429,11 @@ export class GPTNeoXForCausalLM extends StateDictModel {
     return linear(hidden, this.embedOut);
   }
 
+  /** log π(ids_t | ids_<t) where `targetMask` is 1, logits only there (see {@link targetLogProbs}). */
+  targetLogProbs(ids: Tensor, attentionMask: Tensor, targetMask: Tensor): Tensor {
+    return targetLogProbs(this, ids, attentionMask, targetMask);
+  }
+
   /** Saves an HF snapshot (config.json, safetensors, and the tokenizer files of `tokenizerDir`). */
   async save(dir: string, opts: SaveOptions = {}): Promise<void> {
     await writeSnapshot(
@@ -476,7 +482,8 @@ export class GPTNeoXRewardModel extends StateDictModel {
     return tidy(() => {
       const { hidden } = this.gptNeox.forward(ids, { attentionMask });
       const last = lastTokenIndex(attentionMask).view(-1, 1, 1).expand(hidden.dim(0), 1, hidden.dim(2));
-      const rewards = linear(hidden.gather(1, last).squeeze(1), this.score).squeeze(1);
+      // The head in float32 (a no-op for float32 models): a bf16 reward would keep 3 digits.
+      const rewards = linear(hidden.gather(1, last).squeeze(1).float(), this.score.float()).squeeze(1);
       return this.rewardBias === 0 ? rewards : rewards.sub(this.rewardBias);
     });
   }
@@ -526,6 +533,41 @@ export interface ResponseScores {
   entropy?: Tensor;
   logProbsAll?: Tensor;
   hidden?: Tensor;
+}
+
+/**
+ * log π(ids_t | ids_<t) for sequences ids [B, T] under attentionMask [B, T], as [B, T − 1] for
+ * t = 1 … T − 1, at the positions where targetMask [B, T − 1] is non-zero and 0 elsewhere. Only
+ * those positions go through the LM head (for SFT and DPO: the completion tokens, not the prompt),
+ * so the logits are [N, V] for N target tokens instead of [B, T, V].
+ */
+export function targetLogProbs(
+  model: GPTNeoXForCausalLM,
+  ids: Tensor,
+  attentionMask: Tensor,
+  targetMask: Tensor,
+): Tensor {
+  const [B, T] = ids.shape as [number, number];
+  if (targetMask.rank !== 2 || targetMask.dim(0) !== B || targetMask.dim(1) !== T - 1)
+    throw new Error(`targetMask must be [${B}, ${T - 1}] (positions 1 … T−1), got [${targetMask.shape}]`);
+  const flatMask = targetMask.reshape(-1).toArray();
+  const positions = flatMask.flatMap((m, i) => (m !== 0 ? [i] : []));
+  return tidy(() => {
+    const out = zeros([B * (T - 1)], { device: ids.device });
+    if (positions.length === 0) return out.reshape(B, T - 1);
+    const { hidden } = model.gptNeox.forward(ids, { attentionMask });
+    const index = tensor(positions, { dtype: 'int64', device: ids.device });
+    const predicting = hidden
+      .narrow(1, 0, T - 1)
+      .reshape(B * (T - 1), hidden.dim(2))
+      .indexSelect(0, index);
+    const targets = ids
+      .narrow(1, 1, T - 1)
+      .reshape(-1)
+      .indexSelect(0, index);
+    const logps = new TokenDistribution(model.lmHead(predicting)).logProb(targets);
+    return out.scatter(0, index, logps).reshape(B, T - 1);
+  });
 }
 
 /**

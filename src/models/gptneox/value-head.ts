@@ -62,9 +62,9 @@ export class ValueHead {
     return new ValueHead(keep(tensors.get(VALUE_HEAD_WEIGHT)!), keep(tensors.get(VALUE_HEAD_BIAS)!));
   }
 
-  /** Final hidden states [B, T, hidden] → values [B, T]. */
+  /** Final hidden states [B, T, hidden] → float32 values [B, T] (the head runs in float32). */
   values(hidden: Tensor): Tensor {
-    return linear(hidden, this.weight, this.bias).squeeze(-1);
+    return linear(hidden.float(), this.weight.float(), this.bias.float()).squeeze(-1);
   }
 
   parameters(): Map<string, Tensor> {

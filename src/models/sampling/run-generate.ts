@@ -10,7 +10,7 @@
  * errors with `strict`.
  */
 import { join } from 'node:path';
-import { Generator, tensor, tidy } from '../../tensor/index.ts';
+import { tensor, tidy } from '../../tensor/index.ts';
 import { loadCausalLM } from '../checkpoint/load-model.ts';
 import { CONFIG_FILE } from '../checkpoint/snapshot-files.ts';
 import type { GPTNeoXConfig } from '../gptneox/config.ts';
@@ -23,6 +23,7 @@ import {
 import { Tokenizer } from '../tokenizer/index.ts';
 import { TOKENIZER_FILE } from '../tokenizer/tokenizer-files.ts';
 import { type Generation, generate } from './generate.ts';
+import { samplingNoise } from './sampling-noise.ts';
 
 export interface RunGenerateArgs {
   /** Snapshot folder. */
@@ -148,6 +149,14 @@ export async function runGenerate(
     const out = tidy(() => {
       const padded = leftPad(rows, tokenizer.padId);
       const device = args.device ?? 'cpu';
+      // Keyed by (seed, prompt): a prompt's continuation does not depend on the other prompts.
+      const noise = args.greedy
+        ? undefined
+        : samplingNoise(
+            rows.map((_, i) => ({ seed: args.seed, step: 0, prompt: i, sample: 0 })),
+            args.maxNewTokens,
+            device,
+          );
       const ids = tensor(padded.ids, { dtype: 'int64', device });
       const mask = tensor(padded.mask, { dtype: 'int64', device });
       const g = generate(
@@ -161,7 +170,7 @@ export async function runGenerate(
           maxNewTokens: args.maxNewTokens,
           eosId: tokenizer.eosId,
           padId: tokenizer.padId,
-          gen: new Generator(args.seed, device),
+          noise,
         },
       );
       return records(rows, g, tokenizer);

@@ -95,9 +95,12 @@ export class LabModels {
   }
 
   /** A frozen reward-model snapshot as the online trainer's reward r(x, y). */
-  async loadRewardFunction(dir: string): Promise<ProxyReward> {
+  async loadRewardFunction(
+    dir: string,
+    opts: { device?: string; dtype?: 'float32' | 'bfloat16' } = {},
+  ): Promise<ProxyReward> {
     const tokenizer = await Tokenizer.fromFolder(dir);
-    const model = await loadRewardModel(dir);
+    const model = await loadRewardModel(dir, opts);
     return { model, tokenizer, reward: rewardFromModel(model) };
   }
 

@@ -4,10 +4,10 @@
  */
 import { maskWithNextPosition } from '../../losses/index.ts';
 import { loadCausalLM, loadOrInitValueHead } from '../../models/checkpoint/load-model.ts';
-import { type GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
+import { GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
 import type { ValueHead } from '../../models/gptneox/value-head.ts';
 import { generate } from '../../models/sampling/generate.ts';
-import { cat, type Tensor, tidy } from '../../tensor/index.ts';
+import { cat, keep, type Tensor, tidy } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -23,14 +23,27 @@ export class LMPolicy implements OnlinePolicy {
     readonly valueHead: ValueHead | null = null,
   ) {}
 
-  /** Loads a snapshot; `valueHead` also loads (or, seeded by `seed`, initialises) PPO's value head. */
+  /**
+   * Loads a snapshot (on `device`, in `dtype`); `valueHead` also loads (or, seeded by `seed`,
+   * initialises) PPO's value head.
+   */
   static async load(
     dir: string,
-    opts: { trainable: boolean; valueHead?: boolean; seed?: number },
+    opts: {
+      trainable: boolean;
+      valueHead?: boolean;
+      seed?: number;
+      device?: string;
+      dtype?: 'float32' | 'bfloat16';
+    },
   ): Promise<LMPolicy> {
-    const model = await loadCausalLM(dir, { trainable: opts.trainable });
+    const placement = { device: opts.device, dtype: opts.dtype };
+    const model = await loadCausalLM(dir, { trainable: opts.trainable, ...placement });
     const head = opts.valueHead
-      ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, { trainable: opts.trainable })
+      ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, {
+          trainable: opts.trainable,
+          ...placement,
+        })
       : null;
     return new LMPolicy(model, head);
   }
@@ -84,6 +97,13 @@ export class LMPolicy implements OnlinePolicy {
         out.values = this.valueHead.values(scores.hidden).mul(maskWithNextPosition(responseMask));
       return out;
     });
+  }
+
+  /** A frozen copy of the weights (no value head): π_{t−1} for the exact KL after an update. */
+  snapshot(): LMPolicy & { dispose(): void } {
+    const state = new Map([...this.model.parameters()].map(([name, t]) => [name, keep(t.detach().clone())]));
+    const frozen = new LMPolicy(new GPTNeoXForCausalLM(this.model.config, state));
+    return Object.assign(frozen, { dispose: () => frozen.model.dispose() });
   }
 
   parameters(): Map<string, Tensor> {

@@ -30,6 +30,8 @@ export interface RunInfo {
   labels: RunLabels;
   /** The config training runs with now (since the last entry of configHistory). */
   config: unknown;
+  /** Where the run's tensors live ('cpu', 'cuda:0', …). */
+  device?: string;
   /**
    * Every config the weights were trained with: `step` is the number of steps completed before it
    * took over (0 for the first); `changed` the key paths that differ from the previous entry.
@@ -65,7 +67,7 @@ export class RunDir {
    */
   static open(
     dir: string,
-    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown },
+    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown; device?: string },
   ): RunDir {
     try {
       mkdirSync(join(dir, 'checkpoints'), { recursive: true });

@@ -3,8 +3,10 @@
  * run folder, resume from the newest valid checkpoint (model, optimizer, RNGs, trainer state),
  * the step loop (learning-rate schedule, evaluation, metrics logging without duplicated steps,
  * periodic atomic checkpoints, the final model, done/failed), and the one place where a loss
- * becomes an optimizer step (backward, gradients summed over data-parallel ranks, NaN/Inf guard,
- * gradient clipping, AdamW).
+ * becomes an optimizer step (backward — accumulated over micro-batches —, gradients summed over
+ * data-parallel ranks, NaN/Inf guard, gradient clipping, AdamW). Parameters in bfloat16 train in
+ * mixed precision: AdamW steps float32 master copies (MasterWeights), which checkpoints hold and
+ * ranks exchange, and the bf16 weights are refreshed from them.
  *
  * Data parallel (a `dataParallel` over several ranks): rank 0 alone writes the run folder (run.json,
  * metrics, checkpoints, model/); every rank starts from rank 0's weights and resumed state, which
@@ -16,6 +18,7 @@ import {
   clipGradNorm,
   type Generator,
   learningRateAt,
+  MasterWeights,
   noGrad,
   type ScheduleKind,
   type Tensor,
@@ -67,6 +70,8 @@ export interface SessionOptions {
   log?: (msg: string) => void;
   /** The ranks sharing this run (default: this process alone). */
   dataParallel?: DataParallel;
+  /** The run's device, recorded in run.json. */
+  device?: string;
 }
 
 /** What a trainer's loop contributes to {@link TrainingSession.run}: its step, and what it evaluates and saves. */
@@ -102,7 +107,10 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   extra: Extra | undefined;
   /** The run folder (written by rank 0 only). */
   readonly dir: string;
+  /** Steps the float32 masters (the parameters themselves when they are float32). */
   readonly optimizer: AdamW;
+  /** The float32 master weights of reduced-precision parameters. */
+  readonly precision: MasterWeights;
   readonly dp: DataParallel;
   /** The opened run folder on rank 0; null on the other ranks, which never write it. */
   private readonly folder: RunDir | null;
@@ -119,7 +127,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     this.lock = this.dp.isMain ? acquireRunLock(o.runDir, this.log) : null;
     try {
       this.folder = this.dp.isMain
-        ? RunDir.open(o.runDir, { name: o.name, kind: o.kind, labels: o.labels, config: o.config })
+        ? RunDir.open(o.runDir, {
+            name: o.name,
+            kind: o.kind,
+            labels: o.labels,
+            config: o.config,
+            ...(o.device ? { device: o.device } : {}),
+          })
         : null;
     } catch (e) {
       this.lock?.release();
@@ -128,7 +142,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     this.checkpoints = this.folder
       ? new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log)
       : null;
-    this.optimizer = new AdamW([...o.params.values()], {
+    this.precision = new MasterWeights([...o.params.values()]);
+    this.optimizer = new AdamW(this.precision.masters, {
       lr: o.optimizer.lr,
       weightDecay: o.optimizer.weightDecay,
     });
@@ -159,8 +174,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       failure ??= e;
     }
     if (failure !== undefined) {
-      s?.optimizer.dispose();
-      s?.lock?.release();
+      s?.release();
       throw failure;
     }
     return s!;
@@ -196,9 +210,20 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.fail(e);
       throw e;
     } finally {
-      this.optimizer.dispose();
-      this.lock?.release();
+      this.release();
     }
+  }
+
+  private release(): void {
+    this.optimizer.dispose();
+    this.precision.dispose();
+    this.lock?.release();
+  }
+
+  /** Drops every gradient: the masters' and the reduced-precision parameters' own. */
+  zeroGrad(): void {
+    this.optimizer.zeroGrad();
+    this.precision.zeroModelGrads();
   }
 
   /**
@@ -207,7 +232,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * the loss summed over ranks. Returns whether the update was applied.
    */
   applyLoss(loss: Tensor, lr: number, share = 1): boolean {
-    this.optimizer.zeroGrad();
+    this.zeroGrad();
     this.backward(loss, share);
     const [total] = this.dp.sum([loss.item() * share]);
     return this.optimizerStep(total!, lr).applied;
@@ -216,10 +241,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /**
    * Accumulates the gradient of `share`·`loss`, `share` being this part's fraction of the update's
    * weight (its tokens, pairs or rows over those of the whole update, on every rank): the gradients
-   * then add up to those of the global mean loss.
+   * then add up to those of the global mean loss. Reduced-precision gradients are folded into the
+   * float32 masters' at once, so accumulation over parts happens in float32.
    */
   backward(loss: Tensor, share = 1): void {
     (share === 1 ? loss : loss.mul(share)).backward();
+    this.precision.foldGradients();
   }
 
   /**
@@ -237,9 +264,10 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     lr: number,
     total?: number,
   ): Accumulated & { gradNorm: number; applied: boolean } {
-    this.optimizer.zeroGrad();
+    this.zeroGrad();
+    const fold = () => this.precision.foldGradients();
     if (!this.dp.distributed) {
-      const accumulated = backwardWeighted(parts, lossOf);
+      const accumulated = backwardWeighted(parts, lossOf, fold);
       return { ...accumulated, ...this.optimizerStep(accumulated.loss, lr) };
     }
     const local = parts.reduce((s, p) => s + p.weight, 0);
@@ -250,13 +278,17 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const share = local / all;
     const mine =
       local > 0
-        ? backwardWeighted(parts, (part) => {
-            const out = lossOf(part);
-            const metrics = Object.fromEntries(
-              Object.entries(out.metrics ?? {}).map(([k, v]) => [k, v * share]),
-            );
-            return { loss: out.loss.mul(share), metrics };
-          })
+        ? backwardWeighted(
+            parts,
+            (part) => {
+              const out = lossOf(part);
+              const metrics = Object.fromEntries(
+                Object.entries(out.metrics ?? {}).map(([k, v]) => [k, v * share]),
+              );
+              return { loss: out.loss.mul(share), metrics };
+            },
+            fold,
+          )
         : { loss: 0, metrics: {} };
     const { [LOSS_KEY]: loss, ...metrics } = this.dp.combine([
       { metrics: { ...mine.metrics, [LOSS_KEY]: mine.loss }, share: 1 },
@@ -270,13 +302,18 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
    * stops the run ('stop') or skips this update ('skip'), on every rank alike.
    */
   optimizerStep(loss: number, lr: number): { gradNorm: number; applied: boolean } {
+    this.precision.foldGradients(); // a no-op unless a caller backpropagated on its own
     this.dp.sumGradients(this.optimizer.params);
     const gradNorm = clipGradNorm(this.optimizer.params, this.o.optimizer.maxGradNorm);
     if (!this.guard({ loss, 'gradient norm': gradNorm })) {
-      this.optimizer.zeroGrad();
+      this.zeroGrad();
       return { gradNorm, applied: false };
     }
     this.optimizer.step(lr);
+    this.precision.syncToModel();
+    // Free the gradients now: otherwise they would occupy a policy's worth of memory through the
+    // next rollout and measurements, until the next update zeroes them.
+    this.zeroGrad();
     return { gradNorm, applied: true };
   }
 
@@ -296,7 +333,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   /** Takes rank 0's state (every rank calls it: the tensors arrive by broadcast). */
   async adopt(h: StartHeader): Promise<void> {
-    await this.dp.broadcastTensors([...this.o.params.values()]);
+    await this.dp.broadcastTensors(this.precision.masters);
+    this.precision.syncToModel();
     if (h.optimizerStep > 0) {
       const st = this.optimizer.state();
       await this.dp.broadcastTensors([...st.expAvg, ...st.expAvgSq]);
@@ -332,7 +370,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       return;
     }
     noGrad(() => {
-      for (const [name, p] of this.o.params) p.copy_(required(ck.tensors, `model.${name}`, ck.path));
+      for (const [name, p] of this.masterParams()) p.copy_(required(ck.tensors, `model.${name}`, ck.path));
       const n = this.optimizer.params.length;
       this.optimizer.loadState({
         step: ck.state.optimizerStep as number,
@@ -342,6 +380,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       });
     });
     for (const t of ck.tensors.values()) t.dispose();
+    this.precision.syncToModel();
     for (const [name, g] of Object.entries(this.o.rngs)) {
       const state = (ck.state.rngs as Record<string, string> | undefined)?.[name];
       if (state === undefined) throw new Error(`checkpoint ${ck.path} has no state for generator "${name}"`);
@@ -425,7 +464,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private async checkpoint(extra: Extra): Promise<string | null> {
     if (!this.checkpoints) return null;
     const tensors = new Map<string, Tensor>();
-    for (const [name, p] of this.o.params) tensors.set(`model.${name}`, p);
+    for (const [name, p] of this.masterParams()) tensors.set(`model.${name}`, p);
     const st = this.optimizer.state();
     for (const [i, t] of st.expAvg.entries()) tensors.set(`optim.exp_avg.${i}`, t);
     for (const [i, t] of st.expAvgSq.entries()) tensors.set(`optim.exp_avg_sq.${i}`, t);
@@ -444,6 +483,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   finish(): void {
     this.folder?.finish('done');
+  }
+
+  /** The trainable tensors by name as the optimizer and checkpoints hold them (float32 masters). */
+  private masterParams(): Map<string, Tensor> {
+    const names = [...this.o.params.keys()];
+    return new Map(names.map((name, i) => [name, this.precision.masters[i]!]));
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
+import { DeviceSchema, DtypeSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 
@@ -67,7 +68,8 @@ const common = {
   checkpointEvery: z.number().int().nonnegative().default(50),
   keepCheckpoints: z.number().int().positive().default(2),
   seed: z.number().int().nonnegative().default(1),
-  dtype: z.enum(['float32', 'bfloat16']).default('float32'),
+  device: DeviceSchema,
+  dtype: DtypeSchema,
   nonFinite: z.enum(['stop', 'skip']).default('stop'),
 };
 

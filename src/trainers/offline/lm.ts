@@ -4,6 +4,11 @@ import type { Tensor } from '../../tensor/index.ts';
 /** A causal language model: logits [B, T, V] for ids [B, T] (int64) with attention mask [B, T]. */
 export interface CausalLM {
   logits(ids: Tensor, attentionMask: Tensor): Tensor;
+  /**
+   * Optional: log π(ids_t | ids_<t) [B, T − 1] where targetMask [B, T − 1] is 1 (0 elsewhere),
+   * computing logits only there (memory: [N, V] for N targets instead of [B, T, V]).
+   */
+  targetLogProbs?(ids: Tensor, attentionMask: Tensor, targetMask: Tensor): Tensor;
   parameters(): Map<string, Tensor>;
   save(dir: string): Promise<void>;
 }

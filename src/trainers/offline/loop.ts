@@ -13,6 +13,7 @@ import type { Tensor } from '../../tensor/index.ts';
 import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
+import { onRunDevice } from '../common/device.ts';
 import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import type { SftConfig } from './config.ts';
@@ -31,6 +32,7 @@ export type OfflineSettings = Pick<
   | 'checkpointEvery'
   | 'keepCheckpoints'
   | 'nonFinite'
+  | 'device'
 >;
 
 /** A trainable model as the offline trainers see it. */
@@ -67,7 +69,11 @@ export interface OfflineRun {
  * trains, saves the model to RUN/model and marks the run done — or failed, rethrowing.
  * Returns the run folder.
  */
-export async function trainOffline(run: OfflineRun): Promise<string> {
+export function trainOffline(run: OfflineRun): Promise<string> {
+  return onRunDevice(run.config.device, { model: run.model.parameters() }, (device) => train(run, device));
+}
+
+async function train(run: OfflineRun, device: string): Promise<string> {
   const c = run.config;
   const dp = new DataParallel(run.group);
   dp.requireShare(c.batchSize, 'batchSize');
@@ -77,6 +83,7 @@ export async function trainOffline(run: OfflineRun): Promise<string> {
     name: run.name,
     kind: run.kind,
     config: c,
+    device,
     params: run.model.parameters(),
     optimizer: c.optim,
     totalSteps: c.steps,

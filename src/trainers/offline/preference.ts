@@ -12,6 +12,7 @@ import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
 import { DataParallel } from '../common/data-parallel.ts';
+import { onRunDevice } from '../common/device.ts';
 import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
@@ -47,7 +48,12 @@ export function needsReference(loss: PreferenceConfig['loss']): boolean {
   return REFERENCE_LOSSES.has(loss);
 }
 
-export async function trainPreference(run: PreferenceRun): Promise<string> {
+export function trainPreference(run: PreferenceRun): Promise<string> {
+  // The cached reference log-probs are computed on the run device too.
+  return onRunDevice(run.config.device, { policy: run.policy.parameters() }, () => train(run));
+}
+
+async function train(run: PreferenceRun): Promise<string> {
   const c = run.config;
   checkLimits(c);
   const log = run.log ?? ((m: string) => console.error(m));

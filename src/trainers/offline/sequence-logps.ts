@@ -24,6 +24,13 @@ export function tokenLogps(logits: Tensor, batch: TrainingBatch): Tensor {
   });
 }
 
+/** [B, T−1] log-probs of a batch's completion tokens under `model` (0 elsewhere), logits only where needed. */
+export function modelTokenLogps(model: CausalLM, batch: TrainingBatch): Tensor {
+  const targets = batch.lossMask.slice(1, 1);
+  if (model.targetLogProbs) return model.targetLogProbs(batch.ids, batch.attentionMask, targets);
+  return tokenLogps(model.logits(batch.ids, batch.attentionMask), batch);
+}
+
 export function sequenceLogps(logits: Tensor, batch: TrainingBatch): SequenceLogps {
   return tidy(() => ({ sum: tokenLogps(logits, batch).sum(1), lengths: batch.lossMask.slice(1, 1).sum(1) }));
 }
@@ -35,7 +42,10 @@ export function pairLogps(
   padId: number,
 ): { chosen: SequenceLogps; rejected: SequenceLogps } {
   const batch = collatePairs(pairs, padId);
-  const all = sequenceLogps(model.logits(batch.ids, batch.attentionMask), batch);
+  const all = tidy(() => ({
+    sum: modelTokenLogps(model, batch).sum(1),
+    lengths: batch.lossMask.slice(1, 1).sum(1),
+  }));
   const [chosenSum, rejectedSum] = all.sum.chunk(2) as [Tensor, Tensor];
   const [chosenLengths, rejectedLengths] = all.lengths.chunk(2) as [Tensor, Tensor];
   return {

@@ -11,7 +11,7 @@ import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeE
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
 import { trainOffline } from './loop.ts';
-import { tokenLogps } from './sequence-logps.ts';
+import { modelTokenLogps } from './sequence-logps.ts';
 
 export interface SftRun {
   config: SftConfig;
@@ -42,7 +42,7 @@ export async function trainSft(run: SftRun): Promise<string> {
       indices.map((i) => set[i]!),
       run.tokenizer.padId,
     );
-    const logps = tokenLogps(run.model.logits(batch.ids, batch.attentionMask), batch);
+    const logps = modelTokenLogps(run.model, batch);
     return maskedMean(logps.neg(), batch.lossMask.slice(1, 1));
   };
   const tokensOf = (set: TokenizedExample[]) => (indices: number[]) =>

@@ -5,6 +5,7 @@
  *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
  */
 import { z } from 'zod';
+import { DeviceSchema, DtypeSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -244,6 +245,8 @@ export const OnlineTrainConfigSchema = z
       .default('exact')
       .describe('KL(π_t‖π_{t−1}): exact from full distributions, or importance-sampled'),
     seed: z.number().int().nonnegative().default(1),
+    device: DeviceSchema,
+    dtype: DtypeSchema,
     checkpointEvery: z.number().int().nonnegative().default(25),
     keepCheckpoints: z.number().int().positive().default(2),
     nonFinite: z

@@ -72,6 +72,20 @@ export class TabularPolicy implements OnlinePolicy {
     return new Map([['logits', this.logits]]);
   }
 
+  snapshot(): TabularPolicy & { dispose(): void } {
+    return new TabularPolicy(this.probabilitiesLogits(), false);
+  }
+
+  dispose(): void {
+    this.logits.dispose();
+  }
+
+  private probabilitiesLogits(): number[][] {
+    const [n, m] = this.logits.shape as [number, number];
+    const flat = this.logits.detach().toArray();
+    return Array.from({ length: n }, (_, i) => flat.slice(i * m, (i + 1) * m));
+  }
+
   private rows(prompts: PromptBatch): Tensor {
     return this.logits.indexSelect(0, tensor(prompts.index, { dtype: 'int64' }));
   }

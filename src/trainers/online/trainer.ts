@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
-import { dispose, Generator, noGrad, type Tensor } from '../../tensor/index.ts';
+import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
+import { onRunDevice } from '../common/device.ts';
 import { meanMetrics } from '../common/metrics-log.ts';
 import type { RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
@@ -26,7 +27,14 @@ import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
 import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import { microBatchLoss, microBatchParts, rewardInChunks, scoreInChunks, valuesInChunks } from './chunks.ts';
+import {
+  microBatchLoss,
+  microBatchParts,
+  narrowRows,
+  rewardInChunks,
+  scoreInChunks,
+  valuesInChunks,
+} from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
 import {
   gatherRollout,
@@ -100,7 +108,16 @@ function criticOf(spec: OnlineRunSpec): ValueModel | null {
   return spec.critic ?? null;
 }
 
-export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
+export function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number }> {
+  const models = {
+    policy: spec.policy.parameters(),
+    reference: spec.reference?.parameters(),
+    critic: spec.critic?.parameters(),
+  };
+  return onRunDevice(spec.config.device, models, (device) => train(spec, device));
+}
+
+async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: number }> {
   const c = spec.config;
   const dp = new DataParallel(spec.group);
   dp.requireShare(c.promptsPerStep, 'promptsPerStep');
@@ -122,6 +139,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
     name: spec.name,
     kind: 'rl',
     config: c,
+    device,
     params,
     optimizer: c,
     totalSteps: c.steps,
@@ -179,7 +197,7 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
         const chunk = c.rollout.scoreBatchSize;
         const policyValues = algorithm.needsValues && critic === null;
         const old = scoreInChunks(rollout, chunk, (part) =>
-          spec.policy.score(part, { temperature: T, full: exactPrev, values: policyValues }),
+          spec.policy.score(part, { temperature: T, values: policyValues }),
         );
         if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
         const reference = spec.reference;
@@ -194,6 +212,10 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
       const { rollout, old, ref, scores } = dp.distributed
         ? gatherRollout(dp, allPrompts, local, start)
         : local;
+
+      // π_{t−1} itself, frozen, for the exact KL(π_t‖π_{t−1}) after the update: a copy of the
+      // weights instead of full-vocabulary distributions for the whole batch.
+      const previous = exactPrev ? snapshotOf(spec.policy) : null;
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
@@ -234,7 +256,8 @@ export async function trainOnline(spec: OnlineRunSpec): Promise<{ steps: number 
 
       // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
       const measured = measure(rollout, old, ref, scores, nonScore, stepRegularizers);
-      const klPrev = klPrevOf(spec, local.rollout, local.old, exactPrev);
+      const klPrev = klPrevOf(spec, local.rollout, local.old, previous);
+      previous?.dispose();
       measured['policy/kl_prev'] = dp.distributed
         ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
         : klPrev;
@@ -319,16 +342,54 @@ function measure(
 }
 
 /** KL(π_t‖π_{t−1}) per sequence, averaged over the rollout's rows: exact, or importance-sampled. */
-function klPrevOf(spec: OnlineRunSpec, rollout: Rollout, old: TokenScores, exactPrev: boolean): number {
-  const mask = rollout.responseMask;
-  const perSeq = (x: Tensor) => x.mul(mask).sum(1).mean().item();
+function klPrevOf(
+  spec: OnlineRunSpec,
+  rollout: Rollout,
+  old: TokenScores,
+  previous: FrozenPolicy | null,
+): number {
+  const chunk = spec.config.rollout.scoreBatchSize;
+  const temperature = spec.config.temperature;
   return noGrad(() => {
-    const now = scoreInChunks(rollout, spec.config.rollout.scoreBatchSize, (part) =>
-      spec.policy.score(part, { temperature: spec.config.temperature, full: exactPrev }),
-    );
-    if (exactPrev && now.fullLogps && old.fullLogps)
-      return perSeq(exactTokenKl(now.fullLogps, old.fullLogps));
+    if (previous) return exactKlPrev(spec.policy, previous, rollout, chunk, temperature);
+    const mask = rollout.responseMask;
+    const now = scoreInChunks(rollout, chunk, (part) => spec.policy.score(part, { temperature }));
     const logRatio = now.logps.sub(old.logps);
-    return perSeq(logRatio.exp().mul(logRatio));
+    return logRatio.exp().mul(logRatio).mul(mask).sum(1).mean().item();
   });
+}
+
+type FrozenPolicy = ReturnType<NonNullable<OnlinePolicy['snapshot']>>;
+
+function snapshotOf(policy: OnlinePolicy): FrozenPolicy {
+  if (!policy.snapshot)
+    throw new Error(
+      'klPrev: exact needs a policy that can snapshot itself (OnlinePolicy.snapshot); use klPrev: sampled',
+    );
+  return policy.snapshot();
+}
+
+/**
+ * Exact KL(π_t‖π_{t−1}) per sequence, Σ_t Σ_v π_t log(π_t/π_{t−1}) averaged over rows, one chunk of
+ * rows at a time: only a chunk's full-vocabulary distributions exist at once.
+ */
+function exactKlPrev(
+  policy: OnlinePolicy,
+  previous: OnlinePolicy,
+  rollout: Rollout,
+  chunk: number | null,
+  temperature: number,
+): number {
+  const rows = rollout.responseMask.dim(0);
+  const size = chunk ?? rows;
+  let total = 0;
+  for (let start = 0; start < rows; start += size) {
+    const part = narrowRows(rollout, start, Math.min(size, rows - start));
+    total += tidy(() => {
+      const now = policy.score(part, { temperature, full: true });
+      const before = previous.score(part, { temperature, full: true });
+      return exactTokenKl(now.fullLogps!, before.fullLogps!).mul(part.responseMask).sum().item();
+    });
+  }
+  return total / rows;
 }

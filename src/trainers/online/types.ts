@@ -84,6 +84,11 @@ export interface OnlinePolicy {
   score(rollout: Rollout, opts: ScoreOptions): TokenScores;
   /** Trainable parameters by name (checkpointed). */
   parameters(): Map<string, Tensor>;
+  /**
+   * A frozen copy of the policy as it is now (no autograd), which klPrev: exact scores after the
+   * update; the caller disposes it.
+   */
+  snapshot?(): OnlinePolicy & { dispose(): void };
   /** Saves the trained policy (e.g. an HF snapshot). */
   save?(dir: string): Promise<void>;
 }
