@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
- * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, distributed,
- * data-parallel).
+ * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, online,
+ * distributed, data-parallel).
  */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
 import { runDataParallelBench } from './data-parallel.ts';
@@ -9,6 +9,7 @@ import { runDistributedBench } from './distributed.ts';
 import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
 import { runModelBench } from './model.ts';
+import { runOnlineBench } from './online.ts';
 
 applyDefaultThreads();
 const info = engineInfo();
@@ -24,6 +25,12 @@ if (wanted('engine')) {
 if (wanted('model')) {
   console.log('\n## GPT-NeoX models (the same weights and inputs on both sides)\n');
   const { rows, notes } = await runModelBench();
+  console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('online')) {
+  console.log('\n## One online RLOO step (sample, score, update; the same weights on both sides)\n');
+  const { rows, notes } = await runOnlineBench();
   console.log(formatTable(rows));
   console.log(`\n${notes.join('\n')}`);
 }

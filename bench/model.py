@@ -70,7 +70,8 @@ class GPTNeoX:
         self.gelu_approx = "none" if cfg.get("hidden_act", "gelu") == "gelu" else "tanh"
         base = cfg.get("rotary_emb_base", 10000)
         self.inv_freq = 1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))
-        self.head = self.w["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else self.w["embed_out.weight"]
+        # A reward-model snapshot (bench/online.py) has a score head instead of embed_out.
+        self.head = self.w["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else self.w.get("embed_out.weight")
 
     def parameters(self):
         return list(self.w.values())
