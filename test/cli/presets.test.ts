@@ -20,6 +20,7 @@ import { main } from '../../src/cli/main.ts';
 import type { TrainKind } from '../../src/cli/train-configs.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { SweepConfigSchema } from '../../src/lab/sweep/index.ts';
+import { MAX_PROMPT_TOKENS } from '../../src/lab/task/index.ts';
 
 const presets = presetList().map((p) => p.path);
 const kindOf = (path: string): TrainKind | 'sweep' | 'bon' => {
@@ -58,6 +59,21 @@ describe('presets', () => {
     } else if (kind === 'bon') expect(loadBestOfNConfig(abs(path)).out).toMatch(/^runs\//);
     else expect(loadTrainConfig(kind, abs(path)).out).toMatch(/^runs\//);
   });
+
+  // The lab's posts reach MAX_PROMPT_TOKENS: a preset with a smaller limit rejects the demo's data
+  // at run time (every row "too long"), which schema validation alone does not see.
+  it.each(presets.filter((p) => p.startsWith('configs/lab/') && !/sweep/.test(p)))(
+    "%s admits the lab's longest post",
+    (path) => {
+      const kind = kindOf(path);
+      const c = (
+        kind === 'bon' ? loadBestOfNConfig(abs(path)) : loadTrainConfig(kind as TrainKind, abs(path))
+      ) as {
+        maxPromptTokens: number;
+      };
+      expect(c.maxPromptTokens).toBeGreaterThanOrEqual(MAX_PROMPT_TOKENS);
+    },
+  );
 
   it("the paper's online presets use its learning rates and the TL;DR PPO settings", () => {
     for (const [size, lrs] of [
