@@ -43,20 +43,40 @@ export async function makeRlEvaluator(spec: RlEvalSpec): Promise<Evaluator> {
       seed: 0,
       maxNewTokens,
     });
-    const out: Record<string, number> = { proxy_reward: models.scoreTexts(spec.proxy, prompts, texts) };
-    if (facts) {
-      out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
-      out.win_rate = winRate(facts, texts, references);
-    }
-    if (judge) {
-      const verdicts = await judge.judge(
-        prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
-      );
-      out.win_rate = winRateOf(verdicts);
-      out.judge_unparsed = judge.unparsed;
-    }
-    return out;
+    return {
+      proxy_reward: models.scoreTexts(spec.proxy, prompts, texts),
+      ...(await judgeTexts({ prompts, references, facts, judge }, texts)),
+    };
   };
+}
+
+/** What a judge needs of the held-out posts: the lab's facts (gold judge) and/or an HTTP judge. */
+export interface JudgedPosts {
+  prompts: string[];
+  references: string[];
+  facts: LabFacts[] | null;
+  judge: HttpJudge | null;
+}
+
+/**
+ * Gold score and win rate of `texts` (one per post) against the references: by the lab's gold judge
+ * when the posts have facts, by the HTTP judge when one is configured (its win rate then wins).
+ */
+export async function judgeTexts(posts: JudgedPosts, texts: string[]): Promise<Record<string, number>> {
+  const { prompts, references, facts, judge } = posts;
+  const out: Record<string, number> = {};
+  if (facts) {
+    out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
+    out.win_rate = winRate(facts, texts, references);
+  }
+  if (judge) {
+    const verdicts = await judge.judge(
+      prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
+    );
+    out.win_rate = winRateOf(verdicts);
+    out.judge_unparsed = judge.unparsed;
+  }
+  return out;
 }
 
 export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {

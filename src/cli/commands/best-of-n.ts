@@ -7,14 +7,12 @@
 import { basename } from 'node:path';
 import { loadConfigFile, parseOverrides } from '../../config/load.ts';
 import { loadSftDataset } from '../../data/index.ts';
-import { winRateOf } from '../../judges/index.ts';
-import { goldScore, winRate } from '../../lab/task/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
-import { httpJudge, readFacts } from '../rl-eval.ts';
+import { httpJudge, judgeTexts, readFacts } from '../rl-eval.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
@@ -67,22 +65,8 @@ export async function runBestOfNConfig(
   const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward, placement);
   const policy = await LMPolicy.load(c.policy, { trainable: false, ...placement });
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
-  const evaluate = async (r: BestOfNResult): Promise<Record<string, number>> => {
-    const texts = r.responses.map(decode);
-    const out: Record<string, number> = {};
-    if (facts) {
-      out.gold_score = texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length;
-      out.win_rate = winRate(facts, texts, references);
-    }
-    if (judge) {
-      const verdicts = await judge.judge(
-        prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
-      );
-      out.win_rate = winRateOf(verdicts);
-      out.judge_unparsed = judge.unparsed;
-    }
-    return out;
-  };
+  const evaluate = (r: BestOfNResult) =>
+    judgeTexts({ prompts, references, facts, judge }, r.responses.map(decode));
   try {
     await withDefaultDevice(placement.device, () =>
       runBestOfN({
