@@ -53,6 +53,9 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     const html = readFileSync(join(root, 'report.html'), 'utf8');
     expect(html).toContain('maxent-a0.2-lr0.001');
     expect(html).toContain('Over-optimisation curve');
+    // The per-seed claims replace the pooled bottom line; the generic check says what it pools.
+    expect(html).not.toMatch(/These runs (do not \(fully\) )?show the paper/);
+    expect(html).toContain('every run folder pooled, without seeds');
     expect(existsSync(join(root, 'figures', 'overoptimisation.svg'))).toBe(true);
     // Best-of-n: one metrics line per n, with the analytic KL log n − (n−1)/n.
     const bon = readFileSync(join(out, 'bon', 'metrics.jsonl'), 'utf8')

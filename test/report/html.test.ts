@@ -34,6 +34,20 @@ describe('writeReport', () => {
     }
   });
 
+  it("a caller's sections replace the pooled bottom line, and the generic check says it pools", async () => {
+    const root = await paperLikeFolder();
+    const plain = await readFile((await writeReport(root)).reportFile, 'utf8');
+    expect(plain).toMatch(/These runs show the paper/);
+    const html = await readFile(
+      (await writeReport(root, join(root, 'with-sections.html'), { sections: ['<h2>Per seed</h2>'] }))
+        .reportFile,
+      'utf8',
+    );
+    expect(html).toContain('<h2>Per seed</h2>');
+    expect(html).not.toMatch(/These runs (do not \(fully\) )?show the paper/);
+    expect(html).toContain('every run folder pooled, without seeds');
+  });
+
   it('shows the claims check, a row per run with its verdict, and the thresholds', async () => {
     const root = await paperLikeFolder();
     const result = await writeReport(root);
