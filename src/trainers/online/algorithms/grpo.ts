@@ -12,7 +12,8 @@
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { aggregateTokenLosses, groupRelativeAdvantages, ppoPolicyLoss } from '../../../losses/index.ts';
-import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import { type Tensor, tidy } from '../../../tensor/index.ts';
+import { shuffledMinibatches } from '../chunks.ts';
 import type { GrpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -43,44 +44,42 @@ function learn(config: GrpoConfig, context: LearnContext): Record<string, number
   const weighting = config.lossAggregation === 'token-mean' ? 'tokens' : 'rows';
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      const { metrics } = context.update(
-        rows,
-        ({ rollout: micro, take }) => {
-          const now = context.policy.score(micro, { temperature: context.temperature });
-          const m = micro.responseMask;
-          const policy = ppoPolicyLoss(
-            now.logps,
-            take(oldLogps),
-            take(tokenAdvantages),
-            m,
-            config.clip,
-            config.lossAggregation,
-            context.maxNewTokens,
-          );
-          const regularizer = regularizerLoss(
-            context.regularizers,
-            now.logps,
-            now.entropy,
-            refLogps && take(refLogps),
-            m,
-            aggregate,
-          );
-          return {
-            loss: policy.loss.add(regularizer),
-            metrics: {
-              'loss/policy_avg': policy.loss.item(),
-              'policy/approxkl_avg': policy.approxKl.item(),
-              'policy/clipfrac_avg': policy.clipfrac.item(),
-            },
-          };
-        },
-        weighting,
-      );
-      logged.push(metrics);
-      rows.dispose();
-    }
+  for (const rows of shuffledMinibatches(batchSize, config.epochs, config.minibatchSize, context.gen)) {
+    const { metrics } = context.update(
+      rows,
+      ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, { temperature: context.temperature });
+        const m = micro.responseMask;
+        const policy = ppoPolicyLoss(
+          now.logps,
+          take(oldLogps),
+          take(tokenAdvantages),
+          m,
+          config.clip,
+          config.lossAggregation,
+          context.maxNewTokens,
+        );
+        const regularizer = regularizerLoss(
+          context.regularizers,
+          now.logps,
+          now.entropy,
+          refLogps && take(refLogps),
+          m,
+          aggregate,
+        );
+        return {
+          loss: policy.loss.add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+          },
+        };
+      },
+      weighting,
+    );
+    logged.push(metrics);
+    rows.dispose();
   }
   tokenAdvantages.dispose();
   return logged;

@@ -19,7 +19,8 @@ import {
   ppoPolicyLoss,
   ppoValueLoss,
 } from '../../../losses/index.ts';
-import { randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import { type Tensor, tidy } from '../../../tensor/index.ts';
+import { shuffledMinibatches } from '../chunks.ts';
 import type { PpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -55,42 +56,40 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
   // 3. Clipped-surrogate epochs over minibatches of rows.
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
-        const now = context.policy.score(micro, {
-          temperature: context.temperature,
-          values: context.critic === null,
-        });
-        const values = context.critic ? context.critic.values(micro) : now.values!;
-        const m = micro.responseMask;
-        // With the TL;DR placement the value loss also covers the position after each response, so
-        // its micro-batch weights (response tokens) are off by one position per row: micro-batching
-        // then changes the value term slightly (one pass, the default, is exact).
-        const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
-        const value = ppoValueLoss(values, take(oldValues), take(returns), valued(m), config.valueClip);
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-        );
-        return {
-          loss: policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer),
-          metrics: {
-            'loss/policy_avg': policy.loss.item(),
-            'loss/value_avg': value.loss.item(),
-            'policy/approxkl_avg': policy.approxKl.item(),
-            'policy/clipfrac_avg': policy.clipfrac.item(),
-            'val/clipfrac_avg': value.clipfrac.item(),
-            'val/ratio': policy.ratio.item(),
-          },
-        };
+  for (const rows of shuffledMinibatches(batchSize, config.epochs, config.minibatchSize, context.gen)) {
+    const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+      const now = context.policy.score(micro, {
+        temperature: context.temperature,
+        values: context.critic === null,
       });
-      logged.push(metrics);
-      rows.dispose();
-    }
+      const values = context.critic ? context.critic.values(micro) : now.values!;
+      const m = micro.responseMask;
+      // With the TL;DR placement the value loss also covers the position after each response, so
+      // its micro-batch weights (response tokens) are off by one position per row: micro-batching
+      // then changes the value term slightly (one pass, the default, is exact).
+      const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
+      const value = ppoValueLoss(values, take(oldValues), take(returns), valued(m), config.valueClip);
+      const regularizer = regularizerLoss(
+        context.regularizers,
+        now.logps,
+        now.entropy,
+        refLogps && take(refLogps),
+        m,
+      );
+      return {
+        loss: policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer),
+        metrics: {
+          'loss/policy_avg': policy.loss.item(),
+          'loss/value_avg': value.loss.item(),
+          'policy/approxkl_avg': policy.approxKl.item(),
+          'policy/clipfrac_avg': policy.clipfrac.item(),
+          'val/clipfrac_avg': value.clipfrac.item(),
+          'val/ratio': policy.ratio.item(),
+        },
+      };
+    });
+    logged.push(metrics);
+    rows.dispose();
   }
   advantages.dispose();
   returns.dispose();

@@ -11,7 +11,7 @@
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { ppoPolicyLoss, reinforcePlusPlusAdvantages } from '../../../losses/index.ts';
-import { randperm } from '../../../tensor/index.ts';
+import { shuffledMinibatches } from '../chunks.ts';
 import type { ReinforcePlusPlusConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -47,31 +47,29 @@ function learn(config: ReinforcePlusPlusConfig, context: LearnContext): Record<s
   // 3. Clipped-ratio epochs over minibatches of rows (token-level means: token-weighted micro-batches).
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
-        const now = context.policy.score(micro, { temperature: context.temperature });
-        const m = micro.responseMask;
-        const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-        );
-        return {
-          loss: policy.loss.add(regularizer),
-          metrics: {
-            'loss/policy_avg': policy.loss.item(),
-            'policy/approxkl_avg': policy.approxKl.item(),
-            'policy/clipfrac_avg': policy.clipfrac.item(),
-          },
-        };
-      });
-      logged.push(metrics);
-      rows.dispose();
-    }
+  for (const rows of shuffledMinibatches(batchSize, config.epochs, config.minibatchSize, context.gen)) {
+    const { metrics } = context.update(rows, ({ rollout: micro, take }) => {
+      const now = context.policy.score(micro, { temperature: context.temperature });
+      const m = micro.responseMask;
+      const policy = ppoPolicyLoss(now.logps, take(oldLogps), take(advantages), m, config.clip);
+      const regularizer = regularizerLoss(
+        context.regularizers,
+        now.logps,
+        now.entropy,
+        refLogps && take(refLogps),
+        m,
+      );
+      return {
+        loss: policy.loss.add(regularizer),
+        metrics: {
+          'loss/policy_avg': policy.loss.item(),
+          'policy/approxkl_avg': policy.approxKl.item(),
+          'policy/clipfrac_avg': policy.clipfrac.item(),
+        },
+      };
+    });
+    logged.push(metrics);
+    rows.dispose();
   }
   advantages.dispose();
   return logged;

@@ -18,7 +18,8 @@ import {
   rlooAdvantages,
   sequencePolicyLoss,
 } from '../../../losses/index.ts';
-import { onesLike, randperm, type Tensor, tidy } from '../../../tensor/index.ts';
+import { onesLike, type Tensor, tidy } from '../../../tensor/index.ts';
+import { shuffledMinibatches } from '../chunks.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -65,39 +66,37 @@ function learn(
   const perResponseMean = (x: Tensor, m: Tensor) => aggregateTokenLosses(x, m, 'sequence-mean');
   const batchSize = mask.dim(0);
   const logged: Record<string, number>[] = [];
-  for (let epoch = 0; epoch < config.epochs; epoch++) {
-    for (const rows of randperm(batchSize, context.gen).split(Math.min(config.minibatchSize, batchSize))) {
-      const { metrics } = context.update(
-        rows,
-        ({ rollout: micro, take }) => {
-          const now = context.policy.score(micro, { temperature: context.temperature });
-          const m = micro.responseMask;
-          const policy = perSequence
-            ? sequencePolicyLoss(now.logps, take(oldLogps), take(sequenceAdvantages), m, config.clip)
-            : ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
-          const regularizer = regularizerLoss(
-            context.regularizers,
-            now.logps,
-            now.entropy,
-            refLogps && take(refLogps),
-            m,
-            perSequence ? perResponseMean : maskedMean,
-          );
-          return {
-            loss: policy.loss.add(regularizer),
-            metrics: {
-              'loss/policy_avg': policy.loss.item(),
-              'policy/approxkl_avg': policy.approxKl.item(),
-              'policy/clipfrac_avg': policy.clipfrac.item(),
-            },
-          };
-        },
-        // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
-        perSequence ? 'rows' : 'tokens',
-      );
-      logged.push(metrics);
-      rows.dispose();
-    }
+  for (const rows of shuffledMinibatches(batchSize, config.epochs, config.minibatchSize, context.gen)) {
+    const { metrics } = context.update(
+      rows,
+      ({ rollout: micro, take }) => {
+        const now = context.policy.score(micro, { temperature: context.temperature });
+        const m = micro.responseMask;
+        const policy = perSequence
+          ? sequencePolicyLoss(now.logps, take(oldLogps), take(sequenceAdvantages), m, config.clip)
+          : ppoPolicyLoss(now.logps, take(oldLogps), take(tokenAdvantages), m, config.clip);
+        const regularizer = regularizerLoss(
+          context.regularizers,
+          now.logps,
+          now.entropy,
+          refLogps && take(refLogps),
+          m,
+          perSequence ? perResponseMean : maskedMean,
+        );
+        return {
+          loss: policy.loss.add(regularizer),
+          metrics: {
+            'loss/policy_avg': policy.loss.item(),
+            'policy/approxkl_avg': policy.approxKl.item(),
+            'policy/clipfrac_avg': policy.clipfrac.item(),
+          },
+        };
+      },
+      // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
+      perSequence ? 'rows' : 'tokens',
+    );
+    logged.push(metrics);
+    rows.dispose();
   }
   sequenceAdvantages.dispose();
   tokenAdvantages.dispose();
