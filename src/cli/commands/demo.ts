@@ -7,10 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readDistEnv } from '../../distributed/index.ts';
 import { DEMO_PRESETS } from '../../lab/demo/config.ts';
-import { type DemoOptions, runDemo } from '../../lab/demo/pipeline.ts';
+import { runStagesInParallel, type StageTiming } from '../../lab/demo/parallel.ts';
+import { type DemoOptions, demoConfig, demoHeadroom, runDemo } from '../../lab/demo/pipeline.ts';
 import { formatInterval, overoptimisationSpec, seedReportSections } from '../../lab/demo/seed-report.ts';
 import { type DemoSummary, type SeedRuns, summarizeSeeds } from '../../lab/demo/seed-summary.ts';
 import { renderSvg, svgToPng } from '../../report/figures.ts';
@@ -21,6 +23,8 @@ import { readRuns } from '../../trainers/common/run-reader.ts';
 export interface DemoCommandOptions extends Omit<DemoOptions, 'seed'> {
   /** Seeds, one pipeline each (default: 1, 2, 3 for the default preset, 1 for quick and smoke). */
   seeds?: number[];
+  /** Worker processes running the seeds' stages side by side (default {@link defaultJobs}); 1: this process, in order. */
+  jobs?: number;
 }
 
 /** The seeds a preset runs when --seeds is not given. */
@@ -43,6 +47,11 @@ export function parseSeeds(text: string): number[] {
 
 export const seedFolder = (out: string, seed: number) => join(out, `seed-${seed}`);
 
+/** Worker processes of `demo` when --jobs is not given: one per core, at most 8. */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
 export async function runDemoCommand(opts: DemoCommandOptions): Promise<DemoSummary> {
   if (readDistEnv() !== null)
     throw new Error(
@@ -50,17 +59,37 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<DemoSumm
     );
   const log = opts.log ?? ((m: string) => console.error(m));
   const seeds = opts.seeds ?? defaultSeeds(opts.preset);
+  const jobs = opts.jobs ?? defaultJobs();
   const started = Date.now();
   if (opts.fresh) await rm(opts.out, { recursive: true, force: true });
-  const oracle: { seed: number; winRate: number }[] = [];
   const timings: { seed: number; seconds: number }[] = [];
-  for (const seed of seeds) {
-    const t0 = Date.now();
-    log(`\n== seed ${seed} → ${seedFolder(opts.out, seed)}`);
-    const headroom = await runDemo({ ...opts, out: seedFolder(opts.out, seed), fresh: false, seed, log });
-    oracle.push({ seed, winRate: headroom.oracleWinRate });
-    timings.push({ seed, seconds: (Date.now() - t0) / 1000 });
+  let stages: StageTiming[] | undefined;
+  if (jobs <= 1) {
+    for (const seed of seeds) {
+      const t0 = Date.now();
+      log(`\n== seed ${seed} → ${seedFolder(opts.out, seed)}`);
+      await runDemo({ ...opts, out: seedFolder(opts.out, seed), fresh: false, seed, log });
+      timings.push({ seed, seconds: (Date.now() - t0) / 1000 });
+    }
+  } else {
+    log(`demo: seeds ${seeds.join(', ')} in ${opts.out}, ${jobs} worker processes`);
+    stages = await runStagesInParallel({
+      preset: opts.preset,
+      seeds: seeds.map((seed) => ({ seed, out: seedFolder(opts.out, seed) })),
+      workers: jobs,
+      log,
+    });
+    for (const seed of seeds)
+      timings.push({
+        seed,
+        seconds: stages.filter((t) => t.seed === seed).reduce((a, t) => a + t.seconds, 0),
+      });
   }
+  const oracle = seeds.map((seed) => ({
+    seed,
+    winRate: demoHeadroom(join(seedFolder(opts.out, seed), 'data'), demoConfig(opts.preset, seed))
+      .oracleWinRate,
+  }));
   const perSeed: SeedRuns[] = [];
   for (const seed of seeds) perSeed.push({ seed, runs: await readRuns(seedFolder(opts.out, seed)) });
   const theory = runTheoryChecks({ instances: 5, seed: 1, preferenceLoss: createSimpoLoss });
@@ -85,7 +114,7 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<DemoSumm
   const seconds = (Date.now() - started) / 1000;
   writeFileSync(
     join(opts.out, 'summary.json'),
-    `${JSON.stringify({ preset: opts.preset, timings: { seeds: timings, totalSeconds: seconds }, ...summary }, null, 2)}\n`,
+    `${JSON.stringify({ preset: opts.preset, timings: { jobs, totalSeconds: seconds, seeds: timings, stages }, ...summary }, null, 2)}\n`,
   );
   log(formatSummary(summary));
   log(

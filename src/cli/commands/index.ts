@@ -46,8 +46,20 @@ export function registerCommands(program: Command): void {
       "every stage in seconds, to check an installation (too short to show the paper's effect)",
     )
     .option('--fresh', 'ignore cached stages and start over')
+    .option(
+      '--jobs <n>',
+      'worker processes running stages side by side, one torch and one OpenBLAS thread each (default: one per core, at most 8; 1: in this process, in order)',
+      int,
+    )
     .action(
-      async (opts: { out: string; seeds?: string; quick?: boolean; smoke?: boolean; fresh?: boolean }) => {
+      async (opts: {
+        out: string;
+        seeds?: string;
+        quick?: boolean;
+        smoke?: boolean;
+        fresh?: boolean;
+        jobs?: number;
+      }) => {
         if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
         const { parseSeeds, runDemoCommand } = await import('./demo.ts');
         await runDemoCommand({
@@ -55,6 +67,7 @@ export function registerCommands(program: Command): void {
           preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
           fresh: Boolean(opts.fresh),
           seeds: opts.seeds === undefined ? undefined : parseSeeds(opts.seeds),
+          jobs: opts.jobs,
         });
       },
     );

@@ -8,10 +8,12 @@
  * Every stage is a real training run in its own run folder, cached by its settings. The `demo`
  * command then writes the report of these runs (src/cli/commands/demo.ts).
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { LabModels } from '../../trainers/adapters/index.ts';
+import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
+import { writeFileAtomic } from '../../trainers/common/atomic-fs.ts';
+import { MetricsLog } from '../../trainers/common/metrics-log.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
   PreferenceConfigSchema,
@@ -81,76 +83,253 @@ export interface DemoHeadroom {
   terseWinRate: number;
 }
 
+/** What a stage needs besides its settings: model loaders, the log, and whether to draw progress bars. */
+export interface StageContext {
+  models: LabModels;
+  log: (msg: string) => void;
+  /** Progress bars on stderr (off in worker processes, whose stages report when they finish). */
+  progress: boolean;
+}
+
+/**
+ * One step of the pipeline for one seed. Its output folder is cached by a key over its settings and
+ * its inputs' keys, so a stage whose inputs did not change is never rerun.
+ */
+export interface DemoStage {
+  /** Unique within a seed, and the stage's folder under the seed's folder: `sft`, `po/dpo`, `rl/<run>`. */
+  id: string;
+  /** Stages whose outputs this one reads. */
+  after: string[];
+  /** Relative single-core cost (SFT = 4), so a scheduler can start the longest remaining path first. */
+  cost: number;
+  /** True when the stage's cached output is complete (nothing to run). */
+  done(): boolean;
+  run(ctx: StageContext): Promise<void>;
+}
+
+/** The preset's settings for one seed (data, initialisation, sampling and training all follow it). */
+export function demoConfig(preset: DemoPreset, seed?: number): DemoConfig {
+  const p = DEMO_PRESETS[preset];
+  return seed === undefined ? p : { ...p, seed };
+}
+
+/** Runs the pipeline for one seed in this process, stage after stage (`demo --jobs 1`). */
 export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
-  const preset = DEMO_PRESETS[o.preset];
-  const cfg: DemoConfig = o.seed === undefined ? preset : { ...preset, seed: o.seed };
+  const cfg = demoConfig(o.preset, o.seed);
   const log = o.log ?? ((m: string) => console.error(m));
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
   mkdirSync(o.out, { recursive: true });
-  const models = new LabModels();
+  const ctx: StageContext = { models: new LabModels(), log, progress: true };
+  for (const stage of demoStages(o.out, cfg)) if (!stage.done()) await stage.run(ctx);
+  return demoHeadroom(join(o.out, 'data'), cfg);
+}
 
+/**
+ * The stages of one seed, in an order that respects `after`:
+ *
+ *   data → init → sft → preferences → rm ─┬→ bon, rl/<run> × grid
+ *                           └→ po/<variant> ×4 ─┴→ offline-gold (gold win rates of SFT, DPO, SimPO…)
+ */
+export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   const dataKey = stageKey('data', cfg.seed, cfg.data);
-  const dataDir = join(o.out, 'data');
-  if (!isCached(dataDir, dataKey, (d) => existsSync(join(d, LAB_FILES.tokenizerConfig)))) {
-    await writeLabFiles(dataDir, cfg);
-    markStage(dataDir, dataKey);
-    log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
-  }
-  const headroom = logHeadroom(dataDir, cfg, log);
-
   const initKey = stageKey('init', cfg.model, cfg.seed, dataKey);
-  const initDir = join(o.out, 'init');
-  if (!isCached(initDir, initKey, (d) => existsSync(join(d, 'config.json')))) {
-    await models.initModel(initDir, {
-      ...cfg.model,
-      tokenizerDir: dataDir,
-      seed: cfg.seed,
-      maxPositions: MAX_TOTAL_TOKENS + 8,
-    });
-    markStage(initDir, initKey);
-  }
-
   const sftKey = stageKey('sft', cfg.sft, initKey);
-  const sftDir = join(o.out, 'sft');
-  await cachedRun(sftDir, sftKey, async () => {
-    const { examples } = await loadSftDataset(join(dataDir, LAB_FILES.sftTrain));
-    const { examples: evalExamples } = await loadSftDataset(join(dataDir, LAB_FILES.sftEval));
-    const { model, tokenizer } = await models.loadCausalLM(initDir);
-    const config = SftConfigSchema.parse({
-      model: initDir,
-      out: sftDir,
-      data: { train: join(dataDir, LAB_FILES.sftTrain) },
-      maxPromptTokens: MAX_PROMPT_TOKENS,
-      maxTotalTokens: MAX_TOTAL_TOKENS,
-      steps: cfg.sft.steps,
-      batchSize: cfg.sft.batchSize,
-      optim: { lr: cfg.sft.lr, warmupSteps: 20 },
-      evalEvery: 100,
-      checkpointEvery: 100,
-      seed: cfg.seed,
-    });
-    const bar = stageProgress('SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
-    await trainSft({
-      config,
-      model,
-      tokenizer,
-      train: examples,
-      eval: evalExamples,
-      name: 'sft',
-      log,
-      onStep: (s, m) => bar.update(s, m),
-    });
-    bar.stop();
-  });
-
   const prefKey = stageKey('preferences', cfg.preferences, cfg.maxNewTokens, sftKey);
-  const prefDir = join(o.out, 'preferences');
-  if (!isCached(prefDir, prefKey, (d) => existsSync(join(d, LAB_FILES.preferenceEval)))) {
-    const policy = await models.loadPolicy(join(sftDir, 'model'), { trainable: false });
-    const p = cfg.preferences;
+  const rmKey = stageKey('rm', cfg.rm, prefKey);
+  const dataDir = join(out, 'data');
+  const initDir = join(out, 'init');
+  const sftDir = join(out, 'sft');
+  const prefDir = join(out, 'preferences');
+  const rmDir = join(out, 'rm');
+  const poDir = (name: string) => join(out, 'po', name);
+  const gold = (models: LabModels) =>
+    GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.maxNewTokens);
+
+  const stages: DemoStage[] = [
+    {
+      id: 'data',
+      after: [],
+      cost: 0.1,
+      done: () => isCached(dataDir, dataKey, (d) => existsSync(join(d, LAB_FILES.tokenizerConfig))),
+      run: async ({ log }) => {
+        await writeLabFiles(dataDir, cfg);
+        markStage(dataDir, dataKey);
+        log(`data: wrote the synthetic TL;DR lab to ${dataDir}`);
+        const h = demoHeadroom(dataDir, cfg);
+        log(
+          `task: oracle (complete summary) win rate ${fmt(h.oracleWinRate, 3)}, terse summary ${fmt(h.terseWinRate, 3)}`,
+        );
+      },
+    },
+    {
+      id: 'init',
+      after: ['data'],
+      cost: 0.1,
+      done: () => isCached(initDir, initKey, (d) => existsSync(join(d, 'config.json'))),
+      run: async ({ models }) => {
+        await models.initModel(initDir, {
+          ...cfg.model,
+          tokenizerDir: dataDir,
+          seed: cfg.seed,
+          maxPositions: MAX_TOTAL_TOKENS + 8,
+        });
+        markStage(initDir, initKey);
+      },
+    },
+    {
+      id: 'sft',
+      after: ['init'],
+      cost: 4,
+      done: () => isCached(sftDir, sftKey, RunDir.isDone),
+      run: (ctx) => cachedRun(sftDir, sftKey, () => trainSftStage(ctx, cfg, { dataDir, initDir, sftDir })),
+    },
+    {
+      id: 'preferences',
+      after: ['sft'],
+      cost: 1.2,
+      done: () => isCached(prefDir, prefKey, (d) => existsSync(join(d, LAB_FILES.preferenceEval))),
+      run: async (ctx) => {
+        rmSync(prefDir, { recursive: true, force: true });
+        await writePreferenceStage(ctx, cfg, sftDir, prefDir);
+        markStage(prefDir, prefKey);
+      },
+    },
+    {
+      id: 'rm',
+      after: ['preferences'],
+      cost: 4.5,
+      done: () => isCached(rmDir, rmKey, RunDir.isDone) && existsSync(join(rmDir, PROXY_AGREEMENT_FILE)),
+      run: async (ctx) => {
+        await cachedRun(rmDir, rmKey, () => trainRewardModelStage(ctx, cfg, { sftDir, prefDir, rmDir }));
+        const proxy = await ctx.models.loadRewardFunction(join(rmDir, 'model'));
+        try {
+          recordProxyAgreement(rmDir, prefDir, cfg, proxy, ctx.log);
+        } finally {
+          proxy.model.dispose();
+        }
+      },
+    },
+  ];
+  for (const variant of OFFLINE_VARIANTS) {
+    const dir = poDir(variant.name);
+    const key = stageKey('po', variant.name, cfg.po, prefKey);
+    stages.push({
+      id: `po/${variant.name}`,
+      after: ['preferences'],
+      cost: 1.2,
+      done: () => isCached(dir, key, RunDir.isDone),
+      run: (ctx) => cachedRun(dir, key, () => trainOfflineStage(ctx, cfg, variant, { sftDir, prefDir, dir })),
+    });
+  }
+  const offlineDirs = [sftDir, ...OFFLINE_VARIANTS.map((v) => poDir(v.name))];
+  stages.push({
+    id: 'offline-gold',
+    after: ['rm', ...OFFLINE_VARIANTS.map((v) => `po/${v.name}`)],
+    cost: 0.3,
+    done: () => offlineDirs.every(hasFinalGold),
+    // Gold win rates of the offline policies (SFT, DPO, SimPO…) with the same judge and posts as RL.
+    run: async ({ models }) => {
+      const evaluation = await gold(models);
+      const proxy = await models.loadRewardFunction(join(rmDir, 'model'));
+      try {
+        for (const dir of offlineDirs) await evaluation.recordFinal(dir, proxy);
+      } finally {
+        proxy.model.dispose();
+      }
+    },
+  });
+  const bonDir = join(out, 'bon');
+  const bonKey = stageKey('bon', cfg.bon, sftKey, rmKey);
+  stages.push({
+    id: 'bon',
+    after: ['rm'],
+    cost: 1.7,
+    done: () => isCached(bonDir, bonKey, RunDir.isDone),
+    run: async (ctx) => {
+      rmSync(bonDir, { recursive: true, force: true });
+      mkdirSync(bonDir, { recursive: true });
+      markStage(bonDir, bonKey);
+      await runBestOfNStage(bonDir, cfg, await gold(ctx.models), { sftDir, rmDir, log: ctx.log });
+    },
+  });
+  const upstream = { dataDir, sftDir, rmDir };
+  for (const run of onlineGrid(cfg)) {
+    const dir = join(out, 'rl', run.name);
+    const key = stageKey('rl', run, cfg.rl, stageKey(sftKey, rmKey));
+    stages.push({
+      id: `rl/${run.name}`,
+      after: ['rm'],
+      cost: run.ppo ? 3.5 : 2.8,
+      done: () => isCached(dir, key, RunDir.isDone),
+      run: async (ctx) => {
+        const evaluation = await gold(ctx.models);
+        await cachedRun(dir, key, () => trainOnlineStage(ctx, cfg, run, evaluation, { ...upstream, dir }));
+      },
+    });
+  }
+  return stages;
+}
+
+const PROXY_AGREEMENT_FILE = 'proxy-agreement.json';
+
+/** True when a finished offline run's metrics end with its gold evaluation. */
+function hasFinalGold(runDir: string): boolean {
+  const file = join(runDir, 'metrics.jsonl');
+  return existsSync(file) && new MetricsLog(file).read().some((l) => 'eval/win_rate' in l);
+}
+
+function bar(ctx: StageContext, name: string, total: number, show: (m: Record<string, number>) => string) {
+  return ctx.progress ? stageProgress(name, total, show) : { update: () => {}, stop: () => {} };
+}
+
+async function trainSftStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  d: { dataDir: string; initDir: string; sftDir: string },
+): Promise<void> {
+  const { examples } = await loadSftDataset(join(d.dataDir, LAB_FILES.sftTrain));
+  const { examples: evalExamples } = await loadSftDataset(join(d.dataDir, LAB_FILES.sftEval));
+  const { model, tokenizer } = await ctx.models.loadCausalLM(d.initDir);
+  const config = SftConfigSchema.parse({
+    model: d.initDir,
+    out: d.sftDir,
+    data: { train: join(d.dataDir, LAB_FILES.sftTrain) },
+    maxPromptTokens: MAX_PROMPT_TOKENS,
+    maxTotalTokens: MAX_TOTAL_TOKENS,
+    steps: cfg.sft.steps,
+    batchSize: cfg.sft.batchSize,
+    optim: { lr: cfg.sft.lr, warmupSteps: 20 },
+    evalEvery: 100,
+    checkpointEvery: 100,
+    seed: cfg.seed,
+  });
+  const progress = bar(ctx, 'SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
+  await trainSft({
+    config,
+    model,
+    tokenizer,
+    train: examples,
+    eval: evalExamples,
+    name: 'sft',
+    log: ctx.log,
+    onStep: (s, m) => progress.update(s, m),
+  });
+  progress.stop();
+}
+
+/** Preference pairs of SFT samples and references, labelled by the simulated (Bradley-Terry) labeller. */
+async function writePreferenceStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  sftDir: string,
+  prefDir: string,
+): Promise<void> {
+  const policy = await ctx.models.loadPolicy(join(sftDir, 'model'), { trainable: false });
+  const p = cfg.preferences;
+  try {
     for (const split of ['train', 'eval'] as const) {
       const rows = buildPolicyPreferenceData({
-        models,
+        models: ctx.models,
         policy,
         posts: generatePreferencePosts({
           seed: cfg.seed,
@@ -166,112 +345,95 @@ export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
       });
       await writePreferenceFile(prefDir, split, rows);
       if (split === 'train')
-        log(`preferences: ${rows.length} gold-labelled pairs of SFT samples and references`);
+        ctx.log(`preferences: ${rows.length} gold-labelled pairs of SFT samples and references`);
     }
-    markStage(prefDir, prefKey);
+  } finally {
+    policy.model.dispose();
   }
+}
 
-  const rmKey = stageKey('rm', cfg.rm, prefKey);
-  const rmDir = join(o.out, 'rm');
-  await cachedRun(rmDir, rmKey, async () => {
-    const { examples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceTrain));
-    const { examples: evalExamples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceEval));
-    const { model, tokenizer } = await models.loadRewardModel(join(sftDir, 'model'), { seed: cfg.seed });
-    const config = RewardModelConfigSchema.parse({
-      model: join(sftDir, 'model'),
-      out: rmDir,
-      data: { train: join(prefDir, LAB_FILES.preferenceTrain) },
-      maxPromptTokens: MAX_PROMPT_TOKENS,
-      maxTotalTokens: MAX_TOTAL_TOKENS,
-      steps: cfg.rm.steps,
-      batchSize: cfg.rm.batchSize,
-      optim: { lr: cfg.rm.lr, warmupSteps: 10 },
-      evalEvery: 50,
-      checkpointEvery: 100,
-      seed: cfg.seed,
-    });
-    const bar = stageProgress('reward model (proxy)', cfg.rm.steps, (m) => `acc ${fmt(m.accuracy, 2)}`);
-    await trainRewardModel({
-      config,
-      model,
-      tokenizer,
-      train: examples,
-      eval: evalExamples,
-      name: 'reward-model',
-      log,
-      onStep: (s, m) => bar.update(s, m),
-    });
-    bar.stop();
+async function trainRewardModelStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  d: { sftDir: string; prefDir: string; rmDir: string },
+): Promise<void> {
+  const { examples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain));
+  const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
+  const sftModel = join(d.sftDir, 'model');
+  const { model, tokenizer } = await ctx.models.loadRewardModel(sftModel, { seed: cfg.seed });
+  const config = RewardModelConfigSchema.parse({
+    model: sftModel,
+    out: d.rmDir,
+    data: { train: join(d.prefDir, LAB_FILES.preferenceTrain) },
+    maxPromptTokens: MAX_PROMPT_TOKENS,
+    maxTotalTokens: MAX_TOTAL_TOKENS,
+    steps: cfg.rm.steps,
+    batchSize: cfg.rm.batchSize,
+    optim: { lr: cfg.rm.lr, warmupSteps: 10 },
+    evalEvery: 50,
+    checkpointEvery: 100,
+    seed: cfg.seed,
   });
-
-  for (const variant of OFFLINE_VARIANTS) {
-    const dir = join(o.out, 'po', variant.name);
-    const key = stageKey('po', variant.name, cfg.po, prefKey);
-    await cachedRun(dir, key, async () => {
-      const { examples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceTrain));
-      const { examples: evalExamples } = await loadPreferenceDataset(join(prefDir, LAB_FILES.preferenceEval));
-      const sftModel = join(sftDir, 'model');
-      const { model, tokenizer } = await models.loadCausalLM(sftModel);
-      const dpo = variant.loss === 'dpo';
-      const config = PreferenceConfigSchema.parse({
-        model: sftModel,
-        out: dir,
-        data: { train: join(prefDir, LAB_FILES.preferenceTrain) },
-        loss: variant.loss,
-        beta: dpo ? cfg.po.dpoBeta : cfg.po.simpoBeta,
-        gamma: variant.gamma === 'preset' ? cfg.po.simpoGamma : variant.gamma,
-        lengthNormalize: variant.lengthNormalize,
-        maxPromptTokens: MAX_PROMPT_TOKENS,
-        maxTotalTokens: MAX_TOTAL_TOKENS,
-        steps: cfg.po.steps,
-        batchSize: cfg.po.batchSize,
-        optim: { lr: dpo ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
-        evalEvery: 40,
-        checkpointEvery: 60,
-        seed: cfg.seed,
-      });
-      const bar = stageProgress(variant.title, cfg.po.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
-      await trainPreference({
-        config,
-        policy: model,
-        tokenizer,
-        train: examples,
-        eval: evalExamples,
-        name: variant.name,
-        log,
-        referenceDir: sftModel,
-        loadReference: async () => (await models.loadCausalLM(sftModel)).model,
-        onStep: (s, m) => bar.update(s, m),
-      });
-      bar.stop();
-    });
-  }
-
-  // Gold win rates of the offline policies (SFT, DPO, SimPO) with the same judge and eval posts.
-  const gold = await GoldEvaluation.create(models, dataDir, cfg.data.rlEvalPrompts, cfg.maxNewTokens);
-  const proxy = await models.loadRewardFunction(join(rmDir, 'model'));
-  recordProxyAgreement(rmDir, prefDir, cfg, proxy, log);
-  for (const dir of [sftDir, ...OFFLINE_VARIANTS.map((v) => join(o.out, 'po', v.name))])
-    await gold.recordFinal(dir, proxy);
-  await runBestOfNStage(join(o.out, 'bon'), stageKey('bon', cfg.bon, sftKey, rmKey), cfg, gold, {
-    sftDir,
-    rmDir,
-    log,
+  const progress = bar(ctx, 'reward model (proxy)', cfg.rm.steps, (m) => `acc ${fmt(m.accuracy, 2)}`);
+  await trainRewardModel({
+    config,
+    model,
+    tokenizer,
+    train: examples,
+    eval: evalExamples,
+    name: 'reward-model',
+    log: ctx.log,
+    onStep: (s, m) => progress.update(s, m),
   });
+  progress.stop();
+}
 
-  await runOnlineGrid(
-    o.out,
-    cfg,
-    models,
-    { dataDir, sftDir, rmDir, key: stageKey(sftKey, rmKey) },
-    gold,
-    log,
-  );
-  return headroom;
+async function trainOfflineStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  variant: (typeof OFFLINE_VARIANTS)[number],
+  d: { sftDir: string; prefDir: string; dir: string },
+): Promise<void> {
+  const { examples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain));
+  const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
+  const sftModel = join(d.sftDir, 'model');
+  const { model, tokenizer } = await ctx.models.loadCausalLM(sftModel);
+  const dpo = variant.loss === 'dpo';
+  const config = PreferenceConfigSchema.parse({
+    model: sftModel,
+    out: d.dir,
+    data: { train: join(d.prefDir, LAB_FILES.preferenceTrain) },
+    loss: variant.loss,
+    beta: dpo ? cfg.po.dpoBeta : cfg.po.simpoBeta,
+    gamma: variant.gamma === 'preset' ? cfg.po.simpoGamma : variant.gamma,
+    lengthNormalize: variant.lengthNormalize,
+    maxPromptTokens: MAX_PROMPT_TOKENS,
+    maxTotalTokens: MAX_TOTAL_TOKENS,
+    steps: cfg.po.steps,
+    batchSize: cfg.po.batchSize,
+    optim: { lr: dpo ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
+    evalEvery: 40,
+    checkpointEvery: 60,
+    seed: cfg.seed,
+  });
+  const progress = bar(ctx, variant.title, cfg.po.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  await trainPreference({
+    config,
+    policy: model,
+    tokenizer,
+    train: examples,
+    eval: evalExamples,
+    name: variant.name,
+    log: ctx.log,
+    referenceDir: sftModel,
+    loadReference: async () => (await ctx.models.loadCausalLM(sftModel)).model,
+    onStep: (s, m) => progress.update(s, m),
+  });
+  progress.stop();
 }
 
 /** The task's headroom on the gold-evaluation posts: the oracle's and a perfect terse imitator's win rates. */
-function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void): DemoHeadroom {
+export function demoHeadroom(dataDir: string, cfg: DemoConfig): DemoHeadroom {
   const rows = readLabRows(join(dataDir, LAB_FILES.sftEval), cfg.data.rlEvalPrompts);
   const facts = rows.map((r) => r.facts);
   const references = rows.map((r) => r.reference_response);
@@ -285,7 +447,6 @@ function logHeadroom(dataDir: string, cfg: DemoConfig, log: (m: string) => void)
     rows.map((r) => formatSummaryForm(r.facts, TERSE_FORM)),
     references,
   );
-  log(`task: oracle (complete summary) win rate ${fmt(oracle, 3)}, terse summary ${fmt(terse, 3)}`);
   return { oracleWinRate: oracle, terseWinRate: terse };
 }
 
@@ -294,15 +455,15 @@ function recordProxyAgreement(
   rmDir: string,
   prefDir: string,
   cfg: DemoConfig,
-  proxy: Awaited<ReturnType<LabModels['loadRewardFunction']>>,
+  proxy: ProxyReward,
   log: (m: string) => void,
 ): void {
-  const file = join(rmDir, 'proxy-agreement.json');
+  const file = join(rmDir, PROXY_AGREEMENT_FILE);
   if (existsSync(file)) return;
   const evalPairs = readLabRows<LabPreferenceRow>(join(prefDir, LAB_FILES.preferenceEval));
   const posts = generatePreferencePosts({ seed: cfg.seed, n: cfg.preferences.evalPosts, split: 'eval' });
   const a = proxyGoldAgreement(proxy, evalPairs, posts, MAX_PROMPT_TOKENS, cfg.seed);
-  writeFileSync(file, `${JSON.stringify(a, null, 2)}\n`);
+  writeFileAtomic(file, `${JSON.stringify(a, null, 2)}\n`);
   const probes = Object.entries(a.probes)
     .map(([k, v]) => `${k} ${fmt(v.agreement, 2)}`)
     .join(', ');
@@ -319,30 +480,18 @@ async function cachedRun(dir: string, key: string, run: () => Promise<void>): Pr
   await run();
 }
 
-interface Upstream {
-  dataDir: string;
-  sftDir: string;
-  rmDir: string;
-  key: string;
+/** One run of the online grid. */
+interface OnlineGridRun {
+  name: string;
+  regularizer: Record<string, unknown>;
+  lr: number;
+  coef: number;
+  ppo?: DemoConfig['ppo'];
 }
 
-/** The paper's grid: a KL-regularised baseline and Maximum-Entropy runs per α, at each learning rate. */
-async function runOnlineGrid(
-  out: string,
-  cfg: DemoConfig,
-  models: LabModels,
-  up: Upstream,
-  gold: GoldEvaluation,
-  log: (m: string) => void,
-): Promise<void> {
-  const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
-  const grid: {
-    name: string;
-    regularizer: Record<string, unknown>;
-    lr: number;
-    coef: number;
-    ppo?: DemoConfig['ppo'];
-  }[] = [];
+/** The paper's grid: a KL-regularised baseline and Maximum-Entropy runs per α, at each learning rate; then PPO. */
+function onlineGrid(cfg: DemoConfig): OnlineGridRun[] {
+  const grid: OnlineGridRun[] = [];
   for (const lr of cfg.rl.lrs) {
     grid.push({
       name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
@@ -351,12 +500,7 @@ async function runOnlineGrid(
       coef: cfg.rl.klCoef,
     });
     for (const a of cfg.rl.entropyCoefs)
-      grid.push({
-        name: `maxent-a${a}-lr${lr}`,
-        regularizer: { entropy: { coef: a } },
-        lr,
-        coef: a,
-      });
+      grid.push({ name: `maxent-a${a}-lr${lr}`, regularizer: { entropy: { coef: a } }, lr, coef: a });
   }
   for (const lr of cfg.ppo.lrs)
     grid.push({
@@ -366,66 +510,76 @@ async function runOnlineGrid(
       coef: cfg.rl.klCoef,
       ppo: cfg.ppo,
     });
-  for (const g of grid) {
-    const dir = join(out, 'rl', g.name);
-    const key = stageKey('rl', g, cfg.rl, up.key);
-    await cachedRun(dir, key, async () => {
-      const sftModel = join(up.sftDir, 'model');
-      const policy = await models.loadPolicy(sftModel, { trainable: true, valueHead: g.ppo !== undefined });
-      // The reference is loaded for every run so KL(π‖π_ref) can be *measured*; only the KL runs train against it.
-      const reference = await models.loadPolicy(sftModel, { trainable: false });
-      const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
-      const algorithm = g.ppo
-        ? {
-            algorithm: 'ppo',
-            promptsPerStep: cfg.rl.promptsPerStep * cfg.rl.k,
-            ppo: { epochs: g.ppo.epochs, minibatchSize: g.ppo.minibatchSize },
-          }
-        : {
-            algorithm: 'rloo',
-            promptsPerStep: cfg.rl.promptsPerStep,
-            rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
-          };
-      const config = OnlineTrainConfigSchema.parse({
-        ...algorithm,
-        steps: cfg.rl.steps,
-        lr: g.lr,
-        schedule: cfg.rl.schedule,
-        temperature: cfg.rl.temperature,
-        maxNewTokens: cfg.maxNewTokens,
-        regularizer: g.regularizer,
-        evalEvery: cfg.rl.evalEvery,
-        checkpointEvery: 20,
-        seed: cfg.seed,
-      });
-      const evaluator = () => gold.evaluate(policy, proxy);
-      const bar = stageProgress(
-        `RL ${g.name}`,
-        cfg.rl.steps,
-        (m) => `score ${fmt(m['objective/scores'], 2)} win ${fmt(m['eval/win_rate'], 2)}`,
-      );
-      let lastWin: number | undefined;
-      await trainOnline({
-        runDir: dir,
-        name: g.name,
-        config,
-        policy,
-        reference,
-        reward: proxy.reward,
-        prompts: models.promptSource(
-          policy.tokenizer,
-          trainPrompts.map((e) => e.prompt),
-        ),
-        evaluator,
-        labels: { model: 'lab-tiny' },
-        log,
-        onStep: (s, m) => {
-          lastWin = m['eval/win_rate'] ?? lastWin;
-          bar.update(s, { ...m, 'eval/win_rate': lastWin ?? Number.NaN });
-        },
-      });
-      bar.stop();
+  return grid;
+}
+
+async function trainOnlineStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  g: OnlineGridRun,
+  gold: GoldEvaluation,
+  up: { dataDir: string; sftDir: string; rmDir: string; dir: string },
+): Promise<void> {
+  const { models } = ctx;
+  const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
+  const sftModel = join(up.sftDir, 'model');
+  const policy = await models.loadPolicy(sftModel, { trainable: true, valueHead: g.ppo !== undefined });
+  // The reference is loaded for every run so KL(π‖π_ref) can be *measured*; only the KL runs train against it.
+  const reference = await models.loadPolicy(sftModel, { trainable: false });
+  const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
+  const algorithm = g.ppo
+    ? {
+        algorithm: 'ppo',
+        promptsPerStep: cfg.rl.promptsPerStep * cfg.rl.k,
+        ppo: { epochs: g.ppo.epochs, minibatchSize: g.ppo.minibatchSize },
+      }
+    : {
+        algorithm: 'rloo',
+        promptsPerStep: cfg.rl.promptsPerStep,
+        rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
+      };
+  const config = OnlineTrainConfigSchema.parse({
+    ...algorithm,
+    steps: cfg.rl.steps,
+    lr: g.lr,
+    schedule: cfg.rl.schedule,
+    temperature: cfg.rl.temperature,
+    maxNewTokens: cfg.maxNewTokens,
+    regularizer: g.regularizer,
+    evalEvery: cfg.rl.evalEvery,
+    checkpointEvery: 20,
+    seed: cfg.seed,
+  });
+  const progress = bar(
+    ctx,
+    `RL ${g.name}`,
+    cfg.rl.steps,
+    (m) => `score ${fmt(m['objective/scores'], 2)} win ${fmt(m['eval/win_rate'], 2)}`,
+  );
+  let lastWin: number | undefined;
+  try {
+    await trainOnline({
+      runDir: up.dir,
+      name: g.name,
+      config,
+      policy,
+      reference,
+      reward: proxy.reward,
+      prompts: models.promptSource(
+        policy.tokenizer,
+        trainPrompts.map((e) => e.prompt),
+      ),
+      evaluator: () => gold.evaluate(policy, proxy),
+      labels: { model: 'lab-tiny' },
+      log: ctx.log,
+      onStep: (s, m) => {
+        lastWin = m['eval/win_rate'] ?? lastWin;
+        progress.update(s, { ...m, 'eval/win_rate': lastWin ?? Number.NaN });
+      },
     });
+  } finally {
+    progress.stop();
+    for (const m of [policy.model, reference.model, proxy.model]) m.dispose();
   }
 }
 
@@ -435,15 +589,10 @@ async function runOnlineGrid(
  */
 async function runBestOfNStage(
   dir: string,
-  key: string,
   cfg: DemoConfig,
   gold: GoldEvaluation,
   up: { sftDir: string; rmDir: string; log: (m: string) => void },
 ): Promise<void> {
-  if (isCached(dir, key, RunDir.isDone)) return;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  markStage(dir, key);
   const models = new LabModels();
   const policy = await models.loadPolicy(join(up.sftDir, 'model'), { trainable: false });
   const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
