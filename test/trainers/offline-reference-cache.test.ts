@@ -150,6 +150,38 @@ describe('DPO reference log-probs', () => {
   });
 });
 
+describe('a run shorter than an epoch', () => {
+  it('runs the reference model on the pairs it draws only, and trains as with every pair computed', async () => {
+    const run = async (dir: string, steps: number) => {
+      const log: string[] = [];
+      const policy = await loadCausalLM(base, { trainable: true });
+      await trainPreference({
+        config: { ...config(steps), out: dir },
+        policy,
+        tokenizer: await Tokenizer.fromFolder(base),
+        train,
+        eval: [],
+        log: (m) => log.push(m),
+        referenceDir: base,
+        loadReference: () => loadCausalLM(base),
+      });
+      policy.dispose();
+      return { log, rows: readMetrics(dir) };
+    };
+    // 2 steps × 24 draw 48 of the 72 pairs (one epoch's permutation, no repeats); 3 steps draw all.
+    const partial = await run(tmp.make('partial-epoch'), 2);
+    const whole = await run(tmp.make('whole-epoch'), 3);
+    expect(partial.log.filter((m) => m.includes('computed for 48 pairs'))).toHaveLength(1);
+    expect(whole.log.filter((m) => m.includes(`computed for ${train.length} pairs`))).toHaveLength(1);
+    // The same first two steps (constant learning rate): a pair given the wrong reference value, or
+    // none (NaN), would change these.
+    expect(partial.rows).toHaveLength(2);
+    for (const [i, row] of partial.rows.entries())
+      for (const k of ['loss', 'ref/logratio', 'rewards/margins', 'grad_norm'])
+        expect(Math.abs(row[k]! - whole.rows[i]![k]!), `step ${i + 1} ${k}`).toBeLessThan(1e-5);
+  });
+});
+
 describe('reference-free and reference-based losses without a reference loader', () => {
   it('SimPO, CPO and ORPO train with no reference at all; DPO refuses', async () => {
     for (const loss of ['simpo', 'cpo', 'orpo', 'dpo'] as const) {

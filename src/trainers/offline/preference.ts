@@ -11,6 +11,7 @@ import type { PreferenceExample } from '../../data/index.ts';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
+import { DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
@@ -63,7 +64,9 @@ async function train(run: PreferenceRun): Promise<string> {
   let reference: Promise<CausalLM> | null = null;
   const loadReference = () => (reference ??= requireLoader(run)());
   const dp = new DataParallel(run.group);
-  const refTrain = needsReference(c.loss) ? await referenceFor(run, trainSet, loadReference, log, dp) : null;
+  const refTrain = needsReference(c.loss)
+    ? await referenceForVisited(run, trainSet, loadReference, log, dp)
+    : null;
   const refEval =
     needsReference(c.loss) && evalSet.length
       ? await referenceFor(run, evalSet, loadReference, log, dp)
@@ -138,6 +141,49 @@ function requireLoader(run: PreferenceRun): () => Promise<CausalLM> {
       `loss "${run.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
     );
   return run.loadReference;
+}
+
+/**
+ * The training pairs a run draws in its `steps` steps (the data order is fixed by the seed), sorted;
+ * every pair when the run covers an epoch or more.
+ */
+export function visitedPairs(c: PreferenceConfig, size: number): number[] {
+  const draws = c.steps * c.gradAccum * c.batchSize;
+  if (draws >= size) return Array.from({ length: size }, (_, i) => i);
+  const visited = new Set(new DataOrder(size, c.seed).next(draws));
+  return [...visited].sort((a, b) => a - b);
+}
+
+/**
+ * Reference log-probs of the pairs the run visits: a run shorter than an epoch does not run the
+ * reference model on pairs it never draws. The others hold NaN, so reading one stops training as
+ * non-finite rather than training on a made-up value.
+ */
+async function referenceForVisited(
+  run: PreferenceRun,
+  pairs: EncodedPair[],
+  loadReference: () => Promise<CausalLM>,
+  log: (m: string) => void,
+  dp: DataParallel,
+): Promise<ReferenceLogps> {
+  const visited = visitedPairs(run.config, pairs.length);
+  if (visited.length === pairs.length) return referenceFor(run, pairs, loadReference, log, dp);
+  const some = await referenceFor(
+    run,
+    visited.map((i) => pairs[i]!),
+    loadReference,
+    log,
+    dp,
+  );
+  const out = {
+    chosen: new Float64Array(pairs.length).fill(Number.NaN),
+    rejected: new Float64Array(pairs.length).fill(Number.NaN),
+  };
+  visited.forEach((pair, j) => {
+    out.chosen[pair] = some.chosen[j]!;
+    out.rejected[pair] = some.rejected[j]!;
+  });
+  return out;
 }
 
 async function referenceFor(
