@@ -84,6 +84,21 @@ describe('maxent-rlhf demo (smoke preset)', () => {
       .map((l) => JSON.parse(l));
     expect(rl.some((l) => typeof l['objective/kl'] === 'number')).toBe(true);
     expect(rl.filter((l) => typeof l['eval/win_rate'] === 'number').length).toBeGreaterThanOrEqual(3);
+    // Step 0 of every online run is the SFT policy: the same evaluation as the SFT run's own.
+    const sftEval = readFileSync(join(out, 'sft', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => 'eval/win_rate' in l);
+    for (const run of ['kl-b0.2-lr0.001', 'maxent-a0.2-lr0.001', 'ppo-kl-b0.2-lr0.001']) {
+      const first = readFileSync(join(out, 'rl', run, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .find((l) => l.step === 0 && 'eval/win_rate' in l);
+      for (const k of ['eval/win_rate', 'eval/gold_score', 'eval/proxy_reward'])
+        expect(first[k], `${run} ${k}`).toBe(sftEval[k]);
+    }
   });
 
   it('reuses cached stages on a second run', async () => {

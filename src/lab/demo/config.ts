@@ -102,7 +102,7 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
     },
     maxNewTokens: 24,
     sft: { steps: 500, batchSize: 32, lr: 3e-3 },
-    rm: { steps: 250, batchSize: 32, lr: 1e-3 },
+    rm: { steps: 165, batchSize: 32, lr: 1e-3 }, // ≈ one epoch of its ≈ 5,200 pairs, as the TL;DR RM recipe
     po: { steps: 120, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
       lrs: [3e-4, 1e-3],
@@ -112,11 +112,11 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       promptsPerStep: 16,
       k: 2,
       temperature: 0.7,
-      schedule: 'constant',
+      schedule: 'linear', // as the TL;DR PPO setup, the paper presets and the trainer's default
       evalEvery: 10,
     },
     ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
-    bon: { prompts: 64, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
+    bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
   },
   quick: {
     seed: 1,
@@ -132,7 +132,7 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
     },
     maxNewTokens: 24,
     sft: { steps: 500, batchSize: 32, lr: 3e-3 }, // 250 steps left the SFT policy near a 0 win rate
-    rm: { steps: 150, batchSize: 32, lr: 1e-3 },
+    rm: { steps: 100, batchSize: 32, lr: 1e-3 }, // ≈ one epoch of its ≈ 3,100 pairs
     po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
     rl: {
       lrs: [3e-4, 1e-3],
@@ -142,7 +142,7 @@ export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
       promptsPerStep: 16,
       k: 2,
       temperature: 0.7,
-      schedule: 'constant',
+      schedule: 'linear',
       evalEvery: 8,
     },
     ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },

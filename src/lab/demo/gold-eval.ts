@@ -3,11 +3,13 @@
  * the weights) scored by the gold judge, the win rate against the reference TL;DRs, and — when a
  * proxy reward model is given — the proxy's mean reward of the same summaries.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSftDataset } from '../../data/index.ts';
 import type { Tokenizer } from '../../models/tokenizer/index.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
+import { writeFileAtomic } from '../../trainers/common/atomic-fs.ts';
 import { MetricsLog } from '../../trainers/common/metrics-log.ts';
 import type { PromptSource } from '../../trainers/online/types.ts';
 import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
@@ -69,6 +71,22 @@ export class GoldEvaluation {
       if (proxy) out.proxy_reward = this.models.scoreTexts(proxy, this.prompts, texts);
       return out;
     });
+  }
+
+  /**
+   * `evaluate` of a policy that every caller holds with the same weights (the SFT policy at step 0
+   * of each online run): computed once and kept in `file`, which the caller's folder scheme must
+   * clear when the weights, the posts or the proxy change.
+   */
+  evaluateShared(
+    file: string,
+    policy: LMPolicy & { tokenizer: Tokenizer },
+    proxy?: ProxyReward,
+  ): Record<string, number> {
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+    const out = this.evaluate(policy, proxy);
+    writeFileAtomic(file, `${JSON.stringify(out)}\n`);
+    return out;
   }
 
   /** Appends the final model's gold evaluation to a finished offline run's metrics (once). */
