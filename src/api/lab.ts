@@ -5,7 +5,18 @@
  * @module lab
  */
 export { DEMO_PRESETS, type DemoConfig, type DemoPreset } from '../lab/demo/config.ts';
-export { type DemoHeadroom, type DemoOptions, OFFLINE_VARIANTS, runDemo } from '../lab/demo/pipeline.ts';
+export { type ParallelDemoOptions, runStagesInParallel, type StageTiming } from '../lab/demo/parallel.ts';
+export {
+  type DemoHeadroom,
+  type DemoOptions,
+  type DemoStage,
+  demoConfig,
+  demoHeadroom,
+  demoStages,
+  OFFLINE_VARIANTS,
+  runDemo,
+  type StageContext,
+} from '../lab/demo/pipeline.ts';
 export * from '../lab/demo/seed-summary.ts';
 export * from '../lab/sweep/index.ts';
 export * from '../lab/task/index.ts';
