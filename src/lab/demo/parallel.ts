@@ -80,7 +80,7 @@ export async function runStagesInParallel(o: ParallelDemoOptions): Promise<Stage
       .sort((a, b) => b.priority - a.priority || a.seed - b.seed);
   const tag = (j: Job) => (o.seeds.length > 1 ? `seed ${j.seed} · ${j.stage.id}` : j.stage.id);
 
-  const pool = Array.from({ length: Math.max(1, Math.min(o.workers, total)) }, () => new Worker());
+  const pool = Array.from({ length: Math.max(1, Math.min(o.workers, total)) }, () => new StageWorker());
   let failure: Error | null = null;
   let finished = 0;
   try {
@@ -138,7 +138,7 @@ function workerCommand(): { script: string; execArgv: string[] } {
 }
 
 /** One child process running one stage at a time. */
-class Worker {
+class StageWorker {
   private readonly child: ChildProcess;
   private pending: {
     onLog: (line: string) => void;
