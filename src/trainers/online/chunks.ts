@@ -117,3 +117,16 @@ export function* shuffledMinibatches(
   for (let epoch = 0; epoch < epochs; epoch++)
     yield* randperm(rows, gen).split(Math.min(minibatchSize, rows));
 }
+
+/** The clipped surrogate's metrics under TRL's names, as each algorithm logs them per minibatch. */
+export function clippedPolicyMetrics(policy: {
+  loss: Tensor;
+  approxKl: Tensor;
+  clipfrac: Tensor;
+}): Record<string, number> {
+  return {
+    'loss/policy_avg': policy.loss.item(),
+    'policy/approxkl_avg': policy.approxKl.item(),
+    'policy/clipfrac_avg': policy.clipfrac.item(),
+  };
+}

@@ -13,7 +13,7 @@
  */
 import { aggregateTokenLosses, groupRelativeAdvantages, ppoPolicyLoss } from '../../../losses/index.ts';
 import { type Tensor, tidy } from '../../../tensor/index.ts';
-import { shuffledMinibatches } from '../chunks.ts';
+import { clippedPolicyMetrics, shuffledMinibatches } from '../chunks.ts';
 import type { GrpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -69,11 +69,7 @@ function learn(config: GrpoConfig, context: LearnContext): Record<string, number
         );
         return {
           loss: policy.loss.add(regularizer),
-          metrics: {
-            'loss/policy_avg': policy.loss.item(),
-            'policy/approxkl_avg': policy.approxKl.item(),
-            'policy/clipfrac_avg': policy.clipfrac.item(),
-          },
+          metrics: clippedPolicyMetrics(policy),
         };
       },
       weighting,

@@ -20,7 +20,7 @@ import {
   ppoValueLoss,
 } from '../../../losses/index.ts';
 import { type Tensor, tidy } from '../../../tensor/index.ts';
-import { shuffledMinibatches } from '../chunks.ts';
+import { clippedPolicyMetrics, shuffledMinibatches } from '../chunks.ts';
 import type { PpoConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -79,10 +79,8 @@ function learn(config: PpoConfig, context: LearnContext): Record<string, number>
       return {
         loss: policy.loss.add(value.loss.mul(config.valueCoef)).add(regularizer),
         metrics: {
-          'loss/policy_avg': policy.loss.item(),
+          ...clippedPolicyMetrics(policy),
           'loss/value_avg': value.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
           'val/clipfrac_avg': value.clipfrac.item(),
           'val/ratio': policy.ratio.item(),
         },

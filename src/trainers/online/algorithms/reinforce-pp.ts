@@ -11,7 +11,7 @@
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { ppoPolicyLoss, reinforcePlusPlusAdvantages } from '../../../losses/index.ts';
-import { shuffledMinibatches } from '../chunks.ts';
+import { clippedPolicyMetrics, shuffledMinibatches } from '../chunks.ts';
 import type { ReinforcePlusPlusConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -61,11 +61,7 @@ function learn(config: ReinforcePlusPlusConfig, context: LearnContext): Record<s
       );
       return {
         loss: policy.loss.add(regularizer),
-        metrics: {
-          'loss/policy_avg': policy.loss.item(),
-          'policy/approxkl_avg': policy.approxKl.item(),
-          'policy/clipfrac_avg': policy.clipfrac.item(),
-        },
+        metrics: clippedPolicyMetrics(policy),
       };
     });
     logged.push(metrics);

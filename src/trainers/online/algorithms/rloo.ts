@@ -19,7 +19,7 @@ import {
   sequencePolicyLoss,
 } from '../../../losses/index.ts';
 import { onesLike, type Tensor, tidy } from '../../../tensor/index.ts';
-import { shuffledMinibatches } from '../chunks.ts';
+import { clippedPolicyMetrics, shuffledMinibatches } from '../chunks.ts';
 import type { RlooConfig } from '../config.ts';
 import { regularizerLoss } from '../regularizers.ts';
 import type { LearnContext, OnlineAlgorithm } from '../types.ts';
@@ -85,11 +85,7 @@ function learn(
         );
         return {
           loss: policy.loss.add(regularizer),
-          metrics: {
-            'loss/policy_avg': policy.loss.item(),
-            'policy/approxkl_avg': policy.approxKl.item(),
-            'policy/clipfrac_avg': policy.clipfrac.item(),
-          },
+          metrics: clippedPolicyMetrics(policy),
         };
       },
       // A per-response loss is a mean over rows: micro-batches are weighted by their rows.
