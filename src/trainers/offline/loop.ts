@@ -96,7 +96,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     log: run.log,
     dataParallel: dp,
   });
-  const order = new DataOrder(run.datasetSize, c.seed, true, session.extra?.cursor);
+  const order = trainingOrder(run.datasetSize, c.seed, session.extra?.cursor);
   await session.run({
     step: (_step, lr) => {
       // gradAccum batches, each weighing 1/gradAccum. Every rank draws the same batches, takes its
@@ -129,4 +129,19 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     saveModel: (dir) => run.model.save(dir),
   });
   return session.dir;
+}
+
+/** The order the loop draws examples in: a fresh shuffle per epoch from the seed, resumed at `cursor`. */
+function trainingOrder(size: number, seed: number, cursor?: CursorState): DataOrder {
+  return new DataOrder(size, seed, true, cursor);
+}
+
+/**
+ * The examples a run of `c.steps` steps draws (`gradAccum` batches of `batchSize` a step), sorted;
+ * every example when that covers an epoch or more.
+ */
+export function examplesDrawn(c: OfflineSettings, size: number): number[] {
+  const draws = c.steps * c.gradAccum * c.batchSize;
+  if (draws >= size) return Array.from({ length: size }, (_, i) => i);
+  return [...new Set(trainingOrder(size, c.seed).next(draws))].sort((a, b) => a - b);
 }

@@ -11,13 +11,12 @@ import type { PreferenceExample } from '../../data/index.ts';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
-import { DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { trainOffline } from './loop.ts';
+import { examplesDrawn, trainOffline } from './loop.ts';
 import {
   cachedReferenceLogps,
   computeReferenceLogps,
@@ -144,17 +143,6 @@ function requireLoader(run: PreferenceRun): () => Promise<CausalLM> {
 }
 
 /**
- * The training pairs a run draws in its `steps` steps (the data order is fixed by the seed), sorted;
- * every pair when the run covers an epoch or more.
- */
-export function visitedPairs(c: PreferenceConfig, size: number): number[] {
-  const draws = c.steps * c.gradAccum * c.batchSize;
-  if (draws >= size) return Array.from({ length: size }, (_, i) => i);
-  const visited = new Set(new DataOrder(size, c.seed).next(draws));
-  return [...visited].sort((a, b) => a - b);
-}
-
-/**
  * Reference log-probs of the pairs the run visits: a run shorter than an epoch does not run the
  * reference model on pairs it never draws. The others hold NaN, so reading one stops training as
  * non-finite rather than training on a made-up value.
@@ -166,7 +154,7 @@ async function referenceForVisited(
   log: (m: string) => void,
   dp: DataParallel,
 ): Promise<ReferenceLogps> {
-  const visited = visitedPairs(run.config, pairs.length);
+  const visited = examplesDrawn(run.config, pairs.length);
   if (visited.length === pairs.length) return referenceFor(run, pairs, loadReference, log, dp);
   const some = await referenceFor(
     run,
