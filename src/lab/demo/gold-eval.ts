@@ -91,14 +91,23 @@ export class GoldEvaluation {
 
   /** Appends the final model's gold evaluation to a finished offline run's metrics (once). */
   async recordFinal(runDir: string, proxy: ProxyReward): Promise<void> {
+    if (hasFinalEvaluation(runDir)) return;
     const log = new MetricsLog(join(runDir, 'metrics.jsonl'));
-    const lines = log.read();
-    if (lines.some((l) => 'eval/win_rate' in l)) return;
     const policy = await this.models.loadPolicy(join(runDir, 'model'), { trainable: false });
-    const m = this.evaluate(policy, proxy);
-    log.append({
-      step: lines[lines.length - 1]?.step ?? 0,
-      ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v])),
-    });
+    try {
+      const m = this.evaluate(policy, proxy);
+      log.append({
+        step: log.read().at(-1)?.step ?? 0,
+        ...Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v])),
+      });
+    } finally {
+      policy.model.dispose();
+    }
   }
+}
+
+/** True when a finished offline run's metrics hold its gold evaluation (`recordFinal` ran). */
+export function hasFinalEvaluation(runDir: string): boolean {
+  const file = join(runDir, 'metrics.jsonl');
+  return existsSync(file) && new MetricsLog(file).read().some((l) => 'eval/win_rate' in l);
 }

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
 import { writeFileAtomic } from '../../trainers/common/atomic-fs.ts';
-import { MetricsLog } from '../../trainers/common/metrics-log.ts';
 import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
   PreferenceConfigSchema,
@@ -39,7 +38,7 @@ import {
   writePreferenceFile,
 } from '../task/index.ts';
 import { DEMO_PRESETS, type DemoConfig, type DemoPreset } from './config.ts';
-import { GoldEvaluation } from './gold-eval.ts';
+import { GoldEvaluation, hasFinalEvaluation } from './gold-eval.ts';
 import { readLabRows, writeLabFiles } from './lab-files.ts';
 import { buildPolicyPreferenceData } from './policy-preferences.ts';
 import { fmt, stageProgress } from './progress.ts';
@@ -96,7 +95,7 @@ export interface StageContext {
  * its inputs' keys, so a stage whose inputs did not change is never rerun.
  */
 export interface DemoStage {
-  /** Unique within a seed, and the stage's folder under the seed's folder: `sft`, `po/dpo`, `rl/<run>`. */
+  /** Unique within a seed; a training stage's id is also its folder there: `sft`, `po/dpo`, `rl/<run>`. */
   id: string;
   /** Stages whose outputs this one reads. */
   after: string[];
@@ -226,7 +225,7 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
     id: 'offline-gold',
     after: ['rm', ...OFFLINE_VARIANTS.map((v) => `po/${v.name}`)],
     cost: 0.3,
-    done: () => offlineDirs.every(hasFinalGold),
+    done: () => offlineDirs.every(hasFinalEvaluation),
     // Gold win rates of the offline policies (SFT, DPO, SimPO…) with the same judge and posts as RL.
     run: async ({ models }) => {
       const evaluation = await gold(models);
@@ -249,7 +248,7 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
       rmSync(bonDir, { recursive: true, force: true });
       mkdirSync(bonDir, { recursive: true });
       markStage(bonDir, bonKey);
-      await runBestOfNStage(bonDir, cfg, await gold(ctx.models), { sftDir, rmDir, log: ctx.log });
+      await runBestOfNStage(ctx, bonDir, cfg, await gold(ctx.models), { sftDir, rmDir });
     },
   });
   const upstream = { dataDir, sftDir, rmDir };
@@ -261,10 +260,10 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
       after: ['rm'],
       cost: run.ppo ? 3.5 : 2.8,
       done: () => isCached(dir, key, RunDir.isDone),
-      run: async (ctx) => {
-        const evaluation = await gold(ctx.models);
-        await cachedRun(dir, key, () => trainOnlineStage(ctx, cfg, run, evaluation, { ...upstream, dir }));
-      },
+      run: (ctx) =>
+        cachedRun(dir, key, async () =>
+          trainOnlineStage(ctx, cfg, run, await gold(ctx.models), { ...upstream, dir }),
+        ),
     });
   }
   return stages;
@@ -273,12 +272,6 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
 const PROXY_AGREEMENT_FILE = 'proxy-agreement.json';
 /** The SFT policy's gold evaluation under the proxy, shared by the online runs' step 0. */
 const SFT_GOLD_EVAL_FILE = 'sft-gold-eval.json';
-
-/** True when a finished offline run's metrics end with its gold evaluation. */
-function hasFinalGold(runDir: string): boolean {
-  const file = join(runDir, 'metrics.jsonl');
-  return existsSync(file) && new MetricsLog(file).read().some((l) => 'eval/win_rate' in l);
-}
 
 function bar(ctx: StageContext, name: string, total: number, show: (m: Record<string, number>) => string) {
   return ctx.progress ? stageProgress(name, total, show) : { update: () => {}, stop: () => {} };
@@ -597,12 +590,12 @@ async function trainOnlineStage(
  * proxy score, gold score and win rate of the chosen summaries for each n, with KL log n − (n−1)/n.
  */
 async function runBestOfNStage(
+  { models, log }: StageContext,
   dir: string,
   cfg: DemoConfig,
   gold: GoldEvaluation,
-  up: { sftDir: string; rmDir: string; log: (m: string) => void },
+  up: { sftDir: string; rmDir: string },
 ): Promise<void> {
-  const models = new LabModels();
   const policy = await models.loadPolicy(join(up.sftDir, 'model'), { trainable: false });
   const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
   const prompts = Math.min(cfg.bon.prompts, gold.size);
@@ -625,7 +618,7 @@ async function runBestOfNStage(
       decode: (tokens) => policy.tokenizer.decode(tokens, { unknownIds: 'skip' }),
       evaluate: (r) =>
         gold.judgeResponses(r.responses.map((t) => policy.tokenizer.decode(t, { unknownIds: 'skip' }))),
-      log: up.log,
+      log,
     });
   } finally {
     policy.model.dispose();
