@@ -16,6 +16,13 @@ export {
   SingleProcessGroup,
 } from '../distributed/index.ts';
 export {
+  type ConfigHistoryEntry,
+  RunDir,
+  type RunInfo,
+  type RunKind,
+  type RunStatus,
+} from '../runs/run-dir.ts';
+export {
   CRITIC_PREFIX,
   LabModels,
   LMPolicy,
@@ -32,13 +39,6 @@ export {
   type PartLoss,
   type WeightedPart,
 } from '../trainers/common/accumulate.ts';
-export {
-  type ConfigHistoryEntry,
-  RunDir,
-  type RunInfo,
-  type RunKind,
-  type RunStatus,
-} from '../trainers/common/run-dir.ts';
 export {
   fmtBytes,
   GIB,

@@ -2,9 +2,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Loaded, type LoadOptions, splitTrainEval } from '../data/index.ts';
-import { CheckpointManager } from '../trainers/common/checkpoint.ts';
-import { MODEL_MANIFEST, modelDirProblem } from '../trainers/common/model-dir.ts';
-import { RunDir } from '../trainers/common/run-dir.ts';
+import { CheckpointManager } from '../runs/checkpoint.ts';
+import { MODEL_MANIFEST, modelDirProblem } from '../runs/model-dir.ts';
+import { RunDir } from '../runs/run-dir.ts';
 import type { SftConfig } from '../trainers/offline/config.ts';
 import type { TrainKind } from './train-configs.ts';
 

@@ -8,7 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { openRegularFile } from '../io/regular-file.ts';
-import { type MetricLine, parseMetricLine } from '../trainers/common/run-reader.ts';
+import { type MetricLine, parseMetricLine } from '../runs/run-reader.ts';
 import { resolveWithin } from './safe-path.ts';
 
 /** Lines appended since the previous read; `reset` when the file was truncated or replaced. */

@@ -4,7 +4,7 @@
  * this index, never joined onto a path, so an id cannot name anything outside the run folder.
  */
 import { relative, sep } from 'node:path';
-import { findRuns, type RunIdentity, readRunIdentity } from '../trainers/common/run-reader.ts';
+import { findRuns, type RunIdentity, readRunIdentity } from '../runs/run-reader.ts';
 
 /** Id of a run that is the dashboard's run folder itself. */
 export const ROOT_RUN_ID = '~';

@@ -4,7 +4,7 @@
  * changing status or disappearing, metric lines appended, metrics files rewritten.
  */
 import { join } from 'node:path';
-import { METRICS_FILE, type MetricLine } from '../trainers/common/run-reader.ts';
+import { METRICS_FILE, type MetricLine } from '../runs/run-reader.ts';
 import { MetricsTail } from './metrics-tail.ts';
 import { listRuns, publicRun, type RunEntry } from './run-index.ts';
 

@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { METRICS_FILE, type MetricsRead, readMetrics } from '../trainers/common/run-reader.ts';
+import { METRICS_FILE, type MetricsRead, readMetrics } from '../runs/run-reader.ts';
 import { findRunById, listRuns, publicRun } from './run-index.ts';
 import { POLL_INTERVAL_MS, RunWatcher, type WatchEvent } from './run-watcher.ts';
 import { resolveWithin } from './safe-path.ts';

@@ -4,7 +4,7 @@
  * stays stable".
  * Nothing is assumed: each claim is supported, not supported, or not tested, with its evidence.
  */
-import type { RunRecord } from '../trainers/common/run-reader.ts';
+import type { RunRecord } from '../runs/run-reader.ts';
 import { DEFAULT_THRESHOLDS, type Verdict, type VerdictThresholds, verdictOf } from './verdict.ts';
 
 export type ClaimStatus = 'supported' | 'not supported' | 'not tested';

@@ -3,7 +3,7 @@
  * A figure whose runs are absent is returned as an omission with a note, never as an empty plot.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import type { RunRecord } from '../trainers/common/run-reader.ts';
+import type { RunRecord } from '../runs/run-reader.ts';
 import { metricSeries, type SeriesPoint } from './series.ts';
 import { type VerdictThresholds, verdictOf } from './verdict.ts';
 

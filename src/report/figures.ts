@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { RunRecord } from '../trainers/common/run-reader.ts';
+import type { RunRecord } from '../runs/run-reader.ts';
 import { type FigureOmission, isPlan, planFigures } from './figure-specs.ts';
 import type { VerdictThresholds } from './verdict.ts';
 

@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { type RunRecord, readRuns } from '../trainers/common/run-reader.ts';
+import { type RunRecord, readRuns } from '../runs/run-reader.ts';
 import { type ClaimCheck, type ClaimOptions, DEFAULT_CLAIM_OPTIONS, paperClaims } from './claims.ts';
 import { type FigureSet, renderFigures, writeFigures } from './figures.ts';
 import {

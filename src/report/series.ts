@@ -1,5 +1,5 @@
 /** Extracting one metric's curve from a run's metric lines (missing keys are absent, not zero). */
-import type { MetricLine } from '../trainers/common/run-reader.ts';
+import type { MetricLine } from '../runs/run-reader.ts';
 
 /** One point of a metric curve. */
 export interface SeriesPoint {

@@ -3,7 +3,7 @@
  * the gold win rate falls), and what does that say about the paper's claims?
  * Everything is derived from the metrics; thresholds are named, documented and overridable.
  */
-import type { RunRecord } from '../trainers/common/run-reader.ts';
+import type { RunRecord } from '../runs/run-reader.ts';
 import {
   finalMetric,
   firstPresentSeries,

@@ -2,7 +2,7 @@ import { appendFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MetricsTail } from '../../src/dashboard/metrics-tail.ts';
-import { readMetrics } from '../../src/trainers/common/run-reader.ts';
+import { readMetrics } from '../../src/runs/run-reader.ts';
 import { tempRoot } from '../report/synthetic-runs.ts';
 
 async function metricsFile(initial: string) {

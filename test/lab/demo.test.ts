@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemoCommand } from '../../src/cli/commands/demo.ts';
 import { goldScore, PROBE_KINDS } from '../../src/lab/task/index.ts';
-import { RunDir } from '../../src/trainers/common/run-dir.ts';
+import { RunDir } from '../../src/runs/run-dir.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'demo-'));
 const out = join(root, 'seed-1');

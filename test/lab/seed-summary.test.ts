@@ -13,8 +13,8 @@ import {
   type SeedRuns,
   summarizeSeeds,
 } from '../../src/lab/demo/seed-summary.ts';
+import type { MetricLine, RunRecord } from '../../src/runs/run-reader.ts';
 import type { CheckRow } from '../../src/theory/index.ts';
-import type { MetricLine, RunRecord } from '../../src/trainers/common/run-reader.ts';
 
 const T975_2 = 4.302652729911275; // t_{0.975, 2}
 

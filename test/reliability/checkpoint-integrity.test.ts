@@ -18,8 +18,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CheckpointManager } from '../../src/runs/checkpoint.ts';
 import { type Tensor, tensor } from '../../src/tensor/index.ts';
-import { CheckpointManager } from '../../src/trainers/common/checkpoint.ts';
 import { banditConfig, runBandit } from './fixtures/bandit.ts';
 import { compareMetrics, compareTensorFiles, metricLines } from './fixtures/compare.ts';
 

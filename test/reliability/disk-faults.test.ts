@@ -22,8 +22,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/trainers/common/atomic-fs.ts';
-import { CheckpointManager } from '../../src/trainers/common/checkpoint.ts';
+import { writeFileAtomic } from '../../src/io/atomic-write.ts';
+import { CheckpointManager } from '../../src/runs/checkpoint.ts';
 import { banditConfig, runBandit } from './fixtures/bandit.ts';
 import { compareTensorFiles } from './fixtures/compare.ts';
 

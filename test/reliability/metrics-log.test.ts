@@ -7,7 +7,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MetricsLog } from '../../src/trainers/common/metrics-log.ts';
+import { MetricsLog } from '../../src/runs/metrics-log.ts';
 import { banditConfig, runBandit } from './fixtures/bandit.ts';
 import { compareMetrics, metricLines } from './fixtures/compare.ts';
 

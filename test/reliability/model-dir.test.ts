@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDirProblem } from '../../src/trainers/common/model-dir.ts';
+import { modelDirProblem } from '../../src/runs/model-dir.ts';
 import { loggedSteps } from './fixtures/child.ts';
 import { cli, type LabSetup, labSetup } from './fixtures/cli-lab.ts';
 

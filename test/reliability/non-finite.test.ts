@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CheckpointManager } from '../../src/trainers/common/checkpoint.ts';
+import { CheckpointManager } from '../../src/runs/checkpoint.ts';
 import { NonFiniteError } from '../../src/trainers/common/guards.ts';
 import { banditConfig, runBandit, uniformPolicy } from './fixtures/bandit.ts';
 import { loggedSteps } from './fixtures/child.ts';

@@ -10,12 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  acquireRunLock,
-  LOCK_FILE,
-  type LockHolder,
-  RunFolderLockedError,
-} from '../../src/trainers/common/run-lock.ts';
+import { acquireRunLock, LOCK_FILE, type LockHolder, RunFolderLockedError } from '../../src/runs/run-lock.ts';
 import { checkpointSteps, loggedSteps, REPO } from './fixtures/child.ts';
 import { cli, type LabSetup, labSetup } from './fixtures/cli-lab.ts';
 

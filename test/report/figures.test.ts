@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { entropyBonusSeries, planFigures } from '../../src/report/figure-specs.ts';
 import { type FigureSet, renderFigures, writeFigures } from '../../src/report/figures.ts';
-import type { RunRecord } from '../../src/trainers/common/run-reader.ts';
+import type { RunRecord } from '../../src/runs/run-reader.ts';
 import { dpoRun, klRun, maxEntRun, STABLE_WIN_RATES, type SyntheticRun, tempRoot } from './synthetic-runs.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

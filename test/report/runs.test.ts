@@ -1,13 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  findRuns,
-  parseMetricsText,
-  readMetrics,
-  readRun,
-  readRuns,
-} from '../../src/trainers/common/run-reader.ts';
+import { findRuns, parseMetricsText, readMetrics, readRun, readRuns } from '../../src/runs/run-reader.ts';
 import { dpoRun, klRun, tempRoot, writeRun } from './synthetic-runs.ts';
 
 describe('findRuns', () => {

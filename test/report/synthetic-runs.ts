@@ -2,7 +2,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MetricLine, RunLabels } from '../../src/trainers/common/run-reader.ts';
+import type { MetricLine, RunLabels } from '../../src/runs/run-reader.ts';
 
 /** A fresh empty temporary folder. */
 export function tempRoot(prefix = 'maxent-report-'): Promise<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paperClaims } from '../../src/report/claims.ts';
 import { summarizeRun, verdictOf } from '../../src/report/verdict.ts';
-import type { RunRecord } from '../../src/trainers/common/run-reader.ts';
+import type { RunRecord } from '../../src/runs/run-reader.ts';
 import { klRun, maxEntRun, onlineCurve, type SyntheticRun } from './synthetic-runs.ts';
 
 /** A run record straight from a synthetic run (no disk). */

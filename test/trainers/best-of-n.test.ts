@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RunDir } from '../../src/runs/run-dir.ts';
 import { tensor } from '../../src/tensor/index.ts';
-import { RunDir } from '../../src/trainers/common/run-dir.ts';
 import {
   bestOfN,
   bestOfNAnalyticKl,

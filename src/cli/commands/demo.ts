@@ -17,8 +17,8 @@ import { formatInterval, overoptimisationSpec, seedReportSections } from '../../
 import { type DemoSummary, type SeedRuns, summarizeSeeds } from '../../lab/demo/seed-summary.ts';
 import { renderSvg, svgToPng } from '../../report/figures.ts';
 import { inlineSvg, writeReport } from '../../report/html.ts';
+import { readRuns } from '../../runs/run-reader.ts';
 import { createSimpoLoss, runTheoryChecks } from '../../theory/index.ts';
-import { readRuns } from '../../trainers/common/run-reader.ts';
 
 export interface DemoCommandOptions extends Omit<DemoOptions, 'seed'> {
   /** Seeds, one pipeline each (default: 1, 2, 3 for the default preset, 1 for quick and smoke). */

@@ -15,6 +15,8 @@ import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
+import { RunDir } from '../../runs/run-dir.ts';
+import { acquireRunLock } from '../../runs/run-lock.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
   LabModels,
@@ -24,8 +26,6 @@ import {
   RewardModelCritic,
 } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
-import { RunDir } from '../../trainers/common/run-dir.ts';
-import { acquireRunLock } from '../../trainers/common/run-lock.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';

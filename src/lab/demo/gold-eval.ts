@@ -6,11 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSftDataset } from '../../data/index.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import { MetricsLog } from '../../runs/metrics-log.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
-import { writeFileAtomic } from '../../trainers/common/atomic-fs.ts';
-import { MetricsLog } from '../../trainers/common/metrics-log.ts';
 import type { PromptSource } from '../../trainers/online/types.ts';
 import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
 import { readEvalFacts } from './lab-files.ts';

@@ -11,9 +11,9 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { RunDir } from '../../runs/run-dir.ts';
 import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
-import { writeFileAtomic } from '../../trainers/common/atomic-fs.ts';
-import { RunDir } from '../../trainers/common/run-dir.ts';
 import {
   PreferenceConfigSchema,
   RewardModelConfigSchema,

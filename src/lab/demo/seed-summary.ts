@@ -9,8 +9,8 @@ import { fitGao, type GaoFit, type GaoPoint } from '../../report/overoptimisatio
 import { metricSeries } from '../../report/series.ts';
 import { type Correlation, type Interval, pearson, tInterval } from '../../report/stats.ts';
 import { summarizeRun, type VerdictKind, verdictOf } from '../../report/verdict.ts';
+import type { RunRecord } from '../../runs/run-reader.ts';
 import type { CheckRow } from '../../theory/index.ts';
-import type { RunRecord } from '../../trainers/common/run-reader.ts';
 
 /** What the rules compare against (issue 11, item 2). */
 export const DEMO_TARGETS = {

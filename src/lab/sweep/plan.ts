@@ -4,7 +4,7 @@
  * checkpoint); one without run.json is started.
  */
 import { join } from 'node:path';
-import { RunDir } from '../../trainers/common/run-dir.ts';
+import { RunDir } from '../../runs/run-dir.ts';
 import type { GridPoint } from './grid.ts';
 
 export type RunState = 'done' | 'running' | 'failed' | 'new';

@@ -1,6 +1,6 @@
 /** The table printed at the end of a sweep: per run its status and final metrics (last logged values). */
 import { join } from 'node:path';
-import { type MetricRecord, MetricsLog } from '../../trainers/common/metrics-log.ts';
+import { type MetricRecord, MetricsLog } from '../../runs/metrics-log.ts';
 import type { PlannedRun } from './plan.ts';
 import { runStateOf } from './plan.ts';
 

@@ -13,6 +13,12 @@
  * rank 0 broadcasts; each rank backpropagates its share of the loss and the gradients are summed
  * before clipping, so the clipped norm is the global one and every rank takes the same step.
  */
+
+import { CheckpointManager, type CheckpointState } from '../../runs/checkpoint.ts';
+import { type MetricRecord, missingSteps } from '../../runs/metrics-log.ts';
+import { saveModelDir } from '../../runs/model-dir.ts';
+import { RunDir, type RunKind, type RunLabels } from '../../runs/run-dir.ts';
+import { acquireRunLock, type RunLock } from '../../runs/run-lock.ts';
 import {
   AdamW,
   clipGradNorm,
@@ -25,7 +31,6 @@ import {
   tidy,
 } from '../../tensor/index.ts';
 import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
-import { CheckpointManager, type CheckpointState } from './checkpoint.ts';
 import { DataParallel } from './data-parallel.ts';
 import {
   type CheckedTensor,
@@ -34,10 +39,6 @@ import {
   NonFiniteError,
   type NonFinitePolicy,
 } from './guards.ts';
-import { type MetricRecord, missingSteps } from './metrics-log.ts';
-import { saveModelDir } from './model-dir.ts';
-import { RunDir, type RunKind, type RunLabels } from './run-dir.ts';
-import { acquireRunLock, type RunLock } from './run-lock.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
 export interface OptimizerSettings {

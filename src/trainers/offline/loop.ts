@@ -9,12 +9,12 @@
  * a contiguous share of every batch (batchSize is the global batch).
  */
 import type { ProcessGroup } from '../../distributed/index.ts';
+import type { RunKind, RunLabels } from '../../runs/run-dir.ts';
 import type { Tensor } from '../../tensor/index.ts';
 import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
-import type { RunKind, RunLabels } from '../common/run-dir.ts';
 import { TrainingSession } from '../common/session.ts';
 import type { SftConfig } from './config.ts';
 

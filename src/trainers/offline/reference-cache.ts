@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { noGrad, tensor, tidy } from '../../tensor/index.ts';
-import { writeFileAtomic } from '../common/atomic-fs.ts';
 import type { DataParallel } from '../common/data-parallel.ts';
 import type { EncodedPair } from './batching.ts';
 import type { CausalLM } from './lm.ts';

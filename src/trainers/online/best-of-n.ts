@@ -12,11 +12,11 @@
  * its log over prompts. It converges to the true KL as the calibration draws grow.
  */
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import type { MetricRecord } from '../../runs/metrics-log.ts';
+import { RunDir, type RunLabels } from '../../runs/run-dir.ts';
 import { noGrad, tidy } from '../../tensor/index.ts';
-import { writeFileAtomic } from '../common/atomic-fs.ts';
-import type { MetricRecord } from '../common/metrics-log.ts';
-import { RunDir, type RunLabels } from '../common/run-dir.ts';
 import { penalizeMissingEos } from './rewards.ts';
 import type { OnlinePolicy, PromptSource, RewardFunction } from './types.ts';
 

@@ -1,7 +1,7 @@
 /** A run folder (docs/run-folder.md): run.json, metrics.jsonl, checkpoints/, model/. */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-fs.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 import { MetricsLog } from './metrics-log.ts';
 
 /** The files with a fixed name in a run folder. */

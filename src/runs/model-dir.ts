@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { fsyncDir, sha256File, writeFileAtomic } from './atomic-fs.ts';
+import { fsyncDir, sha256File, writeFileAtomic } from '../io/atomic-write.ts';
 
 export const MODEL_MANIFEST = 'manifest.json';
 

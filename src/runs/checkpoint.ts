@@ -8,9 +8,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTensors, saveTensors } from '../../io/tensor-io.ts';
-import type { Tensor } from '../../tensor/index.ts';
-import { fsyncDir, sha256File, writeFileAtomic } from './atomic-fs.ts';
+import { fsyncDir, sha256File, writeFileAtomic } from '../io/atomic-write.ts';
+import { loadTensors, saveTensors } from '../io/tensor-io.ts';
+import type { Tensor } from '../tensor/index.ts';
 
 export interface CheckpointState {
   step: number;

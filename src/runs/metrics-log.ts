@@ -4,7 +4,7 @@
  * lines past the checkpoint a run resumes from, so steps are never duplicated.
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-fs.ts';
+import { writeFileAtomic } from '../io/atomic-write.ts';
 
 export type MetricRecord = { step: number } & Record<string, number>;
 

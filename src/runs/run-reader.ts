@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readRegularFile } from '../../io/regular-file.ts';
+import { readRegularFile } from '../io/regular-file.ts';
 import { METRICS_FILE, RUN_FILE, type RunLabels } from './run-dir.ts';
 
 export { METRICS_FILE, RUN_FILE, type RunLabels };
