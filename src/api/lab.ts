@@ -13,12 +13,16 @@ export {
   demoConfig,
   demoHeadroom,
   demoStages,
-  OFFLINE_VARIANTS,
+  type OfflineArm,
+  type OnlineGridRun,
+  offlineArms,
+  onlineGrid,
   runDemo,
   type StageContext,
 } from '../lab/demo/pipeline.ts';
-export * from '../lab/demo/seed-summary.ts';
 export * from '../lab/sweep/index.ts';
 export * from '../lab/task/index.ts';
+export * from '../report/claims.ts';
 export * from '../report/overoptimisation-fit.ts';
+export * from '../report/seeds.ts';
 export * from '../report/stats.ts';

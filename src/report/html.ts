@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { type RunRecord, readRuns } from '../runs/run-reader.ts';
 import { type ClaimCheck, type ClaimOptions, DEFAULT_CLAIM_OPTIONS, paperClaims } from './claims.ts';
 import { type FigureSet, renderFigures, writeFigures } from './figures.ts';
+import { escapeHtml } from './format.ts';
 import {
   DEFAULT_THRESHOLDS,
   type RunSummary,
@@ -73,10 +74,7 @@ export async function writeReport(
   return { reportFile: outFile, figureFiles, runs: runs.length, claims };
 }
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml } from './format.ts';
 
 /**
  * Prepares a standalone SVG for inlining: drops the (unneeded) namespace declarations and prefixes

@@ -188,3 +188,144 @@ export function leastSquares2(
   }
   return { a, b, r2: tot > 0 ? 1 - res / tot : Number.NaN, n };
 }
+
+/**
+ * A mean of proportions over seeds with a two-sided interval that stays in [0, 1]: the Student-t
+ * interval of the logits, mapped back (values are clamped to [ε, 1 − ε] first, ε = 1e-3, so a
+ * seed at exactly 0 or 1 stays finite). `mean` is the arithmetic mean of the values.
+ */
+export function logitTInterval(xs: readonly number[], level = 0.95): Interval {
+  const m = mean(xs);
+  if (xs.length < 2) return { n: xs.length, mean: m, low: null, high: null, level };
+  const eps = 1e-3;
+  const logit = (p: number) => {
+    const q = Math.min(1 - eps, Math.max(eps, p));
+    return Math.log(q / (1 - q));
+  };
+  const t = tInterval(xs.map(logit), level);
+  const expit = (z: number) => 1 / (1 + Math.exp(-z));
+  return { n: xs.length, mean: m, low: expit(t.low!), high: expit(t.high!), level };
+}
+
+/** Ranks with ties given their mean rank (1-based). */
+export function ranks(xs: readonly number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(xs.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return out;
+}
+
+/** Spearman's ρ: Pearson's r of the ranks (null when either side is constant). */
+export function spearman(xs: readonly number[], ys: readonly number[]): number | null {
+  if (xs.length !== ys.length)
+    throw new Error(`rank correlation of ${xs.length} against ${ys.length} values`);
+  const rx = ranks(xs);
+  const ry = ranks(ys);
+  if (new Set(rx).size < 2 || new Set(ry).size < 2) return null;
+  return pearson(rx, ry).r;
+}
+
+/** A paired trend test: the mean within-block rank correlation and its permutation p-value. */
+export interface TrendTest {
+  /** Blocks (seeds) with a defined correlation. */
+  blocks: number;
+  /** Mean over blocks of Spearman's ρ(dose, outcome). */
+  meanRho: number;
+  perBlock: number[];
+  /** One-sided p: P(mean ρ under within-block permutations of the dose ≥ the observed one). */
+  p: number;
+  permutations: number;
+}
+
+/** A small deterministic PRNG (mulberry32) for the permutation test's draws. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Within-block permutation test of a monotone trend (blocks: seeds, each a dose → outcome set).
+ * The dose labels are shuffled within each block, independently, `permutations` times (Monte Carlo,
+ * fixed PRNG seed; the observed arrangement counts as one draw, so p ≥ 1/(permutations + 1)).
+ * Null when no block has two distinct doses and outcomes.
+ */
+export function withinBlockTrend(
+  blocks: readonly { dose: number; outcome: number }[][],
+  permutations = 9999,
+  seed = 1,
+): TrendTest | null {
+  const used = blocks.filter(
+    (b) =>
+      spearman(
+        b.map((x) => x.dose),
+        b.map((x) => x.outcome),
+      ) !== null,
+  );
+  if (used.length === 0) return null;
+  const rhoOf = (doses: readonly number[], outcomes: readonly number[]) => spearman(doses, outcomes) ?? 0;
+  const perBlock = used.map((b) =>
+    rhoOf(
+      b.map((x) => x.dose),
+      b.map((x) => x.outcome),
+    ),
+  );
+  const observed = mean(perBlock);
+  const rand = mulberry32(seed);
+  let atLeast = 1;
+  for (let i = 0; i < permutations; i++) {
+    let total = 0;
+    for (const b of used) {
+      const doses = b.map((x) => x.dose);
+      for (let j = doses.length - 1; j > 0; j--) {
+        const k = Math.floor(rand() * (j + 1));
+        [doses[j], doses[k]] = [doses[k]!, doses[j]!];
+      }
+      total += rhoOf(
+        doses,
+        b.map((x) => x.outcome),
+      );
+    }
+    if (total / used.length >= observed - 1e-12) atLeast++;
+  }
+  return { blocks: used.length, meanRho: observed, perBlock, p: atLeast / (permutations + 1), permutations };
+}
+
+/** Least-squares slope of y on x with its two-sided Student-t interval (null bounds below 3 points). */
+export interface Slope {
+  slope: number;
+  low: number | null;
+  high: number | null;
+  n: number;
+}
+
+export function olsSlope(xs: readonly number[], ys: readonly number[], level = 0.95): Slope {
+  const n = xs.length;
+  if (n !== ys.length || n < 2) throw new Error(`slope of ${n} against ${ys.length} points`);
+  const mx = mean(xs);
+  const my = mean(ys);
+  let sxx = 0;
+  let sxy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+  }
+  if (sxx === 0) throw new Error('slope over a single x value is undefined');
+  const slope = sxy / sxx;
+  if (n < 3) return { slope, low: null, high: null, n };
+  let res = 0;
+  for (let i = 0; i < n; i++) res += (ys[i]! - my - slope * (xs[i]! - mx)) ** 2;
+  const se = Math.sqrt(res / (n - 2) / sxx);
+  const half = studentTQuantile((1 + level) / 2, n - 2) * se;
+  return { slope, low: slope - half, high: slope + half, n };
+}

@@ -12,6 +12,7 @@ import {
   metricSeries,
   type SeriesPoint,
 } from './series.ts';
+import { olsSlope } from './stats.ts';
 
 /** Metric names the verdict reads (TRL names, see docs/run-folder.md). */
 export const VERDICT_METRICS = {
@@ -162,5 +163,115 @@ export function summarizeRun(run: RunRecord): RunSummary {
     finalEntropy: finalMetric(run.metrics, VERDICT_METRICS.entropy),
     maxKlPrev: maxValue(metricSeries(run.metrics, VERDICT_METRICS.klPrev)),
     evaluations: win.length,
+  };
+}
+
+/**
+ * The trajectory rule of the online runs, fixed before the demo's results were seen (issue 22) and
+ * printed in the report: a run is over-optimised when
+ *   (a) its gold win rate ends at least `goldDrop` below its peak, and
+ *   (b) its final proxy reward (at the last gold evaluation) is above the proxy reward at the gold
+ *       peak — the proxy kept rising while the gold fell, and
+ *   (c) KL(π‖π_ref) is still rising over the last `klWindow` of the training steps: the least-squares
+ *       slope of objective/kl against the step has a 95 % interval above 0 (no fixed point).
+ * A run whose gold fell as far without (b) and (c) "fell" (a collapse or a drift that the proxy
+ * did not reward); every other run is stable.
+ */
+export const TRAJECTORY_RULE = {
+  goldDrop: 0.15,
+  klWindow: 1 / 3,
+  level: 0.95,
+  minEvaluations: 3,
+} as const;
+
+export const TRAJECTORY_RULE_TEXT =
+  `over-optimised when (a) the gold win rate ends ≥ ${TRAJECTORY_RULE.goldDrop} below its peak, (b) the final ` +
+  'proxy reward is above the proxy reward at the gold peak, and (c) KL(π‖π_ref) is still rising over the ' +
+  'last third of the steps (least-squares slope, 95 % interval above 0); "fell": (a) without (b) and (c); stable otherwise';
+
+export type TrajectoryKind = 'over-optimised' | 'fell' | 'stable' | 'insufficient data';
+
+export interface Trajectory {
+  kind: TrajectoryKind;
+  evaluations: number;
+  peakWinRate: number | null;
+  peakStep: number | null;
+  finalWinRate: number | null;
+  goldDrop: number | null;
+  proxyAtPeak: number | null;
+  finalProxy: number | null;
+  /** Slope of KL(π‖π_ref) per step over the last third, with its interval. */
+  klSlope: { slope: number; low: number | null; high: number | null } | null;
+  /** Σ of the logged learning rate over the steps (the update budget). */
+  summedLr: number | null;
+  /** Mean KL(π_t‖π_{t−1}) over the last third of the steps. */
+  klPrevLastThird: number | null;
+  /** Mean per-token entropy of the rollouts (objective/entropy_exact, else objective/entropy) over the last third. */
+  entropyLastThird: number | null;
+  conditions: { goldFell: boolean; proxyRose: boolean; klRising: boolean };
+}
+
+const lastFraction = (points: readonly SeriesPoint[], fraction: number): SeriesPoint[] => {
+  if (points.length === 0) return [];
+  const lastStep = points.at(-1)!.step;
+  const firstStep = points[0]!.step;
+  const from = lastStep - fraction * (lastStep - firstStep);
+  return points.filter((p) => p.step >= from);
+};
+
+const meanOf = (ps: readonly SeriesPoint[]) =>
+  ps.length === 0 ? null : ps.reduce((s, p) => s + p.value, 0) / ps.length;
+
+/** Classifies an online run by {@link TRAJECTORY_RULE}. */
+export function trajectoryOf(run: RunRecord): Trajectory {
+  const win = metricSeries(run.metrics, VERDICT_METRICS.winRate);
+  const proxy = new Map(metricSeries(run.metrics, 'eval/proxy_reward').map((p) => [p.step, p.value]));
+  const kl = metricSeries(run.metrics, VERDICT_METRICS.kl);
+  const lr = metricSeries(run.metrics, 'lr');
+  const klPrev = metricSeries(run.metrics, VERDICT_METRICS.klPrev);
+  const exactEntropy = metricSeries(run.metrics, 'objective/entropy_exact');
+  const entropy = exactEntropy.length ? exactEntropy : metricSeries(run.metrics, VERDICT_METRICS.entropy);
+  let peak: SeriesPoint | null = null;
+  for (const p of win) if (!peak || p.value > peak.value) peak = p;
+  const final = win.at(-1) ?? null;
+  const tail = lastFraction(kl, TRAJECTORY_RULE.klWindow);
+  let klSlope: Trajectory['klSlope'] = null;
+  if (tail.length >= 3 && new Set(tail.map((p) => p.step)).size >= 2) {
+    klSlope = olsSlope(
+      tail.map((p) => p.step),
+      tail.map((p) => p.value),
+      TRAJECTORY_RULE.level,
+    );
+  }
+  const proxyAtPeak = peak ? (proxy.get(peak.step) ?? null) : null;
+  const finalProxy = final ? (proxy.get(final.step) ?? null) : null;
+  const goldDrop = peak && final ? peak.value - final.value : null;
+  const conditions = {
+    goldFell: goldDrop !== null && goldDrop >= TRAJECTORY_RULE.goldDrop - 1e-12,
+    proxyRose: proxyAtPeak !== null && finalProxy !== null && finalProxy > proxyAtPeak,
+    klRising: klSlope !== null && klSlope.low !== null && klSlope.low > 0,
+  };
+  const kind: TrajectoryKind =
+    win.length < TRAJECTORY_RULE.minEvaluations
+      ? 'insufficient data'
+      : conditions.goldFell && conditions.proxyRose && conditions.klRising
+        ? 'over-optimised'
+        : conditions.goldFell
+          ? 'fell'
+          : 'stable';
+  return {
+    kind,
+    evaluations: win.length,
+    peakWinRate: peak?.value ?? null,
+    peakStep: peak?.step ?? null,
+    finalWinRate: final?.value ?? null,
+    goldDrop,
+    proxyAtPeak,
+    finalProxy,
+    klSlope,
+    summedLr: lr.length ? lr.reduce((s, p) => s + p.value, 0) : null,
+    klPrevLastThird: meanOf(lastFraction(klPrev, TRAJECTORY_RULE.klWindow)),
+    entropyLastThird: meanOf(lastFraction(entropy, TRAJECTORY_RULE.klWindow)),
+    conditions,
   };
 }

@@ -1,21 +1,53 @@
 /**
- * The demo's settings: a scaled-down twin of the paper's grid that runs on a laptop CPU.
- * `default` runs three seeds, `quick` one (measured timings: README, "What `npm run demo` does").
+ * The demo's settings: a scaled-down twin of the paper's grid that runs on a laptop CPU. Every knob
+ * of the pipeline lives here; `default` is written out once, `quick` and `smoke` are the default
+ * with overrides (measured timings: README, "What `npm run demo` does").
+ */
+
+/** Settings of one offline training stage (SFT, reward model) besides its data. */
+export interface OfflineStageConfig {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  /** Held-out loss every N steps. */
+  evalEvery: number;
+  checkpointEvery: number;
+}
+
+/**
+ * The online grid. Every run has the same budget: `steps` updates at a constant rate, so a run's
+ * summed learning rate is `steps · lr` (logged per step as `lr`, reported per run).
  */
 export interface RlGridConfig {
-  /** Learning rates of the online runs (the paper: 1e-6 / 1e-7 on Pythia 1B; lab-scaled here). */
+  /** The lower and the higher learning rate (the paper: 1e-7 / 1e-6 on Pythia 1B; lab-scaled here). */
   lrs: number[];
-  /** Entropy-bonus coefficients α of the Maximum-Entropy runs (no reference model in training). */
+  /** α of the Maximum-Entropy runs at the lower rate (claim 1: over-optimisation even at low rates). */
   entropyCoefs: number[];
-  /** KL coefficient β of the KL-regularised baseline. */
+  /**
+   * The entropy dose at the higher rate, no KL penalty (claim 5): α = 0 is the unregularised run.
+   * Paired by seed: every seed trains every dose on the same data, SFT policy and proxy.
+   */
+  entropyDose: number[];
+  /** KL coefficient β of the KL-regularised runs (RLOO at every rate, PPO). */
   klCoef: number;
   steps: number;
   promptsPerStep: number;
   k: number;
   temperature: number;
-  /** Learning-rate schedule: `linear` anneals to 0 over the run, as the TL;DR PPO setup does. */
+  /**
+   * Learning-rate schedule of every online run. `constant`: the lower rate gets the same number of
+   * full-rate updates as the higher one (a linear anneal to 0 froze the lower-rate runs before they
+   * could drift: issue 22).
+   */
   schedule: 'constant' | 'linear';
   evalEvery: number;
+  /**
+   * KL(π_t‖π_{t−1}): `exact` over the lab's small vocabulary (a frozen copy and a second forward),
+   * so "unstable KL" is measured above the importance-sampled estimator's noise.
+   */
+  klPrev: 'exact' | 'sampled';
+  checkpointEvery: number;
 }
 
 /**
@@ -36,6 +68,10 @@ export interface BestOfNGridConfig {
   n: number[];
   /** Sampling temperature (that of the RL rollouts). */
   temperature: number;
+  /** Responses sampled per forward pass. */
+  batchSize: number;
+  /** Proxy score of a response that never emitted EOS (as the online runs). */
+  missingEosPenalty: number;
 }
 
 /** The preference-data step: SFT samples plus references, labelled by the simulated labeller. */
@@ -54,6 +90,30 @@ export interface PreferenceDataConfig {
   labelTemperature: number;
 }
 
+/**
+ * Offline preference optimisation (DPO, SimPO and the SimPO ablations of claim 4). Every arm trains
+ * `epochs` passes over the first `pairs` training pairs, with a gold evaluation every half epoch, so
+ * that stability (peak − final gold win rate) is measured rather than one end point.
+ */
+export interface PreferenceOptimisationConfig {
+  /** Training pairs used (the first of the preference data): small enough for several epochs. */
+  pairs: number;
+  epochs: number;
+  batchSize: number;
+  /** Gold evaluations per epoch (2: every half epoch). */
+  evalsPerEpoch: number;
+  /** DPO learning rate. */
+  lr: number;
+  /** SimPO learning rate: SimPO's own recipes use rates several times below DPO's. */
+  simpoLr: number;
+  dpoBeta: number;
+  simpoBeta: number;
+  /** SimPO's own target margin γ (γ/β = 0.5 at β = 2). */
+  simpoGamma: number;
+  /** The γ dose of claim 4 (SimPO's own γ is one of them; γ = 0 removes the margin). */
+  gammaDose: number[];
+}
+
 export interface DemoConfig {
   seed: number;
   model: { hidden: number; layers: number; heads: number; intermediate: number };
@@ -66,19 +126,9 @@ export interface DemoConfig {
   preferences: PreferenceDataConfig;
   /** Response length limit of every sampled summary: preference data, RL rollouts, evaluation. */
   maxNewTokens: number;
-  sft: { steps: number; batchSize: number; lr: number };
-  rm: { steps: number; batchSize: number; lr: number };
-  po: {
-    steps: number;
-    batchSize: number;
-    /** DPO learning rate. */
-    lr: number;
-    /** SimPO learning rate: SimPO's own recipes use rates several times below DPO's. */
-    simpoLr: number;
-    dpoBeta: number;
-    simpoBeta: number;
-    simpoGamma: number;
-  };
+  sft: OfflineStageConfig;
+  rm: OfflineStageConfig;
+  po: PreferenceOptimisationConfig;
   rl: RlGridConfig;
   ppo: PpoGridConfig;
   bon: BestOfNGridConfig;
@@ -86,96 +136,98 @@ export interface DemoConfig {
 
 export type DemoPreset = 'default' | 'quick' | 'smoke';
 
+/** A partial DemoConfig: objects merge key by key, arrays and numbers replace. */
+export type DemoOverrides = { [K in keyof DemoConfig]?: Partial<DemoConfig[K]> };
+
+/** The default preset: three seeds, the full grid. */
+const DEFAULT: DemoConfig = {
+  seed: 1,
+  model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
+  data: { sftTrain: 3000, sftEval: 128, rlEvalPrompts: 128 },
+  preferences: {
+    posts: 2000,
+    evalPosts: 200,
+    samplesPerPost: 2,
+    pairsPerPost: 3,
+    temperature: 1,
+    labelTemperature: 0.5,
+  },
+  maxNewTokens: 24,
+  sft: { steps: 500, batchSize: 32, lr: 3e-3, warmupSteps: 20, evalEvery: 100, checkpointEvery: 100 },
+  // ≈ one epoch of its ≈ 5,200 pairs, as the TL;DR RM recipe
+  rm: { steps: 165, batchSize: 32, lr: 1e-3, warmupSteps: 10, evalEvery: 50, checkpointEvery: 100 },
+  // 640 pairs × 3 epochs at batch 16 = 120 steps: as many pair visits as the 0.37 epoch of the full
+  // data this replaced, now with six gold evaluations along the way.
+  po: {
+    pairs: 640,
+    epochs: 3,
+    batchSize: 16,
+    evalsPerEpoch: 2,
+    lr: 3e-4,
+    simpoLr: 3e-5,
+    dpoBeta: 0.1,
+    simpoBeta: 2,
+    simpoGamma: 1,
+    gammaDose: [0, 1, 2],
+  },
+  rl: {
+    lrs: [3e-4, 1e-3],
+    entropyCoefs: [0.02, 0.05],
+    entropyDose: [0, 0.01, 0.02, 0.05, 0.1],
+    klCoef: 0.2,
+    steps: 60,
+    promptsPerStep: 16,
+    k: 2,
+    temperature: 0.7,
+    schedule: 'constant',
+    evalEvery: 10,
+    klPrev: 'exact',
+    checkpointEvery: 20,
+  },
+  ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
+  bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32], temperature: 0.7, batchSize: 8, missingEosPenalty: -1 },
+};
+
+/** The default with `o` merged in (objects key by key; arrays and scalars replaced). */
+export function withOverrides(base: DemoConfig, o: DemoOverrides): DemoConfig {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(o)) {
+    const b = (base as unknown as Record<string, unknown>)[k];
+    out[k] = typeof b === 'object' && b !== null && !Array.isArray(b) ? { ...b, ...(v as object) } : v;
+  }
+  return out as unknown as DemoConfig;
+}
+
 /** `smoke` exercises every stage in seconds (for tests); it is too short to show the paper's effect. */
 export const DEMO_PRESETS: Record<DemoPreset, DemoConfig> = {
-  default: {
-    seed: 1,
-    model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
-    data: { sftTrain: 3000, sftEval: 128, rlEvalPrompts: 128 },
-    preferences: {
-      posts: 2000,
-      evalPosts: 200,
-      samplesPerPost: 2,
-      pairsPerPost: 3,
-      temperature: 1,
-      labelTemperature: 0.5,
-    },
-    maxNewTokens: 24,
-    sft: { steps: 500, batchSize: 32, lr: 3e-3 },
-    rm: { steps: 165, batchSize: 32, lr: 1e-3 }, // ≈ one epoch of its ≈ 5,200 pairs, as the TL;DR RM recipe
-    po: { steps: 120, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
-    rl: {
-      lrs: [3e-4, 1e-3],
-      entropyCoefs: [0.02, 0.05],
-      klCoef: 0.2,
-      steps: 60,
-      promptsPerStep: 16,
-      k: 2,
-      temperature: 0.7,
-      schedule: 'linear', // as the TL;DR PPO setup, the paper presets and the trainer's default
-      evalEvery: 10,
-    },
-    ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
-    bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
-  },
-  quick: {
-    seed: 1,
-    model: { hidden: 64, layers: 2, heads: 4, intermediate: 256 },
+  default: DEFAULT,
+  // One seed, half the data, a shorter grid: the shape of the default in under 3 minutes.
+  quick: withOverrides(DEFAULT, {
     data: { sftTrain: 1500, sftEval: 64, rlEvalPrompts: 64 },
-    preferences: {
-      posts: 1200,
-      evalPosts: 100,
-      samplesPerPost: 2,
-      pairsPerPost: 3,
-      temperature: 1,
-      labelTemperature: 0.5,
-    },
-    maxNewTokens: 24,
-    sft: { steps: 500, batchSize: 32, lr: 3e-3 }, // 250 steps left the SFT policy near a 0 win rate
-    rm: { steps: 100, batchSize: 32, lr: 1e-3 }, // ≈ one epoch of its ≈ 3,100 pairs
-    po: { steps: 60, batchSize: 16, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
-    rl: {
-      lrs: [3e-4, 1e-3],
-      entropyCoefs: [0.02, 0.05],
-      klCoef: 0.2,
-      steps: 40,
-      promptsPerStep: 16,
-      k: 2,
-      temperature: 0.7,
-      schedule: 'linear',
-      evalEvery: 8,
-    },
-    ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
-    bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32, 64], temperature: 0.7 },
-  },
-  smoke: {
-    seed: 1,
+    preferences: { posts: 1200, evalPosts: 100 },
+    // 250 SFT steps left the SFT policy near a 0 win rate: the quick preset keeps 500.
+    rm: { steps: 100 }, // ≈ one epoch of its ≈ 3,100 pairs
+    po: { pairs: 320, gammaDose: [0, 1] },
+    rl: { steps: 40, evalEvery: 8, entropyCoefs: [0.05], entropyDose: [0, 0.02, 0.1] },
+  }),
+  smoke: withOverrides(DEFAULT, {
     model: { hidden: 32, layers: 1, heads: 2, intermediate: 64 },
     data: { sftTrain: 200, sftEval: 16, rlEvalPrompts: 8 },
-    preferences: {
-      posts: 32,
-      evalPosts: 8,
-      samplesPerPost: 2,
-      pairsPerPost: 2,
-      temperature: 1,
-      labelTemperature: 0.5,
-    },
+    preferences: { posts: 32, evalPosts: 8, pairsPerPost: 2 },
     maxNewTokens: 8,
-    sft: { steps: 20, batchSize: 16, lr: 3e-3 },
-    rm: { steps: 10, batchSize: 16, lr: 1e-3 },
-    po: { steps: 6, batchSize: 8, lr: 3e-4, simpoLr: 3e-5, dpoBeta: 0.1, simpoBeta: 2, simpoGamma: 1 },
+    sft: { steps: 20, batchSize: 16, warmupSteps: 5, evalEvery: 10, checkpointEvery: 10 },
+    rm: { steps: 10, batchSize: 16, warmupSteps: 2, evalEvery: 5, checkpointEvery: 10 },
+    po: { pairs: 16, epochs: 2, batchSize: 8, gammaDose: [0, 1] },
     rl: {
       lrs: [1e-3],
-      entropyCoefs: [0.2],
-      klCoef: 0.2,
+      entropyCoefs: [],
+      entropyDose: [0, 0.2],
       steps: 6,
       promptsPerStep: 4,
-      k: 2,
-      temperature: 0.7,
-      schedule: 'constant',
       evalEvery: 2,
+      checkpointEvery: 2,
     },
     ppo: { lrs: [1e-3], epochs: 1, minibatchSize: 8 },
-    bon: { prompts: 4, n: [1, 2, 4], temperature: 0.7 },
-  },
+    bon: { prompts: 4, n: [1, 2, 4] },
+  }),
 };

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { RunDir } from '../../runs/run-dir.ts';
-import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
+import { LabModels, LMPolicy, type ProxyReward } from '../../trainers/adapters/index.ts';
+import { encodePairs } from '../../trainers/offline/batching.ts';
 import {
   PreferenceConfigSchema,
   RewardModelConfigSchema,
@@ -54,22 +55,59 @@ export interface DemoOptions {
   log?: (msg: string) => void;
 }
 
+/** One offline preference-optimisation arm (claim 3 and the ablations of claim 4). */
+export interface OfflineArm {
+  /** Folder and run name: `dpo`, `simpo`, `simpo-gamma<γ>`, `simpo-no-length-norm`. */
+  name: string;
+  title: string;
+  loss: 'dpo' | 'simpo';
+  beta: number;
+  gamma: number;
+  lengthNormalize: boolean;
+  /**
+   * Without length normalisation β is divided by the mean response length of the training pairs
+   * (in tokens), so the implicit rewards keep SimPO's scale and only the normalisation changes.
+   */
+  betaPerMeanLength: boolean;
+}
+
 /**
- * The offline runs: DPO, SimPO at its own defaults (β = 2, γ/β = 0.5), and the two ablations of
- * SimPO's stabilisers (Meng et al. 2024, §4): no target margin (γ = 0) and no length normalisation.
+ * The offline arms: DPO; SimPO at its own defaults (β = 2, γ = 1); the γ dose of claim 4 (SimPO with
+ * each other γ of `po.gammaDose`, γ = 0 removing the margin); and SimPO without length normalisation
+ * at a rescaled β (Meng et al. 2024, §4 ablate both stabilisers).
  */
-export const OFFLINE_VARIANTS = [
-  { name: 'dpo', title: 'DPO', loss: 'dpo', gamma: 'preset', lengthNormalize: true },
-  { name: 'simpo', title: 'SimPO', loss: 'simpo', gamma: 'preset', lengthNormalize: true },
-  { name: 'simpo-gamma0', title: 'SimPO γ=0', loss: 'simpo', gamma: 0, lengthNormalize: true },
-  {
-    name: 'simpo-no-length-norm',
-    title: 'SimPO no len-norm',
+export function offlineArms(cfg: DemoConfig): OfflineArm[] {
+  const p = cfg.po;
+  const simpo = {
     loss: 'simpo',
-    gamma: 'preset',
-    lengthNormalize: false,
-  },
-] as const;
+    beta: p.simpoBeta,
+    lengthNormalize: true,
+    betaPerMeanLength: false,
+  } as const;
+  return [
+    {
+      name: 'dpo',
+      title: 'DPO',
+      loss: 'dpo',
+      beta: p.dpoBeta,
+      gamma: 0,
+      lengthNormalize: true,
+      betaPerMeanLength: false,
+    },
+    { name: 'simpo', title: 'SimPO', gamma: p.simpoGamma, ...simpo },
+    ...p.gammaDose
+      .filter((g) => g !== p.simpoGamma)
+      .map((g) => ({ name: `simpo-gamma${g}`, title: `SimPO γ=${g}`, gamma: g, ...simpo })),
+    {
+      name: 'simpo-no-length-norm',
+      title: 'SimPO no len-norm',
+      ...simpo,
+      gamma: p.simpoGamma,
+      lengthNormalize: false,
+      betaPerMeanLength: true,
+    },
+  ];
+}
 
 /** Longest prompt + response of the SFT, reward-model and preference data. */
 const MAX_TOTAL_TOKENS = LAB_MODEL_MAX_LENGTH;
@@ -209,21 +247,25 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
       },
     },
   ];
-  for (const variant of OFFLINE_VARIANTS) {
-    const dir = poDir(variant.name);
-    const key = stageKey('po', variant.name, cfg.po, prefKey);
+  const arms = offlineArms(cfg);
+  for (const arm of arms) {
+    const dir = poDir(arm.name);
+    const key = stageKey('po', arm, cfg.po, cfg.data.rlEvalPrompts, prefKey);
     stages.push({
-      id: `po/${variant.name}`,
+      id: `po/${arm.name}`,
       after: ['preferences'],
-      cost: 1.2,
+      cost: 1.5,
       done: () => isCached(dir, key, RunDir.isDone),
-      run: (ctx) => cachedRun(dir, key, () => trainOfflineStage(ctx, cfg, variant, { sftDir, prefDir, dir })),
+      run: (ctx) =>
+        cachedRun(dir, key, async () =>
+          trainOfflineStage(ctx, cfg, arm, await gold(ctx.models), { sftDir, prefDir, dir }),
+        ),
     });
   }
-  const offlineDirs = [sftDir, ...OFFLINE_VARIANTS.map((v) => poDir(v.name))];
+  const offlineDirs = [sftDir, ...arms.map((v) => poDir(v.name))];
   stages.push({
     id: 'offline-gold',
-    after: ['rm', ...OFFLINE_VARIANTS.map((v) => `po/${v.name}`)],
+    after: ['rm', ...arms.map((v) => `po/${v.name}`)],
     cost: 0.3,
     done: () => offlineDirs.every(hasFinalEvaluation),
     // Gold win rates of the offline policies (SFT, DPO, SimPO…) with the same judge and posts as RL.
@@ -293,9 +335,9 @@ async function trainSftStage(
     maxTotalTokens: MAX_TOTAL_TOKENS,
     steps: cfg.sft.steps,
     batchSize: cfg.sft.batchSize,
-    optim: { lr: cfg.sft.lr, warmupSteps: 20 },
-    evalEvery: 100,
-    checkpointEvery: 100,
+    optim: { lr: cfg.sft.lr, warmupSteps: cfg.sft.warmupSteps },
+    evalEvery: cfg.sft.evalEvery,
+    checkpointEvery: cfg.sft.checkpointEvery,
     seed: cfg.seed,
   });
   const progress = bar(ctx, 'SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
@@ -364,9 +406,9 @@ async function trainRewardModelStage(
     maxTotalTokens: MAX_TOTAL_TOKENS,
     steps: cfg.rm.steps,
     batchSize: cfg.rm.batchSize,
-    optim: { lr: cfg.rm.lr, warmupSteps: 10 },
-    evalEvery: 50,
-    checkpointEvery: 100,
+    optim: { lr: cfg.rm.lr, warmupSteps: cfg.rm.warmupSteps },
+    evalEvery: cfg.rm.evalEvery,
+    checkpointEvery: cfg.rm.checkpointEvery,
     seed: cfg.seed,
   });
   const progress = bar(ctx, 'reward model (proxy)', cfg.rm.steps, (m) => `acc ${fmt(m.accuracy, 2)}`);
@@ -386,45 +428,72 @@ async function trainRewardModelStage(
 async function trainOfflineStage(
   ctx: StageContext,
   cfg: DemoConfig,
-  variant: (typeof OFFLINE_VARIANTS)[number],
+  arm: OfflineArm,
+  gold: GoldEvaluation,
   d: { sftDir: string; prefDir: string; dir: string },
 ): Promise<void> {
-  const { examples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain));
+  const all = (await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain))).examples;
+  const examples = all.slice(0, cfg.po.pairs);
   const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
   const sftModel = join(d.sftDir, 'model');
   const { model, tokenizer } = await ctx.models.loadCausalLM(sftModel);
-  const dpo = variant.loss === 'dpo';
+  const limits = { maxPromptTokens: MAX_PROMPT_TOKENS, maxTotalTokens: MAX_TOTAL_TOKENS };
+  const meanLength = meanResponseLength(tokenizer, examples, limits);
+  const beta = arm.betaPerMeanLength ? arm.beta / meanLength : arm.beta;
+  const epochSteps = Math.max(1, Math.round(examples.length / cfg.po.batchSize));
+  const steps = epochSteps * cfg.po.epochs;
+  const evalEvery = Math.max(1, Math.round(epochSteps / cfg.po.evalsPerEpoch));
   const config = PreferenceConfigSchema.parse({
     model: sftModel,
     out: d.dir,
     data: { train: join(d.prefDir, LAB_FILES.preferenceTrain) },
-    loss: variant.loss,
-    beta: dpo ? cfg.po.dpoBeta : cfg.po.simpoBeta,
-    gamma: variant.gamma === 'preset' ? cfg.po.simpoGamma : variant.gamma,
-    lengthNormalize: variant.lengthNormalize,
-    maxPromptTokens: MAX_PROMPT_TOKENS,
-    maxTotalTokens: MAX_TOTAL_TOKENS,
-    steps: cfg.po.steps,
+    loss: arm.loss,
+    beta,
+    gamma: arm.gamma,
+    lengthNormalize: arm.lengthNormalize,
+    ...limits,
+    steps,
     batchSize: cfg.po.batchSize,
-    optim: { lr: dpo ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
-    evalEvery: 60,
-    checkpointEvery: 60,
+    optim: { lr: arm.loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
+    evalEvery,
+    checkpointEvery: evalEvery,
     seed: cfg.seed,
   });
-  const progress = bar(ctx, variant.title, cfg.po.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  const progress = bar(ctx, arm.title, steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  const policy = Object.assign(new LMPolicy(model), { tokenizer });
   await trainPreference({
     config,
     policy: model,
     tokenizer,
     train: examples,
     eval: evalExamples,
-    name: variant.name,
+    name: arm.name,
+    labels: {
+      gamma: arm.gamma,
+      lengthNormalize: arm.lengthNormalize,
+      meanResponseLength: meanLength,
+      pairs: examples.length,
+      epochSteps,
+    },
+    // The gold judge every half epoch: stability is peak − final over these evaluations.
+    evaluateMore: () => gold.evaluate(policy),
     log: ctx.log,
     referenceDir: sftModel,
     loadReference: async () => (await ctx.models.loadCausalLM(sftModel)).model,
     onStep: (s, m) => progress.update(s, m),
   });
   progress.stop();
+}
+
+/** Mean completion length in tokens (EOS included, as the losses count it) over both sides of the pairs. */
+function meanResponseLength(
+  tokenizer: Parameters<typeof encodePairs>[0],
+  pairs: Parameters<typeof encodePairs>[1],
+  limits: Parameters<typeof encodePairs>[2],
+): number {
+  const encoded = encodePairs(tokenizer, pairs, limits);
+  const lengths = encoded.flatMap((p) => [p.chosen, p.rejected].map((e) => e.ids.length - e.promptLength));
+  return lengths.reduce((s, x) => s + x, 0) / Math.max(1, lengths.length);
 }
 
 /** The task's headroom on the gold-evaluation posts: the oracle's and a perfect terse imitator's win rates. */
@@ -476,33 +545,59 @@ async function cachedRun(dir: string, key: string, run: () => Promise<void>): Pr
 }
 
 /** One run of the online grid. */
-interface OnlineGridRun {
+export interface OnlineGridRun {
   name: string;
   regularizer: Record<string, unknown>;
   lr: number;
   coef: number;
+  /** Labels beside the trainer's: the run's role in the claims and its entropy coefficient α. */
+  labels: { arm: 'kl' | 'maxent-low-rate' | 'entropy-dose'; alpha: number | null };
   ppo?: DemoConfig['ppo'];
 }
 
-/** The paper's grid: a KL-regularised baseline and Maximum-Entropy runs per α, at each learning rate; then PPO. */
-function onlineGrid(cfg: DemoConfig): OnlineGridRun[] {
+/**
+ * The online grid, every run at the same budget (steps × constant rate):
+ *   KL-regularised RLOO at each rate; Maximum-Entropy RLOO (α ∈ entropyCoefs, no reference) at the
+ *   rates below the highest (claim 1); the entropy dose α ∈ entropyDose at the highest rate, no KL
+ *   (claim 5; α = 0 is the unregularised run); KL-regularised PPO.
+ */
+export function onlineGrid(cfg: DemoConfig): OnlineGridRun[] {
   const grid: OnlineGridRun[] = [];
+  const top = Math.max(...cfg.rl.lrs);
+  const kl = { kl: { coef: cfg.rl.klCoef } };
   for (const lr of cfg.rl.lrs) {
     grid.push({
       name: `kl-b${cfg.rl.klCoef}-lr${lr}`,
-      regularizer: { kl: { coef: cfg.rl.klCoef } },
+      regularizer: kl,
       lr,
       coef: cfg.rl.klCoef,
+      labels: { arm: 'kl', alpha: null },
     });
-    for (const a of cfg.rl.entropyCoefs)
-      grid.push({ name: `maxent-a${a}-lr${lr}`, regularizer: { entropy: { coef: a } }, lr, coef: a });
+    if (lr < top)
+      for (const a of cfg.rl.entropyCoefs)
+        grid.push({
+          name: `maxent-a${a}-lr${lr}`,
+          regularizer: { entropy: { coef: a } },
+          lr,
+          coef: a,
+          labels: { arm: 'maxent-low-rate', alpha: a },
+        });
   }
+  for (const a of cfg.rl.entropyDose)
+    grid.push({
+      name: a === 0 ? `none-lr${top}` : `maxent-a${a}-lr${top}`,
+      regularizer: a === 0 ? {} : { entropy: { coef: a } },
+      lr: top,
+      coef: a,
+      labels: { arm: 'entropy-dose', alpha: a },
+    });
   for (const lr of cfg.ppo.lrs)
     grid.push({
       name: `ppo-kl-b${cfg.rl.klCoef}-lr${lr}`,
-      regularizer: { kl: { coef: cfg.rl.klCoef } },
+      regularizer: kl,
       lr,
       coef: cfg.rl.klCoef,
+      labels: { arm: 'kl', alpha: null },
       ppo: cfg.ppo,
     });
   return grid;
@@ -542,10 +637,8 @@ async function trainOnlineStage(
     maxNewTokens: cfg.maxNewTokens,
     regularizer: g.regularizer,
     evalEvery: cfg.rl.evalEvery,
-    // The importance-sampled KL(π_t‖π_{t−1}) on the step's rollouts (as TRL's approxkl): the exact
-    // one needs a frozen copy and a second forward, 8 % of an RL run here (35.5 s vs 32.6 s).
-    klPrev: 'sampled',
-    checkpointEvery: 20,
+    klPrev: cfg.rl.klPrev,
+    checkpointEvery: cfg.rl.checkpointEvery,
     seed: cfg.seed,
   });
   const progress = bar(
@@ -572,7 +665,7 @@ async function trainOnlineStage(
         step === 0
           ? gold.evaluateShared(join(up.rmDir, SFT_GOLD_EVAL_FILE), policy, proxy)
           : gold.evaluate(policy, proxy),
-      labels: { model: 'lab-tiny' },
+      labels: { model: 'lab-tiny', ...g.labels },
       log: ctx.log,
       onStep: (s, m) => {
         lastWin = m['eval/win_rate'] ?? lastWin;
@@ -612,9 +705,9 @@ async function runBestOfNStage(
       n: cfg.bon.n,
       temperature: cfg.bon.temperature,
       maxNewTokens: cfg.maxNewTokens,
-      missingEosPenalty: -1,
+      missingEosPenalty: cfg.bon.missingEosPenalty,
       seed: cfg.seed,
-      batchSize: 8,
+      batchSize: cfg.bon.batchSize,
       decode: (tokens) => policy.tokenizer.decode(tokens, { unknownIds: 'skip' }),
       evaluate: (r) =>
         gold.judgeResponses(r.responses.map((t) => policy.tokenizer.decode(t, { unknownIds: 'skip' }))),

@@ -30,5 +30,4 @@ export function stageProgress(
   };
 }
 
-export const fmt = (x: number | null | undefined, digits = 3) =>
-  x === undefined || x === null || !Number.isFinite(x) ? '—' : x.toFixed(digits);
+export { fmt } from '../../util/format.ts';

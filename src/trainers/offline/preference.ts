@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
+import type { RunLabels } from '../../runs/run-dir.ts';
 import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
@@ -42,6 +43,13 @@ export interface PreferenceRun {
   onStep?: (step: number, metrics: Record<string, number>) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
+  /** Labels added to the run's own (algorithm, coef), e.g. the lab's γ and arm. */
+  labels?: RunLabels;
+  /**
+   * More held-out metrics at each evaluation (main process only), merged under `eval/` — the lab's
+   * gold judge of the policy's greedy summaries. Called without autograd.
+   */
+  evaluateMore?: () => Record<string, number>;
 }
 
 export function needsReference(loss: PreferenceConfig['loss']): boolean {
@@ -100,7 +108,7 @@ async function train(run: PreferenceRun): Promise<string> {
     config: c,
     kind: 'po',
     name: run.name ?? c.loss,
-    labels: { algorithm: c.loss, coef: c.beta },
+    labels: { algorithm: c.loss, coef: c.beta, ...run.labels },
     model: run.policy,
     datasetSize: trainSet.length,
     log,
@@ -109,9 +117,9 @@ async function train(run: PreferenceRun): Promise<string> {
     microStep: (indices) => step(indices, trainSet, refTrain),
     evaluate: evalSet.length
       ? (dp) =>
-          noGrad(() =>
+          noGrad(() => ({
             // Each held-out batch runs once for both metrics.
-            meanOverBatches(
+            ...meanOverBatches(
               evalSet.length,
               c.batchSize,
               c.evalBatches,
@@ -124,9 +132,14 @@ async function train(run: PreferenceRun): Promise<string> {
               },
               { dp },
             ),
-          )
+            ...(run.evaluateMore && dp.isMain ? withEvalPrefix(run.evaluateMore()) : {}),
+          }))
       : undefined,
   });
+}
+
+function withEvalPrefix(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
 }
 
 /** Frees a loaded reference model (its log-probs are cached), unless the loader returned the policy. */

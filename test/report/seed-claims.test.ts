@@ -4,15 +4,8 @@
  * the best-of-n analytic KL) and their fits.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  designTargets,
-  fitCurves,
-  overoptimisationCurves,
-  paperClaimsOverSeeds,
-  runsAcrossSeeds,
-  type SeedRuns,
-  summarizeSeeds,
-} from '../../src/lab/demo/seed-summary.ts';
+import { designTargets, paperClaimsOverSeeds, summarizeSeeds } from '../../src/report/claims.ts';
+import { fitCurves, overoptimisationCurves, runsAcrossSeeds, type SeedRuns } from '../../src/report/seeds.ts';
 import type { MetricLine, RunRecord } from '../../src/runs/run-reader.ts';
 import type { CheckRow } from '../../src/theory/index.ts';
 
@@ -126,29 +119,36 @@ describe('claims over seeds', () => {
     expect(c4.verdict).toBe('not supported');
   });
 
-  it('claim 5: Pearson r of α and gold drop over all online runs, by hand', () => {
-    const seeds = [seed(1, 0.3, 0.2), seed(2, 0.3, 0.1)];
-    const c5 = paperClaimsOverSeeds(seeds, null).find((c) => c.id === 'entropy-correlates')!;
-    // Per seed: (α, drop) = (0, 0) for KL-RLOO and PPO (both end at their peak), then (0.02, f), (0.05, 2f), (0.02, 3f).
-    const xs: number[] = [];
-    const ys: number[] = [];
-    for (const f of [0.2, 0.1]) {
-      xs.push(0, 0, 0.02, 0.05, 0.02);
-      ys.push(0, 0, f, 2 * f, 3 * f);
-    }
-    const mx = xs.reduce((a, b) => a + b) / xs.length;
-    const my = ys.reduce((a, b) => a + b) / ys.length;
-    let sxy = 0;
-    let sxx = 0;
-    let syy = 0;
-    xs.forEach((x, i) => {
-      sxy += (x - mx) * (ys[i]! - my);
-      sxx += (x - mx) ** 2;
-      syy += (ys[i]! - my) ** 2;
+  it('claim 5: within-seed rank trend of α against the gold drop of the dose runs, with its permutation p', () => {
+    const dose = (seedNo: number, drops: number[]): SeedRuns => ({
+      seed: seedNo,
+      runs: [0, 0.01, 0.02, 0.05, 0.1].map((a, i) =>
+        online(`dose-${a}`, { ...ent(a, 1e-3), arm: 'entropy-dose', alpha: a }, [0.3, 0.9, 0.9 - drops[i]!]),
+      ),
     });
-    expect(c5.correlation!.r).toBeCloseTo(sxy / Math.sqrt(sxx * syy), 12);
-    expect(c5.correlation!.n).toBe(10);
-    expect(c5.verdict).toBe(c5.correlation!.low! > 0 ? 'supported' : 'not supported');
+    // Every seed's drop rises with α: ρ = 1 in each, and no within-seed permutation of the doses
+    // reaches a mean of 1 except the identity (probability 120⁻³), so the Monte Carlo p is its floor 1/(9999 + 1).
+    const up = [
+      dose(1, [0, 0.1, 0.2, 0.3, 0.4]),
+      dose(2, [0.05, 0.06, 0.2, 0.25, 0.5]),
+      dose(3, [0, 0.01, 0.02, 0.5, 0.6]),
+    ];
+    const c5 = paperClaimsOverSeeds(up, null).find((c) => c.id === 'entropy-correlates')!;
+    expect(c5.trend!.perBlock).toEqual([1, 1, 1]);
+    expect(c5.trend!.meanRho).toBe(1);
+    expect(c5.trend!.p).toBeCloseTo(1 / 10000, 12);
+    expect(c5.verdict).toBe('supported');
+    // Seed 3 reversed (ρ = −1) and seed 2 with α = 0.1 and 0.05 swapped (ρ = 0.9): mean 0.3, not significant.
+    const mixed = [
+      dose(1, [0, 0.1, 0.2, 0.3, 0.4]),
+      dose(2, [0.05, 0.06, 0.2, 0.5, 0.25]),
+      dose(3, [0.6, 0.5, 0.02, 0.01, 0]),
+    ];
+    const m = paperClaimsOverSeeds(mixed, null).find((c) => c.id === 'entropy-correlates')!;
+    expect(m.trend!.perBlock.map((r) => Number(r.toFixed(12)))).toEqual([1, 0.9, -1]);
+    expect(m.trend!.meanRho).toBeCloseTo(0.3, 12);
+    expect(m.trend!.p).toBeGreaterThan(0.05);
+    expect(m.verdict).toBe('not supported');
   });
 
   it('claim 6 reads the Theorem-1 rows of the theory table', () => {
