@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../runs/run-reader.ts';
 import { metricSeries, type SeriesPoint } from './series.ts';
-import { type VerdictThresholds, verdictOf } from './verdict.ts';
+import { TRAJECTORY_RULE, trajectoryOf } from './verdict.ts';
 
 /** A figure ready to render. */
 export interface FigurePlan {
@@ -42,16 +42,8 @@ const PANEL = { width: 260, height: 150 };
 const CONFIG = { font: 'DejaVu Sans', background: 'white', view: { stroke: '#ccc' } };
 
 /** Every figure of the paper this project reproduces, as plans or omissions. */
-export function planFigures(
-  runs: readonly RunRecord[],
-  thresholds: Partial<VerdictThresholds> = {},
-): Array<FigurePlan | FigureOmission> {
-  return [
-    ...planRewardAndBonus(runs),
-    planKlDynamics(runs),
-    planDpoLogratio(runs),
-    planKlEnds(runs, thresholds),
-  ];
+export function planFigures(runs: readonly RunRecord[]): Array<FigurePlan | FigureOmission> {
+  return [...planRewardAndBonus(runs), planKlDynamics(runs), planDpoLogratio(runs), planKlEnds(runs)];
 }
 
 /** True for a plan, false for an omission. */
@@ -128,6 +120,102 @@ function rows(points: readonly SeriesPoint[], tags: Record<string, string>): Arr
 
 const x = { field: 'step', type: 'quantitative', title: 'step' } as const;
 
+// ---------- seeds: one thin line per run, the mean over seeds thick ----------
+
+/**
+ * The same run name in several seeds (the demo's seed-N folders) is several runs: each is its own
+ * line (detail: its folder), never joined with the others. Where a name has runs in two or more
+ * folders, their mean per step is drawn over them as a thick line.
+ */
+function seedRows(
+  runs: readonly RunRecord[],
+  points: (run: RunRecord) => readonly SeriesPoint[],
+  tags: (run: RunRecord) => Record<string, string>,
+): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const byName = new Map<string, RunRecord[]>();
+  for (const run of runs) byName.set(run.name, [...(byName.get(run.name) ?? []), run]);
+  for (const [name, group] of byName) {
+    const several = group.length > 1;
+    const sums = new Map<number, { sum: number; n: number }>();
+    for (const run of group)
+      for (const p of points(run)) {
+        out.push({
+          step: p.step,
+          value: p.value,
+          ...tags(run),
+          run: run.dir,
+          width: several ? 'seed' : 'run',
+        });
+        const acc = sums.get(p.step) ?? { sum: 0, n: 0 };
+        sums.set(p.step, { sum: acc.sum + p.value, n: acc.n + 1 });
+      }
+    if (several)
+      for (const [step, { sum, n }] of [...sums.entries()].sort((a, b) => a[0] - b[0]))
+        out.push({ step, value: sum / n, ...tags(group[0]!), run: `mean of ${name}`, width: 'mean' });
+  }
+  return out;
+}
+
+const WIDTHS = {
+  seed: [0.7, 0.45, 'one seed'],
+  run: [1.5, 1, 'run'],
+  mean: [2.6, 1, 'mean over seeds'],
+} as const;
+
+/**
+ * Line width and opacity by the rows' `width` (thin per-seed lines, a thick mean, a single run at an
+ * ordinary width), with a legend only when seeds and their mean are both drawn.
+ */
+function widthEncodings(values: ReadonlyArray<Record<string, unknown>>) {
+  const present = (Object.keys(WIDTHS) as (keyof typeof WIDTHS)[]).filter((w) =>
+    values.some((v) => v.width === w),
+  );
+  const labels = present.map((w) => `datum.label === '${w}' ? '${WIDTHS[w][2]}'`).join(' : ');
+  return {
+    strokeWidth: {
+      field: 'width',
+      type: 'nominal',
+      scale: { domain: present, range: present.map((w) => WIDTHS[w][0]) },
+      legend: present.includes('mean') ? { title: 'line', labelExpr: `${labels} : datum.label` } : null,
+    },
+    opacity: {
+      field: 'width',
+      type: 'nominal',
+      scale: { domain: present, range: present.map((w) => WIDTHS[w][1]) },
+      legend: null,
+    },
+  } as const;
+}
+
+/** Line style by learning rate, the highest solid; legend only with two rates or more. */
+function rateDash(values: ReadonlyArray<Record<string, unknown>>) {
+  const rates = [...new Set(values.map((v) => String(v.rate)))].sort((p, q) => Number(q) - Number(p));
+  return {
+    field: 'rate',
+    type: 'nominal',
+    title: 'learning rate',
+    scale: {
+      domain: rates,
+      range: [
+        [1, 0],
+        [5, 3],
+        [1, 2],
+        [8, 2, 2, 2],
+      ].slice(0, Math.max(1, rates.length)),
+    },
+    legend: rates.length > 1 ? {} : null,
+  } as const;
+}
+
+/** The method a line is coloured by: KL-constrained (RLOO or PPO), MaxEnt α, or no regulariser. */
+export function methodLabel(run: RunRecord): string {
+  if (isKl(run)) return run.labels.algorithm === 'ppo' ? `${GROUP_LABEL.kl} (PPO)` : GROUP_LABEL.kl;
+  if (isMaxEnt(run))
+    return `${GROUP_LABEL.entropy} α=${typeof run.labels.coef === 'number' ? run.labels.coef : 'n/a'}`;
+  return 'no regulariser';
+}
+
 // ---------- Fig 1/2: RLHF reward and entropy bonus ----------
 
 /** Fig 1/2: one figure per model, one column per learning rate (highest first, as in the paper), one line per run coloured by entropy coefficient. */
@@ -158,20 +246,17 @@ function planRewardAndBonus(runs: readonly RunRecord[]): Array<FigurePlan | Figu
 /** One learning-rate column of Fig 1/2: reward above bonus, coloured by α with win rates in the legend. */
 function lrPanel(lr: string, runs: RunRecord[]) {
   const byCoef = groupBy(runs, (r) => String(r.labels.coef ?? 'n/a'));
-  const labelled = byCoef.flatMap(([, coefRuns]) =>
-    coefRuns.map((run) => ({ run, series: coefLegendLabel(run.labels.coef, coefRuns) })),
-  );
-  const reward = labelled.flatMap(({ run, series }) =>
-    rows(metricSeries(run.metrics, FIGURE_METRICS.rlhfReward), { series, run: run.name }),
-  );
-  const bonus = labelled.flatMap(({ run, series }) =>
-    rows(entropyBonusSeries(run), { series, run: run.name }),
-  );
+  const seriesOf = new Map<RunRecord, string>();
+  for (const [, coefRuns] of byCoef)
+    for (const run of coefRuns) seriesOf.set(run, coefLegendLabel(run.labels.coef, coefRuns));
+  const tags = (run: RunRecord) => ({ series: seriesOf.get(run) ?? 'n/a' });
+  const reward = seedRows(runs, (r) => metricSeries(r.metrics, FIGURE_METRICS.rlhfReward), tags);
+  const bonus = seedRows(runs, entropyBonusSeries, tags);
   const color = {
     field: 'series',
     type: 'nominal',
     title: 'α (final win rate)',
-    sort: labelled.map((l) => l.series),
+    sort: [...new Set(seriesOf.values())],
   } as const;
   const chart = (values: unknown[], yTitle: string) => ({
     ...PANEL,
@@ -181,6 +266,7 @@ function lrPanel(lr: string, runs: RunRecord[]) {
       x,
       y: { field: 'value', type: 'quantitative', title: yTitle },
       color,
+      ...widthEncodings(values as Array<Record<string, unknown>>),
       detail: { field: 'run' },
     },
   });
@@ -195,14 +281,19 @@ function lrPanel(lr: string, runs: RunRecord[]) {
 /** Fig 3: KL(π_t‖π_ref) on top, KL(π_t‖π_{t−1}) below, KL-constrained vs MaxEnt, one column per model. */
 function planKlDynamics(runs: readonly RunRecord[]): FigurePlan | FigureOmission {
   const title = 'Figure 3: KL divergence to the reference and between consecutive policies';
-  const compared = runs.filter((r) => isKl(r) || isMaxEnt(r));
-  const values = compared.flatMap((run) => {
-    const tags = { group: groupOf(run), run: run.name, model: modelOf(run) };
-    return [
-      ...rows(metricSeries(run.metrics, FIGURE_METRICS.kl), { ...tags, metric: 'KL(π_t‖π_ref)' }),
-      ...rows(metricSeries(run.metrics, FIGURE_METRICS.klPrev), { ...tags, metric: 'KL(π_t‖π_t−1)' }),
-    ];
-  });
+  const compared = runs.filter(isOnline);
+  const values = [
+    ...seedRows(
+      compared,
+      (r) => metricSeries(r.metrics, FIGURE_METRICS.kl),
+      (r) => ({ ...runTags(r), metric: 'KL(π_t‖π_ref)' }),
+    ),
+    ...seedRows(
+      compared,
+      (r) => metricSeries(r.metrics, FIGURE_METRICS.klPrev),
+      (r) => ({ ...runTags(r), metric: 'KL(π_t‖π_t−1)' }),
+    ),
+  ];
   if (values.length === 0) {
     const note = `No KL-constrained or MaxEnt run logged ${FIGURE_METRICS.kl} or ${FIGURE_METRICS.klPrev}: figure omitted.`;
     return { id: 'fig3', title, note };
@@ -210,7 +301,9 @@ function planKlDynamics(runs: readonly RunRecord[]): FigurePlan | FigureOmission
   return {
     id: 'fig3',
     title,
-    caption: `Top: ${FIGURE_METRICS.kl}; bottom: ${FIGURE_METRICS.klPrev}; colour: regularisation.`,
+    caption:
+      `Top: ${FIGURE_METRICS.kl}; bottom: ${FIGURE_METRICS.klPrev}; colour: method, line style: learning rate; ` +
+      'thin lines: one per seed, thick: the mean over seeds.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: CONFIG,
@@ -222,26 +315,22 @@ function planKlDynamics(runs: readonly RunRecord[]): FigurePlan | FigureOmission
       spec: {
         ...PANEL,
         mark: { type: 'line', clip: true },
-        encoding: { x, y: { field: 'value', type: 'quantitative', title: 'KL' }, ...groupColor },
+        encoding: { x, y: { field: 'value', type: 'quantitative', title: 'KL' }, ...groupColor(values) },
       },
       resolve: { scale: { y: 'independent' } },
     } as TopLevelSpec,
   };
 }
 
-function groupOf(run: RunRecord): string {
-  return isKl(run) ? GROUP_LABEL.kl : GROUP_LABEL.entropy;
+/** Colour by method, line style by learning rate, width by seed or mean; one line per run folder. */
+function groupColor(values: ReadonlyArray<Record<string, unknown>>) {
+  return {
+    color: { field: 'group', type: 'nominal', title: 'method', legend: { labelLimit: 240 } },
+    strokeDash: rateDash(values),
+    ...widthEncodings(values),
+    detail: { field: 'run' },
+  } as const;
 }
-
-const groupColor = {
-  color: {
-    field: 'group',
-    type: 'nominal',
-    title: 'regularisation',
-    scale: { domain: [GROUP_LABEL.kl, GROUP_LABEL.entropy], range: ['#1f77b4', '#d62728'] },
-  },
-  detail: { field: 'run' },
-} as const;
 
 // ---------- Fig 4: DPO reference log-ratio ----------
 
@@ -249,8 +338,10 @@ const groupColor = {
 function planDpoLogratio(runs: readonly RunRecord[]): FigurePlan | FigureOmission {
   const title = 'Figure 4: reference log-ratio during DPO training';
   const dpo = runs.filter(isDpo);
-  const values = dpo.flatMap((run) =>
-    rows(metricSeries(run.metrics, FIGURE_METRICS.refLogratio), { run: run.name }),
+  const values = seedRows(
+    dpo,
+    (r) => metricSeries(r.metrics, FIGURE_METRICS.refLogratio),
+    (r) => ({ name: r.name }),
   );
   if (values.length === 0) {
     const note = `No DPO run (kind po, algorithm dpo) logged ${FIGURE_METRICS.refLogratio}: figure omitted.`;
@@ -271,7 +362,9 @@ function planDpoLogratio(runs: readonly RunRecord[]): FigurePlan | FigureOmissio
       encoding: {
         x,
         y: { field: 'value', type: 'quantitative', title: 'reference log-ratio' },
-        color: { field: 'run', type: 'nominal', title: 'run' },
+        color: { field: 'name', type: 'nominal', title: 'run' },
+        ...widthEncodings(values),
+        detail: { field: 'run' },
       },
     } as TopLevelSpec,
   };
@@ -280,14 +373,13 @@ function planDpoLogratio(runs: readonly RunRecord[]): FigurePlan | FigureOmissio
 // ---------- Fig 5: KL evolution with outcome markers ----------
 
 /** Fig 5: objective/kl per run, ✓ at the end of stable runs and × at the end of over-optimised ones. */
-function planKlEnds(
-  runs: readonly RunRecord[],
-  thresholds: Partial<VerdictThresholds>,
-): FigurePlan | FigureOmission {
+function planKlEnds(runs: readonly RunRecord[]): FigurePlan | FigureOmission {
   const title = 'Figure 5: KL evolution with outcome markers';
-  const compared = runs.filter((r) => isKl(r) || isMaxEnt(r));
-  const lines = compared.flatMap((run) =>
-    rows(metricSeries(run.metrics, FIGURE_METRICS.kl), { layer: 'line', ...runTags(run) }),
+  const compared = runs.filter(isOnline);
+  const lines = seedRows(
+    compared,
+    (r) => metricSeries(r.metrics, FIGURE_METRICS.kl),
+    (r) => ({ layer: 'line', ...runTags(r) }),
   );
   if (lines.length === 0) {
     return {
@@ -296,13 +388,14 @@ function planKlEnds(
       note: `No KL-constrained or MaxEnt run logged ${FIGURE_METRICS.kl}: figure omitted.`,
     };
   }
-  const markers = compared.flatMap((run) => endMarker(run, thresholds));
+  const markers = compared.flatMap((run) => endMarker(run));
   return {
     id: 'fig5',
     title,
     caption:
-      `${FIGURE_METRICS.kl} per run; ${MARKER.stable} marks a stable (high win rate) run and ` +
-      `${MARKER.overOptimised} an over-optimised or collapsed one (computed verdicts); unmarked runs had too few evaluations.`,
+      `${FIGURE_METRICS.kl} per run (thin: one per seed, thick: the mean); ${MARKER.stable} marks a run whose gold win rate ` +
+      `ended within ${TRAJECTORY_RULE.goldDrop} of its peak, ${MARKER.overOptimised} one that fell further (trajectory rule); ` +
+      'unmarked runs had too few evaluations. Colour: method; line style: learning rate.',
     spec: {
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       config: CONFIG,
@@ -318,7 +411,7 @@ function planKlEnds(
             encoding: {
               x,
               y: { field: 'value', type: 'quantitative', title: 'KL(π_t‖π_ref)' },
-              ...groupColor,
+              ...groupColor(lines),
             },
           },
           {
@@ -328,7 +421,8 @@ function planKlEnds(
               x,
               y: { field: 'value', type: 'quantitative' },
               text: { field: 'marker' },
-              ...groupColor,
+              color: groupColor(lines).color,
+              detail: { field: 'run' },
             },
           },
         ],
@@ -338,14 +432,17 @@ function planKlEnds(
 }
 
 function runTags(run: RunRecord): Record<string, string> {
-  return { group: groupOf(run), run: run.name, model: modelOf(run) };
+  return { group: methodLabel(run), rate: formatLr(run.labels.lr), model: modelOf(run), name: run.name };
 }
 
-/** The ✓/× row at the last KL point of a run; none when the verdict is insufficient data. */
-function endMarker(run: RunRecord, thresholds: Partial<VerdictThresholds>): Array<Record<string, unknown>> {
+/**
+ * The ✓/× row at the last KL point of a run, by the trajectory rule's gold condition (× when the gold
+ * win rate ended ≥ TRAJECTORY_RULE.goldDrop below its peak); none with too few evaluations.
+ */
+function endMarker(run: RunRecord): Array<Record<string, unknown>> {
   const last = metricSeries(run.metrics, FIGURE_METRICS.kl).at(-1);
-  const verdict = verdictOf(run, thresholds).kind;
-  if (!last || verdict === 'insufficient data') return [];
-  const marker = verdict === 'stable' ? MARKER.stable : MARKER.overOptimised;
-  return rows([last], { layer: 'marker', marker, ...runTags(run) });
+  const t = trajectoryOf(run);
+  if (!last || t.kind === 'insufficient data') return [];
+  const marker = t.kind === 'stable' ? MARKER.stable : MARKER.overOptimised;
+  return rows([last], { layer: 'marker', marker, ...runTags(run), run: run.dir });
 }

@@ -9,7 +9,6 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { RunRecord } from '../runs/run-reader.ts';
 import { type FigureOmission, isPlan, planFigures } from './figure-specs.ts';
-import type { VerdictThresholds } from './verdict.ts';
 
 export type { FigureOmission } from './figure-specs.ts';
 
@@ -51,11 +50,8 @@ export function svgToPng(svg: string, scale = PNG_SCALE): Uint8Array {
 }
 
 /** Plans and renders every figure for the runs. */
-export async function renderFigures(
-  runs: readonly RunRecord[],
-  thresholds: Partial<VerdictThresholds> = {},
-): Promise<FigureSet> {
-  const planned = planFigures(runs, thresholds);
+export async function renderFigures(runs: readonly RunRecord[]): Promise<FigureSet> {
+  const planned = planFigures(runs);
   const drawn: RenderedFigure[] = [];
   for (const plan of planned.filter(isPlan)) {
     const svg = await renderSvg(plan.spec);

@@ -58,7 +58,7 @@ export async function writeReport(
   const runs = await readRuns(runDir);
   const rows = runs.map((run) => ({ run, summary: summarizeRun(run), verdict: verdictOf(run, thresholds) }));
   const claims = paperClaims(runs, { verdict: thresholds, supportFraction: o.supportFraction });
-  const figures = await renderFigures(runs, thresholds);
+  const figures = await renderFigures(runs);
   const figureFiles = await writeFigures(figures, join(dirname(outFile), 'figures'));
   const model = {
     runDir,

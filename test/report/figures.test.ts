@@ -37,7 +37,8 @@ function markersByRun(svg: string): Record<string, string> {
   const marks = [
     ...svg.matchAll(/<text aria-label="([^"]*)"[^>]*aria-roledescription="text mark"[^>]*>([^<]*)<\/text>/g),
   ];
-  return Object.fromEntries(marks.map((m) => [m[1]?.match(/run: ([^;]+)/)?.[1] ?? '?', m[2] ?? '']));
+  // The marker's run is its folder (/runs/<name>): runs of several seeds share a name.
+  return Object.fromEntries(marks.map((m) => [m[1]?.match(/run: \/runs\/([^;]+)/)?.[1] ?? '?', m[2] ?? '']));
 }
 
 const RUNS = [
@@ -69,10 +70,12 @@ describe('renderFigures', () => {
     expect(svg.indexOf('lr = 1e-6')).toBeLessThan(svg.indexOf('lr = 1e-7'));
   });
 
-  it('Fig 3: both KL metrics for each of the 4 online runs, two groups in the legend', () => {
+  it('Fig 3: both KL metrics for each of the 4 online runs, coloured by method, styled by rate', () => {
     const svg = svgOf('fig3');
     expect(lineSeriesCount(svg)).toBe(4 * 2);
-    expect(legendLabels(svg)).toEqual(['KL-constrained', 'MaxEnt']);
+    // Methods (the KL run is PPO; MaxEnt at α 0.05 and 0.1), then the two rates, highest (solid)
+    // first; one run per name: no width legend.
+    expect(legendLabels(svg)).toEqual(['KL-constrained (PPO)', 'MaxEnt α=0.05', 'MaxEnt α=0.1', '1e-6', '1e-7']);
   });
 
   it('Fig 4: one ref/logratio line per DPO run', () => {
@@ -101,6 +104,51 @@ describe('renderFigures', () => {
       expect([...(await readFile(join(dir, `${figure.id}.png`))).subarray(0, 8)]).toEqual(PNG_SIGNATURE);
       expect(await readFile(join(dir, `${figure.id}.svg`), 'utf8')).toBe(figure.svg);
     }
+  });
+});
+
+describe('figures over seeds', () => {
+  /** The same run names in three seed folders, as the demo writes them. */
+  const seeded = [1, 2, 3].flatMap((seed) =>
+    [maxEntRun('me-a0.05-lr1e-6', 0.05, 1e-6), klRun('kl-b0.05-lr1e-6', 0.05, 1e-6)].map((run) => ({
+      ...record(run),
+      dir: `/runs/seed-${seed}/${run.name}`,
+      labels: { ...run.labels, seed },
+      // Seed s shifts every KL value by s: the mean over seeds is the seed-2 curve.
+      metrics: run.lines.map((l) =>
+        typeof l['objective/kl'] === 'number' ? { ...l, 'objective/kl': l['objective/kl'] + seed } : l,
+      ),
+    })),
+  );
+
+  it('draws one thin line per seed and the mean, never one line through all seeds', () => {
+    const plans = planFigures(seeded);
+    const fig5 = plans.find((p) => p.id === 'fig5');
+    expect(fig5 && 'spec' in fig5).toBe(true);
+    const values = (fig5 as { spec: { data: { values: Array<Record<string, unknown>> } } }).spec.data.values;
+    const lines = values.filter((v) => v.layer === 'line');
+    // Per run name: three seed folders plus one mean.
+    const ids = new Set(lines.map((v) => v.run));
+    expect(ids.size).toBe(2 * (3 + 1));
+    const klSeed2 = lines.filter((v) => v.run === '/runs/seed-2/kl-b0.05-lr1e-6');
+    const klMean = lines.filter((v) => v.run === 'mean of kl-b0.05-lr1e-6');
+    expect(klMean.map((v) => v.step)).toEqual(klSeed2.map((v) => v.step));
+    klMean.forEach((v, i) => expect(v.value as number).toBeCloseTo(klSeed2[i]!.value as number, 12));
+    expect(new Set(lines.filter((v) => v.run === klMean[0]!.run).map((v) => v.width))).toEqual(
+      new Set(['mean']),
+    );
+    // Each seed's line is a function of the step: no step appears twice in one line.
+    for (const id of ids) {
+      const steps = lines.filter((v) => v.run === id).map((v) => v.step);
+      expect(new Set(steps).size).toBe(steps.length);
+    }
+  });
+
+  it('renders the seeds and the mean with a width legend', async () => {
+    const figs = await renderFigures(seeded);
+    const svg = figs.drawn.find((f) => f.id === 'fig3')!.svg;
+    expect(lineSeriesCount(svg)).toBe(2 * 2 * (3 + 1));
+    expect(legendLabels(svg)).toEqual(expect.arrayContaining(['one seed', 'mean over seeds']));
   });
 });
 

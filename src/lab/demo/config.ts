@@ -172,7 +172,8 @@ const DEFAULT: DemoConfig = {
   },
   rl: {
     lrs: [3e-4, 1e-3],
-    entropyCoefs: [0.02, 0.05],
+    // One α at the lower rate (the larger of the paper-like pair 0.02 / 0.05), to keep the budget.
+    entropyCoefs: [0.05],
     entropyDose: [0, 0.01, 0.02, 0.05, 0.1],
     klCoef: 0.2,
     steps: 60,

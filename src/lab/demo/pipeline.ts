@@ -250,7 +250,9 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   const arms = offlineArms(cfg);
   for (const arm of arms) {
     const dir = poDir(arm.name);
-    const key = stageKey('po', arm, cfg.po, cfg.data.rlEvalPrompts, prefKey);
+    // The arm's own settings, not the list of arms: adding a γ to the dose retrains nothing else.
+    const { gammaDose: _dose, ...po } = cfg.po;
+    const key = stageKey('po', arm, po, cfg.data.rlEvalPrompts, prefKey);
     stages.push({
       id: `po/${arm.name}`,
       after: ['preferences'],
@@ -296,7 +298,9 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   const upstream = { dataDir, sftDir, rmDir };
   for (const run of onlineGrid(cfg)) {
     const dir = join(out, 'rl', run.name);
-    const key = stageKey('rl', run, cfg.rl, stageKey(sftKey, rmKey));
+    // The run's own settings (its rate and coefficient are in `run`), not the grid's lists.
+    const { lrs: _lrs, entropyCoefs: _coefs, entropyDose: _dose, ...rl } = cfg.rl;
+    const key = stageKey('rl', run, rl, stageKey(sftKey, rmKey));
     stages.push({
       id: `rl/${run.name}`,
       after: ['rm'],
