@@ -75,7 +75,13 @@ describe('renderFigures', () => {
     expect(lineSeriesCount(svg)).toBe(4 * 2);
     // Methods (the KL run is PPO; MaxEnt at α 0.05 and 0.1), then the two rates, highest (solid)
     // first; one run per name: no width legend.
-    expect(legendLabels(svg)).toEqual(['KL-constrained (PPO)', 'MaxEnt α=0.05', 'MaxEnt α=0.1', '1e-6', '1e-7']);
+    expect(legendLabels(svg)).toEqual([
+      'KL-constrained (PPO)',
+      'MaxEnt α=0.05',
+      'MaxEnt α=0.1',
+      '1e-6',
+      '1e-7',
+    ]);
   });
 
   it('Fig 4: one ref/logratio line per DPO run', () => {
@@ -133,7 +139,8 @@ describe('figures over seeds', () => {
     const klSeed2 = lines.filter((v) => v.run === '/runs/seed-2/kl-b0.05-lr1e-6');
     const klMean = lines.filter((v) => v.run === 'mean of kl-b0.05-lr1e-6');
     expect(klMean.map((v) => v.step)).toEqual(klSeed2.map((v) => v.step));
-    klMean.forEach((v, i) => expect(v.value as number).toBeCloseTo(klSeed2[i]!.value as number, 12));
+    for (const [i, v] of klMean.entries())
+      expect(v.value as number).toBeCloseTo(klSeed2[i]!.value as number, 12);
     expect(new Set(lines.filter((v) => v.run === klMean[0]!.run).map((v) => v.width))).toEqual(
       new Set(['mean']),
     );
