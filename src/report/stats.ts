@@ -273,30 +273,34 @@ export function withinBlockTrend(
       ) !== null,
   );
   if (used.length === 0) return null;
-  const rhoOf = (doses: readonly number[], outcomes: readonly number[]) => spearman(doses, outcomes) ?? 0;
-  const perBlock = used.map((b) =>
-    rhoOf(
-      b.map((x) => x.dose),
-      b.map((x) => x.outcome),
-    ),
-  );
+  // Spearman's ρ is Pearson's r of the ranks; permuting the doses permutes their ranks, so each
+  // draw needs only Σ rank(dose)·(centred rank(outcome)) over the norms computed once.
+  const prepared = used.map((b) => {
+    const rx = ranks(b.map((x) => x.dose));
+    const ry = ranks(b.map((x) => x.outcome));
+    const mx = mean(rx);
+    const my = mean(ry);
+    const cy = ry.map((r) => r - my);
+    const norm = Math.sqrt(rx.reduce((s, r) => s + (r - mx) ** 2, 0) * cy.reduce((s, c) => s + c * c, 0));
+    return { rx, cy, norm };
+  });
+  const rho = (rx: readonly number[], cy: readonly number[], norm: number) =>
+    rx.reduce((s, r, i) => s + r * cy[i]!, 0) / norm;
+  const perBlock = prepared.map((b) => rho(b.rx, b.cy, b.norm));
   const observed = mean(perBlock);
   const rand = mulberry32(seed);
   let atLeast = 1;
   for (let i = 0; i < permutations; i++) {
     let total = 0;
-    for (const b of used) {
-      const doses = b.map((x) => x.dose);
-      for (let j = doses.length - 1; j > 0; j--) {
+    for (const b of prepared) {
+      const rx = [...b.rx];
+      for (let j = rx.length - 1; j > 0; j--) {
         const k = Math.floor(rand() * (j + 1));
-        [doses[j], doses[k]] = [doses[k]!, doses[j]!];
+        [rx[j], rx[k]] = [rx[k]!, rx[j]!];
       }
-      total += rhoOf(
-        doses,
-        b.map((x) => x.outcome),
-      );
+      total += rho(rx, b.cy, b.norm);
     }
-    if (total / used.length >= observed - 1e-12) atLeast++;
+    if (total / prepared.length >= observed - 1e-12) atLeast++;
   }
   return { blocks: used.length, meanRho: observed, perBlock, p: atLeast / (permutations + 1), permutations };
 }

@@ -1,6 +1,8 @@
-/** `demo --seeds`: parsing, the per-preset defaults and the seed folders. */
+/** `demo --seeds`: parsing, the per-preset defaults and the seed folders; the presets as overrides. */
 import { describe, expect, it } from 'vitest';
 import { defaultSeeds, parseSeeds, seedFolder } from '../../src/cli/commands/demo.ts';
+import { DEMO_PRESETS, withOverrides } from '../../src/lab/demo/config.ts';
+import { onlineGrid } from '../../src/lab/demo/pipeline.ts';
 
 describe('demo --seeds', () => {
   it('parses a comma-separated list', () => {
@@ -18,5 +20,37 @@ describe('demo --seeds', () => {
     expect(defaultSeeds('quick')).toHaveLength(1);
     expect(defaultSeeds('smoke')).toHaveLength(1);
     expect(seedFolder('runs/demo', 2)).toBe('runs/demo/seed-2');
+  });
+});
+
+describe('demo presets', () => {
+  it('quick and smoke are the default with overrides: what they do not name is the default', () => {
+    const d = DEMO_PRESETS.default;
+    // quick names no SFT, PPO or model setting: those are the default's.
+    expect(DEMO_PRESETS.quick.sft).toEqual(d.sft);
+    expect(DEMO_PRESETS.quick.ppo).toEqual(d.ppo);
+    expect(DEMO_PRESETS.quick.model).toEqual(d.model);
+    // A named key replaces only itself within its block.
+    expect(DEMO_PRESETS.quick.rl.steps).not.toBe(d.rl.steps);
+    expect(DEMO_PRESETS.quick.rl.klCoef).toBe(d.rl.klCoef);
+    expect(DEMO_PRESETS.smoke.rl.schedule).toBe(d.rl.schedule);
+    const o = withOverrides(d, { rl: { steps: 7 }, maxNewTokens: 5 });
+    expect(o.rl).toEqual({ ...d.rl, steps: 7 });
+    expect(o.maxNewTokens).toBe(5);
+    expect(o.sft).toBe(d.sft);
+  });
+
+  it('gives every online run of a preset the same budget: steps × one constant rate', () => {
+    for (const preset of ['default', 'quick', 'smoke'] as const) {
+      const cfg = DEMO_PRESETS[preset];
+      expect(cfg.rl.schedule).toBe('constant');
+      const grid = onlineGrid(cfg);
+      // The dose at the highest rate includes α = 0 with no regulariser.
+      const top = Math.max(...cfg.rl.lrs);
+      const dose = grid.filter((g) => g.labels.arm === 'entropy-dose');
+      expect(dose.map((g) => g.coef)).toEqual(cfg.rl.entropyDose);
+      expect(dose.every((g) => g.lr === top)).toBe(true);
+      expect(dose.find((g) => g.coef === 0)!.regularizer).toEqual({});
+    }
   });
 });

@@ -32,6 +32,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
       'rl/kl-b0.2-lr0.001',
       'rl/ppo-kl-b0.2-lr0.001',
       'rl/maxent-a0.2-lr0.001',
+      'rl/none-lr0.001',
     ]) {
       expect(RunDir.isDone(join(out, run)), run).toBe(true);
       expect(existsSync(join(out, run, 'model', 'config.json')), `${run} saved its model`).toBe(true);
@@ -56,7 +57,10 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     // The per-seed claims replace the pooled bottom line; the generic check says what it pools.
     expect(html).not.toMatch(/These runs (do not \(fully\) )?show the paper/);
     expect(html).toContain('every run folder pooled, without seeds');
-    expect(existsSync(join(root, 'figures', 'overoptimisation.svg'))).toBe(true);
+    for (const f of ['overoptimisation', 'dose', 'offline-stability'])
+      expect(existsSync(join(root, 'figures', `${f}.svg`)), f).toBe(true);
+    // The trajectory rule is printed, fixed in the code before any result.
+    expect(html).toContain('Trajectory rule of the online runs');
     // Best-of-n: one metrics line per n, with the analytic KL log n − (n−1)/n.
     const bon = readFileSync(join(out, 'bon', 'metrics.jsonl'), 'utf8')
       .trim()
@@ -65,14 +69,17 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     expect(bon.map((l) => l['bon/n'])).toEqual([1, 2, 4]);
     expect(bon[2]['objective/kl_analytic']).toBeCloseTo(Math.log(4) - 3 / 4, 12);
     expect(bon.every((l) => typeof l['eval/win_rate'] === 'number')).toBe(true);
-    // summary.json: both seeds, every run with its per-seed numbers, six claims.
+    // summary.json: both seeds, every run with its per-seed numbers, the six claims with claim 4's γ
+    // dose and claim 5's measured-entropy row.
     const json = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8'));
     expect(json.seeds).toEqual([1, 2]);
-    expect(json.claims.map((c: { id: string }) => c.id)).toHaveLength(6);
+    expect(json.claims.map((c: { id: string }) => c.id)).toHaveLength(8);
     const ppo = json.runs.find((r: { name: string }) => r.name === 'ppo-kl-b0.2-lr0.001');
     expect(ppo.perSeed.map((p: { seed: number }) => p.seed)).toEqual([1, 2]);
     expect(ppo.algorithm).toBe('ppo');
-    expect(summary.claims[5]!.verdict).toBe('supported');
+    expect(summary.claims.find((c) => c.id === 'theorem1-equal-lengths')!.verdict).toBe('supported');
+    // Every online run logs its rate per step: the summed rate is steps × the constant rate.
+    expect(ppo.summedLr).toBeCloseTo(6 * 1e-3, 12);
     expect(json.timings.seeds).toHaveLength(2);
     expect(logs.join('\n')).toMatch(
       /\(1\) Online MaxEnt RLHF over-optimises, with unstable KL, even at low learning rates: (supported|not supported|not tested)/,
@@ -84,6 +91,23 @@ describe('maxent-rlhf demo (smoke preset)', () => {
       .map((l) => JSON.parse(l));
     expect(rl.some((l) => typeof l['objective/kl'] === 'number')).toBe(true);
     expect(rl.filter((l) => typeof l['eval/win_rate'] === 'number').length).toBeGreaterThanOrEqual(3);
+    // The exact KL(π_t‖π_{t−1}) is logged every step, and α = 0 trains with no regulariser at all.
+    expect(rl.filter((l) => typeof l['policy/kl_prev'] === 'number')).toHaveLength(6);
+    const none = JSON.parse(readFileSync(join(out, 'rl/none-lr0.001/run.json'), 'utf8'));
+    expect(none.labels).toMatchObject({ regularizer: 'none', arm: 'entropy-dose', alpha: 0 });
+    // The offline arms: a gold evaluation every half epoch, and without length normalisation β is
+    // SimPO's β divided by the mean response length.
+    const simpo = readFileSync(join(out, 'po/simpo/metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const simpoRun = JSON.parse(readFileSync(join(out, 'po/simpo/run.json'), 'utf8'));
+    const epochSteps = simpoRun.labels.epochSteps as number;
+    expect(simpo.filter((l) => 'eval/win_rate' in l).map((l) => l.step)).toEqual(
+      Array.from({ length: 4 }, (_, i) => ((i + 1) * epochSteps) / 2),
+    );
+    const noLen = JSON.parse(readFileSync(join(out, 'po/simpo-no-length-norm/run.json'), 'utf8'));
+    expect(noLen.config.beta).toBeCloseTo(simpoRun.config.beta / noLen.labels.meanResponseLength, 12);
     // Step 0 of every online run is the SFT policy: the same evaluation as the SFT run's own.
     const sftEval = readFileSync(join(out, 'sft', 'metrics.jsonl'), 'utf8')
       .trim()

@@ -7,11 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { fitGao, gaoCurve } from '../../src/report/overoptimisation-fit.ts';
 import {
   leastSquares2,
+  logitTInterval,
   normalQuantile,
+  olsSlope,
   pearson,
+  ranks,
+  spearman,
   studentTCdf,
   studentTQuantile,
   tInterval,
+  withinBlockTrend,
 } from '../../src/report/stats.ts';
 
 describe('Student t', () => {
@@ -116,5 +121,49 @@ describe('least squares and the Gao et al. forms', () => {
     expect(bon.alpha).toBeCloseTo(0.6020964175143747, 10);
     expect(bon.beta).toBeCloseTo(0.18087571870853614, 10);
     expect(bon.r2).toBeCloseTo(0.8833428745012436, 10);
+  });
+});
+
+describe('rank statistics and the within-seed trend test', () => {
+  it('ranks ties at their mean rank and gives Spearman ρ = 1 − 6Σd²/(n(n²−1)) without ties', () => {
+    expect(ranks([3, 1, 2, 2])).toEqual([4, 1, 2.5, 2.5]);
+    // Ranks 1 2 4 3 against 1 2 3 4: Σd² = 2, ρ = 1 − 12/60 = 0.8.
+    expect(spearman([1, 2, 3, 4], [10, 20, 40, 30])).toBeCloseTo(0.8, 12);
+    expect(spearman([1, 1, 1], [1, 2, 3])).toBeNull();
+  });
+
+  it('p is the share of within-block dose shuffles reaching the observed mean ρ', () => {
+    // One block of 3 increasing doses and outcomes: 1 of the 3! arrangements reaches ρ = 1.
+    const one = withinBlockTrend([
+      [
+        { dose: 0, outcome: 1 },
+        { dose: 1, outcome: 2 },
+        { dose: 2, outcome: 3 },
+      ],
+    ])!;
+    expect(one.meanRho).toBe(1);
+    expect(one.p).toBeGreaterThan(1 / 6 - 0.015);
+    expect(one.p).toBeLessThan(1 / 6 + 0.015);
+    // Two such blocks: 1/36.
+    const two = withinBlockTrend([0, 1].map(() => [0, 1, 2].map((d) => ({ dose: d, outcome: d * d }))))!;
+    expect(two.p).toBeGreaterThan(1 / 36 - 0.006);
+    expect(two.p).toBeLessThan(1 / 36 + 0.006);
+    expect(withinBlockTrend([[{ dose: 1, outcome: 2 }]])).toBeNull();
+  });
+
+  it('OLS slope with its t-interval, by hand', () => {
+    // x 0..3, y 1 3 2 5: slope 5.5/5 = 1.1, residual SS 2.7, se √(2.7/2/5), t_{0.975,2} = 4.302653.
+    const s = olsSlope([0, 1, 2, 3], [1, 3, 2, 5]);
+    expect(s.slope).toBeCloseTo(1.1, 12);
+    expect(s.high! - 1.1).toBeCloseTo(4.302652729911275 * Math.sqrt(0.27), 9);
+    expect(s.low! - 1.1).toBeCloseTo(-4.302652729911275 * Math.sqrt(0.27), 9);
+  });
+
+  it('logit-t intervals stay inside (0, 1)', () => {
+    const i = logitTInterval([0.99, 0.6, 0.95]);
+    expect(i.mean).toBeCloseTo((0.99 + 0.6 + 0.95) / 3, 12);
+    expect(i.low!).toBeGreaterThan(0);
+    expect(i.high!).toBeLessThan(1);
+    expect(tInterval([0.99, 0.6, 0.95]).high!).toBeGreaterThan(1);
   });
 });
