@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemoCommand } from '../../src/cli/commands/demo.ts';
-import { demoConfig, demoStages } from '../../src/lab/demo/pipeline.ts';
+import { demoConfig, demoStages, offlineArms, onlineGrid } from '../../src/lab/demo/pipeline.ts';
 import { LabModels } from '../../src/trainers/adapters/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'demo-par-'));
@@ -50,8 +50,9 @@ describe('demo stages on worker processes', () => {
       { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, stdio: 'pipe' },
     );
     const files = metricFiles(serial);
-    // Every seed's SFT, RM, 4 offline runs, best-of-n and 3 online runs, and the proxy agreement.
-    expect(files).toHaveLength(2 * 11);
+    // Every seed's SFT, RM, offline arms, best-of-n and online runs, and the proxy agreement.
+    const smoke = demoConfig('smoke', 1);
+    expect(files).toHaveLength(2 * (4 + offlineArms(smoke).length + onlineGrid(smoke).length));
     expect(metricFiles(parallel)).toEqual(files);
     for (const f of files)
       expect(readFileSync(join(parallel, f), 'utf8'), f).toBe(readFileSync(join(serial, f), 'utf8'));
