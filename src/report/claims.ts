@@ -640,7 +640,7 @@ export function summarizeSeeds(
     seeds: seeds.map((s) => s.seed),
     level: DEMO_TARGETS.level,
     rule:
-      `each claim or target is decided per seed by its rule; it is supported when it holds in more than ${100 * SEED_MAJORITY} % of the seeds (2 of 3), ` +
+      `each claim or target is decided per seed by its rule; it is supported when it holds in more than ${100 * SEED_MAJORITY} % of the seeds (${Math.floor(seeds.length * SEED_MAJORITY) + 1} of ${seeds.length}), ` +
       `or, for the dose–response rows, when the within-seed trend test gives p < ${DEMO_TARGETS.trendP}. ` +
       'Intervals: win rates, the Student-t interval of their logits over seeds mapped back (it stays in [0, 1]); other quantities, mean ± t_{0.975, n−1}·s/√n over seeds.',
     trajectoryRule: TRAJECTORY_RULE_TEXT,

@@ -192,7 +192,8 @@ export function leastSquares2(
 /**
  * A mean of proportions over seeds with a two-sided interval that stays in [0, 1]: the Student-t
  * interval of the logits, mapped back (values are clamped to [ε, 1 − ε] first, ε = 1e-3, so a
- * seed at exactly 0 or 1 stays finite). `mean` is the arithmetic mean of the values.
+ * seed at exactly 0 or 1 stays finite). `mean` is the arithmetic mean of the values, and the
+ * interval always contains it.
  */
 export function logitTInterval(xs: readonly number[], level = 0.95): Interval {
   const m = mean(xs);
@@ -204,7 +205,9 @@ export function logitTInterval(xs: readonly number[], level = 0.95): Interval {
   };
   const t = tInterval(xs.map(logit), level);
   const expit = (z: number) => 1 / (1 + Math.exp(-z));
-  return { n: xs.length, mean: m, low: expit(t.low!), high: expit(t.high!), level };
+  // The arithmetic mean is shown with it: where clamping (values at 0 or 1) leaves it outside the
+  // mapped-back interval, the interval is widened to include it.
+  return { n: xs.length, mean: m, low: Math.min(m, expit(t.low!)), high: Math.max(m, expit(t.high!)), level };
 }
 
 /** Ranks with ties given their mean rank (1-based). */

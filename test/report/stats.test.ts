@@ -165,5 +165,10 @@ describe('rank statistics and the within-seed trend test', () => {
     expect(i.low!).toBeGreaterThan(0);
     expect(i.high!).toBeLessThan(1);
     expect(tInterval([0.99, 0.6, 0.95]).high!).toBeGreaterThan(1);
+    // Every seed at 0: the clamped logits have no spread, and the interval still contains the mean 0.
+    const zero = logitTInterval([0, 0]);
+    expect(zero.mean).toBe(0);
+    expect(zero.low).toBe(0);
+    expect(zero.high!).toBeGreaterThanOrEqual(0);
   });
 });
