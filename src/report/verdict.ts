@@ -4,6 +4,7 @@
  * Everything is derived from the metrics; thresholds are named, documented and overridable.
  */
 import type { RunRecord } from '../runs/run-reader.ts';
+import { fmt } from './format.ts';
 import {
   finalMetric,
   firstPresentSeries,
@@ -136,7 +137,6 @@ function explainVerdict(v: {
   return `${proxy}; gold ${gold}.`;
 }
 
-const fmt = (x: number) => x.toFixed(3);
 const signed = (x: number) => (x >= 0 ? `+${fmt(x)}` : fmt(x));
 
 /** The numbers a report shows for one run (null where the metric was never logged). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { paperClaims } from '../../src/report/claims.ts';
-import { summarizeRun, verdictOf } from '../../src/report/verdict.ts';
+import { summarizeRun, trajectoryOf, verdictOf } from '../../src/report/verdict.ts';
 import type { RunRecord } from '../../src/runs/run-reader.ts';
 import { klRun, maxEntRun, onlineCurve, type SyntheticRun } from './synthetic-runs.ts';
 
@@ -130,5 +130,44 @@ describe('paperClaims', () => {
   it('ignores offline runs even when labelled with a regulariser', () => {
     const offline = { ...maxent(1), kind: 'po' };
     expect(paperClaims([offline])[0]?.status).toBe('not tested');
+  });
+});
+
+describe('trajectoryOf (the rule fixed before the demo results)', () => {
+  /** Gold at steps 0, 10, 20, 30; proxy at those steps; KL per step; lr 2e-3 per step. */
+  function run(gold: number[], proxy: number[], kl: (s: number) => number): RunRecord {
+    const metrics: RunRecord['metrics'] = [];
+    for (let s = 0; s <= 30; s++) {
+      const line: Record<string, number> = { step: s };
+      if (s > 0) Object.assign(line, { 'objective/kl': kl(s), lr: 2e-3, 'policy/kl_prev': 0.01 * s });
+      if (s % 10 === 0)
+        Object.assign(line, { 'eval/win_rate': gold[s / 10]!, 'eval/proxy_reward': proxy[s / 10]! });
+      metrics.push(line as RunRecord['metrics'][number]);
+    }
+    return { dir: '/r', name: 'r', kind: 'rl', labels: {}, status: 'done', metrics };
+  }
+
+  it('over-optimised only when gold fell ≥ 0.15, the proxy ended above its value at the gold peak, and KL still rose', () => {
+    const t = trajectoryOf(run([0.3, 0.8, 0.7, 0.6], [0, 1, 2, 3], (s) => 0.1 * s));
+    expect(t.kind).toBe('over-optimised');
+    expect(t.peakStep).toBe(10);
+    expect(t.goldDrop).toBeCloseTo(0.2, 12);
+    expect(t.summedLr).toBeCloseTo(30 * 2e-3, 12);
+    // KL = 0.1·s exactly: the slope over the last third is 0.1 with no spread.
+    expect(t.klSlope!.slope).toBeCloseTo(0.1, 12);
+    // The last third of the logged steps 1..30 starts at 30 − 29/3 ≈ 20.3: steps 21..30, and
+    // KL(π_t‖π_{t−1}) = 0.01·s has mean 0.01·25.5 there.
+    expect(t.klPrevLastThird).toBeCloseTo(0.255, 12);
+  });
+
+  it('"fell" when the proxy is no higher at the end than at the gold peak, or KL has a fixed point', () => {
+    expect(trajectoryOf(run([0.3, 0.8, 0.7, 0.6], [0, 3, 2, 1], (s) => 0.1 * s)).kind).toBe('fell');
+    const plateau = trajectoryOf(run([0.3, 0.8, 0.7, 0.6], [0, 1, 2, 3], (s) => Math.min(1, 0.1 * s)));
+    expect(plateau.conditions).toEqual({ goldFell: true, proxyRose: true, klRising: false });
+    expect(plateau.kind).toBe('fell');
+  });
+
+  it('stable when gold ends within 0.15 of its peak, however the proxy and KL move', () => {
+    expect(trajectoryOf(run([0.3, 0.8, 0.75, 0.7], [0, 1, 2, 3], (s) => 0.1 * s)).kind).toBe('stable');
   });
 });
