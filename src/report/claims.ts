@@ -1,8 +1,11 @@
 /**
- * The claim engine. `paperClaims`: the generic check of `maxent-rlhf report` over any run folder —
- * the paper's two headline claims against the measured verdicts of the runs at hand:
- * "MaxEnt (entropy-regularised) online RLHF over-optimises (or collapses)" and "KL-regularised RLHF
- * stays stable".
+ * The claim engine, in two forms:
+ *   - `paperClaims`: the generic check of `maxent-rlhf report` over any run folder — the paper's two
+ *     headline claims ("MaxEnt online RLHF over-optimises (or collapses)", "KL-regularised RLHF stays
+ *     stable") against the measured verdicts of the runs at hand, pooled;
+ *   - `summarizeSeeds`: the demo over seeds — the lab's design targets and the paper's six claims,
+ *     each by a rule fixed before the results were seen (per seed and a majority of seeds, or a
+ *     within-seed trend test for the dose–responses), with the runs and curves of seeds.ts.
  * Nothing is assumed: each claim is supported, not supported, or not tested, with its evidence.
  */
 import type { RunRecord } from '../runs/run-reader.ts';

@@ -2,11 +2,13 @@
  * `maxent-rlhf demo`: the paper's pipeline, end to end, on the built-in synthetic TL;DR lab.
  *
  *   data → init → SFT → preference data (SFT samples + references, gold-labelled with Bradley-Terry
- *        noise) → reward model (the proxy) → DPO, SimPO
- *        → online RLHF: KL-regularised (β) and Maximum-Entropy (α ∈ grid, no reference) × learning rates
+ *        noise) → reward model (the proxy) → DPO, SimPO and its ablations (several epochs, gold every
+ *        half epoch) → best-of-n → online RLHF at one budget: KL-regularised (β) at each rate,
+ *        Maximum-Entropy (no reference) at the lower rate, the entropy dose without KL at the higher
+ *        rate, PPO
  *
  * Every stage is a real training run in its own run folder, cached by its settings. The `demo`
- * command then writes the report of these runs (src/cli/commands/demo.ts).
+ * command (src/cli/commands/demo.ts) then hands the folders to src/report, which writes the report.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -165,7 +167,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
  * The stages of one seed, in an order that respects `after`:
  *
  *   data → init → sft → preferences → rm ─┬→ bon, rl/<run> × grid
- *                           └→ po/<variant> ×4 ─┴→ offline-gold (gold win rates of SFT, DPO, SimPO…)
+ *                           └→ po/<arm> ×arms ─┴→ offline-gold (gold win rates of SFT, DPO, SimPO…)
  */
 export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   const dataKey = stageKey('data', cfg.seed, cfg.data);
