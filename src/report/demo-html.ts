@@ -79,6 +79,7 @@ export function overoptimisationSpec(s: DemoSummary): TopLevelSpec | null {
               field: 'fit',
               type: 'nominal',
               title: 'fit',
+              legend: { labelLimit: 320 },
               scale: {
                 domain: ['fit', 'fit (poor fit)', 'fit (sign-violating)'],
                 range: [
@@ -134,7 +135,7 @@ function seedMeanLayers(xTitle: string, yTitle: string, colorTitle: string, xSca
     ...(xScale ? { scale: xScale } : {}),
   } as const;
   const y = { field: 'y', type: 'quantitative', title: yTitle } as const;
-  const color = { field: 'group', type: 'nominal', title: colorTitle } as const;
+  const color = { field: 'group', type: 'nominal', title: colorTitle, legend: { labelLimit: 320 } } as const;
   return [
     {
       transform: [{ filter: "datum.layer === 'seed'" }],
