@@ -248,8 +248,9 @@ function perSeedClaim(
   }
   const holding = perSeed.filter((p) => p.holds).length;
   const intervals: Record<string, Interval> = {};
+  // Win rates (keys ending in "win rate") get the logit-t interval, which stays in [0, 1].
   for (const [k, xs] of values) {
-    const i = intervalOf(xs);
+    const i = k.endsWith('win rate') ? proportionIntervalOf(xs) : intervalOf(xs);
     if (i) intervals[k] = i;
   }
   const verdict = majority(holding, perSeed.length);
@@ -401,14 +402,14 @@ function trendClaim(
     };
   const verdict: ClaimVerdict =
     test.meanRho > 0 && test.p < DEMO_TARGETS.trendP ? 'supported' : 'not supported';
-  const rhoInterval = intervalOf(test.perBlock.map((r) => direction * r));
   return {
     ...base,
     verdict,
     seedsHolding: perSeed.filter((p) => p.holds).length,
     seedsTested: perSeed.length,
     perSeed,
-    intervals: rhoInterval ? { 'within-seed Spearman ρ': rhoInterval } : {},
+    // No interval for ρ: a t-interval over three bounded values leaves [−1, 1]; the test is the permutation p.
+    intervals: {},
     trend: { ...test, meanRho: direction * test.meanRho, perBlock: test.perBlock.map((r) => direction * r) },
     summary: `${verdict}: mean within-seed ρ = ${fmt(direction * test.meanRho, 2)} over ${test.blocks} seed(s), one-sided permutation p = ${fmt(test.p, 4)} (${test.permutations} within-seed permutations).`,
   };
