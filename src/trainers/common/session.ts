@@ -134,6 +134,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
             labels: o.labels,
             config: o.config,
             ...(o.device ? { device: o.device } : {}),
+            worldSize: this.dp.worldSize,
           })
         : null;
     } catch (e) {
