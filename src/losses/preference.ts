@@ -4,7 +4,7 @@
  * select a loss by name. Every loss is a mean over the batch and returns the implicit rewards TRL logs.
  */
 import { type Tensor, tidy } from '../tensor/index.ts';
-import { type PreferenceLossName, REFERENCE_LOSSES } from './names.ts';
+import type { PreferenceLossName } from './names.ts';
 
 export { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from './names.ts';
 
