@@ -58,7 +58,14 @@ export function progressLine(
 }
 
 /** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in `out`). */
-export const RUN_FOLDER_ENTRIES = ['checkpoints', 'model', 'cache', 'metrics.jsonl', 'run.json'] as const;
+export const RUN_FOLDER_ENTRIES = [
+  'checkpoints',
+  'model',
+  'cache',
+  'metrics.jsonl',
+  'run.json',
+  'tensorboard',
+] as const;
 
 /** Deletes a previous run's checkpoints, metrics, model and caches; returns what was removed. */
 export function clearRunFolder(dir: string): string[] {

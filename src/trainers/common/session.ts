@@ -14,11 +14,13 @@
  * before clipping, so the clipped norm is the global one and every rank takes the same step.
  */
 
+import { join } from 'node:path';
 import { CheckpointManager, type CheckpointState } from '../../runs/checkpoint.ts';
 import { type MetricRecord, missingSteps } from '../../runs/metrics-log.ts';
 import { saveModelDir } from '../../runs/model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from '../../runs/run-dir.ts';
 import { acquireRunLock, type RunLock } from '../../runs/run-lock.ts';
+import { flattenHParams, TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
 import {
   AdamW,
   clipGradNorm,
@@ -32,6 +34,7 @@ import {
 } from '../../tensor/index.ts';
 import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
 import { DataParallel } from './data-parallel.ts';
+import type { ReportTarget } from './device.ts';
 import {
   type CheckedTensor,
   describeNonFinite,
@@ -73,6 +76,8 @@ export interface SessionOptions {
   dataParallel?: DataParallel;
   /** The run's device, recorded in run.json. */
   device?: string;
+  /** Where metrics go besides metrics.jsonl (always written): 'tensorboard' adds event files. */
+  reportTo?: readonly ReportTarget[];
 }
 
 /** What a trainer's loop contributes to {@link TrainingSession.run}: its step, and what it evaluates and saves. */
@@ -118,6 +123,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
   private readonly lock: RunLock | null;
+  /** The TensorBoard event file (rank 0, with reportTo: tensorboard), opened once the run is resumed. */
+  private tensorboard: TensorBoardWriter | null = null;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
@@ -164,6 +171,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         if (o.resume !== false) await s.restore();
         else s.folder.metrics.repair(-1);
         s.folder.adoptConfig(s.step);
+        if (o.reportTo?.includes('tensorboard')) s.openTensorBoard();
       }
     } catch (e) {
       failure = e;
@@ -214,6 +222,27 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * A new event file for this (re)start: after a resume, a START marker at the next step makes
+   * TensorBoard drop what earlier files logged from there on (as metrics.jsonl was repaired); then
+   * the config, as text and as HParams.
+   */
+  private openTensorBoard(): void {
+    const tb = new TensorBoardWriter(join(this.dir, TENSORBOARD_DIR));
+    if (this.step > 0) tb.start(this.step + 1);
+    const json = JSON.stringify(this.o.config, null, 2);
+    tb.text(
+      this.step,
+      'config',
+      json
+        .split('\n')
+        .map((line) => `    ${line}`)
+        .join('\n'),
+    );
+    tb.hparams(flattenHParams(this.o.config));
+    this.tensorboard = tb;
   }
 
   private release(): void {
@@ -454,6 +483,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Appends a metrics line (rank 0; the other ranks hold the same, already reduced, values). */
   logMetrics(record: Omit<MetricRecord, 'step'>, step = this.step): void {
     this.folder?.metrics.append({ step, ...record } as MetricRecord);
+    this.tensorboard?.scalars(step, record);
+  }
+
+  /** A text sample (e.g. generated responses) in TensorBoard's Text dashboard, when it is reported to. */
+  logText(tag: string, text: string, step = this.step): void {
+    this.tensorboard?.text(step, tag, text);
   }
 
   /** Records a completed step and writes a checkpoint when due (or when forced). */
@@ -485,6 +520,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   finish(): void {
     this.folder?.finish('done');
+    this.tensorboard?.hparamsEnd(true);
   }
 
   /** The trainable tensors by name as the optimizer and checkpoints hold them (float32 masters). */
@@ -500,6 +536,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private fail(e: unknown): void {
     try {
       this.folder?.finish('failed', e instanceof Error ? e.message : String(e));
+      this.tensorboard?.hparamsEnd(false);
     } catch (writeError) {
       this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
     }

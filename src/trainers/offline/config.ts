@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 
@@ -71,6 +71,7 @@ const common = {
   device: DeviceSchema,
   dtype: DtypeSchema,
   nonFinite: z.enum(['stop', 'skip']).default('stop'),
+  reportTo: ReportToSchema,
 };
 
 /** maxPromptTokens < maxTotalTokens, reported at the key path (a config error, not a training-time one). */

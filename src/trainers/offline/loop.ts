@@ -33,7 +33,8 @@ export type OfflineSettings = Pick<
   | 'keepCheckpoints'
   | 'nonFinite'
   | 'device'
->;
+> &
+  Partial<Pick<SftConfig, 'reportTo'>>;
 
 /** A trainable model as the offline trainers see it. */
 export interface TrainableModel {
@@ -95,6 +96,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     nonFinite: c.nonFinite,
     log: run.log,
     dataParallel: dp,
+    reportTo: c.reportTo,
   });
   const order = trainingOrder(run.datasetSize, c.seed, session.extra?.cursor);
   await session.run({

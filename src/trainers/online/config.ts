@@ -5,7 +5,7 @@
  *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
  */
 import { z } from 'zod';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -253,6 +253,7 @@ export const OnlineTrainConfigSchema = z
       .enum(['stop', 'skip'])
       .default('stop')
       .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    reportTo: ReportToSchema,
   })
   .strict();
 

@@ -158,6 +158,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     nonFinite: c.nonFinite,
     log: spec.log,
     dataParallel: dp,
+    reportTo: c.reportTo,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
   // β: fixed, or the adaptive controller's current value (restored on resume).
