@@ -45,6 +45,15 @@ export function formatNumber(v: number): string {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toFixed(4);
 }
 
+/** The key metrics of a step: `loss 2.3456  eval/loss 2.1000  lr 1.00e-4`. */
+export function progressMetrics(kind: TrainKind, m: Record<string, number>): string {
+  const keys = [...SHOWN[kind], ...Object.keys(m).filter((k) => k.startsWith('eval/')), 'lr'];
+  return keys
+    .filter((k) => m[k] !== undefined)
+    .map((k) => `${k} ${formatNumber(m[k]!)}`)
+    .join('  ');
+}
+
 /** `sft step 3/10  loss 2.3456  eval/loss 2.1000  lr 1.00e-4`. */
 export function progressLine(
   kind: TrainKind,
@@ -52,9 +61,7 @@ export function progressLine(
   steps: number,
   m: Record<string, number>,
 ): string {
-  const keys = [...SHOWN[kind], ...Object.keys(m).filter((k) => k.startsWith('eval/')), 'lr'];
-  const parts = keys.filter((k) => m[k] !== undefined).map((k) => `${k} ${formatNumber(m[k]!)}`);
-  return [`${kind} step ${step}/${steps}`, ...parts].join('  ');
+  return [`${kind} step ${step}/${steps}`, progressMetrics(kind, m)].filter(Boolean).join('  ');
 }
 
 /** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in `out`). */

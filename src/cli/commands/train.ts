@@ -32,6 +32,7 @@ import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
+import { stepProgress } from '../progress.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
 import {
@@ -39,7 +40,7 @@ import {
   clearRunFolder,
   finishedModelIntact,
   loadSplits,
-  progressLine,
+  progressMetrics,
 } from '../train-helpers.ts';
 
 export interface TrainCommandOptions {
@@ -54,6 +55,8 @@ export interface TrainIO {
   print: (line: string) => void;
   /** Diagnostics: resume notes, skipped rows (stderr). */
   log: (msg: string) => void;
+  /** Progress as a redrawn bar (default: when printing to a terminal) rather than a line per step. */
+  tty?: boolean;
 }
 
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
@@ -161,13 +164,21 @@ async function trainLocked<K extends TrainKind>(
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
-  const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
+  const progress = stepProgress(kind, steps, {
+    print: io.print,
+    tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
+  });
+  const onStep = (step: number, m: Record<string, number>) => progress.update(step, progressMetrics(kind, m));
   const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
-  if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
-  else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
-  else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
-  else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  try {
+    if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
+    else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
+    else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
+    else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  } finally {
+    progress.stop();
+  }
   io.print(`run folder: ${dir}`);
   return dir;
 }
