@@ -19,8 +19,11 @@ export interface ProgressOptions {
 }
 
 export interface StepProgress {
-  /** Step `step` of the total is done, with its metrics (already formatted by the caller). */
-  update(step: number, shown: string): void;
+  /**
+   * Step `step` is done, with its metrics (already formatted by the caller); `total` when the run
+   * knows better than the caller did (a config with epochs learns its steps from the data).
+   */
+  update(step: number, shown: string, total?: number): void;
   stop(): void;
 }
 
@@ -47,7 +50,8 @@ export function formatRate(perSecond: number, unit = 'step'): string {
  * The progress of `total` steps labelled `label` (`sft`, `rl`, …). The rate is measured from the
  * first update this process sees, so a resumed run's ETA counts only the steps still to run.
  */
-export function stepProgress(label: string, total: number, o: ProgressOptions = {}): StepProgress {
+export function stepProgress(label: string, initialTotal: number, o: ProgressOptions = {}): StepProgress {
+  let total = initialTotal;
   const stream = o.stream ?? process.stdout;
   const tty = o.tty ?? Boolean(stream.isTTY);
   const now = o.now ?? (() => performance.now());
@@ -65,7 +69,8 @@ export function stepProgress(label: string, total: number, o: ProgressOptions = 
   };
   if (!tty)
     return {
-      update(step, shown) {
+      update(step, shown, newTotal) {
+        total = newTotal ?? total;
         const t = timing(step);
         print(
           [`${label} ${unit} ${step}/${total}`, shown, t.rate, `ETA ${t.eta}`].filter(Boolean).join('  '),
@@ -87,13 +92,18 @@ export function stepProgress(label: string, total: number, o: ProgressOptions = 
   );
   let begun = false;
   return {
-    update(step, shown) {
+    update(step, shown, newTotal) {
+      const changed = newTotal !== undefined && newTotal !== total;
+      total = newTotal ?? total;
       const t = timing(step);
       const payload = { rate: t.rate, etaText: t.eta, shown };
       if (!begun) {
         bar.start(total, step, payload);
         begun = true;
-      } else bar.update(step, payload);
+      } else {
+        if (changed) bar.setTotal(total);
+        bar.update(step, payload);
+      }
       bar.render();
     },
     stop() {

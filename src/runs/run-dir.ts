@@ -34,6 +34,8 @@ export interface RunInfo {
   device?: string;
   /** Data-parallel processes that trained the run together (1: one process). */
   worldSize?: number;
+  /** Optimizer steps of the whole run (its `steps`, or what its `epochs` come to). */
+  totalSteps?: number;
   /**
    * Every config the weights were trained with: `step` is the number of steps completed before it
    * took over (0 for the first); `changed` the key paths that differ from the previous entry.
@@ -76,6 +78,7 @@ export class RunDir {
       config: unknown;
       device?: string;
       worldSize?: number;
+      totalSteps?: number;
     },
   ): RunDir {
     try {

@@ -128,7 +128,15 @@ export function registerCommands(program: Command): void {
         collect,
         [],
       )
-      .option('--fresh', 'ignore checkpoints in the run folder and start over');
+      .option('--fresh', 'ignore checkpoints in the run folder and start over')
+      .addOption(
+        new Option(
+          '--config-format <format>',
+          "trl: the file uses TRL's names (learning_rate, per_device_train_batch_size, …), translated and printed (docs/trl-keys.md); auto: the same when the file has TRL names",
+        )
+          .choices(['auto', 'trl', 'native'])
+          .default('auto'),
+      );
     if (kind === 'po')
       cmd.addOption(
         new Option(

@@ -9,6 +9,7 @@
  */
 import { basename } from 'node:path';
 import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
+import { looksLikeTrl, translateTrlConfig, trlHint } from '../../config/trl.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
@@ -45,6 +46,7 @@ import {
 
 export interface TrainCommandOptions {
   config: string;
+  configFormat?: ConfigFormat;
   set?: string[];
   fresh?: boolean;
   loss?: string;
@@ -61,12 +63,17 @@ export interface TrainIO {
 
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
 
+/** `--config-format`: our names, TRL's (translated first), or auto (TRL's when the file has them). */
+export type ConfigFormat = 'auto' | 'trl' | 'native';
+
 /** Reads, overrides and validates a training config file (errors name the file and key path). */
 export function loadTrainConfig<K extends TrainKind>(
   kind: K,
   file: string,
   sets: string[] = [],
   loss?: string,
+  format: ConfigFormat = 'auto',
+  log: (msg: string) => void = (m) => console.error(m),
 ): TrainConfig<K> {
   const sources: OverrideSource[] = [];
   const overrides = parseOverrides(sets, sources);
@@ -75,7 +82,19 @@ export function loadTrainConfig<K extends TrainKind>(
     overrides.loss = loss;
     sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
+  const prepare = (raw: Record<string, unknown>) => {
+    if (format === 'native' || (format === 'auto' && !looksLikeTrl(raw))) return raw;
+    const { config, lines } = translateTrlConfig(kind, raw);
+    log(
+      `${file}: TRL names translated${format === 'auto' ? ' (detected; --config-format native turns this off)' : ''}:\n` +
+        lines.map((l) => `  ${l}`).join('\n'),
+    );
+    return config;
+  };
+  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources, {
+    prepare,
+    hint: (key) => trlHint(key, kind),
+  }) as TrainConfig<K>;
 }
 
 /** The CLI action: returns the run folder. */
@@ -84,7 +103,7 @@ export async function runTrainCommand(
   opts: TrainCommandOptions,
   io: TrainIO = defaultIO,
 ): Promise<string> {
-  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss, opts.configFormat, io.log);
   // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
   // group then picks NCCL for CUDA tensors.
   const dist = readDistEnv();
@@ -149,7 +168,7 @@ async function trainLocked<K extends TrainKind>(
             changed !== null &&
             changed.length === 0 &&
             RunDir.isDone(config.out) &&
-            finishedModelIntact(config.out, steps, io.log);
+            finishedModelIntact(config.out, RunDir.readInfo(config.out)?.totalSteps ?? steps, io.log);
           return { changed, done };
         })()
       : { changed: null, done: false },
@@ -168,7 +187,8 @@ async function trainLocked<K extends TrainKind>(
     print: io.print,
     tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
   });
-  const onStep = (step: number, m: Record<string, number>) => progress.update(step, progressMetrics(kind, m));
+  const onStep = (step: number, m: Record<string, number>, total: number) =>
+    progress.update(step, progressMetrics(kind, m), total);
   const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
   try {
@@ -186,7 +206,7 @@ async function trainLocked<K extends TrainKind>(
 interface Common {
   name?: string;
   log: (msg: string) => void;
-  onStep: (step: number, m: Record<string, number>) => void;
+  onStep: (step: number, m: Record<string, number>, total: number) => void;
   group?: ProcessGroup;
 }
 

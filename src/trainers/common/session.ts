@@ -42,6 +42,7 @@ import {
   NonFiniteError,
   type NonFinitePolicy,
 } from './guards.ts';
+import { warmupStepsOf } from './training-length.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
 export interface OptimizerSettings {
@@ -49,6 +50,8 @@ export interface OptimizerSettings {
   lr: number;
   schedule: ScheduleKind;
   warmupSteps: number;
+  /** Warm-up as a fraction of totalSteps (replaces warmupSteps when set). */
+  warmupRatio?: number | null;
   weightDecay: number;
   maxGradNorm: number;
 }
@@ -91,7 +94,7 @@ export interface TrainingLoop<Extra> {
   evaluateAtStart?: boolean;
   /** What a checkpoint must carry besides parameters, optimizer and generators (e.g. the data cursor). */
   state(): Extra;
-  onStep?(step: number, metrics: Record<string, number>): void;
+  onStep?(step: number, metrics: Record<string, number>, totalSteps: number): void;
   /** Saves the trained model into the run folder's model/ after the last step. */
   saveModel(dir: string): Promise<void>;
 }
@@ -142,6 +145,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
             config: o.config,
             ...(o.device ? { device: o.device } : {}),
             worldSize: this.dp.worldSize,
+            totalSteps: o.totalSteps,
           })
         : null;
     } catch (e) {
@@ -200,7 +204,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const schedule = {
       kind: o.schedule,
       lr: o.lr,
-      warmupSteps: o.warmupSteps,
+      warmupSteps: warmupStepsOf(o, this.o.totalSteps),
       totalSteps: this.o.totalSteps,
     };
     try {
@@ -211,7 +215,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         const metrics = tidy(() => loop.step(step, learningRateAt(step - 1, schedule)));
         if (loop.evaluate && loop.evaluateAfter?.(step)) Object.assign(metrics, await loop.evaluate(step));
         this.logMetrics(metrics, step);
-        loop.onStep?.(step, metrics);
+        loop.onStep?.(step, metrics, this.o.totalSteps);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
       }
       if (this.folder) await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));

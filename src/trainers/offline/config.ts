@@ -14,6 +14,15 @@ export const OptimSchema = z
     lr: positive.default(3e-6).describe('peak learning rate (3e-6 in the TL;DR work for SFT, RM and DPO)'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('cosine'),
     warmupSteps: z.number().int().nonnegative().default(0),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+      ),
     weightDecay: z.number().nonnegative().default(0),
     maxGradNorm: positive.default(1),
   })
@@ -40,7 +49,15 @@ const common = {
     .strict(),
   maxPromptTokens: z.number().int().positive().default(512),
   maxTotalTokens: z.number().int().positive().default(562),
-  steps: z.number().int().positive().default(200).describe('optimizer steps'),
+  steps: z.number().int().positive().default(200).describe('optimizer steps (ignored when epochs is set)'),
+  epochs: z
+    .number()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe(
+      "passes over the training rows (TRL's num_train_epochs); set: the run takes ⌈epochs·rows/(batchSize·gradAccum)⌉ steps instead of steps",
+    ),
   batchSize: z.number().int().positive().default(8).describe('examples per batch'),
   gradAccum: z
     .number()

@@ -25,7 +25,7 @@ export interface RewardModelRun {
   normalizeOn?: { prompt: string; completion: string }[];
   name?: string;
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
 }
