@@ -94,7 +94,10 @@ export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): Http
 }
 
 /** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */
-export function readFacts(path: string, lines: number[]): LabFacts[] {
+export function readFacts(spec: string | readonly string[], lines: number[]): LabFacts[] {
+  const path = typeof spec === 'string' ? spec : spec.length === 1 ? spec[0]! : '';
+  if (!path)
+    throw new Error('eval.judge "lab" reads the facts of each row from one .jsonl file, not a list of files');
   if (!path.endsWith('.jsonl'))
     throw new Error(`eval.judge "lab" reads the facts of each row from a .jsonl file; ${path} is not one`);
   const text = readFileSync(path, 'utf8').split('\n');

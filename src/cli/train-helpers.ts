@@ -17,14 +17,14 @@ export type DataSection = SftConfig['data'];
  * rows handled by `onBadRow`.
  */
 export async function loadSplits<E>(
-  load: (path: string, opts: LoadOptions) => Promise<Loaded<E>>,
+  load: (path: string | readonly string[], opts: LoadOptions) => Promise<Loaded<E>>,
   data: DataSection,
   limits: { maxPromptTokens: number; maxTotalTokens?: number },
   countTokens: (text: string) => number,
   seed: number,
   log: (msg: string) => void,
 ): Promise<{ train: E[]; eval: E[] }> {
-  const opts: LoadOptions = { onBadRow: data.onBadRow, countTokens, ...limits, log };
+  const opts: LoadOptions = { onBadRow: data.onBadRow, countTokens, ...limits, log, fields: data.fields };
   const train = (await load(data.train, { ...opts, limit: data.limit })).examples;
   if (data.eval !== undefined) return { train, eval: (await load(data.eval, opts)).examples };
   return splitTrainEval(train, data.evalFraction, seed);

@@ -47,6 +47,7 @@ export async function runBestOfNConfig(
     countTokens: (t) => tokenizer.encode(t).length,
     maxPromptTokens: c.maxPromptTokens,
     limit: c.data.limit,
+    fields: c.data.fields,
     log: io.log,
   });
   const rows = loaded.examples;

@@ -331,6 +331,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     countTokens: (t) => tokenizer.encode(t).length,
     maxPromptTokens: c.maxPromptTokens,
     limit: c.data.limit,
+    fields: c.data.fields,
     log: io.log,
   });
   const prompts = loaded.examples.map((e) => e.prompt);

@@ -8,6 +8,23 @@ import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 
+/** A data spec: a file, a folder of shards, a glob, or a list of them (src/data/data-files.ts). */
+export const DataFilesSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** Field renaming: which column holds each part of an example (defaults: docs/configs.md, "Data"). */
+export const DataFieldsSchema = z
+  .object({
+    prompt: z.string().min(1).optional(),
+    completion: z.string().min(1).optional(),
+    chosen: z.string().min(1).optional(),
+    rejected: z.string().min(1).optional(),
+  })
+  .strict()
+  .optional()
+  .describe(
+    'column names for prompt, completion, chosen, rejected when the data names them otherwise, e.g. { prompt: question, completion: answer }',
+  );
+
 /** Optimisation knobs shared by every offline trainer. */
 export const OptimSchema = z
   .object({
@@ -36,12 +53,13 @@ const common = {
   out: z.string().min(1).describe('run folder (created; resumed if it holds a checkpoint)'),
   data: z
     .object({
-      train: z.string().min(1).describe('training file (.jsonl, .json or .parquet)'),
-      eval: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('held-out file; if absent, evalFraction of train is held out'),
+      train: DataFilesSchema.describe(
+        'training data (.jsonl, .json or .parquet): a file, a folder of shards, a glob (data/train-*.parquet) or a list of them',
+      ),
+      eval: DataFilesSchema.optional().describe(
+        'held-out data (as train); if absent, evalFraction of train is held out',
+      ),
+      fields: DataFieldsSchema,
       evalFraction: z.number().min(0).max(0.5).default(0.05),
       onBadRow: z.enum(['fail', 'skip']).default('fail'),
       limit: z.number().int().positive().optional().describe('use at most this many training rows'),
@@ -116,12 +134,9 @@ export const RewardModelConfigSchema = z
       .describe('η·(r_w + r_l)² penalty (Eisenstein et al. 2023)'),
     normalize: z
       .object({
-        data: z
-          .string()
-          .min(1)
-          .describe(
-            'SFT-format file (prompt/query + completion/reference_response): the reference responses',
-          ),
+        data: DataFilesSchema.describe(
+          'SFT-format data (prompt/query + completion/reference_response): the reference responses',
+        ),
         limit: z.number().int().positive().optional().describe('use at most this many rows (default: all)'),
       })
       .strict()
