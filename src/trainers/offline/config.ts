@@ -14,10 +14,14 @@ export const DataFilesSchema = z.union([z.string().min(1), z.array(z.string().mi
 /** Field renaming: which column holds each part of an example (defaults: docs/configs.md, "Data"). */
 export const DataFieldsSchema = z
   .object({
-    prompt: z.string().min(1).optional(),
-    completion: z.string().min(1).optional(),
-    chosen: z.string().min(1).optional(),
-    rejected: z.string().min(1).optional(),
+    prompt: z.string().min(1).optional().describe('column of the prompt (default: prompt, then query)'),
+    completion: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('column of the SFT completion (default: completion, then reference_response)'),
+    chosen: z.string().min(1).optional().describe('column of the preferred response (default: chosen)'),
+    rejected: z.string().min(1).optional().describe('column of the other response (default: rejected)'),
   })
   .strict()
   .optional()
