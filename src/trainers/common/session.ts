@@ -130,6 +130,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private tensorboard: TensorBoardWriter | null = null;
 
   private constructor(private readonly o: SessionOptions) {
+    requireTrainable(o.params);
     this.log = o.log ?? ((m) => console.error(m));
     this.dp = o.dataParallel ?? new DataParallel();
     this.dir = o.runDir;
@@ -545,6 +546,21 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
     }
   }
+}
+
+/**
+ * Every parameter given to train must require gradients: a model loaded frozen (the loaders'
+ * default, for scoring and sampling) would otherwise fail deep in autograd at the first backward.
+ */
+function requireTrainable(params: Map<string, Tensor>): void {
+  const frozen = [...params].filter(([, p]) => !p.requiresGrad).map(([name]) => name);
+  if (frozen.length === 0) return;
+  const shown = frozen.slice(0, 3).join(', ') + (frozen.length > 3 ? `, … (${frozen.length} in all)` : '');
+  throw new Error(
+    `${frozen.length === params.size ? 'the model is' : 'parameters are'} frozen (${shown} do not require gradients): ` +
+      'load the model to train with { trainable: true }, e.g. loadCausalLM(dir, { trainable: true }), ' +
+      'loadRewardModel(dir, { trainable: true }) or LMPolicy.load(dir, { trainable: true })',
+  );
 }
 
 function required(m: Map<string, Tensor>, name: string, path: string): Tensor {
