@@ -162,7 +162,7 @@ describe.skipIf(!hasChromium)('the dashboard shows the paper first', () => {
     const maxent = Object.entries(series).find(([k]) => k.startsWith('maxent-a0.05 (mean of 2)'));
     expect(maxent).toBeDefined();
     // seeds' scores 0.1 + 0.05·step and 0.1 + 0.07·step: mean 0.1 + 0.06·step
-    maxent![1].forEach((v, step) => expect(v).toBeCloseTo(0.1 + 0.06 * step, 12));
+    for (const [step, v] of maxent![1].entries()) expect(v).toBeCloseTo(0.1 + 0.06 * step, 12);
     const loss = await data<Record<string, number>>(page, 'loss', 'points');
     expect(loss).toEqual({ 'simpo (mean of 3)': 3 });
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-by-method.png'), fullPage: true });
