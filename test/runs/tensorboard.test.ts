@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { LAB_FILES } from '../../src/lab/task/index.ts';
 import { crc32c, TensorBoardWriter } from '../../src/runs/tensorboard.ts';
 import { type LabSetup, labSetup } from '../reliability/fixtures/cli-lab.ts';
 import { crc32cBitwise, type DecodedEvent, decodeHParams, readEvents } from './fixtures/tfevents-reader.ts';
@@ -113,12 +114,30 @@ describe('reportTo: tensorboard', () => {
 
   it('rl: the online metrics (objective/kl, …) as scalars; without reportTo no event files', async () => {
     const out = join(root, 'rl');
-    const config = lab.config('rl.yaml', lab.rl(out, { steps: 2, reportTo: ['tensorboard'] }));
+    const config = lab.config(
+      'rl.yaml',
+      lab.rl(out, {
+        steps: 2,
+        reportTo: ['tensorboard'],
+        eval: { prompts: join(lab.data, LAB_FILES.sftEval), count: 3 },
+        evalEvery: 1,
+      }),
+    );
     expect(await main(['rl', '--config', config])).toBe(0);
     const events = eventFiles(out).flatMap(readEvents);
     const lines = metrics(out);
-    expect(Object.keys(lines[0]!)).toContain('objective/kl');
+    const step1 = lines.find((l) => l.step === 1)!;
+    expect(Object.keys(step1)).toContain('objective/kl');
+    expect(Object.keys(step1)).toContain('eval/proxy_reward');
     expectScalarsMatch(events, lines);
+    // The evaluation's greedy summaries as a Markdown table in the Text tab, at each evaluated step.
+    const samples = events.filter((e) =>
+      e.summary?.some((v) => v.tag === 'eval/samples' && v.plugin === 'text'),
+    );
+    expect(samples.map((e) => e.step)).toEqual([0, 1, 2]); // evaluated before training too
+    const table = samples[0]!.summary![0]!.strings![0]!.split('\n');
+    expect(table[0]).toBe('| post | policy (greedy) | reference |');
+    expect(table).toHaveLength(2 + 3);
 
     const plain = join(root, 'plain');
     expect(await main(['sft', '--config', lab.config('plain.yaml', lab.sft(plain, { steps: 1 }))])).toBe(0);

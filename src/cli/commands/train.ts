@@ -7,7 +7,7 @@
  * Started by `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment), every rank joins one process
  * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { looksLikeTrl, translateTrlConfig, trlHint } from '../../config/trl.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
@@ -18,6 +18,7 @@ import { assertPositionsFit, assertVocabularyFits } from '../../models/model-lim
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { RunDir } from '../../runs/run-dir.ts';
 import { acquireRunLock } from '../../runs/run-lock.ts';
+import { TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
   LabModels,
@@ -360,6 +361,12 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
     : null;
   try {
+    // With reportTo: tensorboard, the evaluation's greedy summaries go to TensorBoard's Text tab
+    // (their own event file beside the trainer's, written by rank 0 only).
+    const samples =
+      c.reportTo.includes('tensorboard') && (common.group?.rank ?? 0) === 0
+        ? new TensorBoardWriter(join(c.out, TENSORBOARD_DIR))
+        : null;
     const evaluator = c.eval
       ? await makeRlEvaluator({
           eval: c.eval,
@@ -367,6 +374,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
           proxy,
           maxPromptTokens: c.maxPromptTokens,
           maxNewTokens: c.maxNewTokens,
+          onSamples: samples ? (step, markdown) => samples.text(step, 'eval/samples', markdown) : undefined,
         })
       : undefined;
     await trainOnline({
