@@ -143,12 +143,6 @@ function withSpecialIds(o: GenerateOptions): ResolvedOptions {
     throw new Error(
       'generate needs the end-of-sequence id: pass { tokenizer } (its eosId and padId) or eosId',
     );
-  for (const [name, id] of [
-    ['eosId', eosId],
-    ['padId', padId],
-  ] as const)
-    if (!(Number.isInteger(id) && id >= 0))
-      throw new Error(`${name} must be a token id (an integer ≥ 0), got ${id}`);
   return { ...o, eosId, padId };
 }
 
