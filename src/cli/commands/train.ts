@@ -28,6 +28,7 @@ import {
   RewardModelCritic,
 } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
+import { trainingSteps } from '../../trainers/common/training-length.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -211,6 +212,10 @@ interface Common {
   group?: ProcessGroup;
 }
 
+/** The steps an offline run takes: `steps`, or what its `epochs` come to over `rows`. */
+const offlineSteps = (c: TrainConfig<'sft'>, rows: number) =>
+  trainingSteps(c, rows, c.batchSize * c.gradAccum);
+
 function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
   return `${kind}: ${n.train.length} training / ${n.eval.length} held-out examples, ${steps} steps → ${out}`;
 }
@@ -235,7 +240,7 @@ async function tokenizedSplits<E>(
 
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
-  io.print(describeData('sft', data, c.steps, c.out));
+  io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
   const model = await loadCausalLM(c.model, {
     trainable: true,
     dtype: c.dtype,
@@ -250,7 +255,7 @@ async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<
 
 async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
-  io.print(describeData('rm', data, c.steps, c.out));
+  io.print(describeData('rm', data, offlineSteps(c, data.train.length), c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
   // The reference responses of the output normalisation, read (and checked) before training.
   const normalizeOn = c.normalize
@@ -288,7 +293,7 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
   const withReference = needsReference(c.loss);
   const referenceDir = c.reference ?? c.model;
   io.print(
-    `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
+    `${describeData(`po (${c.loss})`, data, offlineSteps(c, data.train.length), c.out)}; ` +
       (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
   );
   const device = resolveDevice(c.device);
@@ -338,7 +343,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   const prompts = loaded.examples.map((e) => e.prompt);
   const reg = regularizerKind(c.regularizer);
   io.print(
-    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
+    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${trainingSteps(c, prompts.length, c.promptsPerStep)} steps → ${c.out}` +
       (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
