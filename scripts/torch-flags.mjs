@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cxx11Abi, locateLibtorch } from './libtorch.mjs';
+import { cxx11Abi, cxxStandard, locateLibtorch } from './libtorch.mjs';
 
 const torch = locateLibtorch();
 const firstExisting = (paths) => paths.find((p) => p && existsSync(p));
@@ -42,7 +42,8 @@ function ncclIncludes() {
 
 const what = process.argv[2];
 if (what === 'cflags') {
-  const flags = [`-I${torch.incDir}`, `-I${torch.incDir}/torch/csrc/api/include`, `-D_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(torch)}`];
+  // The C++ standard comes first in the line: binding.gyp removes node-gyp's own -std=gnu++NN.
+  const flags = [`-std=c++${cxxStandard(torch)}`, `-I${torch.incDir}`, `-I${torch.incDir}/torch/csrc/api/include`, `-D_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(torch)}`];
   const gloo = glooInclude();
   if (gloo) {
     flags.push('-DUSE_C10D_GLOO', '-DMX_WITH_GLOO');

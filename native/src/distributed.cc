@@ -12,6 +12,7 @@
 // becomes a rejected Promise whose Error names the collective, the rank and the world size. After
 // one failure the group is unusable (its peers' state is unknown), and every later call says so.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard (not via ATen.h in libtorch 2.x)
 
 #include <chrono>
 #include <atomic>
