@@ -90,6 +90,7 @@ export function cxxStandard(torch) {
 /** 1 when libtorch was built with the C++11 ABI (Debian's and the cxx11-abi zips), else 0. */
 export function cxx11Abi(torch) {
   if (torch.system) return 1;
+  if (!existsSync(join(torch.libDir, 'libc10.so'))) return 1; // headers only (a compile check): the default
   try {
     const syms = execFileSync('nm', ['-D', '--defined-only', join(torch.libDir, 'libc10.so')], {
       encoding: 'utf8',

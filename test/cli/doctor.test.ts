@@ -35,7 +35,7 @@ describe('maxent-rlhf doctor', () => {
     const findings = await diagnose(clean);
     expect(findings.filter((f) => f.level === 'fail')).toEqual([]);
     expect(new Set(findings.map((f) => f.check))).toEqual(
-      new Set(['node', 'libtorch', 'addon', 'blas', 'threads', 'cuda']),
+      new Set(['node', 'libtorch', 'addon', 'blas', 'threads', 'c10d', 'cuda']),
     );
     expect(findings.find((f) => f.check === 'libtorch')!.message).toContain(`libtorch ${headerVersion}`);
     expect(findings.find((f) => f.check === 'blas')!.message).toMatch(/OpenBLAS|MKL/);
