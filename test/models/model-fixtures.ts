@@ -77,7 +77,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's python3 with torch; MAXENT_PYTHON overrides (the GPU check uses the machine's own). */
+export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 export const REFERENCE_SCRIPT = join(import.meta.dirname, '../../scripts/reference/gptneox_reference.py');
 
 /** Why the Python reference cannot run here, or null when /usr/bin/python3 has torch. */
