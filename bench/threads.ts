@@ -25,7 +25,7 @@ export interface ThreadsRow {
   policy: boolean;
 }
 
-const SPEC = { model: 'pythia-70m', prompts: 8, promptLen: 32, newTokens: 32, rounds: 3, repeats: 2 };
+const SPEC = { model: 'pythia-70m', prompts: 4, promptLen: 32, newTokens: 16, rounds: 2, repeats: 2 };
 
 export function runThreadsBench(): { table: string; notes: string[] } {
   const policy = defaultThreadPolicy();
