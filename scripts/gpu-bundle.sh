@@ -45,11 +45,10 @@ for m in tsx esbuild @esbuild/linux-x64; do
   cp -r "node_modules/$m" "$kit/app/node_modules/$m"
 done
 cp -r src bench bin tsconfig.json "$kit/app/"
-cp scripts/*.ts scripts/gpu-check.sh "$kit/app/scripts/"
-mkdir -p "$kit/app/scripts/reference" "$kit/app/test/models" "$kit/app/test/tensor"
+cp -r scripts/*.ts scripts/gpu scripts/gpu-check.sh "$kit/app/scripts/"
+mkdir -p "$kit/app/scripts/reference" "$kit/app/test/models"
 cp scripts/reference/*.py "$kit/app/scripts/reference/"
 cp test/models/model-fixtures.ts "$kit/app/test/models/"
-cp test/tensor/reference.ts "$kit/app/test/tensor/"
 rm -rf "$kit/app/build"
 cat >"$kit/gpu-check.sh" <<'EOF'
 #!/usr/bin/env bash

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { GPTNeoXConfig } from '../../src/models/gptneox/config.ts';
 import { type ModelKind, type StateDict, shapesFor } from '../../src/models/gptneox/parameter-layout.ts';
 import { Generator, keep, randn, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
-import { mulberry32 } from '../tensor/reference.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 /** hidden 32, 4 heads of 8, 2 layers, vocab 50: parallel residual with rotary 0.25 (2 of 8 dims). */
 export function tinyConfig(overrides: Partial<GPTNeoXConfig> = {}): GPTNeoXConfig {
