@@ -83,12 +83,14 @@ step "3/7 GPT-NeoX parity on $device (against the independent float64 PyTorch re
 run_ts scripts/gpu/checks.ts parity "$device"
 
 # Peak GPU memory nvidia-smi reports while a command runs (the CUDA context and the caching
-# allocator's reserve included), sampled every 0.2 s, above the memory used before it started.
+# allocator's reserve included), sampled every 0.2 s, above the memory used before it started;
+# "-" without a GPU. The command's own output goes to the file $1.
 with_peak() {
-  local peak base sampler
+  local peak base sampler out=$1
+  shift
   peak=$(mktemp)
   if [ "$device" != cuda ]; then
-    "$@"
+    "$@" >"$out"
     echo "-"
     return
   fi
@@ -102,7 +104,7 @@ with_peak() {
     done
   ) &
   sampler=$!
-  "$@" || { kill "$sampler" 2>/dev/null; return 1; }
+  "$@" >"$out" || { kill "$sampler" 2>/dev/null; return 1; }
   kill "$sampler" 2>/dev/null || true
   echo $(($(cat "$peak") - base))
 }
@@ -122,7 +124,7 @@ else console.log(`peak resident memory (VmHWM, above the start): ${gib(r.measure
 rl_steps() { # size micro steps dtype
   local out peak
   out=$(mktemp)
-  peak=$(with_peak timeout 300 node bin/run-ts.mjs scripts/measure-memory.ts "$1" "$2" --device "$device" --steps "$3" --dtype "$4" >"$out") ||
+  peak=$(with_peak "$out" timeout 300 node bin/run-ts.mjs scripts/measure-memory.ts "$1" "$2" --device "$device" --steps "$3" --dtype "$4") ||
     fail "the RL steps ($1, $4) on $device failed (see above)"
   peak=$(echo "$peak" | tail -1)
   report_steps "$(tail -1 "$out")" "$peak"

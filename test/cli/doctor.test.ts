@@ -52,7 +52,7 @@ describe('maxent-rlhf doctor', () => {
     );
     expect(findings.find((f) => f.check === 'libtorch')!.message).toContain(`libtorch ${headerVersion}`);
     expect(findings.find((f) => f.check === 'blas')!.message).toMatch(/OpenBLAS|MKL/);
-    vi.stubEnv('LIBTORCH', '');
+    vi.stubEnv('LIBTORCH', builtWith ?? '');
     vi.stubEnv('MAXENT_THREADS', '1');
     expect(await main(['doctor'])).toBe(0);
     expect(stdout.join('\n')).toMatch(/^ok {4}libtorch/m);
