@@ -26,6 +26,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,54 @@ std::vector<at::Tensor> ToTensors(const jit::Stack& stack, size_t from, size_t c
   return out;
 }
 
+
+#if MX_CUDA_GRAPHS
+// The step captured once in a CUDA graph and replayed: static input buffers (the carried tensors;
+// the fixed ones are the same tensors at every step) and the graph's own output buffers. Capture
+// records kernels without running them, so the first step runs through the interpreter (lazy
+// initialisation must not happen during capture) and capture happens before the second.
+// MAXENT_CUDA_GRAPHS=0 turns it off. Untested so far: see docs/generation.md.
+struct CapturedStep {
+  at::cuda::CUDAGraph graph;
+  std::vector<at::Tensor> inputs;
+  std::vector<at::Tensor> outputs;
+
+  CapturedStep(Program& p, const std::vector<at::Tensor>& carried, const std::vector<at::Tensor>& fixed) {
+    for (auto& t : carried) inputs.push_back(t.clone());
+    auto current = c10::cuda::getCurrentCUDAStream();
+    current.synchronize();
+    auto side = c10::cuda::getStreamFromPool();
+    {
+      c10::cuda::CUDAStreamGuard guard(side);
+      jit::Stack stack;
+      for (auto& t : inputs) stack.emplace_back(t);
+      for (auto& t : fixed) stack.emplace_back(t);
+      graph.capture_begin();
+      jit::InterpreterState(*p.code).run(stack);
+      graph.capture_end();
+      outputs = ToTensors(stack, 0, stack.size());
+    }
+    side.synchronize();
+  }
+
+  // One step from `carried`: returns the outputs (copies: the graph's buffers are reused).
+  std::vector<at::Tensor> Run(const std::vector<at::Tensor>& carried) {
+    for (size_t i = 0; i < inputs.size(); i++)
+      if (!inputs[i].is_same(carried[i])) inputs[i].copy_(carried[i]);
+    graph.replay();
+    std::vector<at::Tensor> out;
+    out.reserve(outputs.size());
+    for (auto& t : outputs) out.push_back(t.clone());
+    return out;
+  }
+};
+
+bool CudaGraphsWanted(const std::vector<at::Tensor>& carried) {
+  const char* env = std::getenv("MAXENT_CUDA_GRAPHS");
+  if (env && std::string(env) == "0") return false;
+  return !carried.empty() && carried[0].is_cuda();
+}
+#endif
 
 }  // namespace
 
@@ -188,14 +237,28 @@ MX_OP(runDecodeLoop) {
   std::vector<at::Tensor> stops;
   int64_t steps = 0;
   jit::Stack stack;
+#if MX_CUDA_GRAPHS
+  std::unique_ptr<CapturedStep> captured;
+  bool graphs = CudaGraphsWanted(carried);
+#endif
   for (int64_t s = 0; s < maxSteps; s++) {
-    stack.clear();
-    for (auto& t : carried) stack.emplace_back(t);
-    for (auto& t : fixed) stack.emplace_back(t);
-    jit::InterpreterState(*p.code).run(stack);
-    for (size_t i = 0; i < nc; i++) carried[i] = stack[i].toTensor();
-    for (size_t i = 0; i < numCollected; i++) collected[i].push_back(stack[nc + i].toTensor());
-    stops.push_back(stack[nc + numCollected].toTensor());
+    std::vector<at::Tensor> outs;
+#if MX_CUDA_GRAPHS
+    if (graphs && s >= 1) {
+      if (!captured) captured = std::make_unique<CapturedStep>(p, carried, fixed);
+      outs = captured->Run(carried);
+    }
+#endif
+    if (outs.empty()) {
+      stack.clear();
+      for (auto& t : carried) stack.emplace_back(t);
+      for (auto& t : fixed) stack.emplace_back(t);
+      jit::InterpreterState(*p.code).run(stack);
+      outs = ToTensors(stack, 0, stack.size());
+    }
+    for (size_t i = 0; i < nc; i++) carried[i] = outs[i];
+    for (size_t i = 0; i < numCollected; i++) collected[i].push_back(outs[nc + i]);
+    stops.push_back(outs[nc + numCollected]);
     steps = s + 1;
     if (steps % checkEvery == 0 || steps == maxSteps) {
       // One read of the flags since the last check; the first true one ends the loop there.
