@@ -19,7 +19,6 @@ export { clipGradNorm, gradNorm, gradsFinite } from './optim/clip.ts';
 export { MasterWeights } from './optim/master-weights.ts';
 export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/schedule.ts';
 export { Generator, manualSeed } from './random.ts';
-export { type LoopResult, RecordedStep } from './recorded-step.ts';
 export {
   applyDefaultThreads,
   type EngineInfo,

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateStaticCache, GPTNeoXForCausalLM, staticCacheBytes } from '../../src/models/gptneox/model.ts';
 import { type GenerateOptions, type Generation, generate } from '../../src/models/sampling/generate.ts';
 import { samplingNoise } from '../../src/models/sampling/sampling-noise.ts';
-import { dispose, liveTensors, RecordedStep, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
+import { dispose, liveTensors, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
+import { RecordedStep } from '../../src/tensor/recorded-step.ts';
 import { memoryPlan } from '../../src/trainers/memory-plan.ts';
 import {
   int64,

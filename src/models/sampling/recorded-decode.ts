@@ -15,18 +15,8 @@
  * blocked).
  */
 
-import {
-  arange,
-  cat,
-  ones,
-  RecordedStep,
-  stack,
-  type Tensor,
-  tensor,
-  tidy,
-  where,
-  zeros,
-} from '../../tensor/index.ts';
+import { arange, cat, ones, stack, type Tensor, tensor, tidy, where, zeros } from '../../tensor/index.ts';
+import { RecordedStep } from '../../tensor/recorded-step.ts';
 import {
   allocateStaticCache,
   disposeCache,
