@@ -14,6 +14,8 @@
 #include <c10/core/GradMode.h>
 #include <torch/csrc/jit/frontend/tracer.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/passes/common_subexpression_elimination.h>
+#include <torch/csrc/jit/passes/constant_pooling.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/version.h>
@@ -165,6 +167,9 @@ MX_OP(traceEnd) {
   jit::tracer::setTracingState(nullptr);
   p->graph = state->graph;
   jit::EliminateDeadCode(p->graph);
+  // Ops repeated on the same inputs (each layer's attention negates the same mask) run once.
+  jit::ConstantPooling(p->graph);
+  jit::EliminateCommonSubexpression(p->graph);
   // A tensor made from JavaScript data is recorded as its allocation only (the copy of the data is
   // no op): replaying it would read uninitialised memory. Refuse such a step.
   for (jit::Node* n : p->graph->nodes()) {
