@@ -49,6 +49,8 @@ cuda=$(node bin/maxent-rlhf.mjs info --json | node -e 'let s="";process.stdin.on
 
 step "3/4 GPT-NeoX parity on cuda (against the independent PyTorch reference)"
 MAXENT_TEST_DEVICE=cuda npx vitest run test/models/gptneox-reference.test.ts
+# The native decode loop on cuda (its CUDA-graph capture) against the eager loop and the reference.
+MAXENT_TEST_DEVICE=cuda npx vitest run test/models/recorded-decode.test.ts
 
 step "4/4 RLOO steps of a pythia-160m-shaped model on cuda"
 out=$(mktemp)

@@ -4,13 +4,22 @@
  * the independent PyTorch reference (scripts/reference/gptneox_reference.py, float64): every token
  * must be the inverse-CDF choice of the reference's distribution for the same uniform, and the
  * returned log-probs must match the reference's. Also: the recording machinery on hand-checkable
- * steps, and the static cache's bytes against the memory plan's KV-cache line.
+ * steps, and the static cache's bytes against the memory plan's KV-cache line. MAXENT_TEST_DEVICE
+ * (e.g. cuda, as scripts/gpu-check.sh sets it) runs the generations there (the CUDA-graph path).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateStaticCache, GPTNeoXForCausalLM, staticCacheBytes } from '../../src/models/gptneox/model.ts';
 import { type GenerateOptions, type Generation, generate } from '../../src/models/sampling/generate.ts';
 import { samplingNoise } from '../../src/models/sampling/sampling-noise.ts';
-import { dispose, liveTensors, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
+import {
+  dispose,
+  keep,
+  liveTensors,
+  resolveDevice,
+  type Tensor,
+  tensor,
+  tidy,
+} from '../../src/tensor/index.ts';
 import { RecordedStep } from '../../src/tensor/recorded-step.ts';
 import { memoryPlan } from '../../src/trainers/memory-plan.ts';
 import {
@@ -23,8 +32,17 @@ import {
   wideRandomState,
 } from './model-fixtures.ts';
 
+const DEVICE = resolveDevice(process.env.MAXENT_TEST_DEVICE ?? 'cpu');
 const config = tinyConfig();
-const model = new GPTNeoXForCausalLM(config, wideRandomState(config, 'causal-lm', 41));
+const model = new GPTNeoXForCausalLM(
+  config,
+  new Map(
+    [...wideRandomState(config, 'causal-lm', 41)].map(([k, t]) => [
+      k,
+      DEVICE === 'cpu' ? t : keep(t.to({ device: DEVICE })),
+    ]),
+  ),
+);
 const ROWS = [
   [0, 0, 0, 5, 6],
   [7, 8, 9, 10, 11],
@@ -32,12 +50,14 @@ const ROWS = [
   [0, 0, 1, 2, 3],
 ];
 const MASK = ROWS.map((r, i) => r.map((t, c) => (i === 1 || t !== 0 || c === 4 ? 1 : 0)));
-const prompts = () => ({ ids: int64(ROWS), mask: int64(MASK) });
+const onDevice = (t: Tensor) => (DEVICE === 'cpu' ? t : t.to({ device: DEVICE }));
+const prompts = () => ({ ids: onDevice(int64(ROWS)), mask: onDevice(int64(MASK)) });
 const N = 12;
 const noise = () =>
   samplingNoise(
     ROWS.map((_, i) => ({ seed: 5, step: 0, prompt: i, sample: 0 })),
     N,
+    DEVICE,
   );
 
 function both(opts: Partial<GenerateOptions>, input = prompts): { native: Generation; eager: Generation } {
@@ -84,8 +104,8 @@ describe('the native decoding loop against the eager TypeScript loop', () => {
     // at a low temperature share tokens.
     const temperature = 0.3;
     const samePrompt = () => ({
-      ids: int64(ROWS.map(() => ROWS[1]!)),
-      mask: int64(ROWS.map(() => MASK[1]!)),
+      ids: onDevice(int64(ROWS.map(() => ROWS[1]!))),
+      mask: onDevice(int64(ROWS.map(() => MASK[1]!))),
     });
     const free = tidy(() => both({ temperature }, samePrompt).eager.tokens.toArray());
     const rowTokens = ROWS.map((_, b) => new Set(free.slice(b * N, (b + 1) * N)));
