@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import {
+  DataFieldsSchema,
+  DataFilesSchema,
   PreferenceConfigSchema,
   RewardModelConfigSchema,
   SftConfigSchema,
@@ -15,12 +17,10 @@ export type TrainKind = 'sft' | 'rm' | 'po' | 'rl';
 
 export const RlDataSchema = z
   .object({
-    prompts: z
-      .string()
-      .min(1)
-      .describe(
-        'prompt file in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields); only the prompts are used',
-      ),
+    prompts: DataFilesSchema.describe(
+      'prompts in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields; a file, a folder of shards, a glob or a list); only the prompts are used',
+    ),
+    fields: DataFieldsSchema,
     onBadRow: z
       .enum(['fail', 'skip'])
       .default('fail')

@@ -21,6 +21,7 @@ export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/
 export { Generator, manualSeed } from './random.ts';
 export {
   applyDefaultThreads,
+  defaultThreadPolicy,
   type EngineInfo,
   engineInfo,
   getNumThreads,
@@ -28,4 +29,4 @@ export {
   setNumThreads,
 } from './runtime.ts';
 export { dispose, keep, scopeDepth, tidy } from './scope.ts';
-export { type Scalar, Tensor, type TensorLike } from './tensor.ts';
+export { type NestedNumbers, type Scalar, Tensor, type TensorLike } from './tensor.ts';

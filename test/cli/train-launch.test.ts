@@ -13,7 +13,7 @@
  * TinyLM tests; weighting the ranks' shares equally instead of by their tokens moves the logged
  * loss by 1.9e-2 and fails here.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,6 +24,7 @@ import {
   writeLabTokenizerFiles,
   writeSftFiles,
 } from '../../src/lab/task/index.ts';
+import { NO_GLOO } from '../distributed/fixtures/gloo.ts';
 import { runNode } from '../distributed/fixtures/ranks.ts';
 import { compareMetrics, compareTensorFiles, metricLines } from '../reliability/fixtures/compare.ts';
 
@@ -65,7 +66,7 @@ checkpointEvery: 2
   return p;
 };
 
-describe('maxent-rlhf launch -- maxent-rlhf sft', () => {
+describe.skipIf(NO_GLOO)('maxent-rlhf launch -- maxent-rlhf sft', () => {
   it('2 ranks from the environment equal one process; only rank 0 prints progress', async () => {
     const one = await runNode(['bin/maxent-rlhf.mjs', 'sft', '--config', config('one')]);
     expect(one.code, one.stderr).toBe(0);
@@ -87,6 +88,11 @@ describe('maxent-rlhf launch -- maxent-rlhf sft', () => {
       expect(lines.filter((l) => l.startsWith(`[rank 0] sft step ${s}/4`))).toHaveLength(1);
     expect(lines).toContain(`[rank 0] run folder: ${join(root, 'two')}`);
     expect(lines.filter((l) => l.startsWith('[rank 1]'))).toEqual([]);
+
+    // run.json records how many processes trained the run.
+    const worldSize = (run: string) =>
+      JSON.parse(readFileSync(join(root, run, 'run.json'), 'utf8')).worldSize as number;
+    expect([worldSize('one'), worldSize('two')]).toEqual([1, 2]);
 
     const a = metricLines(join(root, 'one', 'metrics.jsonl'));
     const b = metricLines(join(root, 'two', 'metrics.jsonl'));

@@ -23,11 +23,16 @@ import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
+import { decodeRecorded, type StepResult } from './recorded-decode.ts';
 
 export interface GenerateOptions extends SamplingSettings {
   maxNewTokens: number;
-  eosId: number;
-  padId: number;
+  /** The end-of-sequence id; default: the tokenizer's. */
+  eosId?: number;
+  /** The id written after a row's EOS; default: the tokenizer's pad id (its EOS when it has none). */
+  padId?: number;
+  /** Where eosId and padId come from when they are not given (a Tokenizer). */
+  tokenizer?: { readonly eosId: number; readonly padId: number };
   /** [B, maxNewTokens] uniforms in (0, 1), one per row and position: all the randomness of sampling. */
   noise?: Tensor;
   /** Without `noise`: the Generator the uniforms are drawn from (all rows' at once, before decoding). */
@@ -36,6 +41,13 @@ export interface GenerateOptions extends SamplingSettings {
   batchSize?: number;
   /** Recompute the whole sequence each step instead of using the KV cache (only to test the cache). */
   uncached?: boolean;
+  /**
+   * 'native' (default): a static KV cache and the TypeScript decode step recorded once and replayed
+   * by the addon, without returning to JavaScript per token (recorded-decode.ts).
+   * 'eager': the step-by-step TypeScript loop over a growing cache, the reference the native loop
+   * is tested against. `uncached` implies 'eager'.
+   */
+  decoder?: 'native' | 'eager';
 }
 
 /** Left-padded prompts: ids [B, P] int64 and mask [B, P] (1 = token; each row's tokens at the end). */
@@ -112,6 +124,14 @@ function chooseTokens(
   };
 }
 
+/** One step's token choice for every row, given which rows had already ended (they get padId). */
+function selectTokens(logits: Tensor, uniforms: Tensor | null, done: Tensor, o: ResolvedOptions): StepResult {
+  const chosen = chooseTokens(logits, uniforms, o);
+  const valid = done.logicalNot();
+  const token = where(valid, chosen.token, o.padId);
+  return { ...chosen, token, valid, finished: done.logicalOr(token.eq(o.eosId).logicalAnd(valid)) };
+}
+
 function checkPrompts(p: Prompts): void {
   if (p.ids.rank !== 2 || p.mask.shape.join() !== p.ids.shape.join())
     throw new Error(`prompt ids and mask must both be [B, P], got [${p.ids.shape}] and [${p.mask.shape}]`);
@@ -129,7 +149,20 @@ function checkPrompts(p: Prompts): void {
     throw new Error('prompts must be left-padded with at least one token per row (mask 0…0 1…1)');
 }
 
-function checkOptions(o: GenerateOptions): void {
+type ResolvedOptions = GenerateOptions & { eosId: number; padId: number };
+
+/** eosId and padId as given, else the tokenizer's; an error naming both ways when neither is there. */
+function withSpecialIds(o: GenerateOptions): ResolvedOptions {
+  const eosId = o.eosId ?? o.tokenizer?.eosId;
+  const padId = o.padId ?? o.tokenizer?.padId ?? eosId;
+  if (eosId === undefined || padId === undefined)
+    throw new Error(
+      'generate needs the end-of-sequence id: pass { tokenizer } (its eosId and padId) or eosId',
+    );
+  return { ...o, eosId, padId };
+}
+
+function checkOptions(o: ResolvedOptions): void {
   if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
     throw new Error(`maxNewTokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))
@@ -151,8 +184,9 @@ function checkNoise(noise: Tensor, rows: number, positions: number): void {
 }
 
 /** Generates up to `maxNewTokens` tokens for every prompt (no autograd). */
-export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, opts: GenerateOptions): Generation {
+export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, options: GenerateOptions): Generation {
   checkPrompts(prompts);
+  const opts = withSpecialIds(options);
   checkOptions(opts);
   const rows = prompts.ids.dim(0);
   return noGrad(() =>
@@ -169,16 +203,18 @@ export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, opts: Gene
       for (let start = 0; start < rows; start += size) {
         const n = Math.min(size, rows - start);
         const chunk = (t: Tensor) => (n === rows ? t : t.narrow(0, start, n));
-        const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
-        try {
+        const chunkPrompts = { ids: chunk(prompts.ids), mask: chunk(prompts.mask) };
+        if (!opts.uncached && (opts.decoder ?? 'native') === 'native') {
           parts.push(
-            decode(
-              source,
-              { ids: chunk(prompts.ids), mask: chunk(prompts.mask) },
-              noise && chunk(noise),
-              opts,
+            decodeRecorded(model, chunkPrompts, noise && chunk(noise), opts, (logits, u, done) =>
+              selectTokens(logits, u, done, opts),
             ),
           );
+          continue;
+        }
+        const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
+        try {
+          parts.push(decode(source, chunkPrompts, noise && chunk(noise), opts));
         } finally {
           source.dispose();
         }
@@ -219,19 +255,14 @@ function decode(
   source: NextTokenLogits,
   prompts: Prompts,
   noise: Tensor | null,
-  o: GenerateOptions,
+  o: ResolvedOptions,
 ): Generation {
   const columns: StepColumns[] = [];
   let finished = zeros([prompts.ids.dim(0)], { dtype: 'bool', device: prompts.ids.device });
   let logits = tidy(() => source.start(prompts.ids, prompts.mask));
   for (let step = 0; ; step++) {
     const done = finished;
-    const col = tidy(() => {
-      const chosen = chooseTokens(logits, noise?.select(1, step) ?? null, o);
-      const valid = done.logicalNot();
-      const token = where(valid, chosen.token, o.padId);
-      return { ...chosen, token, valid, finished: done.logicalOr(token.eq(o.eosId).logicalAnd(valid)) };
-    });
+    const col = tidy(() => selectTokens(logits, noise?.select(1, step) ?? null, done, o));
     logits.dispose();
     finished = col.finished;
     columns.push(col);

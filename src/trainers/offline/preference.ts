@@ -40,7 +40,7 @@ export interface PreferenceRun {
   eval: PreferenceExample[];
   name?: string;
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
   /** Labels added to the run's own (algorithm, coef), e.g. the lab's γ and arm. */

@@ -5,7 +5,7 @@
  *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
  */
 import { z } from 'zod';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -197,7 +197,20 @@ export const OnlineTrainConfigSchema = z
       .describe(
         'policy-gradient algorithm (its block below: ppo, rloo (also reinforce), grpo, reinforcePlusPlus)',
       ),
-    steps: z.number().int().positive().default(100).describe('number of rollout/learn iterations'),
+    steps: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe('number of rollout/learn iterations (ignored when epochs is set)'),
+    epochs: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        "passes over the prompts (TRL's num_train_epochs); set: the run takes ⌈epochs·prompts/promptsPerStep⌉ steps instead of steps",
+      ),
     promptsPerStep: z
       .number()
       .int()
@@ -209,6 +222,15 @@ export const OnlineTrainConfigSchema = z
     lr: positive.default(3e-6).describe('peak learning rate'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
     warmupSteps: z.number().int().nonnegative().default(0),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+      ),
     weightDecay: nonNegative.default(0),
     maxGradNorm: positive
       .default(1)
@@ -253,6 +275,7 @@ export const OnlineTrainConfigSchema = z
       .enum(['stop', 'skip'])
       .default('stop')
       .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    reportTo: ReportToSchema,
   })
   .strict();
 
