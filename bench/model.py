@@ -10,7 +10,8 @@ Measured per model, each best-of-N on request (see Server):
   sample naive    the usual naive eager loop: the whole growing sequence through the model every
                   step (all logits, `model(ids).logits[:, -1]`), no cache
   train           forward + cross-entropy + backward + AdamW (torch.optim.AdamW, the same lr / decay)
-usage: model.py '{"threads": N}', then JSON commands on stdin. Started by bench/model.ts with the
+usage: model.py '{"threads": N, "device": "cpu"}' (device optional: "cuda" for scripts/gpu-check.sh), then
+JSON commands on stdin. Started by bench/model.ts with the
 same thread settings and environment.
 """
 import json
@@ -57,10 +58,10 @@ def apply_rotary(x, cos, sin, rot):
 class GPTNeoX:
     """GPT-NeoX causal LM over a dict of HF-named float32 tensors (eager, functional)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, device="cpu"):
         with open(os.path.join(folder, "config.json")) as f:
             cfg = json.load(f)
-        self.w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.w = {k: v.to(device) for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()}
         self.H, self.nh = cfg["hidden_size"], cfg["num_attention_heads"]
         self.hd = self.H // self.nh
         self.rot = int(self.hd * cfg.get("rotary_pct", 0.25))
@@ -69,7 +70,7 @@ class GPTNeoX:
         self.parallel = cfg.get("use_parallel_residual", True)
         self.gelu_approx = "none" if cfg.get("hidden_act", "gelu") == "gelu" else "tanh"
         base = cfg.get("rotary_emb_base", 10000)
-        self.inv_freq = 1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))
+        self.inv_freq = (1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))).to(device)
         # A reward-model snapshot (bench/online.py) has a score head instead of embed_out.
         self.head = self.w["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else self.w.get("embed_out.weight")
 
@@ -94,7 +95,7 @@ class GPTNeoX:
         P = static[1] if static is not None else 0 if past is None else past[0][0].shape[2]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, P:]
         cos, sin = self.rotary(positions)
-        causal = torch.ones(T, P + T, dtype=torch.bool).tril(P)
+        causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
         allowed = causal[None, None] & mask.bool()[:, None, None, :]
         x = F.embedding(ids, w["gpt_neox.embed_in.weight"])
         cache = []
@@ -165,15 +166,15 @@ def sample(model, ids, mask, new_tokens, seed, cached):
     cached: False (the whole sequence every step), True (a cache grown by cat) or "static"."""
     gen = torch.Generator().manual_seed(seed)
     # Inverse-CDF sampling from uniforms drawn up front, as src/models/sampling/generate.ts does.
-    uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64)
+    uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64).to(ids.device)
     tokens, logps = [], []
     past = None
     if cached == "static":
         B, S = ids.shape[0], ids.shape[1] + new_tokens
         shape = (B, model.nh, S, model.hd)
-        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(model.layers)]
+        buffers = [(torch.empty(shape, device=ids.device), torch.empty(shape, device=ids.device)) for _ in range(model.layers)]
         # The mask over every position up front (generated tokens are real); each step reads a prefix.
-        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype)), dim=1)
+        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype, device=ids.device)), dim=1)
     for step in range(new_tokens):
         if cached == "static":
             P = 0 if step == 0 else ids.shape[1] + step - 1
@@ -201,24 +202,30 @@ class Server:
     """Answers one JSON command per stdin line with one JSON line, so that the TypeScript side can
     interleave its own measurements with these (load on a shared machine drifts over seconds)."""
 
-    def __init__(self):
+    def __init__(self, device="cpu"):
         self.models = {}
+        self.device = device
 
     def load(self, cmd):
         with open(cmd["inputs"]) as f:
             inputs = json.load(f)
-        model = GPTNeoX(cmd["dir"])
+        model = GPTNeoX(cmd["dir"], self.device)
         self.models[cmd["name"]] = {
             "model": model,
-            "prompt_ids": torch.tensor(inputs["prompt_ids"], dtype=torch.long),
-            "prompt_mask": torch.tensor(inputs["prompt_mask"], dtype=torch.long),
-            "trainer": Trainer(model, torch.tensor(inputs["train_ids"], dtype=torch.long)),
+            "prompt_ids": torch.tensor(inputs["prompt_ids"], dtype=torch.long, device=self.device),
+            "prompt_mask": torch.tensor(inputs["prompt_mask"], dtype=torch.long, device=self.device),
+            "trainer": Trainer(model, torch.tensor(inputs["train_ids"], dtype=torch.long, device=self.device)),
         }
         return {"params": sum(t.numel() for t in model.parameters())}
 
     def sample(self, cmd):
         m = self.models[cmd["name"]]
-        run = lambda: sample(m["model"], m["prompt_ids"], m["prompt_mask"], cmd["new_tokens"], cmd["seed"], cmd["cached"])
+        def run():
+            out = sample(m["model"], m["prompt_ids"], m["prompt_mask"], cmd["new_tokens"], cmd["seed"], cmd["cached"])
+            if self.device.startswith("cuda"):
+                torch.cuda.synchronize()  # time the work, not its launch
+            return out
+
         with torch.no_grad():
             if cmd.get("tokens"):
                 return {"tokens": run()[0].tolist()}
@@ -241,7 +248,7 @@ def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    Server().serve()
+    Server(spec.get("device", "cpu")).serve()
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@
 #include <torch/csrc/jit/passes/constant_pooling.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
-#include <torch/version.h>
 
 #if defined(MX_WITH_NCCL) || defined(MX_WITH_CUDA)
 // A CUDA libtorch whose CUDA runtime headers the build found (scripts/torch-flags.mjs).

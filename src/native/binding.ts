@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { addonPath, rebuildHint } from './addon-path.ts';
+import { threadPolicy } from './thread-policy.ts';
 
 /** Opaque handle to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __brand: 'TensorHandle' };
@@ -263,7 +265,10 @@ interface NativeCore {
 }
 
 export interface NativeInfo {
+  /** TORCH_VERSION of the headers the addon was compiled against. */
   torchVersion: string;
+  /** The C++ standard the addon was compiled as (17, 20). */
+  cxxStandard: number;
   cudaAvailable: boolean;
   cudaDevices: number;
   mklAvailable: boolean;
@@ -290,12 +295,11 @@ function loadAddon(): NativeBinding {
       `maxent-rlhf: the libtorch addon ${path} does not load (${(e as Error).message.split('\n')[0]}). Rebuild it with ${rebuildHint()}; \`npx maxent-rlhf doctor\` checks the set-up.`,
     );
   }
-  // Thread policy (measured in bench/engine.ts): OpenBLAS keeps its own pool (all cores unless
-  // OPENBLAS_NUM_THREADS says otherwise) and torch's intra-op pool gets MAXENT_THREADS, default 1,
-  // so BLAS calls made from torch's parallel regions never oversubscribe the cores (≈1.8× slower).
-  // Setting it explicitly also matters: left implicit, GEMM ran at half speed here.
-  const threads = Number(process.env.MAXENT_THREADS ?? 1);
-  addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : 1);
+  // Thread policy (thread-policy.ts, measured in bench/threads.ts): on OpenBLAS torch's intra-op
+  // pool gets 1 thread and OpenBLAS its own pool; on MKL (whose GEMMs run on the intra-op pool) the
+  // pool gets every core. MAXENT_THREADS overrides. Setting it explicitly also matters: left
+  // implicit, GEMM ran at half speed here.
+  addon.setNumThreads(threadPolicy(addon.info(), process.env, availableParallelism()).intraOp);
   // Memory policy (measured in bench/model.ts): freed tensor memory stays in the process (glibc: no
   // mmap for large blocks, no trimming), so large tensors reuse pages instead of faulting in fresh
   // ones at every op: a pythia-tiny training step ran 3–5× faster. MAXENT_MALLOC=system opts out.
