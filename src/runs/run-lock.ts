@@ -170,7 +170,8 @@ function readLock(path: string): { holder: LockHolder | null; text: string } | u
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    const valid = typeof holder?.pid === 'number' && typeof holder.host === 'string';
+    // A pid ≤ 0 names no process (kill(-1, 0) would ask about every process and always succeed).
+    const valid = Number.isInteger(holder?.pid) && holder.pid > 0 && typeof holder.host === 'string';
     return { holder: valid ? holder : null, text };
   } catch {
     return { holder: null, text };
