@@ -113,7 +113,8 @@ export class CheckpointManager {
     const names = this.candidates();
     const valid = names.filter((n) => verify(join(this.dir, n)) === null);
     const newestValid = valid[0];
-    const debris = newestValid === undefined ? [] : names.filter((n) => n < newestValid && !valid.includes(n));
+    const debris =
+      newestValid === undefined ? [] : names.filter((n) => n < newestValid && !valid.includes(n));
     for (const old of [...valid.slice(this.keepLast), ...debris]) {
       const aside = join(this.dir, `${old}.deleting-${process.pid}`);
       try {
