@@ -4,6 +4,7 @@
  * (policy, reference and reward-model snapshots, prompt files, run folder, evaluation).
  */
 import { z } from 'zod';
+import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
 import {
   PreferenceConfigSchema,
   RewardModelConfigSchema,
@@ -54,7 +55,15 @@ export const JudgeHttpSchema = z
       .nonnegative()
       .default(3)
       .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
-    concurrency: z.number().int().positive().default(4).describe('requests in flight at once'),
+    concurrency: z.number().int().positive().max(256).default(4).describe('requests in flight at once'),
+    maxUnparsedFraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(MAX_UNPARSED_FRACTION)
+      .describe(
+        'above this fraction of answers naming neither summary in one evaluation, the evaluation fails, showing the raw answers',
+      ),
   })
   .strict()
   .optional()
