@@ -216,6 +216,7 @@ function tryBuild<E>(
   policy: BadRowPolicy,
 ): E | undefined {
   try {
+    if ('invalidUtf8' in raw) rejectRow('invalid UTF-8', '', raw.invalidUtf8);
     if ('parseError' in raw) rejectRow('invalid JSON', '', `invalid JSON: ${raw.parseError}`);
     const record = extractRecord(raw.value, names, kind.responseRoles, columns);
     kind.check?.(record);
