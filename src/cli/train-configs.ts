@@ -146,3 +146,28 @@ export const TRAIN_SCHEMAS = {
 } as const;
 
 export type TrainConfig<K extends TrainKind> = z.output<(typeof TRAIN_SCHEMAS)[K]>;
+
+/** The config keys that name a model or data file a training run reads (never writes). */
+const INPUT_KEYS = [
+  'model',
+  'reference',
+  'policy',
+  'reward',
+  'data.train',
+  'data.eval',
+  'data.prompts',
+  'eval.prompts',
+  'normalize.data',
+] as const;
+
+/** The inputs a config names, as [key, path] (absent keys left out). */
+export function inputPaths(config: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const key of INPUT_KEYS) {
+    let v: unknown = config;
+    for (const k of key.split('.'))
+      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v === 'string') out.push([key, v]);
+  }
+  return out;
+}

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, sha256File, writeFileAtomic } from '../io/atomic-write.ts';
+import { makeDirs } from '../io/make-dirs.ts';
 import { loadTensors, saveTensors } from '../io/tensor-io.ts';
 import type { Tensor } from '../tensor/index.ts';
 
@@ -39,7 +40,7 @@ export class CheckpointManager {
     const final = join(this.dir, stepName(state.step));
     const partial = `${final}.partial-${process.pid}`;
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeDirs(this.dir);
       // Not recursive: Node reports a recursive mkdir on a read-only file system as ENOENT.
       mkdirSync(partial);
       await saveTensors(join(partial, 'tensors.safetensors'), tensors);

@@ -12,18 +12,10 @@
  * host is never broken automatically: the message says how.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../io/make-dirs.ts';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -82,7 +74,7 @@ export function acquireRunLock(dir: string, log: (msg: string) => void = (m) => 
     return handle(key, mine.path);
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
     throw new Error(`cannot create run folder ${dir}: ${(e as Error).message}`);
   }

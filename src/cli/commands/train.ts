@@ -15,7 +15,7 @@ import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { RunDir } from '../../runs/run-dir.ts';
+import { inputInsideRunFolder, RunDir } from '../../runs/run-dir.ts';
 import { acquireRunLock } from '../../runs/run-lock.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
@@ -33,7 +33,7 @@ import { trainSft } from '../../trainers/offline/sft.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
-import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
+import { inputPaths, TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
 import {
   changedKeys,
   clearRunFolder,
@@ -72,7 +72,18 @@ export function loadTrainConfig<K extends TrainKind>(
     overrides.loss = loss;
     sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
+  const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
+  requireInputsOutsideRun(config as TrainConfig<K> & { out: string });
+  return config;
+}
+
+/** No input (model, data) may lie where the run writes: out itself or its model/, checkpoints/… */
+function requireInputsOutsideRun(config: { out: string }): void {
+  for (const [key, path] of inputPaths(config)) {
+    const why = inputInsideRunFolder(config.out, path);
+    if (why !== null)
+      throw new ConfigError(`out: ${config.out} would overwrite ${key} ${path} (${why}); choose another out`);
+  }
 }
 
 /** The CLI action: returns the run folder. */
@@ -138,19 +149,29 @@ async function trainLocked<K extends TrainKind>(
 ): Promise<string> {
   const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   // Rank 0 reads the run folder and decides for every rank (the others may not even see it).
-  const { changed, done } = await dp.broadcastJson(
+  const { changed, done, refused } = await dp.broadcastJson(
     dp.isMain
       ? (() => {
           const changed = changedKeys(config.out, config as Record<string, unknown>);
+          const finished = RunDir.isDone(config.out);
+          // A finished run given another config: no step of it would use the new one (only more
+          // steps continue it), so its run.json must not claim otherwise.
+          const refused =
+            changed?.length && finished && !onlyMoreSteps(config.out, changed, steps)
+              ? `${config.out} already finished with another config (${changed.join(', ')} differ); none of its ` +
+                'steps used this one, so nothing was changed. Pass --fresh to train it again with this config, or choose another out'
+              : null;
           const done =
+            refused === null &&
             changed !== null &&
             changed.length === 0 &&
-            RunDir.isDone(config.out) &&
+            finished &&
             finishedModelIntact(config.out, steps, io.log);
-          return { changed, done };
+          return { changed, done, refused };
         })()
-      : { changed: null, done: false },
+      : { changed: null, done: false, refused: null as string | null },
   );
+  if (refused) throw new Error(refused);
   if (changed?.length)
     io.log(
       `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
@@ -170,6 +191,12 @@ async function trainLocked<K extends TrainKind>(
   else dir = await rl(config as TrainConfig<'rl'>, common, io);
   io.print(`run folder: ${dir}`);
   return dir;
+}
+
+/** A finished run given only more steps: it continues from its final checkpoint. */
+function onlyMoreSteps(out: string, changed: string[], steps: number): boolean {
+  const before = (RunDir.readInfo(out)?.config as { steps?: unknown } | undefined)?.steps;
+  return changed.length === 1 && changed[0] === 'steps' && typeof before === 'number' && steps > before;
 }
 
 interface Common {

@@ -366,6 +366,16 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
             'nothing was changed. Start over with --fresh (or resume: false), or restore a checkpoint.',
         );
       }
+      // Metrics past the step of the first checkpoint mean checkpoints were written and are gone
+      // (deleted with model/?): retraining from step 0 would replace that log silently.
+      const lastLogged = folder.metrics.read().reduce((m, r) => Math.max(m, r.step), 0);
+      const firstCheckpoint = this.o.checkpointEvery > 0 ? this.o.checkpointEvery : this.o.totalSteps;
+      if (lastLogged > firstCheckpoint || (lastLogged > 0 && folder.previousStatus === 'done'))
+        throw new Error(
+          `${folder.metrics.path} logs steps up to ${lastLogged}, but ${folder.checkpointDir} holds no checkpoint ` +
+            '(deleted?): training from step 0 would replace that log. Nothing was changed; pass --fresh ' +
+            '(or resume: false) to start over, or restore the checkpoints.',
+        );
       if (this.o.resume === true) this.log(`no checkpoint in ${folder.checkpointDir}; starting from step 0`);
       folder.metrics.repair(-1);
       return;
