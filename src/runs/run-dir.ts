@@ -39,7 +39,8 @@ export function inputInsideRunFolder(out: string, path: string): string | null {
 
 /** sft, rm, po, rl: training runs; bon: a best-of-n curve (no training). */
 export type RunKind = 'sft' | 'rm' | 'po' | 'rl' | 'bon';
-export type RunStatus = 'running' | 'done' | 'failed';
+/** interrupted: stopped by a signal after writing a checkpoint (rerun the command to resume). */
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
 export interface RunLabels {
   algorithm?: string;
@@ -168,7 +169,7 @@ export class RunDir {
     return join(this.dir, 'model');
   }
 
-  finish(status: 'done' | 'failed', error?: string): void {
+  finish(status: 'done' | 'failed' | 'interrupted', error?: string): void {
     this.info = { ...this.info, status, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) };
     this.save();
   }

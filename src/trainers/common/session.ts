@@ -20,6 +20,13 @@ import { saveModelDir } from '../../runs/model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from '../../runs/run-dir.ts';
 import { acquireRunLock, type RunLock } from '../../runs/run-lock.ts';
 import {
+  nextTurn,
+  RunInterruptedError,
+  SIGNAL_NUMBERS,
+  type StopWatch,
+  watchStopSignals,
+} from '../../runs/stop-signals.ts';
+import {
   AdamW,
   clipGradNorm,
   type Generator,
@@ -118,6 +125,10 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
   private readonly lock: RunLock | null;
+  /** SIGINT/SIGTERM/SIGHUP stop the run at the next step boundary (stop-signals.ts). */
+  private readonly stopWatch: StopWatch;
+  /** The step of the newest checkpoint this session wrote. */
+  private checkpointedStep = -1;
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
@@ -140,6 +151,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.lock?.release();
       throw e;
     }
+    this.stopWatch = watchStopSignals();
     this.checkpoints = this.folder
       ? new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log)
       : null;
@@ -204,18 +216,46 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         this.logMetrics(metrics, step);
         loop.onStep?.(step, metrics);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
+        if (this.step < this.o.totalSteps) await this.stopIfAsked(loop.state());
       }
       if (this.folder) await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));
       this.finish();
     } catch (e) {
-      this.fail(e);
+      if (!(e instanceof RunInterruptedError)) this.fail(e);
       throw e;
     } finally {
       this.release();
     }
   }
 
+  /**
+   * At a step boundary: when a stop signal has arrived (on any rank: the ranks agree, so they stop
+   * at the same step), writes a checkpoint unless this step has one, marks run.json interrupted
+   * and throws RunInterruptedError (the caller exits with 128 + the signal's number).
+   */
+  private async stopIfAsked(extra: Extra): Promise<void> {
+    await nextTurn(); // a signal is delivered between native calls: let it in
+    let signal = this.stopWatch.requested();
+    if (this.dp.distributed) {
+      const [n] = this.dp.max([signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 15)]);
+      signal ??= n
+        ? ((Object.entries(SIGNAL_NUMBERS).find(([, v]) => v === n)?.[0] ?? 'SIGTERM') as NodeJS.Signals)
+        : null;
+    }
+    if (signal === null) return;
+    const written = this.checkpointedStep === this.step ? null : await this.checkpoint(extra);
+    const checkpoint = written ?? this.checkpoints?.latestValidName() ?? null;
+    const error = new RunInterruptedError(signal, this.step, checkpoint);
+    try {
+      this.folder?.finish('interrupted', error.message);
+    } catch (e) {
+      this.log(`could not mark the run as interrupted: ${(e as Error).message}`);
+    }
+    throw error;
+  }
+
   private release(): void {
+    this.stopWatch.dispose();
     this.optimizer.dispose();
     this.precision.dispose();
     this.lock?.release();
@@ -489,7 +529,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       rngs,
       extra,
     };
-    return this.checkpoints.save(tensors, state);
+    const path = await this.checkpoints.save(tensors, state);
+    this.checkpointedStep = this.step;
+    return path;
   }
 
   finish(): void {
