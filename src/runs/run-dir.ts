@@ -68,6 +68,8 @@ export interface RunInfo {
    */
   configHistory?: ConfigHistoryEntry[];
   error?: string;
+  /** Steps that skipped their update for non-finite values (`nonFinite: skip`), when any. */
+  skippedSteps?: number;
 }
 
 export interface ConfigHistoryEntry {
@@ -169,8 +171,18 @@ export class RunDir {
     return join(this.dir, 'model');
   }
 
-  finish(status: 'done' | 'failed' | 'interrupted', error?: string): void {
-    this.info = { ...this.info, status, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) };
+  finish(
+    status: 'done' | 'failed' | 'interrupted',
+    error?: string,
+    extra: Pick<RunInfo, 'skippedSteps'> = {},
+  ): void {
+    this.info = {
+      ...this.info,
+      ...extra,
+      status,
+      finishedAt: new Date().toISOString(),
+      ...(error ? { error } : {}),
+    };
     this.save();
   }
 

@@ -45,6 +45,8 @@ import {
   firstNonFinite,
   NonFiniteError,
   type NonFinitePolicy,
+  TooManySkippedError,
+  tooManySkipped,
 } from './guards.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
@@ -129,6 +131,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly stopWatch: StopWatch;
   /** The step of the newest checkpoint this session wrote. */
   private checkpointedStep = -1;
+  /** `nonFinite: skip` accounting: whether the step in progress skipped an update, and the counts so far. */
+  private skippedThisStep = false;
+  private skipped = { total: 0, consecutive: 0 };
 
   private constructor(private readonly o: SessionOptions) {
     this.log = o.log ?? ((m) => console.error(m));
@@ -211,7 +216,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         this.logMetrics(await loop.evaluate(0), 0);
       while (this.step < this.o.totalSteps) {
         const step = this.step + 1;
+        this.skippedThisStep = false;
         const metrics = tidy(() => loop.step(step, learningRateAt(step - 1, schedule)));
+        this.countSkipped(step, metrics);
         if (loop.evaluate && loop.evaluateAfter?.(step)) Object.assign(metrics, await loop.evaluate(step));
         this.logMetrics(metrics, step);
         loop.onStep?.(step, metrics);
@@ -225,6 +232,25 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       throw e;
     } finally {
       this.release();
+    }
+  }
+
+  /**
+   * Counts a step that skipped an update under `nonFinite: skip` (logged as nonfinite/skipped 1) and
+   * stops the run once too many were skipped (guards.ts): a run whose every update is non-finite
+   * must not end "done" with its weights where the last finite update left them.
+   */
+  private countSkipped(step: number, metrics: Record<string, number>): void {
+    if (!this.skippedThisStep) {
+      this.skipped.consecutive = 0;
+      return;
+    }
+    metrics['nonfinite/skipped'] = 1;
+    this.skipped = { total: this.skipped.total + 1, consecutive: this.skipped.consecutive + 1 };
+    const reason = tooManySkipped(this.skipped, step);
+    if (reason !== null) {
+      this.logMetrics(metrics, step);
+      throw new TooManySkippedError(step, reason, this.checkpoints?.latestValidName() ?? null);
     }
   }
 
@@ -439,6 +465,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     this.step = ck.step;
     this.extra = ck.state.extra as Extra;
+    const skipped = ck.state.skippedSteps as { total?: unknown; consecutive?: unknown } | undefined;
+    if (typeof skipped?.total === 'number' && typeof skipped.consecutive === 'number')
+      this.skipped = { total: skipped.total, consecutive: skipped.consecutive };
     const repaired = folder.metrics.repair(ck.step);
     this.log(
       `resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
@@ -492,11 +521,18 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const step = this.step + 1;
     if (this.o.nonFinite === 'skip' && canSkip) {
       this.log(`step ${step}: non-finite ${bad}; skipping ${skipped}`);
+      this.skippedThisStep = true;
       return false;
     }
+    // Under skip, a value measured after an applied update cannot be skipped: say so instead of
+    // advising the setting already in force.
+    const afterUpdate =
+      this.o.nonFinite === 'skip'
+        ? "It was measured after this step's update was applied, so nonFinite: skip cannot skip it: the update made the policy non-finite. Lower the learning rate or enable gradient clipping (maxGradNorm)."
+        : undefined;
     throw new NonFiniteError(step, bad, this.checkpoints?.latestValidName() ?? null, {
       maxGradNorm: this.o.optimizer.maxGradNorm,
-      hint,
+      hint: afterUpdate ?? hint,
     });
   }
 
@@ -524,6 +560,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     );
     const state: CheckpointState = {
       step: this.step,
+      skippedSteps: this.skipped,
       optimizerStep: st.step,
       optimizerParamSteps: st.paramSteps,
       rngs,
@@ -535,7 +572,15 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   finish(): void {
-    this.folder?.finish('done');
+    if (this.skipped.total > 0)
+      this.log(
+        `${this.skipped.total} of ${this.step} steps skipped their update (nonFinite: skip)`,
+      );
+    this.folder?.finish(
+      'done',
+      undefined,
+      this.skipped.total > 0 ? { skippedSteps: this.skipped.total } : {},
+    );
   }
 
   /** The trainable tensors by name as the optimizer and checkpoints hold them (float32 masters). */
