@@ -4,6 +4,7 @@
  * (policy, reference and reward-model snapshots, prompt files, run folder, evaluation).
  */
 import { z } from 'zod';
+import { MAX_ROWS, MAX_TOKENS } from '../config/limits.ts';
 import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
 import {
   PreferenceConfigSchema,
@@ -48,11 +49,18 @@ export const JudgeHttpSchema = z
       .string()
       .optional()
       .describe('name of the environment variable holding the API key (never the key itself)'),
-    timeoutMs: z.number().int().positive().default(30_000).describe('per-request timeout (ms)'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(3_600_000)
+      .default(30_000)
+      .describe('per-request timeout (ms)'),
     maxRetries: z
       .number()
       .int()
       .nonnegative()
+      .max(100)
       .default(3)
       .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
     concurrency: z.number().int().positive().max(256).default(4).describe('requests in flight at once'),
@@ -75,11 +83,12 @@ const RlEvalSchema = z
       .string()
       .min(1)
       .describe('held-out file in SFT format; its completions are the reference summaries of the win rate'),
-    count: z.number().int().positive().default(64).describe('evaluate on the first N rows'),
+    count: z.number().int().positive().max(MAX_ROWS).default(64).describe('evaluate on the first N rows'),
     maxNewTokens: z
       .number()
       .int()
       .positive()
+      .max(MAX_TOKENS)
       .optional()
       .describe('length limit of the greedy evaluation summaries (default: maxNewTokens)'),
     judge: JudgeSchema,
@@ -121,6 +130,7 @@ export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
     .number()
     .int()
     .positive()
+    .max(MAX_TOKENS)
     .default(512)
     .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
   eval: RlEvalSchema.nullish().describe('periodic evaluation every evalEvery steps (absent or null: none)'),

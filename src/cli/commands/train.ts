@@ -26,6 +26,7 @@ import {
   RewardModelCritic,
 } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
+import { requireMemoryFits } from '../../trainers/memory-budget.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -182,6 +183,8 @@ async function trainLocked<K extends TrainKind>(
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
+  // Sizes beyond this machine's memory are refused now, not by the kernel's OOM killer mid-run.
+  await requireMemoryFits(kind, config as TrainConfig<K> & { device: string });
   const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
   const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;

@@ -573,9 +573,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   finish(): void {
     if (this.skipped.total > 0)
-      this.log(
-        `${this.skipped.total} of ${this.step} steps skipped their update (nonFinite: skip)`,
-      );
+      this.log(`${this.skipped.total} of ${this.step} steps skipped their update (nonFinite: skip)`);
     this.folder?.finish(
       'done',
       undefined,

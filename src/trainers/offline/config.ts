@@ -3,6 +3,7 @@
  * documented and defaulted once; the types are the schemas' outputs.
  */
 import { z } from 'zod';
+import { MAX_KEPT_CHECKPOINTS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
 import { DeviceSchema, DtypeSchema } from '../common/device.ts';
 
@@ -13,7 +14,7 @@ export const OptimSchema = z
   .object({
     lr: positive.default(3e-6).describe('peak learning rate (3e-6 in the TL;DR work for SFT, RM and DPO)'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('cosine'),
-    warmupSteps: z.number().int().nonnegative().default(0),
+    warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
     weightDecay: z.number().nonnegative().default(0),
     maxGradNorm: positive.default(1),
   })
@@ -38,20 +39,22 @@ const common = {
       limit: z.number().int().positive().optional().describe('use at most this many training rows'),
     })
     .strict(),
-  maxPromptTokens: z.number().int().positive().default(512),
-  maxTotalTokens: z.number().int().positive().default(562),
-  steps: z.number().int().positive().default(200).describe('optimizer steps'),
-  batchSize: z.number().int().positive().default(8).describe('examples per batch'),
+  maxPromptTokens: z.number().int().positive().max(MAX_TOKENS).default(512),
+  maxTotalTokens: z.number().int().positive().max(MAX_TOKENS).default(562),
+  steps: z.number().int().positive().max(MAX_STEPS).default(200).describe('optimizer steps'),
+  batchSize: z.number().int().positive().max(MAX_ROWS).default(8).describe('examples per batch'),
   gradAccum: z
     .number()
     .int()
     .positive()
+    .max(MAX_ROWS)
     .default(1)
     .describe('batches per optimizer step (each batch weighs the same, as in HF Trainer)'),
   microBatchSize: z
     .number()
     .int()
     .positive()
+    .max(MAX_ROWS)
     .nullable()
     .default(null)
     .describe(
@@ -62,11 +65,12 @@ const common = {
     .number()
     .int()
     .nonnegative()
+    .max(MAX_STEPS)
     .default(50)
     .describe('evaluate every N steps (0: only at the end)'),
-  evalBatches: z.number().int().positive().default(8),
-  checkpointEvery: z.number().int().nonnegative().default(50),
-  keepCheckpoints: z.number().int().positive().default(2),
+  evalBatches: z.number().int().positive().max(MAX_ROWS).default(8),
+  checkpointEvery: z.number().int().nonnegative().max(MAX_STEPS).default(50),
+  keepCheckpoints: z.number().int().positive().max(MAX_KEPT_CHECKPOINTS).default(2),
   seed: z.number().int().nonnegative().default(1),
   device: DeviceSchema,
   dtype: DtypeSchema,
