@@ -101,14 +101,25 @@ export function registerCommands(program: Command): void {
     .description('serve a live, read-only dashboard of every run under RUN_DIR')
     .option('--host <host>', 'address to bind (default 127.0.0.1)', '127.0.0.1')
     .option('--port <port>', 'port (0: any free port)', int, 0)
-    .action(async (runDir: string, opts: { host: string; port: number }) => {
-      const handle = await (await import('../../dashboard/command.ts')).runDashboardCommand(runDir, opts);
-      await new Promise<void>((resolve) => {
-        const stop = () => void handle.close().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+    .option(
+      '--token <secret>',
+      'a secret (≥ 16 characters) every request must carry: required for a non-loopback --host unless --allow-remote (default: $MAXENT_DASHBOARD_TOKEN)',
+    )
+    .option('--allow-remote', 'serve a non-loopback --host without a token (no authentication)')
+    .action(
+      async (runDir: string, opts: { host: string; port: number; token?: string; allowRemote?: boolean }) => {
+        const token = opts.token ?? (process.env.MAXENT_DASHBOARD_TOKEN || undefined);
+        const handle = await (await import('../../dashboard/command.ts')).runDashboardCommand(runDir, {
+          ...opts,
+          token,
+        });
+        await new Promise<void>((resolve) => {
+          const stop = () => void handle.close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
 
   for (const kind of ['sft', 'rm', 'po', 'rl'] as const) {
     const description = {
