@@ -5,7 +5,7 @@
  * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
  */
 import { basename } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadSftDataset } from '../../data/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
@@ -20,7 +20,8 @@ export interface BestOfNCommandOptions {
 }
 
 export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
-  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets)) as BestOfNConfig;
+  const sources: OverrideSource[] = [];
+  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets, sources), sources) as BestOfNConfig;
 }
 
 export async function runBestOfNCommand(
