@@ -1,10 +1,15 @@
-/** `--set __proto__.x=1` and a config file with a `__proto__` key never reach Object.prototype. */
+/**
+ * `--set __proto__.x=1` and a config file with a `__proto__` key never reach Object.prototype; a
+ * batch wider than V8's argument limit does not overflow the stack.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, loadConfigFile, parseOverrides } from '../../src/config/load.ts';
+import { leftPadded } from '../../src/trainers/adapters/text-io.ts';
+import { collate } from '../../src/trainers/offline/batching.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'config-keys-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -26,5 +31,24 @@ describe('prototype keys', () => {
     writeFileSync(file, '{"__proto__": {"polluted": 1}}\n');
     expect(() => loadConfigFile(schema, file)).toThrow(/"__proto__" is not a config key/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('batches wider than a call stack', () => {
+  it('collate and leftPadded take 200,000 rows (Math.max(...rows) overflowed the stack)', () => {
+    const examples = Array.from({ length: 200_000 }, (_, i) => ({
+      ids: i === 7 ? [1, 2, 3] : [1, 2],
+      promptLength: 1,
+    }));
+    const batch = collate(examples, 0);
+    expect(batch.ids.shape).toEqual([200_000, 3]);
+    batch.ids.dispose();
+    batch.attentionMask.dispose();
+    batch.lossMask.dispose();
+    const rows = Array.from({ length: 200_000 }, (_, i) => (i === 3 ? [5, 6] : [5]));
+    const padded = leftPadded(rows, 0, [0]);
+    expect(padded.ids.shape).toEqual([200_000, 2]);
+    padded.ids.dispose();
+    padded.mask.dispose();
   });
 });
