@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { MAX_ROWS, MAX_TOKENS } from '../config/limits.ts';
+import { ConfigError } from '../config/load.ts';
 import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
+import { inputInsideRunFolder } from '../runs/run-dir.ts';
 import {
   PreferenceConfigSchema,
   RewardModelConfigSchema,
@@ -180,4 +182,13 @@ export function inputPaths(config: Record<string, unknown>): [string, string][] 
     if (typeof v === 'string') out.push([key, v]);
   }
   return out;
+}
+
+/** No input (model, data) may lie where the run writes: out itself or its model/, checkpoints/… */
+export function requireInputsOutsideRun(config: { out: string }): void {
+  for (const [key, path] of inputPaths(config as Record<string, unknown>)) {
+    const why = inputInsideRunFolder(config.out, path);
+    if (why !== null)
+      throw new ConfigError(`out: ${config.out} would overwrite ${key} ${path} (${why}); choose another out`);
+  }
 }

@@ -245,6 +245,11 @@ const PROBES: Probe[] = [
     names: () => `out: ${join(lab.data, LAB_FILES.sftTrain)} would overwrite data.train`,
   },
   {
+    label: 'bon out=its policy folder',
+    args: () => ['bon', '--config', configs.bon!, '--set', `out=${lab.init}`],
+    names: () => `out: ${lab.init} would overwrite policy`,
+  },
+  {
     label: 'sft out=a file',
     args: () => ['sft', '--config', configs.sft!, '--set', `out=${aFile()}`],
     names: () => 'is not a folder',

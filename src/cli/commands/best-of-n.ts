@@ -13,6 +13,7 @@ import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index
 import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
 import { httpJudge, judgeTexts, readFacts } from '../rl-eval.ts';
+import { requireInputsOutsideRun } from '../train-configs.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
@@ -21,7 +22,14 @@ export interface BestOfNCommandOptions {
 
 export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
   const sources: OverrideSource[] = [];
-  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets, sources), sources) as BestOfNConfig;
+  const config = loadConfigFile(
+    BestOfNConfigSchema,
+    file,
+    parseOverrides(sets, sources),
+    sources,
+  ) as BestOfNConfig;
+  requireInputsOutsideRun(config);
+  return config;
 }
 
 export async function runBestOfNCommand(

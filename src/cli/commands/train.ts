@@ -15,7 +15,7 @@ import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
 import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
 import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { inputInsideRunFolder, RunDir } from '../../runs/run-dir.ts';
+import { RunDir } from '../../runs/run-dir.ts';
 import { acquireRunLock } from '../../runs/run-lock.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
@@ -34,7 +34,12 @@ import { trainSft } from '../../trainers/offline/sft.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
-import { inputPaths, TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
+import {
+  requireInputsOutsideRun,
+  TRAIN_SCHEMAS,
+  type TrainConfig,
+  type TrainKind,
+} from '../train-configs.ts';
 import {
   changedKeys,
   clearRunFolder,
@@ -76,15 +81,6 @@ export function loadTrainConfig<K extends TrainKind>(
   const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
   requireInputsOutsideRun(config as TrainConfig<K> & { out: string });
   return config;
-}
-
-/** No input (model, data) may lie where the run writes: out itself or its model/, checkpoints/… */
-function requireInputsOutsideRun(config: { out: string }): void {
-  for (const [key, path] of inputPaths(config)) {
-    const why = inputInsideRunFolder(config.out, path);
-    if (why !== null)
-      throw new ConfigError(`out: ${config.out} would overwrite ${key} ${path} (${why}); choose another out`);
-  }
 }
 
 /** The CLI action: returns the run folder. */
