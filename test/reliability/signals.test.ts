@@ -110,11 +110,10 @@ describe('launch', () => {
       '--nproc',
       '2',
       '--',
-      process.execPath,
-      'bin/run-ts.mjs',
-      'test/reliability/fixtures/stop-signal-child.ts',
-      'orphan',
-      dir,
+      // Through a shell (its parent is the launcher, the worker's is not), as `-- npx …` would be.
+      'sh',
+      '-c',
+      `"${process.execPath}" bin/run-ts.mjs test/reliability/fixtures/stop-signal-child.ts orphan "${dir}"; true`,
     ]);
     await until(() => (run.out.stdout.match(/ready \d+/g) ?? []).length === 2);
     const pids = [...run.out.stdout.matchAll(/ready (\d+)/g)].map((m) => Number(m[1]));

@@ -151,12 +151,12 @@ async function trainLocked<K extends TrainKind>(
       ? (() => {
           const changed = changedKeys(config.out, config as Record<string, unknown>);
           const finished = RunDir.isDone(config.out);
-          // A finished run given another config: no step of it would use the new one (only more
-          // steps continue it), so its run.json must not claim otherwise.
+          // A finished run given another config and no more steps: no step would use the new
+          // config, so its run.json must not claim otherwise. With more steps, the new ones do.
           const refused =
-            changed?.length && finished && !onlyMoreSteps(config.out, changed, steps)
+            changed?.length && finished && !moreSteps(config.out, steps)
               ? `${config.out} already finished with another config (${changed.join(', ')} differ); none of its ` +
-                'steps used this one, so nothing was changed. Pass --fresh to train it again with this config, or choose another out'
+                'steps would use this one (steps is not larger), so nothing was changed. Pass --fresh to train it again with this config, or choose another out'
               : null;
           const done =
             refused === null &&
@@ -192,10 +192,10 @@ async function trainLocked<K extends TrainKind>(
   return dir;
 }
 
-/** A finished run given only more steps: it continues from its final checkpoint. */
-function onlyMoreSteps(out: string, changed: string[], steps: number): boolean {
+/** A finished run given more steps: it continues from its final checkpoint with the new config. */
+function moreSteps(out: string, steps: number): boolean {
   const before = (RunDir.readInfo(out)?.config as { steps?: unknown } | undefined)?.steps;
-  return changed.length === 1 && changed[0] === 'steps' && typeof before === 'number' && steps > before;
+  return typeof before === 'number' && steps > before;
 }
 
 interface Common {
