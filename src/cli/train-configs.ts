@@ -9,6 +9,8 @@ import { ConfigError } from '../config/load.ts';
 import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
 import { inputInsideRunFolder } from '../runs/run-dir.ts';
 import {
+  DataFieldsSchema,
+  DataFilesSchema,
   PreferenceConfigSchema,
   RewardModelConfigSchema,
   SftConfigSchema,
@@ -19,12 +21,10 @@ export type TrainKind = 'sft' | 'rm' | 'po' | 'rl';
 
 export const RlDataSchema = z
   .object({
-    prompts: z
-      .string()
-      .min(1)
-      .describe(
-        'prompt file in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields); only the prompts are used',
-      ),
+    prompts: DataFilesSchema.describe(
+      'prompts in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields; a file, a folder of shards, a glob or a list); only the prompts are used',
+    ),
+    fields: DataFieldsSchema,
     onBadRow: z
       .enum(['fail', 'skip'])
       .default('fail')

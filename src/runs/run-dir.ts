@@ -4,13 +4,21 @@ import { join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.ts';
 import { makeDirs } from '../io/make-dirs.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { TENSORBOARD_DIR } from './tensorboard.ts';
 
 /** The files with a fixed name in a run folder. */
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 
 /** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in it). */
-export const RUN_FOLDER_ENTRIES = ['checkpoints', 'model', 'cache', METRICS_FILE, RUN_FILE] as const;
+export const RUN_FOLDER_ENTRIES = [
+  'checkpoints',
+  'model',
+  'cache',
+  METRICS_FILE,
+  RUN_FILE,
+  TENSORBOARD_DIR,
+] as const;
 
 /**
  * Why writing run folder `out` would overwrite or delete the input `path` (a model or data file the
@@ -60,8 +68,12 @@ export interface RunInfo {
   labels: RunLabels;
   /** The config training runs with now (since the last entry of configHistory). */
   config: unknown;
-  /** Where the run's tensors live ('cpu', 'cuda:0', …). */
+  /** Where the run's tensors live ('cpu', 'cuda:0', …); with several ranks, rank 0's. */
   device?: string;
+  /** Data-parallel processes that trained the run together (1: one process). */
+  worldSize?: number;
+  /** Optimizer steps of the whole run (its `steps`, or what its `epochs` come to). */
+  totalSteps?: number;
   /**
    * Every config the weights were trained with: `step` is the number of steps completed before it
    * took over (0 for the first); `changed` the key paths that differ from the previous entry.
@@ -101,7 +113,15 @@ export class RunDir {
    */
   static open(
     dir: string,
-    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown; device?: string },
+    spec: {
+      name: string;
+      kind: RunKind;
+      labels: RunLabels;
+      config: unknown;
+      device?: string;
+      worldSize?: number;
+      totalSteps?: number;
+    },
   ): RunDir {
     try {
       makeDirs(join(dir, 'checkpoints'));

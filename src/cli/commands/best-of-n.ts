@@ -12,6 +12,7 @@ import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
+import { stepProgress } from '../progress.ts';
 import { httpJudge, judgeTexts, readFacts } from '../rl-eval.ts';
 import { requireInputsOutsideRun } from '../train-configs.ts';
 
@@ -19,6 +20,8 @@ export interface BestOfNCommandOptions {
   config: string;
   set?: string[];
 }
+
+const defaultPrint = (line: string) => console.log(line);
 
 export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
   const sources: OverrideSource[] = [];
@@ -35,7 +38,7 @@ export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNCon
 export async function runBestOfNCommand(
   opts: BestOfNCommandOptions,
   io: { print: (l: string) => void; log: (m: string) => void } = {
-    print: (l) => console.log(l),
+    print: defaultPrint,
     log: (m) => console.error(m),
   },
 ): Promise<string> {
@@ -53,6 +56,7 @@ export async function runBestOfNConfig(
     countTokens: (t) => tokenizer.encode(t).length,
     maxPromptTokens: c.maxPromptTokens,
     limit: c.data.limit,
+    fields: c.data.fields,
     log: io.log,
   });
   const rows = loaded.examples;
@@ -76,6 +80,11 @@ export async function runBestOfNConfig(
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
   const evaluate = (r: BestOfNResult) =>
     judgeTexts({ prompts, references, facts, judge }, r.responses.map(decode));
+  const progress = stepProgress('bon', prompts.length, {
+    unit: 'prompt',
+    print: io.print,
+    tty: io.print === defaultPrint && Boolean(process.stdout.isTTY),
+  });
   try {
     await withDefaultDevice(placement.device, () =>
       runBestOfN({
@@ -96,9 +105,11 @@ export async function runBestOfNConfig(
         decode,
         evaluate: facts || judge ? evaluate : undefined,
         log: io.print,
+        onPrompts: (done) => progress.update(done, ''),
       }),
     );
   } finally {
+    progress.stop();
     policy.model.dispose();
     proxy.model.dispose();
   }

@@ -7,8 +7,9 @@
  * Started by `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment), every rank joins one process
  * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
+import { looksLikeTrl, translateTrlConfig, trlHint } from '../../config/trl.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
 import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
@@ -17,6 +18,7 @@ import { assertPositionsFit, assertVocabularyFits } from '../../models/model-lim
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { RunDir } from '../../runs/run-dir.ts';
 import { acquireRunLock } from '../../runs/run-lock.ts';
+import { TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
 import {
   LabModels,
@@ -26,6 +28,7 @@ import {
   RewardModelCritic,
 } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
+import { trainingSteps } from '../../trainers/common/training-length.ts';
 import { requireMemoryFits } from '../../trainers/memory-budget.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
@@ -33,6 +36,7 @@ import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
 import { trainSft } from '../../trainers/offline/sft.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
+import { stepProgress } from '../progress.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
 import {
   requireInputsOutsideRun,
@@ -45,11 +49,12 @@ import {
   clearRunFolder,
   finishedModelIntact,
   loadSplits,
-  progressLine,
+  progressMetrics,
 } from '../train-helpers.ts';
 
 export interface TrainCommandOptions {
   config: string;
+  configFormat?: ConfigFormat;
   set?: string[];
   fresh?: boolean;
   loss?: string;
@@ -60,9 +65,14 @@ export interface TrainIO {
   print: (line: string) => void;
   /** Diagnostics: resume notes, skipped rows (stderr). */
   log: (msg: string) => void;
+  /** Progress as a redrawn bar (default: when printing to a terminal) rather than a line per step. */
+  tty?: boolean;
 }
 
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
+
+/** `--config-format`: our names, TRL's (translated first), or auto (TRL's when the file has them). */
+export type ConfigFormat = 'auto' | 'trl' | 'native';
 
 /** Reads, overrides and validates a training config file (errors name the file and key path). */
 export function loadTrainConfig<K extends TrainKind>(
@@ -70,6 +80,8 @@ export function loadTrainConfig<K extends TrainKind>(
   file: string,
   sets: string[] = [],
   loss?: string,
+  format: ConfigFormat = 'auto',
+  log: (msg: string) => void = (m) => console.error(m),
 ): TrainConfig<K> {
   const sources: OverrideSource[] = [];
   const overrides = parseOverrides(sets, sources);
@@ -78,7 +90,19 @@ export function loadTrainConfig<K extends TrainKind>(
     overrides.loss = loss;
     sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources) as TrainConfig<K>;
+  const prepare = (raw: Record<string, unknown>) => {
+    if (format === 'native' || (format === 'auto' && !looksLikeTrl(raw))) return raw;
+    const { config, lines } = translateTrlConfig(kind, raw);
+    log(
+      `${file}: TRL names translated${format === 'auto' ? ' (detected; --config-format native turns this off)' : ''}:\n` +
+        lines.map((l) => `  ${l}`).join('\n'),
+    );
+    return config;
+  };
+  const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources, {
+    prepare,
+    hint: (key) => trlHint(key, kind),
+  }) as TrainConfig<K>;
   requireInputsOutsideRun(config as TrainConfig<K> & { out: string });
   return config;
 }
@@ -89,7 +113,7 @@ export async function runTrainCommand(
   opts: TrainCommandOptions,
   io: TrainIO = defaultIO,
 ): Promise<string> {
-  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss);
+  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss, opts.configFormat, io.log);
   // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
   // group then picks NCCL for CUDA tensors.
   const dist = readDistEnv();
@@ -163,7 +187,7 @@ async function trainLocked<K extends TrainKind>(
             changed !== null &&
             changed.length === 0 &&
             finished &&
-            finishedModelIntact(config.out, steps, io.log);
+            finishedModelIntact(config.out, RunDir.readInfo(config.out)?.totalSteps ?? steps, io.log);
           return { changed, done, refused };
         })()
       : { changed: null, done: false, refused: null as string | null },
@@ -181,13 +205,22 @@ async function trainLocked<K extends TrainKind>(
   }
   // Sizes beyond this machine's memory are refused now, not by the kernel's OOM killer mid-run.
   await requireMemoryFits(kind, config as TrainConfig<K> & { device: string });
-  const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
+  const progress = stepProgress(kind, steps, {
+    print: io.print,
+    tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
+  });
+  const onStep = (step: number, m: Record<string, number>, total: number) =>
+    progress.update(step, progressMetrics(kind, m), total);
   const common = { name: o.name, log: io.log, onStep, group: o.group };
   let dir: string;
-  if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
-  else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
-  else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
-  else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  try {
+    if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
+    else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
+    else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
+    else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  } finally {
+    progress.stop();
+  }
   io.print(`run folder: ${dir}`);
   return dir;
 }
@@ -201,9 +234,13 @@ function moreSteps(out: string, steps: number): boolean {
 interface Common {
   name?: string;
   log: (msg: string) => void;
-  onStep: (step: number, m: Record<string, number>) => void;
+  onStep: (step: number, m: Record<string, number>, total: number) => void;
   group?: ProcessGroup;
 }
+
+/** The steps an offline run takes: `steps`, or what its `epochs` come to over `rows`. */
+const offlineSteps = (c: TrainConfig<'sft'>, rows: number) =>
+  trainingSteps(c, rows, c.batchSize * c.gradAccum);
 
 function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
   return `${kind}: ${n.train.length} training / ${n.eval.length} held-out examples, ${steps} steps → ${out}`;
@@ -229,7 +266,7 @@ async function tokenizedSplits<E>(
 
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
-  io.print(describeData('sft', data, c.steps, c.out));
+  io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
   const model = await loadCausalLM(c.model, {
     trainable: true,
     dtype: c.dtype,
@@ -244,7 +281,7 @@ async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<
 
 async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
-  io.print(describeData('rm', data, c.steps, c.out));
+  io.print(describeData('rm', data, offlineSteps(c, data.train.length), c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
   // The reference responses of the output normalisation, read (and checked) before training.
   const normalizeOn = c.normalize
@@ -282,7 +319,7 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
   const withReference = needsReference(c.loss);
   const referenceDir = c.reference ?? c.model;
   io.print(
-    `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
+    `${describeData(`po (${c.loss})`, data, offlineSteps(c, data.train.length), c.out)}; ` +
       (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
   );
   const device = resolveDevice(c.device);
@@ -326,12 +363,13 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     countTokens: (t) => tokenizer.encode(t).length,
     maxPromptTokens: c.maxPromptTokens,
     limit: c.data.limit,
+    fields: c.data.fields,
     log: io.log,
   });
   const prompts = loaded.examples.map((e) => e.prompt);
   const reg = regularizerKind(c.regularizer);
   io.print(
-    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
+    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${trainingSteps(c, prompts.length, c.promptsPerStep)} steps → ${c.out}` +
       (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
@@ -354,6 +392,12 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
     : null;
   try {
+    // With reportTo: tensorboard, the evaluation's greedy summaries go to TensorBoard's Text tab
+    // (their own event file beside the trainer's, written by rank 0 only).
+    const samples =
+      c.reportTo.includes('tensorboard') && (common.group?.rank ?? 0) === 0
+        ? new TensorBoardWriter(join(c.out, TENSORBOARD_DIR))
+        : null;
     const evaluator = c.eval
       ? await makeRlEvaluator({
           eval: c.eval,
@@ -361,6 +405,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
           proxy,
           maxPromptTokens: c.maxPromptTokens,
           maxNewTokens: c.maxNewTokens,
+          onSamples: samples ? (step, markdown) => samples.text(step, 'eval/samples', markdown) : undefined,
         })
       : undefined;
     await trainOnline({

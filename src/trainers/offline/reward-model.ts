@@ -25,7 +25,7 @@ export interface RewardModelRun {
   normalizeOn?: { prompt: string; completion: string }[];
   name?: string;
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
 }
@@ -106,7 +106,7 @@ function normalizedBeforeSave(
         maxPromptTokens: c.maxPromptTokens,
         maxTotalTokens: c.maxTotalTokens,
         batchSize: c.batchSize,
-        source: c.normalize?.data ?? 'normalizeOn',
+        source: c.normalize ? [c.normalize.data].flat().join(', ') : 'normalizeOn',
       });
       run.log?.(
         `reward normalisation: mean reward ${m.mean.toFixed(4)} (std ${m.std.toFixed(4)}) over ${m.count} reference responses is subtracted from every reward`,

@@ -21,7 +21,7 @@ export interface SftRun {
   eval: SftExample[];
   name?: string;
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
 }

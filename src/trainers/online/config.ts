@@ -13,7 +13,7 @@ import {
   MAX_STEPS,
   MAX_TOKENS,
 } from '../../config/limits.ts';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -237,7 +237,16 @@ export const OnlineTrainConfigSchema = z
       .positive()
       .max(MAX_STEPS)
       .default(100)
-      .describe('number of rollout/learn iterations'),
+      .describe('number of rollout/learn iterations (ignored when epochs is set)'),
+    epochs: z
+      .number()
+      .positive()
+      .max(MAX_EPOCHS)
+      .nullable()
+      .default(null)
+      .describe(
+        "passes over the prompts (TRL's num_train_epochs); set: the run takes ⌈epochs·prompts/promptsPerStep⌉ steps instead of steps",
+      ),
     promptsPerStep: z
       .number()
       .int()
@@ -250,6 +259,15 @@ export const OnlineTrainConfigSchema = z
     lr: positive.default(3e-6).describe('peak learning rate'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
     warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+      ),
     weightDecay: nonNegative.default(0),
     maxGradNorm: positive
       .default(1)
@@ -301,6 +319,7 @@ export const OnlineTrainConfigSchema = z
       .enum(['stop', 'skip'])
       .default('stop')
       .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    reportTo: ReportToSchema,
   })
   .strict();
 
