@@ -4,6 +4,7 @@
  * defaults.
  */
 import { z } from 'zod';
+import { MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_TOKENS } from '../config/limits.ts';
 import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
 import { JudgeHttpSchema, JudgeSchema, RlDataSchema } from './train-configs.ts';
 
@@ -33,10 +34,12 @@ export const BestOfNConfigSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_TOKENS)
       .default(512)
       .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
     n: z
-      .array(z.number().int().positive())
+      .array(z.number().int().positive().max(MAX_SAMPLES_PER_PROMPT))
+      .max(64)
       .min(1)
       .default([1, 2, 4, 8, 16])
       .describe('the n of the curve: one metrics line each, all read off the same max(n) draws per prompt'),
@@ -44,6 +47,7 @@ export const BestOfNConfigSchema = z
       .number()
       .int()
       .nonnegative()
+      .max(MAX_SAMPLES_PER_PROMPT)
       .default(64)
       .describe(
         'fresh draws per prompt that estimate the reward CDF of the measured objective/kl (0: only the analytic log n − (n−1)/n)',
@@ -52,6 +56,7 @@ export const BestOfNConfigSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_ROWS)
       .default(8)
       .describe('prompts per generation batch (each sampled max(n) times)'),
     judge: JudgeSchema.describe(
@@ -64,6 +69,10 @@ export const BestOfNConfigSchema = z
   .refine((e) => e.judge !== 'http' || e.judgeHttp !== undefined, {
     message: 'judge "http" needs judgeHttp: { baseUrl, model }',
     path: ['judgeHttp'],
+  })
+  .refine((e) => e.batchSize * Math.max(...e.n, e.calibrationSamples) <= MAX_ROWS, {
+    message: `batchSize × max(n, calibrationSamples) responses are sampled at once: at most ${MAX_ROWS}`,
+    path: ['n'],
   });
 
 export type BestOfNConfig = z.output<typeof BestOfNConfigSchema>;

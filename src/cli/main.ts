@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { RunInterruptedError } from '../runs/stop-signals.ts';
 import { tolerateClosedOutput } from './closed-output.ts';
 import { registerCommands } from './commands/index.ts';
 
@@ -22,6 +23,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof RunInterruptedError) {
+      console.error(`maxent-rlhf: ${e.message}`);
+      return e.exitCode;
+    }
     console.error(`maxent-rlhf: ${e instanceof Error ? e.message : String(e)}`);
     if (process.env.MAXENT_DEBUG) console.error(e);
     return 1;

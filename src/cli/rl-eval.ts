@@ -105,6 +105,7 @@ export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): Http
     timeoutMs: c.timeoutMs,
     maxRetries: c.maxRetries,
     concurrency: c.concurrency,
+    maxUnparsedFraction: c.maxUnparsedFraction,
   });
 }
 

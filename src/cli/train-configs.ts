@@ -4,6 +4,10 @@
  * (policy, reference and reward-model snapshots, prompt files, run folder, evaluation).
  */
 import { z } from 'zod';
+import { MAX_ROWS, MAX_TOKENS } from '../config/limits.ts';
+import { ConfigError } from '../config/load.ts';
+import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
+import { inputInsideRunFolder } from '../runs/run-dir.ts';
 import {
   DataFieldsSchema,
   DataFilesSchema,
@@ -47,14 +51,29 @@ export const JudgeHttpSchema = z
       .string()
       .optional()
       .describe('name of the environment variable holding the API key (never the key itself)'),
-    timeoutMs: z.number().int().positive().default(30_000).describe('per-request timeout (ms)'),
+    timeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(3_600_000)
+      .default(30_000)
+      .describe('per-request timeout (ms)'),
     maxRetries: z
       .number()
       .int()
       .nonnegative()
+      .max(100)
       .default(3)
       .describe('retries on 429, 5xx, timeouts (exponential backoff)'),
-    concurrency: z.number().int().positive().default(4).describe('requests in flight at once'),
+    concurrency: z.number().int().positive().max(256).default(4).describe('requests in flight at once'),
+    maxUnparsedFraction: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(MAX_UNPARSED_FRACTION)
+      .describe(
+        'above this fraction of answers naming neither summary in one evaluation, the evaluation fails, showing the raw answers',
+      ),
   })
   .strict()
   .optional()
@@ -66,11 +85,12 @@ const RlEvalSchema = z
       .string()
       .min(1)
       .describe('held-out file in SFT format; its completions are the reference summaries of the win rate'),
-    count: z.number().int().positive().default(64).describe('evaluate on the first N rows'),
+    count: z.number().int().positive().max(MAX_ROWS).default(64).describe('evaluate on the first N rows'),
     maxNewTokens: z
       .number()
       .int()
       .positive()
+      .max(MAX_TOKENS)
       .optional()
       .describe('length limit of the greedy evaluation summaries (default: maxNewTokens)'),
     judge: JudgeSchema,
@@ -112,6 +132,7 @@ export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
     .number()
     .int()
     .positive()
+    .max(MAX_TOKENS)
     .default(512)
     .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
   eval: RlEvalSchema.nullish().describe('periodic evaluation every evalEvery steps (absent or null: none)'),
@@ -137,3 +158,37 @@ export const TRAIN_SCHEMAS = {
 } as const;
 
 export type TrainConfig<K extends TrainKind> = z.output<(typeof TRAIN_SCHEMAS)[K]>;
+
+/** The config keys that name a model or data file a training run reads (never writes). */
+const INPUT_KEYS = [
+  'model',
+  'reference',
+  'policy',
+  'reward',
+  'data.train',
+  'data.eval',
+  'data.prompts',
+  'eval.prompts',
+  'normalize.data',
+] as const;
+
+/** The inputs a config names, as [key, path] (absent keys left out). */
+export function inputPaths(config: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const key of INPUT_KEYS) {
+    let v: unknown = config;
+    for (const k of key.split('.'))
+      v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+    if (typeof v === 'string') out.push([key, v]);
+  }
+  return out;
+}
+
+/** No input (model, data) may lie where the run writes: out itself or its model/, checkpoints/… */
+export function requireInputsOutsideRun(config: { out: string }): void {
+  for (const [key, path] of inputPaths(config as Record<string, unknown>)) {
+    const why = inputInsideRunFolder(config.out, path);
+    if (why !== null)
+      throw new ConfigError(`out: ${config.out} would overwrite ${key} ${path} (${why}); choose another out`);
+  }
+}

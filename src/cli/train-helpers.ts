@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Loaded, type LoadOptions, splitTrainEval } from '../data/index.ts';
 import { CheckpointManager } from '../runs/checkpoint.ts';
 import { MODEL_MANIFEST, modelDirProblem } from '../runs/model-dir.ts';
-import { RunDir } from '../runs/run-dir.ts';
+import { RUN_FOLDER_ENTRIES, RunDir } from '../runs/run-dir.ts';
 import type { SftConfig } from '../trainers/offline/config.ts';
 import type { TrainKind } from './train-configs.ts';
 
@@ -64,15 +64,7 @@ export function progressLine(
   return [`${kind} step ${step}/${steps}`, progressMetrics(kind, m)].filter(Boolean).join('  ');
 }
 
-/** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in `out`). */
-export const RUN_FOLDER_ENTRIES = [
-  'checkpoints',
-  'model',
-  'cache',
-  'metrics.jsonl',
-  'run.json',
-  'tensorboard',
-] as const;
+export { RUN_FOLDER_ENTRIES };
 
 /** Deletes a previous run's checkpoints, metrics, model and caches; returns what was removed. */
 export function clearRunFolder(dir: string): string[] {

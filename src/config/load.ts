@@ -120,6 +120,8 @@ export function loadConfigFile<S extends z.ZodType>(
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ConfigError(`config ${path} must be a mapping of keys to values`);
   }
+  const unsafe = findUnsafeKey(raw);
+  if (unsafe !== null) throw new ConfigError(`config ${path}: "${unsafe}" is not a config key`);
   let mapping = (raw ?? {}) as Record<string, unknown>;
   if (reading.prepare) {
     try {
@@ -143,6 +145,8 @@ export function parseOverrides(pairs: string[], sources: OverrideSource[] = []):
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${pair}"`);
     const keys = pair.slice(0, eq).split('.');
     if (keys.some((k) => k === '')) throw new ConfigError(`${flag}: empty key in "${pair.slice(0, eq)}"`);
+    const unsafe = keys.find(isUnsafeKey);
+    if (unsafe !== undefined) throw new ConfigError(`${flag}: "${unsafe}" is not a config key`);
     let value: unknown;
     try {
       value = parseYaml(pair.slice(eq + 1));
@@ -160,9 +164,32 @@ export function parseOverrides(pairs: string[], sources: OverrideSource[] = []):
   return out;
 }
 
+/**
+ * Keys that would reach an object's prototype when assigned (`__proto__.polluted=1` would set
+ * Object.prototype.polluted): never config keys, refused wherever keys are read.
+ */
+const UNSAFE_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
+function isUnsafeKey(k: string): boolean {
+  return UNSAFE_KEYS.has(k);
+}
+
+/** The dotted path of the first unsafe key anywhere in a parsed document, or null. */
+export function findUnsafeKey(value: unknown, prefix = ''): string | null {
+  if (typeof value !== 'object' || value === null) return null;
+  for (const k of Object.keys(value)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (isUnsafeKey(k)) return path;
+    const inner = findUnsafeKey((value as Record<string, unknown>)[k], path);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
+
 function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
+    if (isUnsafeKey(k)) throw new ConfigError(`"${k}" is not a config key`);
     const prev = out[k];
     out[k] = isPlain(prev) && isPlain(v) ? deepMerge(prev, v) : v;
   }

@@ -4,6 +4,11 @@
  * HTTP API). A torn final line waits for its newline; a truncated or replaced file starts over.
  * Given the dashboard's root, it follows the file only while it resolves inside the root to a
  * regular file (the rule of /files/, safe-path.ts); otherwise it reads as missing.
+ *
+ * Memory stays bounded by the file's line count, not its size: the file is read in chunks of
+ * READ_CHUNK_BYTES, and only the byte offset where each line starts is kept, so that
+ * {@link MetricsTail.linesFrom} (the HTTP API's `from=N`) reads from line N's offset instead of
+ * parsing the whole file per request.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { relative } from 'node:path';
@@ -20,6 +25,8 @@ export interface TailChunk {
 }
 
 const NEWLINE = 0x0a;
+/** Bytes read per chunk (a longer line is read whole, by growing the chunk). */
+const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
 export class MetricsTail {
   /** Bytes consumed so far (complete lines, or a final line that parsed). */
@@ -28,6 +35,10 @@ export class MetricsTail {
   private count = 0;
   /** Inode of the file being followed, to notice a rewrite that replaced it. */
   private inode: number | null = null;
+  /** Byte offset of the start of each valid line returned so far (index = line number). */
+  private lineStarts: number[] = [];
+  /** Whether bytes past the consumed offset (a torn last line) were seen by the last read. */
+  private tornTail = false;
 
   constructor(
     readonly file: string,
@@ -40,12 +51,46 @@ export class MetricsTail {
     return this.count;
   }
 
-  /** Reads whatever was appended since the last call (no lines when the file is missing). */
-  async read(): Promise<TailChunk> {
+  /** Whether the file ended in an incomplete line at the last read. */
+  get torn(): boolean {
+    return this.tornTail;
+  }
+
+  /**
+   * Reads whatever was appended since the last call (no lines when the file is missing). With
+   * `collect: false` the lines are counted and indexed but not returned (a first scan that no
+   * client is waiting for).
+   */
+  async read(o: { collect?: boolean } = {}): Promise<TailChunk> {
     const handle = await this.open();
     if (handle === null) return { reset: false, from: this.count, lines: [] };
     try {
-      return await this.readFrom(handle);
+      return await this.readFrom(handle, o.collect ?? true);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /**
+   * Lines `from`.. of those read so far, parsed again from their byte offsets (the file as last
+   * read; call {@link read} first to catch up).
+   */
+  async linesFrom(from: number): Promise<MetricLine[]> {
+    if (from >= this.count) return [];
+    const handle = await this.open();
+    if (handle === null) return [];
+    try {
+      // The response holds every line from `from` on anyway: one read of exactly those bytes.
+      const start = this.lineStarts[from]!;
+      const buffer = Buffer.alloc(this.offset - start);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+      const out: MetricLine[] = [];
+      for (const raw of buffer.subarray(0, bytesRead).toString('utf8').split('\n')) {
+        if (raw.trim() === '') continue;
+        const line = parseMetricLine(raw);
+        if (line !== null) out.push(line);
+      }
+      return out.slice(0, this.count - from);
     } finally {
       await handle.close();
     }
@@ -62,46 +107,61 @@ export class MetricsTail {
     return openRegularFile(path).catch(() => null);
   }
 
-  private async readFrom(handle: FileHandle): Promise<TailChunk> {
+  private async readFrom(handle: FileHandle, collect: boolean): Promise<TailChunk> {
     const stats = await handle.stat();
     const reset = (this.inode !== null && stats.ino !== this.inode) || stats.size < this.offset;
     if (reset) {
       this.offset = 0;
       this.count = 0;
+      this.lineStarts = [];
     }
     this.inode = stats.ino;
     const from = this.count;
-    if (stats.size === this.offset) return { reset, from, lines: [] };
-    const buffer = Buffer.alloc(stats.size - this.offset);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-    const lines = this.consume(buffer.subarray(0, bytesRead));
+    const lines: MetricLine[] = [];
+    let chunk = READ_CHUNK_BYTES;
+    while (this.offset < stats.size) {
+      const length = Math.min(chunk, stats.size - this.offset);
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, this.offset);
+      if (bytesRead === 0) break;
+      const atEnd = this.offset + bytesRead >= stats.size;
+      const consumed = this.consume(buffer.subarray(0, bytesRead), atEnd, collect ? lines : null);
+      if (consumed === 0) {
+        if (atEnd) break; // a torn last line: wait for its newline
+        chunk *= 2; // one line longer than the chunk
+      }
+    }
+    this.tornTail = this.offset < stats.size;
     return { reset, from, lines };
   }
 
-  /** Parses the complete lines of `bytes` (and a final one that parses), advancing the offset past them. */
-  private consume(bytes: Buffer): MetricLine[] {
-    const lines: MetricLine[] = [];
+  /**
+   * Parses the complete lines of `bytes` (and, at the end of the file, a final one that parses),
+   * advancing the offset past them; returns the bytes consumed.
+   */
+  private consume(bytes: Buffer, atEnd: boolean, into: MetricLine[] | null): number {
     let start = 0;
     for (let end = bytes.indexOf(NEWLINE); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
-      this.accept(bytes.subarray(start, end).toString('utf8'), lines);
+      this.accept(bytes.subarray(start, end).toString('utf8'), this.offset + start, into);
       start = end + 1;
     }
     let consumed = start;
     const rest = bytes.subarray(start).toString('utf8');
     // A flat JSON object has no strict prefix that parses, so a parsing final line is complete.
-    if (rest.trim() !== '' && parseMetricLine(rest) !== null) {
-      this.accept(rest, lines);
+    if (atEnd && rest.trim() !== '' && parseMetricLine(rest) !== null) {
+      this.accept(rest, this.offset + start, into);
       consumed = bytes.length;
     }
     this.offset += consumed;
-    return lines;
+    return consumed;
   }
 
-  private accept(raw: string, into: MetricLine[]): void {
+  private accept(raw: string, at: number, into: MetricLine[] | null): void {
     if (raw.trim() === '') return;
     const line = parseMetricLine(raw);
     if (line === null) return;
-    into.push(line);
+    into?.push(line);
+    this.lineStarts.push(at);
     this.count++;
   }
 }

@@ -34,11 +34,27 @@ export class RunWatcher {
     private readonly onEvent: (event: WatchEvent) => void,
   ) {}
 
-  /** Polls now, then every `intervalMs`. */
-  start(intervalMs = POLL_INTERVAL_MS): Promise<void> {
+  /** Whether metric lines found by a scan are reported (not during the first scan, before any client). */
+  private collect = true;
+
+  /**
+   * Polls now, then every `intervalMs`. The first scan only indexes the metrics files: no client
+   * can be listening yet, and a large log parsed into events would be held for nobody.
+   */
+  async start(intervalMs = POLL_INTERVAL_MS): Promise<void> {
+    this.collect = false;
+    try {
+      await this.poll();
+    } finally {
+      this.collect = true;
+    }
     this.timer = setInterval(() => void this.poll().catch(() => {}), intervalMs);
     this.timer.unref();
-    return this.poll();
+  }
+
+  /** The tail following a run's metrics.jsonl (its line offsets serve the HTTP API), if watched. */
+  tailOf(id: string): MetricsTail | undefined {
+    return this.watched.get(id)?.tail;
   }
 
   stop(): void {
@@ -74,7 +90,7 @@ export class RunWatcher {
       this.watched.set(run.id, watched);
       this.onEvent({ type: 'run', run: shown });
     }
-    const chunk = await watched.tail.read();
+    const chunk = await watched.tail.read({ collect: this.collect });
     if (chunk.reset) this.onEvent({ type: 'reset', id: run.id });
     if (chunk.lines.length > 0)
       this.onEvent({ type: 'metrics', id: run.id, from: chunk.from, lines: chunk.lines });

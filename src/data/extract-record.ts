@@ -143,9 +143,22 @@ function readMessages(found: FoundField): ChatMessage[] {
   return parsed.messages;
 }
 
-/** Rejects empty and whitespace-only text; returns the text unchanged otherwise. */
+/** A UTF-16 code unit of a surrogate pair without its other half (`"\ud800"` in JSON). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Rejects empty and whitespace-only text, and text holding a lone surrogate (no Unicode character:
+ * a tokenizer would see U+FFFD or fail); returns the text unchanged otherwise.
+ */
 export function requireText(field: string, text: string): string {
   if (text.trim() === '') rejectRow('empty text', field, text === '' ? 'is empty' : 'is whitespace-only');
+  const surrogate = LONE_SURROGATE.exec(text);
+  if (surrogate)
+    rejectRow(
+      'invalid text',
+      field,
+      `holds a lone surrogate \\u${surrogate[0].charCodeAt(0).toString(16)} at character ${surrogate.index} (not valid Unicode)`,
+    );
   return text;
 }
 

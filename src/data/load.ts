@@ -284,6 +284,7 @@ function tryBuild<E>(
   policy: BadRowPolicy,
 ): E | undefined {
   try {
+    if ('invalidUtf8' in raw) rejectRow('invalid UTF-8', '', raw.invalidUtf8);
     if ('parseError' in raw) rejectRow('invalid JSON', '', `invalid JSON: ${raw.parseError}`);
     const value = kind.normalize ? kind.normalize(raw.value) : raw.value;
     const record = extractRecord(value, names, kind.responseRoles, value === raw.value ? columns : undefined);

@@ -5,15 +5,19 @@
  * array of rows, or an object holding them under `rows` or `data`; row numbers are 1-based array
  * positions) or `.parquet` (read-parquet.ts).
  */
+
+import { isUtf8 } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { DatasetError } from './bad-rows.ts';
 import { readParquet } from './read-parquet.ts';
 
 /** One row as read: a parsed value, or the reason it could not be parsed (a broken `.jsonl` line). */
-export type RawRow = { row: number; value: unknown } | { row: number; parseError: string };
+export type RawRow =
+  | { row: number; value: unknown }
+  | { row: number; parseError: string }
+  | { row: number; invalidUtf8: string };
 
 /** The rows of one file. */
 export interface RowSource {
@@ -57,14 +61,19 @@ async function requireReadable(path: string): Promise<void> {
 const JSONL_BATCH_ROWS = 1000;
 
 async function* jsonlBatches(path: string): AsyncGenerator<RawRow[]> {
-  const lines = createInterface({
-    input: createReadStream(path, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
   let lineNumber = 0;
   let batch: RawRow[] = [];
-  for await (const line of lines) {
+  for await (const bytes of byteLines(path)) {
     lineNumber += 1;
+    // Decoding replaces invalid bytes with U+FFFD silently: check them first, naming the row.
+    if (!isUtf8(bytes)) {
+      batch.push({
+        row: lineNumber,
+        invalidUtf8: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes)} of the line`,
+      });
+      continue;
+    }
+    const line = bytes.toString('utf8');
     const text = lineNumber === 1 ? stripByteOrderMark(line) : line;
     if (text.trim() === '') continue;
     batch.push(parseLine(text, lineNumber));
@@ -74,6 +83,38 @@ async function* jsonlBatches(path: string): AsyncGenerator<RawRow[]> {
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** The lines of a file as bytes, without their `\n` (or `\r\n`). */
+async function* byteLines(path: string): AsyncGenerator<Buffer> {
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+      yield withoutCarriageReturn(bytes.subarray(start, end));
+      start = end + 1;
+    }
+    carry = Buffer.from(bytes.subarray(start));
+  }
+  if (carry.length) yield withoutCarriageReturn(carry);
+}
+
+function withoutCarriageReturn(line: Buffer): Buffer {
+  return line.length && line[line.length - 1] === 0x0d ? line.subarray(0, -1) : line;
+}
+
+/** Offset of the first byte where `bytes` stops being valid UTF-8 (bytes is known to be invalid). */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let lo = 0;
+  let hi = bytes.length;
+  // The longest valid prefix, by bisection (a prefix may end mid-character: allow 3 bytes of slack).
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (isUtf8(bytes.subarray(0, Math.max(0, mid - 3)))) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(0, lo - 3);
 }
 
 function parseLine(text: string, row: number): RawRow {
@@ -94,7 +135,13 @@ function stripByteOrderMark(text: string): string {
 const ROW_ARRAY_KEYS = ['rows', 'data'] as const;
 
 async function* jsonBatches(path: string): AsyncGenerator<RawRow[]> {
-  const rows = unwrapRows(path, parseDocument(path, await readFile(path, 'utf8')));
+  const bytes = await readFile(path);
+  if (!isUtf8(bytes)) {
+    const at = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, at).filter((b) => b === 0x0a).length + 1;
+    throw new DatasetError(path, `invalid UTF-8 at byte ${at} (line ${line})`);
+  }
+  const rows = unwrapRows(path, parseDocument(path, bytes.toString('utf8')));
   yield rows.map((value, i) => ({ row: i + 1, value }));
 }
 

@@ -23,6 +23,8 @@ export interface PreferenceExample {
 /** Why a row was rejected; also the key of the skipped-rows summary ("2 missing field, 1 over-long"). */
 export type BadRowKind =
   | 'invalid JSON'
+  | 'invalid UTF-8'
+  | 'invalid text'
   | 'not an object'
   | 'missing field'
   | 'wrong type'

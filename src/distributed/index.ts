@@ -36,6 +36,8 @@ export {
   SingleProcessGroup,
 } from './process-group.ts';
 
+import { exitWithLauncher } from './launcher-watch.ts';
+
 /** Default limit on each collective, in seconds (MAXENT_DIST_TIMEOUT overrides it). */
 export const DEFAULT_TIMEOUT_S = 300;
 /** Default limit on waiting for every rank to join, in seconds (MAXENT_DIST_INIT_TIMEOUT overrides it). */
@@ -67,6 +69,7 @@ export async function initProcessGroup(opts: InitOptions = {}): Promise<ProcessG
   const env = opts.env ?? process.env;
   const dist = readDistEnv(env);
   if (dist === null) return new SingleProcessGroup();
+  exitWithLauncher(env);
   const timeoutS = opts.timeoutS ?? secondsFromEnv('MAXENT_DIST_TIMEOUT', env) ?? DEFAULT_TIMEOUT_S;
   const initTimeoutS =
     opts.initTimeoutS ?? secondsFromEnv('MAXENT_DIST_INIT_TIMEOUT', env) ?? DEFAULT_INIT_TIMEOUT_S;

@@ -3,7 +3,10 @@
  * LLM judge the TL;DR win rates were measured with (e.g. GPT-4o-mini). The two summaries are shown
  * in a seeded random order to cancel position bias; timeouts and retries (429, 5xx, network
  * errors, with exponential backoff) are explicit; an unparseable answer counts as a tie and is
- * reported, never silently dropped.
+ * reported, never silently dropped — and when more than `maxUnparsedFraction` of one call's answers
+ * do not parse, the call fails with those raw answers (a judge that answers in another format would
+ * otherwise give a win rate of 0.5 everywhere). Redirects are never followed to another origin
+ * (the request, prompt and key included, must not go anywhere but baseUrl's server).
  */
 import type { Judge, JudgeItem, Verdict } from './types.ts';
 
@@ -20,6 +23,36 @@ export interface HttpJudgeConfig {
   /** Requests in flight at once. */
   concurrency?: number;
   seed?: number;
+  /** Above this fraction of unparsable answers in one `judge()` call, the call fails. */
+  maxUnparsedFraction?: number;
+}
+
+/** Default of {@link HttpJudgeConfig.maxUnparsedFraction}. */
+export const MAX_UNPARSED_FRACTION = 0.2;
+
+/** Raw answers shown in the error of a call with too many unparsable answers. */
+const ANSWERS_SHOWN = 5;
+
+export class JudgeUnparsedError extends Error {
+  override name = 'JudgeUnparsedError';
+  constructor(
+    readonly judgeName: string,
+    readonly unparsed: number,
+    readonly total: number,
+    readonly maxFraction: number,
+    /** Every unparsable answer of the call, as the judge wrote it. */
+    readonly answers: string[],
+  ) {
+    super(
+      `judge ${judgeName}: ${unparsed} of ${total} answers name neither summary (more than ` +
+        `maxUnparsedFraction ${maxFraction}), so its win rate would be meaningless; the evaluation fails. ` +
+        `Raw answers (${Math.min(ANSWERS_SHOWN, answers.length)} of ${answers.length}): ` +
+        answers
+          .slice(0, ANSWERS_SHOWN)
+          .map((a) => JSON.stringify(a.length > 300 ? `${a.slice(0, 300)}…` : a))
+          .join(' | '),
+    );
+  }
 }
 
 /** The comparison prompt (after the TL;DR judge prompt of Rafailov et al. 2023, Appendix D.2). */
@@ -47,34 +80,59 @@ export function parsePreference(answer: string): 'A' | 'B' | null {
 
 export class HttpJudge implements Judge {
   readonly name: string;
-  /** Answers that named neither summary (counted as ties). */
+  /** Answers of the last `judge()` call that named neither summary (counted as ties). */
   unparsed = 0;
+  /** Those answers, raw. */
+  unparsedAnswers: string[] = [];
   private readonly c: Required<Omit<HttpJudgeConfig, 'apiKey'>> & { apiKey?: string };
 
   constructor(config: HttpJudgeConfig) {
     if (!/^https?:\/\//.test(config.baseUrl))
       throw new Error(`judge.baseUrl must be an http(s) URL, got "${config.baseUrl}"`);
-    this.c = { timeoutMs: 30_000, maxRetries: 3, backoffMs: 500, concurrency: 4, seed: 0, ...config };
+    this.c = {
+      timeoutMs: 30_000,
+      maxRetries: 3,
+      backoffMs: 500,
+      concurrency: 4,
+      seed: 0,
+      maxUnparsedFraction: MAX_UNPARSED_FRACTION,
+      ...config,
+    };
     this.name = `http:${config.model}`;
   }
 
+  /**
+   * Verdicts of the policy's summaries against the references. `unparsed` then counts this call's
+   * unparsable answers; above `maxUnparsedFraction` of them, throws JudgeUnparsedError.
+   */
   async judge(items: JudgeItem[]): Promise<Verdict[]> {
     const out: Verdict[] = new Array(items.length);
+    const unparsed: string[] = [];
     let next = 0;
     const worker = async () => {
-      for (let i = next++; i < items.length; i = next++) out[i] = await this.judgeOne(items[i]!, i);
+      for (let i = next++; i < items.length; i = next++) out[i] = await this.judgeOne(items[i]!, i, unparsed);
     };
     await Promise.all(Array.from({ length: Math.min(this.c.concurrency, items.length) }, worker));
+    this.unparsed = unparsed.length;
+    this.unparsedAnswers = unparsed;
+    if (unparsed.length > this.c.maxUnparsedFraction * items.length)
+      throw new JudgeUnparsedError(
+        this.name,
+        unparsed.length,
+        items.length,
+        this.c.maxUnparsedFraction,
+        unparsed,
+      );
     return out;
   }
 
-  private async judgeOne(item: JudgeItem, index: number): Promise<Verdict> {
+  private async judgeOne(item: JudgeItem, index: number, unparsed: string[]): Promise<Verdict> {
     const policyFirst = hashBit(this.c.seed, index);
     const [a, b] = policyFirst ? [item.policy, item.reference] : [item.reference, item.policy];
     const answer = await this.complete(judgePrompt(item.post, a, b));
     const choice = parsePreference(answer);
     if (choice === null) {
-      this.unparsed += 1;
+      unparsed.push(answer);
       return 0.5;
     }
     return (choice === 'A') === policyFirst ? 1 : 0;
@@ -85,8 +143,7 @@ export class HttpJudge implements Judge {
     for (let attempt = 0; attempt <= this.c.maxRetries; attempt++) {
       if (attempt > 0) await sleep(this.c.backoffMs * 2 ** (attempt - 1));
       try {
-        const res = await fetch(`${this.c.baseUrl.replace(/\/$/, '')}/chat/completions`, {
-          method: 'POST',
+        const res = await this.post(`${this.c.baseUrl.replace(/\/$/, '')}/chat/completions`, {
           headers: {
             'content-type': 'application/json',
             ...(this.c.apiKey ? { authorization: `Bearer ${this.c.apiKey}` } : {}),
@@ -98,6 +155,11 @@ export class HttpJudge implements Judge {
           }),
           signal: AbortSignal.timeout(this.c.timeoutMs),
         });
+        if (res.status >= 300 && res.status < 400)
+          throw new Error(
+            `judge ${this.c.baseUrl} redirects to ${res.headers.get('location') ?? '(no location)'} (HTTP ${res.status}), ` +
+              'another origin: not followed. Set judgeHttp.baseUrl to the address that answers',
+          );
         if (res.status === 429 || res.status >= 500) {
           lastError = `HTTP ${res.status}`;
           continue;
@@ -119,6 +181,23 @@ export class HttpJudge implements Judge {
     throw new Error(
       `judge ${this.c.baseUrl} failed after ${this.c.maxRetries + 1} attempts (last: ${lastError})`,
     );
+  }
+
+  /**
+   * POSTs without following redirects, except a 307/308 to the same origin (kept a POST, at most
+   * 5 hops); any other 3xx response is returned as it is, for the caller to refuse.
+   */
+  private async post(url: string, init: Omit<RequestInit, 'method' | 'redirect'>): Promise<Response> {
+    let target = new URL(url);
+    for (let hop = 0; ; hop++) {
+      const res = await fetch(target, { ...init, method: 'POST', redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (![307, 308].includes(res.status) || location === null || hop >= 5) return res;
+      const next = new URL(location, target);
+      if (next.origin !== target.origin) return res;
+      await res.body?.cancel();
+      target = next;
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncDir, sha256File, writeFileAtomic } from '../io/atomic-write.ts';
+import { makeDirs } from '../io/make-dirs.ts';
 import { loadTensors, saveTensors } from '../io/tensor-io.ts';
 import type { Tensor } from '../tensor/index.ts';
 
@@ -39,7 +40,7 @@ export class CheckpointManager {
     const final = join(this.dir, stepName(state.step));
     const partial = `${final}.partial-${process.pid}`;
     try {
-      mkdirSync(this.dir, { recursive: true });
+      makeDirs(this.dir);
       // Not recursive: Node reports a recursive mkdir on a read-only file system as ENOENT.
       mkdirSync(partial);
       await saveTensors(join(partial, 'tensors.safetensors'), tensors);
@@ -103,13 +104,31 @@ export class CheckpointManager {
       .reverse();
   }
 
+  /**
+   * Keeps the newest `keepLast` valid checkpoints. A checkpoint is renamed out of the `step-N`
+   * namespace before it is deleted, so a kill halfway through a deletion leaves a `.deleting-`
+   * folder (removed here next time), never a half-deleted `step-N`. Invalid `step-N` folders older
+   * than the newest valid one (left by earlier versions, which deleted in place) go too.
+   */
   private prune(): void {
-    const valid = this.candidates().filter((n) => verify(join(this.dir, n)) === null);
-    for (const old of valid.slice(this.keepLast))
-      rmSync(join(this.dir, old), { recursive: true, force: true });
+    const names = this.candidates();
+    const valid = names.filter((n) => verify(join(this.dir, n)) === null);
+    const newestValid = valid[0];
+    const debris =
+      newestValid === undefined ? [] : names.filter((n) => n < newestValid && !valid.includes(n));
+    for (const old of [...valid.slice(this.keepLast), ...debris]) {
+      const aside = join(this.dir, `${old}.deleting-${process.pid}`);
+      try {
+        renameSync(join(this.dir, old), aside);
+      } catch {
+        continue;
+      }
+      rmSync(aside, { recursive: true, force: true });
+    }
     if (existsSync(this.dir)) {
       for (const n of readdirSync(this.dir))
-        if (n.includes('.partial-')) rmSync(join(this.dir, n), { recursive: true, force: true });
+        if (n.includes('.partial-') || n.includes('.deleting-'))
+          rmSync(join(this.dir, n), { recursive: true, force: true });
     }
   }
 }

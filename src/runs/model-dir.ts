@@ -5,13 +5,12 @@
  * is detected by {@link modelDirProblem} (the training command then rebuilds it from the final
  * checkpoint).
  */
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fsyncDir, sha256File, writeFileAtomic } from '../io/atomic-write.ts';
+import { MANIFEST_FILE, type Manifest, manifestProblem } from '../io/file-manifest.ts';
 
-export const MODEL_MANIFEST = 'manifest.json';
-
-type Manifest = Record<string, { sha256: string; bytes: number }>;
+export const MODEL_MANIFEST = MANIFEST_FILE;
 
 /**
  * Saves the model through `save(dir)` into a temporary folder beside `modelDir`, writes its
@@ -43,24 +42,10 @@ export async function saveModelDir(modelDir: string, save: (dir: string) => Prom
 /** Null when `modelDir` matches its manifest, else what is wrong (naming the file). */
 export function modelDirProblem(modelDir: string): string | null {
   if (!existsSync(modelDir)) return `${modelDir} is missing`;
-  const manifestPath = join(modelDir, MODEL_MANIFEST);
-  if (!existsSync(manifestPath)) return `${manifestPath} is missing: the model was never completed`;
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  } catch {
-    return `${manifestPath} is not valid JSON`;
-  }
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
-    return `${manifestPath} is not a JSON object`;
-  for (const [file, entry] of Object.entries(manifest)) {
-    const path = join(modelDir, file);
-    if (!existsSync(path)) return `${path} is missing`;
-    const bytes = statSync(path).size;
-    if (bytes !== entry?.bytes) return `${path} has ${bytes} bytes, its manifest says ${entry?.bytes}`;
-    if (sha256File(path) !== entry.sha256) return `${path} fails its sha256 check`;
-  }
-  return null;
+  const problem = manifestProblem(modelDir);
+  return problem?.endsWith('the folder was never completed')
+    ? `${join(modelDir, MODEL_MANIFEST)} is missing: the model was never completed`
+    : problem;
 }
 
 function filesUnder(root: string, dir = root): string[] {

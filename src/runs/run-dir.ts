@@ -1,16 +1,54 @@
 /** A run folder (docs/run-folder.md): run.json, metrics.jsonl, checkpoints/, model/. */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.ts';
+import { makeDirs } from '../io/make-dirs.ts';
 import { MetricsLog } from './metrics-log.ts';
+import { TENSORBOARD_DIR } from './tensorboard.ts';
 
 /** The files with a fixed name in a run folder. */
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 
+/** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in it). */
+export const RUN_FOLDER_ENTRIES = [
+  'checkpoints',
+  'model',
+  'cache',
+  METRICS_FILE,
+  RUN_FILE,
+  TENSORBOARD_DIR,
+] as const;
+
+/**
+ * Why writing run folder `out` would overwrite or delete the input `path` (a model or data file the
+ * run reads), or null when it cannot: `path` is `out` itself or lies inside one of the entries a
+ * run writes and `--fresh` deletes (`sft --set out=DIR` with `model: DIR/model` deleted its own
+ * model before reading it).
+ */
+export function inputInsideRunFolder(out: string, path: string): string | null {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  const outDir = real(out);
+  const input = real(path);
+  if (input === outDir) return `it is the run folder itself`;
+  for (const entry of RUN_FOLDER_ENTRIES) {
+    const owned = join(outDir, entry);
+    if (input === owned || input.startsWith(`${owned}${sep}`))
+      return `it lies in ${join(out, entry)}, which the run writes (and --fresh deletes)`;
+  }
+  return null;
+}
+
 /** sft, rm, po, rl: training runs; bon: a best-of-n curve (no training). */
 export type RunKind = 'sft' | 'rm' | 'po' | 'rl' | 'bon';
-export type RunStatus = 'running' | 'done' | 'failed';
+/** interrupted: stopped by a signal after writing a checkpoint (rerun the command to resume). */
+export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted';
 
 export interface RunLabels {
   algorithm?: string;
@@ -42,6 +80,8 @@ export interface RunInfo {
    */
   configHistory?: ConfigHistoryEntry[];
   error?: string;
+  /** Steps that skipped their update for non-finite values (`nonFinite: skip`), when any. */
+  skippedSteps?: number;
 }
 
 export interface ConfigHistoryEntry {
@@ -53,6 +93,8 @@ export interface ConfigHistoryEntry {
 
 export class RunDir {
   readonly metrics: MetricsLog;
+  /** The status run.json had before this process opened the folder (undefined: a new folder). */
+  previousStatus: RunStatus | undefined;
   private info: RunInfo;
   private pendingConfig: unknown;
 
@@ -82,7 +124,7 @@ export class RunDir {
     },
   ): RunDir {
     try {
-      mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+      makeDirs(join(dir, 'checkpoints'));
     } catch (e) {
       throw new Error(`cannot create run folder ${dir}: ${(e as Error).message}`);
     }
@@ -94,6 +136,7 @@ export class RunDir {
       startedAt: previous?.startedAt ?? new Date().toISOString(),
     };
     const run = new RunDir(dir, info);
+    run.previousStatus = previous?.status;
     run.pendingConfig = spec.config;
     run.save();
     return run;
@@ -148,8 +191,18 @@ export class RunDir {
     return join(this.dir, 'model');
   }
 
-  finish(status: 'done' | 'failed', error?: string): void {
-    this.info = { ...this.info, status, finishedAt: new Date().toISOString(), ...(error ? { error } : {}) };
+  finish(
+    status: 'done' | 'failed' | 'interrupted',
+    error?: string,
+    extra: Pick<RunInfo, 'skippedSteps'> = {},
+  ): void {
+    this.info = {
+      ...this.info,
+      ...extra,
+      status,
+      finishedAt: new Date().toISOString(),
+      ...(error ? { error } : {}),
+    };
     this.save();
   }
 

@@ -12,18 +12,10 @@
  * host is never broken automatically: the message says how.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../io/make-dirs.ts';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -82,7 +74,7 @@ export function acquireRunLock(dir: string, log: (msg: string) => void = (m) => 
     return handle(key, mine.path);
   }
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
   } catch (e) {
     throw new Error(`cannot create run folder ${dir}: ${(e as Error).message}`);
   }
@@ -170,7 +162,8 @@ function readLock(path: string): { holder: LockHolder | null; text: string } | u
   }
   try {
     const holder = JSON.parse(text) as LockHolder;
-    const valid = typeof holder?.pid === 'number' && typeof holder.host === 'string';
+    // A pid ≤ 0 names no process (kill(-1, 0) would ask about every process and always succeed).
+    const valid = Number.isInteger(holder?.pid) && holder.pid > 0 && typeof holder.host === 'string';
     return { holder: valid ? holder : null, text };
   } catch {
     return { holder: null, text };

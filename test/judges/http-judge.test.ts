@@ -5,7 +5,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compareScores, HttpJudge, judgePrompt, parsePreference, winRateOf } from '../../src/judges/index.ts';
+import {
+  compareScores,
+  HttpJudge,
+  JudgeUnparsedError,
+  judgePrompt,
+  parsePreference,
+  winRateOf,
+} from '../../src/judges/index.ts';
 
 type Handler = (prompt: string, attempt: number) => { status?: number; content?: string; delayMs?: number };
 let server: Server | null = null;
@@ -89,11 +96,58 @@ describe('HTTP judge', () => {
     expect(requests.length).toBe(1);
   });
 
-  it('counts an answer naming neither summary as a tie', async () => {
-    const { url } = await fakeJudge(() => ({ content: 'Comparison: both fine.\nPreferred: neither' }));
+  it('counts an answer naming neither summary as a tie, per call (not accumulated)', async () => {
+    // Every 5th post (4 of 20) gets an answer that names neither: 0.2 is allowed by default.
+    const { url } = await fakeJudge((prompt) =>
+      /post (0|5|10|15)\n/.test(prompt)
+        ? { content: 'Comparison: both fine.\nPreferred: neither' }
+        : prefersGood(prompt, 1),
+    );
     const judge = new HttpJudge({ baseUrl: url, model: 'fake' });
-    expect(await judge.judge(items(2, () => true))).toEqual([0.5, 0.5]);
-    expect(judge.unparsed).toBe(2);
+    for (let call = 0; call < 3; call++) {
+      const verdicts = await judge.judge(items(20, () => true));
+      expect(verdicts.filter((v) => v === 0.5)).toHaveLength(4);
+      expect(judge.unparsed).toBe(4);
+      expect(judge.unparsedAnswers).toEqual(Array(4).fill('Comparison: both fine.\nPreferred: neither'));
+    }
+  });
+
+  it('fails the call when more than maxUnparsedFraction of the answers do not parse, showing them', async () => {
+    const { url } = await fakeJudge((p) => ({ content: `I like ${p.includes('post 1\n') ? 'B' : 'both'}` }));
+    const judge = new HttpJudge({ baseUrl: url, model: 'fake', maxUnparsedFraction: 0.5 });
+    const failure = judge.judge(items(4, () => true));
+    await expect(failure).rejects.toBeInstanceOf(JudgeUnparsedError);
+    await expect(failure).rejects.toThrow(
+      /judge http:fake: 4 of 4 answers name neither summary \(more than maxUnparsedFraction 0\.5\).*"I like both"/,
+    );
+    expect(judge.unparsed).toBe(4);
+  });
+
+  it('never follows a redirect to another origin; a same-origin 307 is followed as a POST', async () => {
+    const other = await fakeJudge(prefersGood); // the "other origin": must receive nothing
+    const otherServer = server;
+    const requests: string[] = [];
+    const redirecting = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      const location = req.url?.startsWith('/v1/')
+        ? '/moved/chat/completions'
+        : `${other.url}/chat/completions`;
+      res.writeHead(307, { location });
+      res.end();
+    });
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/v1`;
+      const judge = new HttpJudge({ baseUrl: url, model: 'fake', apiKey: 'secret', maxRetries: 0 });
+      await expect(judge.judge(items(1, () => true))).rejects.toThrow(
+        `judge ${url} redirects to ${other.url}/chat/completions (HTTP 307), another origin: not followed`,
+      );
+      expect(requests).toEqual(['POST /v1/chat/completions', 'POST /moved/chat/completions']);
+      expect(other.requests).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => redirecting.close(() => r()));
+      server = otherServer;
+    }
   });
 
   it('parses the preference line and builds the prompt with both summaries', () => {

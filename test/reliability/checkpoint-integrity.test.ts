@@ -8,6 +8,7 @@
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -189,6 +190,22 @@ describe('.partial-* folders and pruning', () => {
     expect(existsSync(join(dir, name(1)))).toBe(false);
     rmSync(join(dir, name(4), 'manifest.json'));
     expect(await loadedStep(m)).toBe(2);
+  });
+});
+
+describe('a checkpoint deleted halfway by a kill during pruning', () => {
+  it('an older half-deleted step-N folder is removed by the next save; deletions go through .deleting-', async () => {
+    const dir = fresh();
+    const m = await saveSteps(dir, [1, 2, 3], 2);
+    // What a SIGKILL in the middle of rmSync(step-1) left behind with the old pruning.
+    mkdirSync(join(dir, name(1)));
+    writeFileSync(join(dir, name(1), 'state.json'), '{"step": 1}');
+    mkdirSync(join(dir, `${name(2)}.deleting-4242`));
+    const log: string[] = [];
+    await saveSteps(dir, [4], 2, log);
+    expect(readdirSync(dir).sort()).toEqual([name(3), name(4)]);
+    expect(await loadedStep(m)).toBe(4);
+    expect(m.count()).toBe(2);
   });
 });
 

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointManager } from '../../src/runs/checkpoint.ts';
-import { NonFiniteError } from '../../src/trainers/common/guards.ts';
+import { tensor } from '../../src/tensor/index.ts';
+import { NonFiniteError, TooManySkippedError } from '../../src/trainers/common/guards.ts';
+import { TrainingSession } from '../../src/trainers/common/session.ts';
 import { banditConfig, runBandit, uniformPolicy } from './fixtures/bandit.ts';
 import { loggedSteps } from './fixtures/child.ts';
 import { rawTensors } from './fixtures/compare.ts';
@@ -118,13 +120,78 @@ describe("nonFinite: 'skip'", () => {
     const final = join(run, 'checkpoints', `step-${String(steps).padStart(8, '0')}`);
     const state = JSON.parse(readFileSync(join(final, 'state.json'), 'utf8'));
     expect(state.optimizerStep).toBe(4 * (steps - 1));
-    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).status).toBe('done');
+    const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    expect(info.status).toBe('done');
+    expect(info.skippedSteps).toBe(1);
     expect(loggedSteps(run)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
-    const badLine = readFileSync(join(run, 'metrics.jsonl'), 'utf8').split('\n')[badStep]!;
-    expect(JSON.parse(badLine)['objective/scores']).toBeNull(); // NaN, written as JSON null
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines[badStep]['objective/scores']).toBeNull(); // NaN, written as JSON null
+    // The skipped step is marked in the log; no other step is.
+    expect(lines.filter((l) => l['nonfinite/skipped'] === 1).map((l) => l.step)).toEqual([badStep]);
     expect(existsSync(final)).toBe(true);
     console.log(
       `[non-finite] skip: ${log.find((m) => m.includes('non-finite'))}; run completed ${steps} steps, optimizer steps ${state.optimizerStep}`,
     );
+  });
+});
+
+describe("nonFinite: 'skip' has limits", () => {
+  for (const [label, poisoned, steps, stopAt, reason] of [
+    ['every step from 3 on', (s: number) => s >= 3, 30, 7, '5 steps in a row were skipped'],
+    ['every 5th step', (s: number) => s % 5 === 0, 40, 20, '4 of 20 steps were skipped (more than 10 %)'],
+  ] as const) {
+    it(`${label}: the run stops at step ${stopAt} (${reason}), marked failed, instead of ending done`, async () => {
+      const run = fresh();
+      const config = banditConfig({ steps, checkpointEvery: 4, nonFinite: 'skip' });
+      const failure = runBandit({
+        runDir: run,
+        config,
+        log: () => {},
+        poison: (call) => (poisoned(call) ? Number.NaN : null),
+      });
+      await expect(failure).rejects.toBeInstanceOf(TooManySkippedError);
+      await expect(failure).rejects.toThrow(
+        `step ${stopAt}: ${reason} for non-finite values (nonFinite: skip)`,
+      );
+      const info = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+      expect(info.status).toBe('failed');
+      expect(loggedSteps(run).at(-1)).toBe(stopAt);
+    });
+  }
+
+  it('a value measured after an applied update (policy/kl_prev) is not blamed on the skip setting', async () => {
+    const run = fresh();
+    const w = tensor([1, 2], { requiresGrad: true });
+    const session = await TrainingSession.start({
+      runDir: run,
+      name: 'kl-prev',
+      kind: 'rl',
+      labels: {},
+      config: {},
+      params: new Map([['w', w]]),
+      optimizer: { lr: 0.1, schedule: 'constant', warmupSteps: 0, weightDecay: 0, maxGradNorm: 1 },
+      totalSteps: 3,
+      rngs: {},
+      checkpointEvery: 0,
+      keepCheckpoints: 1,
+      resume: 'auto',
+      nonFinite: 'skip',
+      log: () => {},
+    });
+    let message = '';
+    try {
+      session.checkFinite({ 'policy/kl_prev': Number.NaN }, { canSkip: false });
+    } catch (e) {
+      expect(e).toBeInstanceOf(NonFiniteError);
+      message = (e as Error).message;
+    }
+    expect(message).toContain('non-finite policy/kl_prev (NaN) at step 1');
+    expect(message).toContain('nonFinite: skip cannot skip it');
+    expect(message).not.toContain('set nonFinite: skip');
+    await session.run({ step: () => ({}), state: () => ({}), saveModel: async () => {} });
+    w.dispose();
   });
 });

@@ -133,6 +133,9 @@ describe('stale locks', () => {
       /now belongs to another process/,
     ],
     ['an unreadable lock file', () => '{"pid": 12', /not a lock this program wrote/],
+    // kill(-1, 0) succeeds (it asks about every process): such a lock used to count as alive forever.
+    ['a lock with pid -1', () => ({ ...self(), pid: -1 }), /not a lock this program wrote/],
+    ['a lock with pid 0', () => ({ ...self(), pid: 0 }), /not a lock this program wrote/],
   ] as const) {
     it(`${label} is replaced, saying so`, () => {
       const dir = join(root, `stale-${label.replace(/\W+/g, '-')}`);

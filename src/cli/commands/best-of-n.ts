@@ -5,7 +5,7 @@
  * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
  */
 import { basename } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../../config/load.ts';
+import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { loadSftDataset } from '../../data/index.ts';
 import { Tokenizer } from '../../models/tokenizer/index.ts';
 import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
@@ -14,6 +14,7 @@ import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.
 import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
 import { stepProgress } from '../progress.ts';
 import { httpJudge, judgeTexts, readFacts } from '../rl-eval.ts';
+import { requireInputsOutsideRun } from '../train-configs.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
@@ -23,7 +24,15 @@ export interface BestOfNCommandOptions {
 const defaultPrint = (line: string) => console.log(line);
 
 export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
-  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets)) as BestOfNConfig;
+  const sources: OverrideSource[] = [];
+  const config = loadConfigFile(
+    BestOfNConfigSchema,
+    file,
+    parseOverrides(sets, sources),
+    sources,
+  ) as BestOfNConfig;
+  requireInputsOutsideRun(config);
+  return config;
 }
 
 export async function runBestOfNCommand(

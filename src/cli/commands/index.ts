@@ -1,11 +1,14 @@
 /** Registers every subcommand; implementations are imported on demand. */
 import { type Command, Option } from 'commander';
+import { MAX_TOKENS } from '../../config/limits.ts';
 import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../../losses/names.ts';
 import { registerLaunchCommand } from './launch.ts';
 
-const int = (v: string) => {
+/** An integer flag within [min, max], the error naming the flag. */
+const intIn = (flag: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new Error(`expected an integer, got "${v}"`);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${flag} expects an integer from ${min} to ${max}, got "${v}"`);
   return n;
 };
 const num = (v: string) => {
@@ -50,7 +53,7 @@ export function registerCommands(program: Command): void {
     .option(
       '--jobs <n>',
       'worker processes running stages side by side, one torch and one OpenBLAS thread each (default: one per core, at most 8; 1: in this process, in order)',
-      int,
+      intIn('--jobs', 1, 64),
     )
     .action(
       async (opts: {
@@ -78,8 +81,8 @@ export function registerCommands(program: Command): void {
     .description(
       "check the paper's theory numerically (Lemma 1, closed forms, Theorem 1 and where it breaks)",
     )
-    .option('--instances <n>', 'random instances per statement', int, 20)
-    .option('--seed <n>', 'seed', int, 1)
+    .option('--instances <n>', 'random instances per statement', intIn('--instances', 1, 100_000), 20)
+    .option('--seed <n>', 'seed', intIn('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option('--json', 'print JSON rows')
     .option(
       '--loss <impl>',
@@ -101,15 +104,26 @@ export function registerCommands(program: Command): void {
     .command('dashboard <runDir>')
     .description('serve a live, read-only dashboard of every run under RUN_DIR')
     .option('--host <host>', 'address to bind (default 127.0.0.1)', '127.0.0.1')
-    .option('--port <port>', 'port (0: any free port)', int, 0)
-    .action(async (runDir: string, opts: { host: string; port: number }) => {
-      const handle = await (await import('../../dashboard/command.ts')).runDashboardCommand(runDir, opts);
-      await new Promise<void>((resolve) => {
-        const stop = () => void handle.close().then(resolve);
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-    });
+    .option('--port <port>', 'port (0: any free port)', intIn('--port', 0, 65_535), 0)
+    .option(
+      '--token <secret>',
+      'a secret (≥ 16 characters) every request must carry: required for a non-loopback --host unless --allow-remote (default: $MAXENT_DASHBOARD_TOKEN)',
+    )
+    .option('--allow-remote', 'serve a non-loopback --host without a token (no authentication)')
+    .action(
+      async (runDir: string, opts: { host: string; port: number; token?: string; allowRemote?: boolean }) => {
+        const token = opts.token ?? (process.env.MAXENT_DASHBOARD_TOKEN || undefined);
+        const handle = await (await import('../../dashboard/command.ts')).runDashboardCommand(runDir, {
+          ...opts,
+          token,
+        });
+        await new Promise<void>((resolve) => {
+          const stop = () => void handle.close().then(resolve);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      },
+    );
 
   for (const kind of ['sft', 'rm', 'po', 'rl'] as const) {
     const description = {
@@ -212,7 +226,7 @@ export function registerCommands(program: Command): void {
       'pythia-tiny | pythia-small (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b',
     )
     .requiredOption('--out <dir>', 'output folder')
-    .option('--seed <n>', 'initialisation seed', int, 1)
+    .option('--seed <n>', 'initialisation seed', intIn('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option(
       '--tokenizer <path>',
       'tokenizer.json or a folder holding one (default: byte-level BPE, no merges)',
@@ -236,10 +250,10 @@ export function registerCommands(program: Command): void {
     .option('--prompt-ids <ids>', 'prompt token ids, e.g. 1,2,3 (repeatable)', collect, [])
     .option('--greedy', 'take the most likely token')
     .option('--temperature <t>', 'sampling temperature (default 1)', num)
-    .option('--top-k <k>', 'keep the k most likely tokens', int)
+    .option('--top-k <k>', 'keep the k most likely tokens', intIn('--top-k', 1, MAX_TOKENS))
     .option('--top-p <p>', 'nucleus sampling: keep the smallest set with probability ≥ p', num)
-    .option('--max-new-tokens <n>', 'response length limit', int, 64)
-    .option('--seed <n>', 'sampling seed', int, 1)
+    .option('--max-new-tokens <n>', 'response length limit', intIn('--max-new-tokens', 1, MAX_TOKENS), 64)
+    .option('--seed <n>', 'sampling seed', intIn('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
     .option(
       '--device <device>',
       'auto | cpu | cuda | cuda:N (auto: CUDA when the linked libtorch has it)',

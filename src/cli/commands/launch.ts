@@ -12,6 +12,8 @@ import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { LAUNCHER_PID_VARIABLE } from '../../distributed/launcher-watch.ts';
+import { exitCodeOf } from '../../runs/stop-signals.ts';
 
 export interface LaunchOptions {
   nproc: number;
@@ -22,8 +24,6 @@ export interface LaunchOptions {
   /** Seconds between SIGTERM and SIGKILL when stopping workers. */
   stopGrace: number;
 }
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 function positiveInt(flag: string, min: number) {
   return (v: string) => {
@@ -147,8 +147,16 @@ export async function runLaunch(command: string[], opts: LaunchOptions): Promise
     killTimer ??= setTimeout(() => signalAll('SIGKILL'), opts.stopGrace * 1000);
   };
   const onSignal = (signal: NodeJS.Signals) => {
-    forwarded ??= signal;
-    process.stderr.write(`[launch] ${signal}: forwarding to ${running.size} worker(s)\n`);
+    if (forwarded !== null) {
+      // A second signal: no more waiting for the workers' checkpoints.
+      process.stderr.write(`[launch] ${signal} again: killing ${running.size} worker(s) and exiting now\n`);
+      signalAll('SIGKILL');
+      process.exit(exitCodeOf(signal));
+    }
+    forwarded = signal;
+    process.stderr.write(
+      `[launch] ${signal}: forwarding to ${running.size} worker(s), which stop after their current step; send it again to kill them at once\n`,
+    );
     signalAll(signal);
     killTimer ??= setTimeout(() => signalAll('SIGKILL'), opts.stopGrace * 1000);
   };
@@ -172,6 +180,8 @@ export async function runLaunch(command: string[], opts: LaunchOptions): Promise
         LOCAL_RANK: String(local),
         LOCAL_WORLD_SIZE: String(opts.nproc),
         GROUP_RANK: String(opts.nodeRank),
+        // The workers exit when this process is gone, even after a SIGKILL (launcher-watch.ts).
+        [LAUNCHER_PID_VARIABLE]: String(process.pid),
       },
     });
     children.push(child);
@@ -209,7 +219,7 @@ export async function runLaunch(command: string[], opts: LaunchOptions): Promise
     clearTimeout(killTimer);
     for (const s of handled) process.off(s, onSignal);
   }
-  if (forwarded !== null) return 128 + (SIGNAL_NUMBERS[forwarded] ?? 0);
+  if (forwarded !== null) return exitCodeOf(forwarded);
   if (failure !== null) {
     const others = exits.filter((e) => e !== failure && (e.code !== 0 || e.signal !== null)).length;
     throw new Error(

@@ -29,6 +29,7 @@ import {
 } from '../../trainers/adapters/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { trainingSteps } from '../../trainers/common/training-length.ts';
+import { requireMemoryFits } from '../../trainers/memory-budget.ts';
 import type { CausalLM } from '../../trainers/offline/lm.ts';
 import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
 import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
@@ -37,7 +38,12 @@ import { regularizerKind } from '../../trainers/online/config.ts';
 import { trainOnline } from '../../trainers/online/trainer.ts';
 import { stepProgress } from '../progress.ts';
 import { makeRlEvaluator } from '../rl-eval.ts';
-import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
+import {
+  requireInputsOutsideRun,
+  TRAIN_SCHEMAS,
+  type TrainConfig,
+  type TrainKind,
+} from '../train-configs.ts';
 import {
   changedKeys,
   clearRunFolder,
@@ -93,10 +99,12 @@ export function loadTrainConfig<K extends TrainKind>(
     );
     return config;
   };
-  return loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources, {
+  const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources, {
     prepare,
     hint: (key) => trlHint(key, kind),
   }) as TrainConfig<K>;
+  requireInputsOutsideRun(config as TrainConfig<K> & { out: string });
+  return config;
 }
 
 /** The CLI action: returns the run folder. */
@@ -162,19 +170,29 @@ async function trainLocked<K extends TrainKind>(
 ): Promise<string> {
   const steps = kind === 'rl' ? (config as TrainConfig<'rl'>).steps : (config as TrainConfig<'sft'>).steps;
   // Rank 0 reads the run folder and decides for every rank (the others may not even see it).
-  const { changed, done } = await dp.broadcastJson(
+  const { changed, done, refused } = await dp.broadcastJson(
     dp.isMain
       ? (() => {
           const changed = changedKeys(config.out, config as Record<string, unknown>);
+          const finished = RunDir.isDone(config.out);
+          // A finished run given another config and no more steps: no step would use the new
+          // config, so its run.json must not claim otherwise. With more steps, the new ones do.
+          const refused =
+            changed?.length && finished && !moreSteps(config.out, steps)
+              ? `${config.out} already finished with another config (${changed.join(', ')} differ); none of its ` +
+                'steps would use this one (steps is not larger), so nothing was changed. Pass --fresh to train it again with this config, or choose another out'
+              : null;
           const done =
+            refused === null &&
             changed !== null &&
             changed.length === 0 &&
-            RunDir.isDone(config.out) &&
+            finished &&
             finishedModelIntact(config.out, RunDir.readInfo(config.out)?.totalSteps ?? steps, io.log);
-          return { changed, done };
+          return { changed, done, refused };
         })()
-      : { changed: null, done: false },
+      : { changed: null, done: false, refused: null as string | null },
   );
+  if (refused) throw new Error(refused);
   if (changed?.length)
     io.log(
       `note: ${config.out} was started with a different config (${changed.join(', ')}); ` +
@@ -185,6 +203,8 @@ async function trainLocked<K extends TrainKind>(
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
+  // Sizes beyond this machine's memory are refused now, not by the kernel's OOM killer mid-run.
+  await requireMemoryFits(kind, config as TrainConfig<K> & { device: string });
   const progress = stepProgress(kind, steps, {
     print: io.print,
     tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
@@ -203,6 +223,12 @@ async function trainLocked<K extends TrainKind>(
   }
   io.print(`run folder: ${dir}`);
   return dir;
+}
+
+/** A finished run given more steps: it continues from its final checkpoint with the new config. */
+function moreSteps(out: string, steps: number): boolean {
+  const before = (RunDir.readInfo(out)?.config as { steps?: unknown } | undefined)?.steps;
+  return typeof before === 'number' && steps > before;
 }
 
 interface Common {

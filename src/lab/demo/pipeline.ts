@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
+import { makeDirs } from '../../io/make-dirs.ts';
 import { RunDir } from '../../runs/run-dir.ts';
 import { LabModels, LMPolicy, type ProxyReward } from '../../trainers/adapters/index.ts';
 import { encodePairs } from '../../trainers/offline/batching.ts';
@@ -157,7 +158,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
   const cfg = demoConfig(o.preset, o.seed);
   const log = o.log ?? ((m: string) => console.error(m));
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
-  mkdirSync(o.out, { recursive: true });
+  makeDirs(o.out);
   const ctx: StageContext = { models: new LabModels(), log, progress: true };
   for (const stage of demoStages(o.out, cfg)) if (!stage.done()) await stage.run(ctx);
   return demoHeadroom(join(o.out, 'data'), cfg);

@@ -1,13 +1,13 @@
 /**
  * Which runs of a sweep still need work: a run folder whose run.json says `done` is skipped; one
- * that was interrupted (`running`) or failed is resumed (the trainers restart from its newest valid
+ * that was interrupted (`running`, or `interrupted` by a signal) or failed is resumed (the trainers restart from its newest valid
  * checkpoint); one without run.json is started.
  */
 import { join } from 'node:path';
 import { RunDir } from '../../runs/run-dir.ts';
 import type { GridPoint } from './grid.ts';
 
-export type RunState = 'done' | 'running' | 'failed' | 'new';
+export type RunState = 'done' | 'running' | 'failed' | 'interrupted' | 'new';
 export type RunAction = 'skip' | 'resume' | 'start';
 
 export interface PlannedRun extends GridPoint {
@@ -37,7 +37,9 @@ export function planSweep(
 export function runStateOf(dir: string): RunState {
   try {
     const status = RunDir.readInfo(dir)?.status;
-    return status === 'done' || status === 'running' || status === 'failed' ? status : 'new';
+    return status === 'done' || status === 'running' || status === 'failed' || status === 'interrupted'
+      ? status
+      : 'new';
   } catch {
     return 'new';
   }

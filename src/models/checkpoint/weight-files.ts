@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { MANIFEST_FILE, manifestProblem, pathWithin } from '../../io/file-manifest.ts';
 import { readPytorchBin } from '../../io/pytorch-bin.ts';
 import { SafetensorsReader } from '../../io/safetensors.ts';
 import { tensorDType, tensorFromBytes } from '../../io/tensor-io.ts';
@@ -100,11 +101,19 @@ export class WeightFiles {
    * `dir/pytorch_model.bin`, else the shards of `dir/pytorch_model.bin.index.json`.
    */
   static async open(dir: string): Promise<WeightFiles> {
+    // A folder written with a manifest (a run's model/) must still match it: a weights file
+    // replaced or damaged since is named instead of loaded.
+    if (existsSync(join(dir, MANIFEST_FILE))) {
+      const problem = manifestProblem(dir);
+      if (problem !== null) throw new Error(`${dir}: ${problem}; the model cannot be trusted`);
+    }
     const { files, format } = await weightFileNames(dir);
     const sources: WeightSource[] = [];
     try {
       for (const f of files) {
-        const path = join(dir, f);
+        const path = pathWithin(dir, f);
+        if (path === null)
+          throw new Error(`${dir}: the weights index names "${f}", which is not a file inside ${dir}`);
         sources.push(
           format === 'safetensors'
             ? new SafetensorsSource(await SafetensorsReader.open(path))
@@ -175,5 +184,11 @@ async function shardNames(indexPath: string): Promise<string[]> {
   }
   if (!index.weight_map || typeof index.weight_map !== 'object')
     throw new Error(`${indexPath}: missing "weight_map"`);
-  return [...new Set(Object.values(index.weight_map))].sort();
+  const files = [...new Set(Object.values(index.weight_map))].sort();
+  for (const f of files)
+    if (typeof f !== 'string' || pathWithin(dirname(indexPath), f) === null)
+      throw new Error(
+        `${indexPath}: weight_map names ${JSON.stringify(f)}, which is not a file inside its folder`,
+      );
+  return files;
 }

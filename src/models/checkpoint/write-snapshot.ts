@@ -6,9 +6,10 @@
  */
 
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../io/atomic-write.ts';
+import { makeDirs } from '../../io/make-dirs.ts';
 import { DTYPE_BYTES, type TensorToWrite, writeSafetensors } from '../../io/safetensors.ts';
 import { safetensorsDType } from '../../io/tensor-io.ts';
 import { type DType, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
@@ -134,7 +135,7 @@ export async function writeSnapshot(
   content: SnapshotContent,
   o: SaveOptions = {},
 ): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  makeDirs(dir);
   const files = await writeWeights(dir, content, o);
   await removeStaleWeights(dir, files);
   const first = content.tensors[0]?.[1];

@@ -226,7 +226,7 @@ export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, options: G
 
 /** Chunks' generations as one, each padded to the longest (padId, mask 0, log-probs 0). */
 function concatenate(parts: Generation[], padId: number): Generation {
-  const R = Math.max(...parts.map((g) => g.tokens.dim(1)));
+  const R = parts.reduce((m, g) => Math.max(m, g.tokens.dim(1)), 0);
   const padded = (pick: (g: Generation) => Tensor, value: number) =>
     cat(
       parts.map((g) => {

@@ -106,7 +106,7 @@ function checkPrompts(
 }
 
 function leftPad(rows: number[][], padId: number): { ids: number[][]; mask: number[][] } {
-  const width = Math.max(...rows.map((r) => r.length));
+  const width = rows.reduce((m, r) => Math.max(m, r.length), 0);
   if (rows.some((r) => r.length === 0)) throw new Error('every prompt needs at least one token');
   return {
     ids: rows.map((r) => [...new Array<number>(width - r.length).fill(padId), ...r]),

@@ -18,7 +18,7 @@ export function promptSource(tokenizer: Tokenizer, prompts: string[], maxPromptT
 }
 
 export function leftPadded(rows: number[][], padId: number, index: number[]): PromptBatch {
-  const T = Math.max(...rows.map((r) => r.length));
+  const T = rows.reduce((m, r) => Math.max(m, r.length), 0);
   const ids = rows.map((r) => [...Array<number>(T - r.length).fill(padId), ...r]);
   const mask = rows.map((r) => [...Array<number>(T - r.length).fill(0), ...Array<number>(r.length).fill(1)]);
   return { ids: tensor(ids, { dtype: 'int64' }), mask: tensor(mask), index };

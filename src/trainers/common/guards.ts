@@ -39,6 +39,42 @@ export class NonFiniteError extends Error {
 export type NonFinitePolicy = 'stop' | 'skip';
 
 /**
+ * Limits of `nonFinite: skip`: a run that skips this many steps in a row, or more than this
+ * fraction of its steps (once it has run SKIP_FRACTION_MIN_STEPS), is not learning and stops.
+ */
+export const MAX_CONSECUTIVE_SKIPS = 5;
+export const MAX_SKIPPED_FRACTION = 0.1;
+export const SKIP_FRACTION_MIN_STEPS = 20;
+
+/** Why a run under `nonFinite: skip` has skipped too many steps, or null while it has not. */
+export function tooManySkipped(
+  skipped: { total: number; consecutive: number },
+  steps: number,
+): string | null {
+  if (skipped.consecutive >= MAX_CONSECUTIVE_SKIPS)
+    return `${skipped.consecutive} steps in a row were skipped`;
+  if (steps >= SKIP_FRACTION_MIN_STEPS && skipped.total > MAX_SKIPPED_FRACTION * steps)
+    return `${skipped.total} of ${steps} steps were skipped (more than ${MAX_SKIPPED_FRACTION * 100} %)`;
+  return null;
+}
+
+/** A run under `nonFinite: skip` that skipped too many steps: it stops instead of reporting done. */
+export class TooManySkippedError extends Error {
+  override name = 'TooManySkippedError';
+  constructor(
+    readonly step: number,
+    reason: string,
+    lastGoodCheckpoint: string | null,
+  ) {
+    super(
+      `step ${step}: ${reason} for non-finite values (nonFinite: skip): the run is not learning, so it stops. ` +
+        (lastGoodCheckpoint ? `Last checkpoint: ${lastGoodCheckpoint}. ` : '') +
+        'Lower the learning rate or enable gradient clipping (maxGradNorm).',
+    );
+  }
+}
+
+/**
  * Checks named scalars; returns the name of the first non-finite one (or null). Callers then
  * either throw NonFiniteError (policy 'stop') or skip the optimizer step (policy 'skip').
  */

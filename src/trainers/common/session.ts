@@ -20,6 +20,13 @@ import { type MetricRecord, missingSteps } from '../../runs/metrics-log.ts';
 import { saveModelDir } from '../../runs/model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from '../../runs/run-dir.ts';
 import { acquireRunLock, type RunLock } from '../../runs/run-lock.ts';
+import {
+  nextTurn,
+  RunInterruptedError,
+  SIGNAL_NUMBERS,
+  type StopWatch,
+  watchStopSignals,
+} from '../../runs/stop-signals.ts';
 import { flattenHParams, TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
 import {
   AdamW,
@@ -41,6 +48,8 @@ import {
   firstNonFinite,
   NonFiniteError,
   type NonFinitePolicy,
+  TooManySkippedError,
+  tooManySkipped,
 } from './guards.ts';
 import { warmupStepsOf } from './training-length.ts';
 
@@ -126,6 +135,13 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
   private readonly lock: RunLock | null;
+  /** SIGINT/SIGTERM/SIGHUP stop the run at the next step boundary (stop-signals.ts). */
+  private readonly stopWatch: StopWatch;
+  /** The step of the newest checkpoint this session wrote. */
+  private checkpointedStep = -1;
+  /** `nonFinite: skip` accounting: whether the step in progress skipped an update, and the counts so far. */
+  private skippedThisStep = false;
+  private skipped = { total: 0, consecutive: 0 };
   /** The TensorBoard event file (rank 0, with reportTo: tensorboard), opened once the run is resumed. */
   private tensorboard: TensorBoardWriter | null = null;
 
@@ -153,6 +169,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
       this.lock?.release();
       throw e;
     }
+    this.stopWatch = watchStopSignals();
     this.checkpoints = this.folder
       ? new CheckpointManager(this.folder.checkpointDir, o.keepCheckpoints, this.log)
       : null;
@@ -213,20 +230,68 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         this.logMetrics(await loop.evaluate(0), 0);
       while (this.step < this.o.totalSteps) {
         const step = this.step + 1;
+        this.skippedThisStep = false;
         const metrics = tidy(() => loop.step(step, learningRateAt(step - 1, schedule)));
+        this.countSkipped(step, metrics);
         if (loop.evaluate && loop.evaluateAfter?.(step)) Object.assign(metrics, await loop.evaluate(step));
         this.logMetrics(metrics, step);
         loop.onStep?.(step, metrics, this.o.totalSteps);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
+        if (this.step < this.o.totalSteps) await this.stopIfAsked(loop.state());
       }
       if (this.folder) await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));
       this.finish();
     } catch (e) {
-      this.fail(e);
+      if (!(e instanceof RunInterruptedError)) this.fail(e);
       throw e;
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * Counts a step that skipped an update under `nonFinite: skip` (logged as nonfinite/skipped 1) and
+   * stops the run once too many were skipped (guards.ts): a run whose every update is non-finite
+   * must not end "done" with its weights where the last finite update left them.
+   */
+  private countSkipped(step: number, metrics: Record<string, number>): void {
+    if (!this.skippedThisStep) {
+      this.skipped.consecutive = 0;
+      return;
+    }
+    metrics['nonfinite/skipped'] = 1;
+    this.skipped = { total: this.skipped.total + 1, consecutive: this.skipped.consecutive + 1 };
+    const reason = tooManySkipped(this.skipped, step);
+    if (reason !== null) {
+      this.logMetrics(metrics, step);
+      throw new TooManySkippedError(step, reason, this.checkpoints?.latestValidName() ?? null);
+    }
+  }
+
+  /**
+   * At a step boundary: when a stop signal has arrived (on any rank: the ranks agree, so they stop
+   * at the same step), writes a checkpoint unless this step has one, marks run.json interrupted
+   * and throws RunInterruptedError (the caller exits with 128 + the signal's number).
+   */
+  private async stopIfAsked(extra: Extra): Promise<void> {
+    await nextTurn(); // a signal is delivered between native calls: let it in
+    let signal = this.stopWatch.requested();
+    if (this.dp.distributed) {
+      const [n] = this.dp.max([signal === null ? 0 : (SIGNAL_NUMBERS[signal] ?? 15)]);
+      signal ??= n
+        ? ((Object.entries(SIGNAL_NUMBERS).find(([, v]) => v === n)?.[0] ?? 'SIGTERM') as NodeJS.Signals)
+        : null;
+    }
+    if (signal === null) return;
+    const written = this.checkpointedStep === this.step ? null : await this.checkpoint(extra);
+    const checkpoint = written ?? this.checkpoints?.latestValidName() ?? null;
+    const error = new RunInterruptedError(signal, this.step, checkpoint);
+    try {
+      this.folder?.finish('interrupted', error.message);
+    } catch (e) {
+      this.log(`could not mark the run as interrupted: ${(e as Error).message}`);
+    }
+    throw error;
   }
 
   /**
@@ -251,6 +316,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   }
 
   private release(): void {
+    this.stopWatch.dispose();
     this.optimizer.dispose();
     this.precision.dispose();
     this.lock?.release();
@@ -401,6 +467,16 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
             'nothing was changed. Start over with --fresh (or resume: false), or restore a checkpoint.',
         );
       }
+      // Metrics past the step of the first checkpoint mean checkpoints were written and are gone
+      // (deleted with model/?): retraining from step 0 would replace that log silently.
+      const lastLogged = folder.metrics.read().reduce((m, r) => Math.max(m, r.step), 0);
+      const firstCheckpoint = this.o.checkpointEvery > 0 ? this.o.checkpointEvery : this.o.totalSteps;
+      if (lastLogged > firstCheckpoint || (lastLogged > 0 && folder.previousStatus === 'done'))
+        throw new Error(
+          `${folder.metrics.path} logs steps up to ${lastLogged}, but ${folder.checkpointDir} holds no checkpoint ` +
+            '(deleted?): training from step 0 would replace that log. Nothing was changed; pass --fresh ' +
+            '(or resume: false) to start over, or restore the checkpoints.',
+        );
       if (this.o.resume === true) this.log(`no checkpoint in ${folder.checkpointDir}; starting from step 0`);
       folder.metrics.repair(-1);
       return;
@@ -424,6 +500,9 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     }
     this.step = ck.step;
     this.extra = ck.state.extra as Extra;
+    const skipped = ck.state.skippedSteps as { total?: unknown; consecutive?: unknown } | undefined;
+    if (typeof skipped?.total === 'number' && typeof skipped.consecutive === 'number')
+      this.skipped = { total: skipped.total, consecutive: skipped.consecutive };
     const repaired = folder.metrics.repair(ck.step);
     this.log(
       `resumed ${this.o.name} from ${ck.path} (step ${ck.step})` +
@@ -477,11 +556,18 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const step = this.step + 1;
     if (this.o.nonFinite === 'skip' && canSkip) {
       this.log(`step ${step}: non-finite ${bad}; skipping ${skipped}`);
+      this.skippedThisStep = true;
       return false;
     }
+    // Under skip, a value measured after an applied update cannot be skipped: say so instead of
+    // advising the setting already in force.
+    const afterUpdate =
+      this.o.nonFinite === 'skip'
+        ? "It was measured after this step's update was applied, so nonFinite: skip cannot skip it: the update made the policy non-finite. Lower the learning rate or enable gradient clipping (maxGradNorm)."
+        : undefined;
     throw new NonFiniteError(step, bad, this.checkpoints?.latestValidName() ?? null, {
       maxGradNorm: this.o.optimizer.maxGradNorm,
-      hint,
+      hint: afterUpdate ?? hint,
     });
   }
 
@@ -515,16 +601,25 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     );
     const state: CheckpointState = {
       step: this.step,
+      skippedSteps: this.skipped,
       optimizerStep: st.step,
       optimizerParamSteps: st.paramSteps,
       rngs,
       extra,
     };
-    return this.checkpoints.save(tensors, state);
+    const path = await this.checkpoints.save(tensors, state);
+    this.checkpointedStep = this.step;
+    return path;
   }
 
   finish(): void {
-    this.folder?.finish('done');
+    if (this.skipped.total > 0)
+      this.log(`${this.skipped.total} of ${this.step} steps skipped their update (nonFinite: skip)`);
+    this.folder?.finish(
+      'done',
+      undefined,
+      this.skipped.total > 0 ? { skippedSteps: this.skipped.total } : {},
+    );
     this.tensorboard?.hparamsEnd(true);
   }
 

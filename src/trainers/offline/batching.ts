@@ -76,7 +76,7 @@ export function collatePairs(pairs: EncodedPair[], padId: number): TrainingBatch
 
 /** Right-pads examples into a batch. */
 export function collate(examples: TokenizedExample[], padId: number): TrainingBatch {
-  const T = Math.max(...examples.map((e) => e.ids.length));
+  const T = examples.reduce((m, e) => Math.max(m, e.ids.length), 0);
   const ids: number[][] = [];
   const attention: number[][] = [];
   const loss: number[][] = [];

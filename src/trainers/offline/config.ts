@@ -3,6 +3,7 @@
  * documented and defaulted once; the types are the schemas' outputs.
  */
 import { z } from 'zod';
+import { MAX_EPOCHS, MAX_KEPT_CHECKPOINTS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
@@ -34,7 +35,7 @@ export const OptimSchema = z
   .object({
     lr: positive.default(3e-6).describe('peak learning rate (3e-6 in the TL;DR work for SFT, RM and DPO)'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('cosine'),
-    warmupSteps: z.number().int().nonnegative().default(0),
+    warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
     warmupRatio: z
       .number()
       .min(0)
@@ -69,28 +70,37 @@ const common = {
       limit: z.number().int().positive().optional().describe('use at most this many training rows'),
     })
     .strict(),
-  maxPromptTokens: z.number().int().positive().default(512),
-  maxTotalTokens: z.number().int().positive().default(562),
-  steps: z.number().int().positive().default(200).describe('optimizer steps (ignored when epochs is set)'),
+  maxPromptTokens: z.number().int().positive().max(MAX_TOKENS).default(512),
+  maxTotalTokens: z.number().int().positive().max(MAX_TOKENS).default(562),
+  steps: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_STEPS)
+    .default(200)
+    .describe('optimizer steps (ignored when epochs is set)'),
   epochs: z
     .number()
     .positive()
+    .max(MAX_EPOCHS)
     .nullable()
     .default(null)
     .describe(
       "passes over the training rows (TRL's num_train_epochs); set: the run takes ⌈epochs·rows/(batchSize·gradAccum)⌉ steps instead of steps",
     ),
-  batchSize: z.number().int().positive().default(8).describe('examples per batch'),
+  batchSize: z.number().int().positive().max(MAX_ROWS).default(8).describe('examples per batch'),
   gradAccum: z
     .number()
     .int()
     .positive()
+    .max(MAX_ROWS)
     .default(1)
     .describe('batches per optimizer step (each batch weighs the same, as in HF Trainer)'),
   microBatchSize: z
     .number()
     .int()
     .positive()
+    .max(MAX_ROWS)
     .nullable()
     .default(null)
     .describe(
@@ -101,11 +111,12 @@ const common = {
     .number()
     .int()
     .nonnegative()
+    .max(MAX_STEPS)
     .default(50)
     .describe('evaluate every N steps (0: only at the end)'),
-  evalBatches: z.number().int().positive().default(8),
-  checkpointEvery: z.number().int().nonnegative().default(50),
-  keepCheckpoints: z.number().int().positive().default(2),
+  evalBatches: z.number().int().positive().max(MAX_ROWS).default(8),
+  checkpointEvery: z.number().int().nonnegative().max(MAX_STEPS).default(50),
+  keepCheckpoints: z.number().int().positive().max(MAX_KEPT_CHECKPOINTS).default(2),
   seed: z.number().int().nonnegative().default(1),
   device: DeviceSchema,
   dtype: DtypeSchema,

@@ -5,6 +5,14 @@
  *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
  */
 import { z } from 'zod';
+import {
+  MAX_EPOCHS,
+  MAX_KEPT_CHECKPOINTS,
+  MAX_ROWS,
+  MAX_SAMPLES_PER_PROMPT,
+  MAX_STEPS,
+  MAX_TOKENS,
+} from '../../config/limits.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
@@ -79,8 +87,8 @@ export const RegularizerSchema = z.strictObject(
 
 export const PpoSchema = z
   .object({
-    epochs: z.number().int().positive().default(4),
-    minibatchSize: z.number().int().positive().default(8),
+    epochs: z.number().int().positive().max(MAX_EPOCHS).default(4),
+    minibatchSize: z.number().int().positive().max(MAX_ROWS).default(8),
     clip: positive.default(0.2),
     valueClip: positive.default(0.2),
     valueCoef: positive.default(0.1),
@@ -104,9 +112,9 @@ export const PpoSchema = z
 
 export const RlooSchema = z
   .object({
-    k: z.number().int().min(2).default(2),
-    epochs: z.number().int().positive().default(1),
-    minibatchSize: z.number().int().positive().default(64),
+    k: z.number().int().min(2).max(MAX_SAMPLES_PER_PROMPT).default(2),
+    epochs: z.number().int().positive().max(MAX_EPOCHS).default(1),
+    minibatchSize: z.number().int().positive().max(MAX_ROWS).default(64),
     clip: positive.default(0.2),
     whitenAdvantages: z.boolean().default(false),
     ratio: z
@@ -118,8 +126,20 @@ export const RlooSchema = z
   })
   .strict();
 
-const epochs = z.number().int().positive().default(1).describe('passes over the rollout per step');
-const minibatchSize = z.number().int().positive().default(64).describe('rows (responses) per optimizer step');
+const epochs = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_EPOCHS)
+  .default(1)
+  .describe('passes over the rollout per step');
+const minibatchSize = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_ROWS)
+  .default(64)
+  .describe('rows (responses) per optimizer step');
 const clip = positive.default(0.2).describe('ε of the clipped ratio');
 
 export const GrpoSchema = z
@@ -128,6 +148,7 @@ export const GrpoSchema = z
       .number()
       .int()
       .min(2)
+      .max(MAX_SAMPLES_PER_PROMPT)
       .default(8)
       .describe('G, responses sampled per prompt (the group the advantages are relative to)'),
     epochs,
@@ -154,7 +175,13 @@ export const ReinforcePlusPlusSchema = z
       .describe(
         'none: REINFORCE++; group-mean: REINFORCE++-baseline, each score minus the mean score of its prompt (needs samplesPerPrompt ≥ 2)',
       ),
-    samplesPerPrompt: z.number().int().positive().default(1).describe('responses sampled per prompt'),
+    samplesPerPrompt: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_SAMPLES_PER_PROMPT)
+      .default(1)
+      .describe('responses sampled per prompt'),
     gamma: z.number().min(0).max(1).default(1).describe('discount of the per-token returns'),
     epochs,
     minibatchSize,
@@ -175,7 +202,14 @@ export const ONLINE_ALGORITHMS = ['ppo', 'rloo', 'reinforce', 'grpo', 'reinforce
 export type OnlineAlgorithmName = (typeof ONLINE_ALGORITHMS)[number];
 
 const rowsPerPass = (what: string) =>
-  z.number().int().positive().nullable().default(null).describe(`${what}; null: the whole batch at once`);
+  z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_ROWS)
+    .nullable()
+    .default(null)
+    .describe(`${what}; null: the whole batch at once`);
 
 /** How many rows each pass over a rollout holds at once: memory knobs that never change the results. */
 export const RolloutSchema = z
@@ -201,11 +235,13 @@ export const OnlineTrainConfigSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_STEPS)
       .default(100)
       .describe('number of rollout/learn iterations (ignored when epochs is set)'),
     epochs: z
       .number()
       .positive()
+      .max(MAX_EPOCHS)
       .nullable()
       .default(null)
       .describe(
@@ -215,13 +251,14 @@ export const OnlineTrainConfigSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_ROWS)
       .default(16)
       .describe(
         'prompts per rollout (each sampled rloo.k times for RLOO, grpo.groupSize for GRPO, reinforcePlusPlus.samplesPerPrompt for REINFORCE++)',
       ),
     lr: positive.default(3e-6).describe('peak learning rate'),
     schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
-    warmupSteps: z.number().int().nonnegative().default(0),
+    warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
     warmupRatio: z
       .number()
       .min(0)
@@ -238,7 +275,7 @@ export const OnlineTrainConfigSchema = z
     temperature: positive
       .default(0.7)
       .describe('sampling temperature (log-probs are taken at the same temperature)'),
-    maxNewTokens: z.number().int().positive().default(53).describe('response length limit'),
+    maxNewTokens: z.number().int().positive().max(MAX_TOKENS).default(53).describe('response length limit'),
     missingEosPenalty: z
       .number()
       .nullable()
@@ -256,12 +293,19 @@ export const OnlineTrainConfigSchema = z
       .number()
       .int()
       .positive()
+      .max(MAX_ROWS)
       .nullable()
       .default(null)
       .describe(
         'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same); null: the whole minibatch at once',
       ),
-    evalEvery: z.number().int().nonnegative().default(10).describe('evaluate every N steps (0: never)'),
+    evalEvery: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(MAX_STEPS)
+      .default(10)
+      .describe('evaluate every N steps (0: never)'),
     klPrev: z
       .enum(['exact', 'sampled'])
       .default('exact')
@@ -269,8 +313,8 @@ export const OnlineTrainConfigSchema = z
     seed: z.number().int().nonnegative().default(1),
     device: DeviceSchema,
     dtype: DtypeSchema,
-    checkpointEvery: z.number().int().nonnegative().default(25),
-    keepCheckpoints: z.number().int().positive().default(2),
+    checkpointEvery: z.number().int().nonnegative().max(MAX_STEPS).default(25),
+    keepCheckpoints: z.number().int().positive().max(MAX_KEPT_CHECKPOINTS).default(2),
     nonFinite: z
       .enum(['stop', 'skip'])
       .default('stop')
