@@ -85,10 +85,14 @@ class GPTNeoX:
     def ln(self, x, name):
         return F.layer_norm(x, (self.H,), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
 
-    def trunk(self, ids, mask, past=None):
-        """ids [B, T], mask [B, T_past + T] → hidden [B, T, H] and the per-layer (k, v) cache."""
+    def trunk(self, ids, mask, past=None, static=None):
+        """ids [B, T], mask [B, T_past + T] → hidden [B, T, H] and the per-layer (k, v) cache.
+
+        static=(buffers, P): a preallocated cache (per layer (k, v) [B, heads, S, head_dim]) holding
+        P positions; the T new ones are written in place at P … P + T − 1 and attention reads the
+        filled P + T positions (views, no copy): the static cache a careful eager user writes."""
         w, B, T = self.w, ids.shape[0], ids.shape[1]
-        P = 0 if past is None else past[0][0].shape[2]
+        P = static[1] if static is not None else 0 if past is None else past[0][0].shape[2]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, P:]
         cos, sin = self.rotary(positions)
         causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
@@ -102,7 +106,12 @@ class GPTNeoX:
             q = apply_rotary(qkv[..., : self.hd], cos, sin, self.rot)
             k = apply_rotary(qkv[..., self.hd : 2 * self.hd], cos, sin, self.rot)
             v = qkv[..., 2 * self.hd :]
-            if past is not None:
+            if static is not None:
+                kb, vb = static[0][i]
+                kb[:, :, P : P + T] = k
+                vb[:, :, P : P + T] = v
+                k, v = kb[:, :, : P + T], vb[:, :, : P + T]
+            elif past is not None:
                 k = torch.cat((past[i][0], k), dim=2)
                 v = torch.cat((past[i][1], v), dim=2)
             cache.append((k, v))
@@ -153,14 +162,26 @@ class Trainer:
 
 
 def sample(model, ids, mask, new_tokens, seed, cached):
-    """Temperature-1 sampling of new_tokens per row; returns tokens [B, N] and their log-probs."""
+    """Temperature-1 sampling of new_tokens per row; returns tokens [B, N] and their log-probs.
+    cached: False (the whole sequence every step), True (a cache grown by cat) or "static"."""
     gen = torch.Generator().manual_seed(seed)
     # Inverse-CDF sampling from uniforms drawn up front, as src/models/sampling/generate.ts does.
     uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64).to(ids.device)
     tokens, logps = [], []
     past = None
+    if cached == "static":
+        B, S = ids.shape[0], ids.shape[1] + new_tokens
+        shape = (B, model.nh, S, model.hd)
+        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(model.layers)]
+        # The mask over every position up front (generated tokens are real); each step reads a prefix.
+        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype)), dim=1)
     for step in range(new_tokens):
-        if cached:
+        if cached == "static":
+            P = 0 if step == 0 else ids.shape[1] + step - 1
+            new = ids if step == 0 else tokens[-1]
+            hidden, _ = model.trunk(new, full_mask[:, : P + new.shape[1]], static=(buffers, P))
+            logits = F.linear(hidden[:, -1], model.head)
+        elif cached:
             hidden, past = model.trunk(ids if step == 0 else tokens[-1], mask, past)
             logits = F.linear(hidden[:, -1], model.head)
         else:
@@ -170,7 +191,8 @@ def sample(model, ids, mask, new_tokens, seed, cached):
         token = (cdf <= u * cdf[:, -1:]).sum(-1, keepdim=True)
         tokens.append(token)
         logps.append(logits.log_softmax(-1).gather(-1, token))
-        mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
+        if cached != "static":
+            mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
         if not cached:
             ids = torch.cat((ids, token), dim=1)
     return torch.cat(tokens, 1), torch.cat(logps, 1)

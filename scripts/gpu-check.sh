@@ -85,6 +85,8 @@ from=${MAXENT_GPU_CHECK_FROM:-3}
 if [ "$from" -le 3 ]; then
   step "3/7 GPT-NeoX parity on $device (against the independent float64 PyTorch reference)"
   run_ts scripts/gpu/checks.ts parity "$device"
+  # The native decode loop on the device (its CUDA-graph capture on cuda) against the eager loop.
+  run_ts scripts/gpu/checks.ts decode "$device"
 fi
 
 # Peak GPU memory nvidia-smi reports while a command runs (the CUDA context and the caching

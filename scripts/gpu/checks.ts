@@ -5,6 +5,9 @@
  *   node bin/run-ts.mjs scripts/gpu/checks.ts parity DEVICE
  *       GPT-NeoX logits on DEVICE against the independent float64 PyTorch reference
  *       (scripts/reference/gptneox_reference.py, run by MAXENT_PYTHON) on checkpoints we saved
+ *   node bin/run-ts.mjs scripts/gpu/checks.ts decode DEVICE
+ *       the native decode loop (static KV cache, the recorded step replayed; a CUDA graph on cuda)
+ *       against the eager TypeScript loop on DEVICE: the same tokens, log-probs within 1e-4
  *   node bin/run-ts.mjs scripts/gpu/checks.ts sampling DEVICE [SHAPE]
  *       KV-cached sampling, ours against the machine's own PyTorch (bench/model.py's KV-cached
  *       loop) on the same weights and prompts, alternating rounds, tokens/s each
@@ -96,6 +99,31 @@ async function parity(): Promise<void> {
   }
 }
 
+async function decode(): Promise<void> {
+  const config = tinyConfig();
+  const onDevice = new GPTNeoXForCausalLM(
+    config,
+    new Map([...wideRandomState(config, 'causal-lm', 41)].map(([k, t]) => [k, t.to({ device })])),
+  );
+  const ids = randint(1, config.vocabSize, [4, 12], new Generator(3)).to({ device });
+  const mask = tidy(() => ids.mul(0).add(1));
+  const run = (decoder: 'native' | 'eager') =>
+    generate(
+      onDevice,
+      { ids, mask },
+      { maxNewTokens: 16, eosId: 3, padId: 0, temperature: 1, gen: new Generator(5), decoder },
+    );
+  const a = run('native');
+  const b = run('eager');
+  const same = a.tokens.toArray().join() === b.tokens.toArray().join();
+  const lp = maxAbsDiff(a.policyLogProbs.toArray(), b.policyLogProbs.toArray());
+  if (!same) fail('decode: the native loop chose other tokens than the eager loop');
+  if (!(lp < 1e-4)) fail(`decode: log-probs differ by ${lp.toExponential(2)}`);
+  console.log(
+    `decode: native loop on ${device} = eager loop (tokens equal, log-probs within ${lp.toExponential(1)})`,
+  );
+}
+
 async function sampling(): Promise<void> {
   const prompts = 8;
   const promptLen = 64;
@@ -144,7 +172,7 @@ async function sampling(): Promise<void> {
         name: 'm',
         new_tokens: newTokens,
         seed: 7,
-        cached: true,
+        cached: 'static',
         repeats: 2,
         warmup: r === 0 ? 1 : 0,
       });
@@ -200,6 +228,7 @@ async function processGroup(): Promise<void> {
 }
 
 if (what === 'parity') await parity();
+else if (what === 'decode') await decode();
 else if (what === 'sampling') await sampling();
 else if (what === 'process-group') await processGroup();
-else fail('usage: checks.ts parity|sampling|process-group DEVICE [SHAPE]');
+else fail('usage: checks.ts parity|decode|sampling|process-group DEVICE [SHAPE]');

@@ -16,6 +16,8 @@ export type Handle = { readonly __brand: 'TensorHandle' };
 export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
 /** Opaque handle to a c10d process group (native/src/distributed.cc). */
 export type ProcessGroupHandle = { readonly __brand: 'ProcessGroupHandle' };
+/** Opaque handle to a recorded step: a traced TorchScript graph (native/src/generate.cc). */
+export type RecordedStepHandle = { readonly __brand: 'RecordedStepHandle' };
 
 /** What distInit needs: the rendezvous (a TCPStore on masterAddr:masterPort, served by rank 0). */
 export interface NativeDistInit {
@@ -197,6 +199,29 @@ interface NativeCore {
   fill_(t: H, value: number | boolean): void;
   mul_(t: H, s: number): void;
   add_(t: H, other: H, alpha: number): void;
+  /** In place: t's slices at index [n] (int64) along dim become src's. */
+  indexCopy_(t: H, dim: number, index: H, src: H): void;
+  // Recorded steps (native/src/generate.cc): the ATen ops run between traceBegin and traceEnd on
+  // this thread become a graph over `inputs` returning `outputs`, replayed without JavaScript.
+  traceBegin(inputs: H[]): void;
+  traceEnd(outputs: H[]): RecordedStepHandle;
+  /** Closes an open trace without a result (a no-op when none is open). */
+  traceAbandon(): void;
+  traceGraph(step: RecordedStepHandle): string;
+  disposeProgram(step: RecordedStepHandle): void;
+  runStep(step: RecordedStepHandle, inputs: H[]): H[];
+  /**
+   * Replays `step` (inputs [carried…, fixed…], outputs [carried'…, collected…, stop]) up to maxSteps
+   * times, reading the stop flag every checkEvery steps; collected outputs stacked along stackDim.
+   */
+  runDecodeLoop(
+    step: RecordedStepHandle,
+    carried: H[],
+    fixed: H[],
+    maxSteps: number,
+    checkEvery: number,
+    stackDim: number,
+  ): { carried: H[]; collected: H[]; steps: number };
   adamwStep(
     params: H[],
     expAvg: H[],
