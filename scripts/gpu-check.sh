@@ -79,12 +79,17 @@ if [ "$device" = cuda ]; then
   [ "$cuda" = yes ] || fail "the addon built against $LIBTORCH does not see CUDA (driver or CUDA runtime libraries missing?)"
 fi
 
-step "3/7 GPT-NeoX parity on $device (against the independent float64 PyTorch reference)"
-run_ts scripts/gpu/checks.ts parity "$device"
-# The native decode loop on the device against the eager loop: the interpreter, then (on cuda) the
-# opt-in CUDA-graph capture (a failed capture warns "CUDA-graph capture … failed" and falls back).
-run_ts scripts/gpu/checks.ts decode "$device"
-MAXENT_CUDA_GRAPHS=1 run_ts scripts/gpu/checks.ts decode "$device"
+# MAXENT_GPU_CHECK_FROM=N reruns from step N (3–7) after a fix; steps 1–2 always run (the build is
+# a no-op when nothing changed).
+from=${MAXENT_GPU_CHECK_FROM:-3}
+if [ "$from" -le 3 ]; then
+  step "3/7 GPT-NeoX parity on $device (against the independent float64 PyTorch reference)"
+  run_ts scripts/gpu/checks.ts parity "$device"
+  # The native decode loop on the device against the eager loop: the interpreter, then (on cuda) the
+  # opt-in CUDA-graph capture (a failed capture warns "CUDA-graph capture … failed" and falls back).
+  run_ts scripts/gpu/checks.ts decode "$device"
+  MAXENT_CUDA_GRAPHS=1 run_ts scripts/gpu/checks.ts decode "$device"
+fi
 
 # Peak GPU memory nvidia-smi reports while a command runs (the CUDA context and the caching
 # allocator's reserve included), sampled every 0.2 s, above the memory used before it started;
@@ -94,7 +99,7 @@ with_peak() {
   shift
   peak=$(mktemp)
   if [ "$device" != cuda ]; then
-    "$@" >"$out"
+    "$@" >"$out" || return 1
     echo "-"
     return
   fi
@@ -128,29 +133,29 @@ else console.log(`peak resident memory (VmHWM, above the start): ${gib(r.measure
 rl_steps() { # size micro steps dtype
   local out peak
   out=$(mktemp)
-  peak=$(with_peak "$out" timeout 300 node bin/run-ts.mjs scripts/measure-memory.ts "$1" "$2" --device "$device" --steps "$3" --dtype "$4") ||
+  peak=$(with_peak "$out" timeout "$step_limit" node bin/run-ts.mjs scripts/measure-memory.ts "$1" "$2" --device "$device" --steps "$3" --dtype "$4") ||
     fail "the RL steps ($1, $4) on $device failed (see above)"
   peak=$(echo "$peak" | tail -1)
   report_steps "$(tail -1 "$out")" "$peak"
 }
 
 if [ "$device" = cuda ]; then
-  step "4/7 RLOO steps of a pythia-160m shape on cuda"
-  rl_steps 160m 4 4 float32
-  step "5/7 bf16 RLOO steps of a pythia-70m shape on cuda"
-  rl_steps 70m 4 3 bfloat16
-  sample_shape=pythia-160m
+  rl=(160m 4 4) bf16=(70m 4 3) sample_shape=pythia-160m step_limit=300
 else
-  step "4/7 RLOO steps of a pythia-70m shape on cpu"
-  rl_steps 70m 4 2 float32
-  step "5/7 bf16 RLOO steps of a pythia-70m shape on cpu"
-  rl_steps 70m 4 2 bfloat16
-  sample_shape=pythia-70m
+  rl=(70m 4 1) bf16=(70m 4 1) sample_shape=pythia-70m step_limit=900
 fi
-
-step "6/7 KV-cached sampling, ours against $python's PyTorch ($sample_shape shape)"
-run_ts scripts/gpu/checks.ts sampling "$device" "$sample_shape"
-
+if [ "$from" -le 4 ]; then
+  step "4/7 RLOO steps of a pythia-${rl[0]} shape on $device"
+  rl_steps "${rl[@]}" float32
+fi
+if [ "$from" -le 5 ]; then
+  step "5/7 bf16 RLOO steps of a pythia-${bf16[0]} shape on $device"
+  rl_steps "${bf16[@]}" bfloat16
+fi
+if [ "$from" -le 6 ]; then
+  step "6/7 KV-cached sampling, ours against $python's PyTorch ($sample_shape shape)"
+  run_ts scripts/gpu/checks.ts sampling "$device" "$sample_shape"
+fi
 step "7/7 a 1-rank process group ($([ "$device" = cuda ] && echo NCCL || echo Gloo))"
 if [ "$device" = cpu ] && ! node -e 'process.exit(require("./build/Release/maxent_rlhf_torch.node").distBackends().includes("gloo") ? 0 : 1)'; then
   echo "skipped: this libtorch ships no Gloo headers, so the addon has no Gloo backend on CPU (docs/distributed.md)"
