@@ -8,9 +8,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { BestOfNConfigSchema } from '../experiments/best-of-n-config.ts';
+import { TRAIN_SCHEMAS } from '../experiments/configs.ts';
 import { SweepConfigSchema } from '../lab/sweep/grid.ts';
-import { BestOfNConfigSchema } from './best-of-n-config.ts';
-import { TRAIN_SCHEMAS } from './train-configs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadBestOfNConfig } from '../../src/cli/commands/best-of-n.ts';
-import { loadTrainConfig } from '../../src/cli/commands/train.ts';
 import {
   configDocRows,
   configDocsMarkdown,
@@ -16,8 +15,9 @@ import {
   REPO_ROOT,
 } from '../../src/cli/config-docs.ts';
 import { main } from '../../src/cli/main.ts';
-import type { TrainKind } from '../../src/cli/train-configs.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
+import type { TrainKind } from '../../src/experiments/configs.ts';
+import { loadTrainConfig } from '../../src/experiments/train.ts';
 import { SweepConfigSchema } from '../../src/lab/sweep/index.ts';
 import { MAX_PROMPT_TOKENS } from '../../src/lab/task/index.ts';
 

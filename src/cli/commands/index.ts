@@ -130,7 +130,7 @@ export function registerCommands(program: Command): void {
       .option('--fresh', 'ignore checkpoints in the run folder and start over');
     if (kind === 'po') cmd.option('--loss <name>', 'preference loss (overrides the config)');
     cmd.action(async (opts) => {
-      await (await import('./train.ts')).runTrainCommand(kind, opts);
+      await (await import('../../experiments/train.ts')).runTrainCommand(kind, opts);
     });
   }
 

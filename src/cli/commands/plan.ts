@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../config/load.ts';
+import { loadTrainConfig } from '../../experiments/train.ts';
 import { loadConfig } from '../../models/checkpoint/load-model.ts';
 import { CONFIG_FILE } from '../../models/checkpoint/snapshot-files.ts';
 import type { GPTNeoXConfig } from '../../models/gptneox/config.ts';
@@ -27,7 +28,6 @@ import {
   type PlanModels,
 } from '../../trainers/memory-plan.ts';
 import { needsReference } from '../../trainers/offline/preference.ts';
-import { loadTrainConfig } from './train.ts';
 
 type Kind = 'sft' | 'rm' | 'po' | 'rl';
 const KINDS: readonly Kind[] = ['rl', 'po', 'rm', 'sft'];

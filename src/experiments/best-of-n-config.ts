@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
-import { JudgeHttpSchema, JudgeSchema, RlDataSchema } from './train-configs.ts';
+import { JudgeHttpSchema, JudgeSchema, RlDataSchema } from './configs.ts';
 
 const sampling = OnlineTrainConfigSchema.pick({
   temperature: true,

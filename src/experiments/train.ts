@@ -8,39 +8,33 @@
  * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
  */
 import { basename } from 'node:path';
-import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
-import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
-import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
-import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
-import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
-import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { RunDir } from '../../runs/run-dir.ts';
-import { acquireRunLock } from '../../runs/run-lock.ts';
-import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
+import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../config/load.ts';
+import { loadPreferenceDataset, loadSftDataset } from '../data/index.ts';
+import { initProcessGroup, type ProcessGroup, readDistEnv } from '../distributed/index.ts';
+import { SCORE_HEAD } from '../models/gptneox/parameter-layout.ts';
+import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../models/index.ts';
+import { assertPositionsFit, assertVocabularyFits } from '../models/model-limits.ts';
+import { Tokenizer } from '../models/tokenizer/index.ts';
+import { RunDir } from '../runs/run-dir.ts';
+import { acquireRunLock } from '../runs/run-lock.ts';
+import { rankDevice, resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import {
   LabModels,
   LMPolicy,
   type ProxyReward,
   promptSource,
   RewardModelCritic,
-} from '../../trainers/adapters/index.ts';
-import { DataParallel } from '../../trainers/common/data-parallel.ts';
-import type { CausalLM } from '../../trainers/offline/lm.ts';
-import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
-import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
-import { trainSft } from '../../trainers/offline/sft.ts';
-import { regularizerKind } from '../../trainers/online/config.ts';
-import { trainOnline } from '../../trainers/online/trainer.ts';
-import { makeRlEvaluator } from '../rl-eval.ts';
-import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from '../train-configs.ts';
-import {
-  changedKeys,
-  clearRunFolder,
-  finishedModelIntact,
-  loadSplits,
-  progressLine,
-} from '../train-helpers.ts';
+} from '../trainers/adapters/index.ts';
+import { DataParallel } from '../trainers/common/data-parallel.ts';
+import type { CausalLM } from '../trainers/offline/lm.ts';
+import { needsReference, trainPreference } from '../trainers/offline/preference.ts';
+import { trainRewardModel } from '../trainers/offline/reward-model.ts';
+import { trainSft } from '../trainers/offline/sft.ts';
+import { regularizerKind } from '../trainers/online/config.ts';
+import { trainOnline } from '../trainers/online/trainer.ts';
+import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from './configs.ts';
+import { makeRlEvaluator } from './evaluation.ts';
+import { changedKeys, clearRunFolder, finishedModelIntact, loadSplits, progressLine } from './run-folder.ts';
 
 export interface TrainCommandOptions {
   config: string;
