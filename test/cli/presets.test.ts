@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { loadBestOfNConfig } from '../../src/cli/commands/best-of-n.ts';
 import {
   configDocRows,
   configDocsMarkdown,
@@ -16,6 +15,7 @@ import {
 } from '../../src/cli/config-docs.ts';
 import { main } from '../../src/cli/main.ts';
 import { loadConfigFile } from '../../src/config/load.ts';
+import { loadBestOfNConfig } from '../../src/experiments/best-of-n.ts';
 import type { TrainKind } from '../../src/experiments/configs.ts';
 import { loadTrainConfig } from '../../src/experiments/train.ts';
 import { SweepConfigSchema } from '../../src/lab/sweep/index.ts';

@@ -5,14 +5,14 @@
  * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
  */
 import { basename } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../../config/load.ts';
-import { loadSftDataset } from '../../data/index.ts';
-import { type BestOfNConfig, BestOfNConfigSchema } from '../../experiments/best-of-n-config.ts';
-import { httpJudge, judgeTexts, readFacts } from '../../experiments/evaluation.ts';
-import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
-import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
-import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
+import { loadConfigFile, parseOverrides } from '../config/load.ts';
+import { loadSftDataset } from '../data/index.ts';
+import { Tokenizer } from '../models/tokenizer/index.ts';
+import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
+import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts';
+import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';
+import { type BestOfNConfig, BestOfNConfigSchema } from './best-of-n-config.ts';
+import { httpJudge, judgeTexts, readFacts } from './evaluation.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
