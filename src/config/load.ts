@@ -121,7 +121,8 @@ export function parseOverrides(pairs: string[], sources: OverrideSource[] = []):
   return out;
 }
 
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+/** `b` over `a`, nested mappings merged key by key (neither is changed). */
+export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];

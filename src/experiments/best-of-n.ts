@@ -1,11 +1,19 @@
 /**
- * `maxent-rlhf bon --config FILE [--set k=v]…`: best-of-n from a policy snapshot and a reward
- * model over a prompt file, for a grid of n, as a run folder (docs/configs.md, "bon"). With
+ * Best-of-n from a config (`runBon`; the CLI's `maxent-rlhf bon --config FILE [--set k=v]…`): a
+ * policy snapshot and a reward model over a prompt file, for a grid of n, as a run folder
+ * (docs/configs.md, "bon"). With
  * `judge: lab` every n also gets the lab's gold score and win rate of the chosen responses: the
  * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
  */
 import { basename } from 'node:path';
-import { loadConfigFile, parseOverrides } from '../config/load.ts';
+import type { z } from 'zod';
+import {
+  deepMerge,
+  loadConfigFile,
+  type OverrideSource,
+  parseOverrides,
+  validateConfig,
+} from '../config/load.ts';
 import { loadSftDataset } from '../data/index.ts';
 import { Tokenizer } from '../models/tokenizer/index.ts';
 import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
@@ -13,14 +21,39 @@ import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts
 import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from './best-of-n-config.ts';
 import { httpJudge, judgeTexts, readFacts } from './evaluation.ts';
+import type { TrainIO } from './train.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
   set?: string[];
 }
 
-export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
-  return loadConfigFile(BestOfNConfigSchema, file, parseOverrides(sets)) as BestOfNConfig;
+/** A bon config from a file or an object (the file's keys), `sets` applied over it, validated. */
+export function loadBestOfNConfig(
+  source: string | z.input<typeof BestOfNConfigSchema>,
+  sets: string[] = [],
+): BestOfNConfig {
+  const sources: OverrideSource[] = [];
+  const overrides = parseOverrides(sets, sources);
+  if (typeof source === 'string')
+    return loadConfigFile(BestOfNConfigSchema, source, overrides, sources) as BestOfNConfig;
+  return validateConfig(
+    BestOfNConfigSchema,
+    deepMerge(source as Record<string, unknown>, overrides),
+    'object',
+    sources,
+  ) as BestOfNConfig;
+}
+
+/** Best-of-n from a config (object or file); returns the run folder. */
+export function runBon(
+  config: string | z.input<typeof BestOfNConfigSchema>,
+  options: { set?: string[]; io?: TrainIO } = {},
+): Promise<string> {
+  return runBestOfNConfig(
+    loadBestOfNConfig(config, options.set),
+    options.io ?? { print: (l) => console.log(l), log: (m) => console.error(m) },
+  );
 }
 
 export async function runBestOfNCommand(

@@ -54,11 +54,13 @@ export {
   type ModelKind,
   type ParameterShapes,
   rewardModelShapes,
+  SCORE_HEAD,
   type StateDict,
   shapesFor,
   trunkShapes,
 } from './gptneox/parameter-layout.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
+export { assertFiniteWeights, assertPositionsFit, assertVocabularyFits } from './model-limits.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';
 export { type GeneratedRecord, type RunGenerateArgs, runGenerate } from './sampling/run-generate.ts';

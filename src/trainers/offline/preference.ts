@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
-import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
+import { loadCausalLM } from '../../models/index.ts';
+import { noGrad, resolveDevice, type Tensor, tensor } from '../../tensor/index.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
@@ -30,9 +31,12 @@ import { pairLogps } from './sequence-logps.ts';
 export interface PreferenceRun {
   config: PreferenceConfig;
   policy: CausalLM;
-  /** Loads the reference model (only called for reference-based losses, and only on a cache miss). */
+  /**
+   * Loads the reference model (only called for reference-based losses, and only on a cache miss);
+   * default: the config's `reference` snapshot (absent: `model`), frozen, in its dtype and device.
+   */
   loadReference?: () => Promise<CausalLM>;
-  /** Folder of the reference snapshot (cache key). */
+  /** Folder of the reference snapshot (cache key); default: the config's `reference`, else `model`. */
   referenceDir?: string;
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
@@ -134,12 +138,19 @@ function freeReference(reference: CausalLM, policy: CausalLM): void {
   if (reference !== policy) (reference as Partial<{ dispose(): void }>).dispose?.();
 }
 
+/**
+ * The reference model's loader: the run's own, or else frozen weights of the config's `reference`
+ * snapshot (default: the starting `model`), in the run's dtype on the run device.
+ */
 function requireLoader(run: PreferenceRun): () => Promise<CausalLM> {
-  if (!run.loadReference || !run.referenceDir)
-    throw new Error(
-      `loss "${run.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
-    );
-  return run.loadReference;
+  if (run.loadReference) return run.loadReference;
+  const c = run.config;
+  return () => loadCausalLM(referenceDirOf(run), { dtype: c.dtype, device: resolveDevice(c.device) });
+}
+
+/** The reference snapshot's folder (the cache key): the run's, else `reference`, else `model`. */
+function referenceDirOf(run: PreferenceRun): string {
+  return run.referenceDir ?? run.config.reference ?? run.config.model;
 }
 
 /**
@@ -182,7 +193,7 @@ async function referenceFor(
   dp: DataParallel,
 ): Promise<ReferenceLogps> {
   requireLoader(run);
-  const key = referenceCacheKey(run.referenceDir!, pairs);
+  const key = referenceCacheKey(referenceDirOf(run), pairs);
   const cacheDir = join(run.config.out, 'cache');
   if (dp.distributed)
     // Rank 0's cache decides; on a miss each rank runs the reference model on its share of the pairs.
