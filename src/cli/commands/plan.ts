@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { ConfigError } from '../../config/load.ts';
 import { loadTrainConfig } from '../../experiments/train.ts';
 import { loadConfig } from '../../models/checkpoint/load-model.ts';
-import { CONFIG_FILE } from '../../models/checkpoint/snapshot-files.ts';
 import type { GPTNeoXConfig } from '../../models/gptneox/config.ts';
 import { NAMED_CONFIGS, namedConfig } from '../../models/gptneox/named-configs.ts';
+import { CONFIG_FILE } from '../../models/gptneox/snapshot-files.ts';
 import {
   fmtBytes,
   GIB,
