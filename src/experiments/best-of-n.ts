@@ -15,7 +15,7 @@ import {
   validateConfig,
 } from '../config/load.ts';
 import { loadSftDataset } from '../data/index.ts';
-import { Tokenizer } from '../models/tokenizer/index.ts';
+import { Tokenizer } from '../models/index.ts';
 import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';

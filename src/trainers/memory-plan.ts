@@ -17,8 +17,7 @@
  * - a forward without autograd holds one layer's working set at a time, and the KV cache of
  *   generation grows by concatenation (old and new cache coexist for one step).
  */
-import type { GPTNeoXConfig } from '../models/gptneox/config.ts';
-import { countParameters, rotaryNdims } from '../models/gptneox/config.ts';
+import { countParameters, type GPTNeoXConfig, rotaryNdims } from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
 

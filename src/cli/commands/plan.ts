@@ -12,10 +12,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../config/load.ts';
 import { loadTrainConfig } from '../../experiments/train.ts';
-import { loadConfig } from '../../models/checkpoint/load-model.ts';
-import type { GPTNeoXConfig } from '../../models/gptneox/config.ts';
-import { NAMED_CONFIGS, namedConfig } from '../../models/gptneox/named-configs.ts';
-import { CONFIG_FILE } from '../../models/gptneox/snapshot-files.ts';
+import {
+  CONFIG_FILE,
+  type GPTNeoXConfig,
+  loadConfig,
+  NAMED_CONFIGS,
+  namedConfig,
+} from '../../models/index.ts';
 import {
   fmtBytes,
   GIB,

@@ -2,7 +2,7 @@
  * Sequence log-probabilities log π(y|x) = Σ_t log π(y_t | x, y_<t) over completion tokens, from
  * logits [B, T, V], on the model's one scoring path (TokenDistribution: gather − logsumexp in float32).
  */
-import { TokenDistribution } from '../../models/token-distribution.ts';
+import { TokenDistribution } from '../../models/index.ts';
 import type { Tensor } from '../../tensor/index.ts';
 import { tidy } from '../../tensor/index.ts';
 import { collatePairs, type EncodedPair, type TrainingBatch } from './batching.ts';

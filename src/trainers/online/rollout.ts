@@ -8,7 +8,7 @@
  * sample), and the shares are gathered at the end, so that the rest of the step sees the whole
  * rollout on every rank, as one process would (data-parallel.ts).
  */
-import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import { samplingNoise } from '../../models/index.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { DataParallel } from '../common/data-parallel.ts';
 import { rewardInChunks, scoreInChunks, valuesInChunks } from './chunks.ts';
