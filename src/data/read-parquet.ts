@@ -8,7 +8,7 @@ import type { AsyncBuffer, Compressors, FileMetaData, RowGroup } from 'hyparquet
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { DatasetError } from './bad-rows.ts';
 import { checkColumnChunk } from './parquet-page-check.ts';
-import type { RawRow, RowSource } from './read-rows.ts';
+import type { RawRow, RowSource } from './row-source.ts';
 
 /**
  * Decompressors beyond hyparquet's built-in SNAPPY: GZIP and BROTLI through node:zlib. (ZSTD and

@@ -1,5 +1,5 @@
 /**
- * Layer 2 public API: GPT-NeoX / Pythia models (HF-compatible configs, checkpoints and heads),
+ * Public API of the models: GPT-NeoX / Pythia models (HF-compatible configs, checkpoints and heads),
  * sampling, and the tokenizer.
  */
 

@@ -31,10 +31,6 @@ export function modelTokenLogps(model: CausalLM, batch: TrainingBatch): Tensor {
   return tokenLogps(model.logits(batch.ids, batch.attentionMask), batch);
 }
 
-export function sequenceLogps(logits: Tensor, batch: TrainingBatch): SequenceLogps {
-  return tidy(() => ({ sum: tokenLogps(logits, batch).sum(1), lengths: batch.lossMask.slice(1, 1).sum(1) }));
-}
-
 /** Policy log-probs of chosen and rejected completions from ONE concatenated forward pass. */
 export function pairLogps(
   model: CausalLM,
