@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = resolve(import.meta.dirname, '../../src');
 
 /** Bottom up; each entry a folder or file under src/ (a file's unit is its longest matching entry). */
-export const LAYERS: string[][] = [
+const LAYERS: string[][] = [
   ['native'],
   ['tensor', 'util'],
   ['io', 'distributed'],
