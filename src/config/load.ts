@@ -93,6 +93,20 @@ export function loadConfigFile<S extends z.ZodType>(
 }
 
 /**
+ * A config from a YAML/JSON file (its path) or from an object holding the same keys, `overrides`
+ * merged over it, validated; errors name the file (or "object") and the key path.
+ */
+export function loadConfigSource<S extends z.ZodType>(
+  schema: S,
+  source: string | object,
+  overrides: Record<string, unknown> = {},
+  sources: readonly OverrideSource[] = [],
+): z.output<S> {
+  if (typeof source === 'string') return loadConfigFile(schema, source, overrides, sources);
+  return validateConfig(schema, deepMerge(source as Record<string, unknown>, overrides), 'object', sources);
+}
+
+/**
  * Applies `a.b.c=value` overrides (values parsed as YAML). Each pair's key path and flag is
  * appended to `sources`, for errors that name the flag (see {@link loadConfigFile}).
  */
@@ -121,8 +135,7 @@ export function parseOverrides(pairs: string[], sources: OverrideSource[] = []):
   return out;
 }
 
-/** `b` over `a`, nested mappings merged key by key (neither is changed). */
-export function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
-import { JudgeHttpSchema, JudgeSchema, RlDataSchema } from './configs.ts';
+import { JudgeHttpSchema, JudgeSchema, PromptTokensSchema, RlDataSchema } from './configs.ts';
 
 const sampling = OnlineTrainConfigSchema.pick({
   temperature: true,
@@ -29,12 +29,7 @@ export const BestOfNConfigSchema = z
     data: RlDataSchema.describe(
       'prompt file in SFT format; with judge lab/http its completions are the reference summaries of the win rate',
     ),
-    maxPromptTokens: z
-      .number()
-      .int()
-      .positive()
-      .default(512)
-      .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
+    maxPromptTokens: PromptTokensSchema,
     n: z
       .array(z.number().int().positive())
       .min(1)

@@ -7,13 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { z } from 'zod';
-import {
-  deepMerge,
-  loadConfigFile,
-  type OverrideSource,
-  parseOverrides,
-  validateConfig,
-} from '../config/load.ts';
+import { loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
 import { loadSftDataset } from '../data/index.ts';
 import { Tokenizer } from '../models/index.ts';
 import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
@@ -34,13 +28,10 @@ export function loadBestOfNConfig(
   sets: string[] = [],
 ): BestOfNConfig {
   const sources: OverrideSource[] = [];
-  const overrides = parseOverrides(sets, sources);
-  if (typeof source === 'string')
-    return loadConfigFile(BestOfNConfigSchema, source, overrides, sources) as BestOfNConfig;
-  return validateConfig(
+  return loadConfigSource(
     BestOfNConfigSchema,
-    deepMerge(source as Record<string, unknown>, overrides),
-    'object',
+    source,
+    parseOverrides(sets, sources),
     sources,
   ) as BestOfNConfig;
 }

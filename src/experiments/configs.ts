@@ -29,6 +29,14 @@ export const RlDataSchema = z
   })
   .strict();
 
+/** The prompt limit of the online commands (rl, bon). */
+export const PromptTokensSchema = z
+  .number()
+  .int()
+  .positive()
+  .default(512)
+  .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)');
+
 export const JudgeSchema = z
   .enum(['none', 'lab', 'http'])
   .default('none')
@@ -108,12 +116,7 @@ export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
     .describe('reward-model snapshot (trained by `maxent-rlhf rm`); same tokenizer as the policy'),
   out: z.string().min(1).describe('run folder (created; resumed from its newest valid checkpoint)'),
   data: RlDataSchema,
-  maxPromptTokens: z
-    .number()
-    .int()
-    .positive()
-    .default(512)
-    .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
+  maxPromptTokens: PromptTokensSchema,
   eval: RlEvalSchema.nullish().describe('periodic evaluation every evalEvery steps (absent or null: none)'),
 })
   .strict()

@@ -13,14 +13,7 @@
  */
 import { basename } from 'node:path';
 import type { z } from 'zod';
-import {
-  ConfigError,
-  deepMerge,
-  loadConfigFile,
-  type OverrideSource,
-  parseOverrides,
-  validateConfig,
-} from '../config/load.ts';
+import { ConfigError, loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../data/index.ts';
 import { initProcessGroup, type ProcessGroup, readDistEnv } from '../distributed/index.ts';
 import {
@@ -111,14 +104,7 @@ export function loadTrainConfig<K extends TrainKind>(
     overrides.loss = loss;
     sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  const schema = TRAIN_SCHEMAS[kind];
-  if (typeof source === 'string') return loadConfigFile(schema, source, overrides, sources) as TrainConfig<K>;
-  return validateConfig(
-    schema,
-    deepMerge(source as Record<string, unknown>, overrides),
-    'object',
-    sources,
-  ) as TrainConfig<K>;
+  return loadConfigSource(TRAIN_SCHEMAS[kind], source, overrides, sources) as TrainConfig<K>;
 }
 
 /** Supervised fine-tuning from a config (object or file); returns the run folder. */

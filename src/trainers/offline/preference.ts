@@ -8,16 +8,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
-import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { loadCausalLM } from '../../models/index.ts';
-import { noGrad, resolveDevice, type Tensor, tensor } from '../../tensor/index.ts';
+import { resolveDevice, type Tensor, tensor } from '../../tensor/index.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
-import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
+import { checkLimits, type EncodedPair, encodePairs } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { examplesDrawn, trainOffline } from './loop.ts';
+import { examplesDrawn, type OfflineRunHooks, trainOffline } from './loop.ts';
 import {
   cachedReferenceLogps,
   computeReferenceLogps,
@@ -28,7 +27,7 @@ import {
 } from './reference-cache.ts';
 import { pairLogps } from './sequence-logps.ts';
 
-export interface PreferenceRun {
+export interface PreferenceRun extends OfflineRunHooks {
   config: PreferenceConfig;
   policy: CausalLM;
   /**
@@ -41,11 +40,6 @@ export interface PreferenceRun {
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
   eval: PreferenceExample[];
-  name?: string;
-  log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
-  /** Data-parallel ranks sharing the run (default: this process alone). */
-  group?: ProcessGroup;
 }
 
 export function needsReference(loss: PreferenceConfig['loss']): boolean {
@@ -111,25 +105,12 @@ async function train(run: PreferenceRun): Promise<string> {
     onStep: run.onStep,
     group: run.group,
     microStep: (indices) => step(indices, trainSet, refTrain),
-    evaluate: evalSet.length
-      ? (dp) =>
-          noGrad(() =>
-            // Each held-out batch runs once for both metrics.
-            meanOverBatches(
-              evalSet.length,
-              c.batchSize,
-              c.evalBatches,
-              (indices) => {
-                const { loss, metrics } = step(indices, evalSet, refEval);
-                return {
-                  'eval/loss': loss.item(),
-                  'eval/rewards/accuracies': metrics['rewards/accuracies']!,
-                };
-              },
-              { dp },
-            ),
-          )
-      : undefined,
+    evalSize: evalSet.length,
+    // Each held-out batch runs once for both metrics.
+    evalMetrics: (indices) => {
+      const { loss, metrics } = step(indices, evalSet, refEval);
+      return { 'eval/loss': loss.item(), 'eval/rewards/accuracies': metrics['rewards/accuracies']! };
+    },
   });
 }
 
