@@ -8,14 +8,13 @@
 import { basename } from 'node:path';
 import type { z } from 'zod';
 import { loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
-import { loadSftDataset } from '../data/index.ts';
 import { Tokenizer } from '../models/index.ts';
 import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts';
 import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from './best-of-n-config.ts';
 import { httpJudge, judgeTexts, readFacts } from './evaluation.ts';
-import type { TrainIO } from './train.ts';
+import { loadPromptRows, type TrainIO } from './train.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
@@ -63,13 +62,7 @@ export async function runBestOfNConfig(
   io: { print: (l: string) => void; log: (m: string) => void },
 ): Promise<string> {
   const tokenizer = await Tokenizer.fromFolder(c.policy);
-  const loaded = await loadSftDataset(c.data.prompts, {
-    onBadRow: c.data.onBadRow,
-    countTokens: (t) => tokenizer.encode(t).length,
-    maxPromptTokens: c.maxPromptTokens,
-    limit: c.data.limit,
-    log: io.log,
-  });
+  const loaded = await loadPromptRows(c, tokenizer, io.log);
   const rows = loaded.examples;
   const prompts = rows.map((e) => e.prompt);
   const references = rows.map((e) => e.completion);

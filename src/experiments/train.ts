@@ -43,7 +43,7 @@ import { trainSft } from '../trainers/offline/sft.ts';
 import { regularizerKind } from '../trainers/online/config.ts';
 import { trainOnline } from '../trainers/online/trainer.ts';
 import type { Evaluator } from '../trainers/online/types.ts';
-import { TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from './configs.ts';
+import { type RlDataSchema, TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from './configs.ts';
 import { makeRlEvaluator } from './evaluation.ts';
 import { changedKeys, clearRunFolder, finishedModelIntact, loadSplits, progressLine } from './run-folder.ts';
 
@@ -343,13 +343,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
   for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
     await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
-  const loaded = await loadSftDataset(c.data.prompts, {
-    onBadRow: c.data.onBadRow,
-    countTokens: (t) => tokenizer.encode(t).length,
-    maxPromptTokens: c.maxPromptTokens,
-    limit: c.data.limit,
-    log: io.log,
-  });
+  const loaded = await loadPromptRows(c, tokenizer, io.log);
   const prompts = loaded.examples.map((e) => e.prompt);
   const reg = regularizerKind(c.regularizer);
   io.print(
@@ -410,6 +404,21 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     critic?.model.dispose();
     proxy.model.dispose();
   }
+}
+
+/** The prompt rows of an rl or bon config (`data`), counted with the policy's tokenizer. */
+export function loadPromptRows(
+  c: { data: z.output<typeof RlDataSchema>; maxPromptTokens: number },
+  tokenizer: Tokenizer,
+  log: (msg: string) => void,
+) {
+  return loadSftDataset(c.data.prompts, {
+    onBadRow: c.data.onBadRow,
+    countTokens: (t) => tokenizer.encode(t).length,
+    maxPromptTokens: c.maxPromptTokens,
+    limit: c.data.limit,
+    log,
+  });
 }
 
 /**
