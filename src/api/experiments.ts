@@ -33,4 +33,5 @@ export {
   type TrainConfigSource,
   type TrainIO,
   type TrainOptions,
+  trainConfig,
 } from '../experiments/train.ts';

@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
-import { JudgeHttpSchema, JudgeSchema, PromptTokensSchema, RlDataSchema } from './configs.ts';
+import {
+  JudgeHttpSchema,
+  JudgeSchema,
+  PromptTokensSchema,
+  RlDataSchema,
+  renamedKeysError,
+} from './configs.ts';
 
 const sampling = OnlineTrainConfigSchema.pick({
   temperature: true,
@@ -17,45 +23,47 @@ const sampling = OnlineTrainConfigSchema.pick({
 }).shape;
 
 export const BestOfNConfigSchema = z
-  .object({
-    name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
-    modelLabel: z.string().min(1).optional().describe('labels.model in run.json (the report groups by it)'),
-    policy: z
-      .string()
-      .min(1)
-      .describe('policy snapshot the n responses are sampled from (normally the SFT model)'),
-    reward: z.string().min(1).describe('reward-model snapshot that picks the best response (the proxy)'),
-    out: z.string().min(1).describe('run folder (created; a rerun recomputes the curve)'),
-    data: RlDataSchema.describe(
-      'prompt file in SFT format; with judge lab/http its completions are the reference summaries of the win rate',
-    ),
-    maxPromptTokens: PromptTokensSchema,
-    n: z
-      .array(z.number().int().positive())
-      .min(1)
-      .default([1, 2, 4, 8, 16])
-      .describe('the n of the curve: one metrics line each, all read off the same max(n) draws per prompt'),
-    calibrationSamples: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(64)
-      .describe(
-        'fresh draws per prompt that estimate the reward CDF of the measured objective/kl (0: only the analytic log n − (n−1)/n)',
+  .strictObject(
+    {
+      name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
+      modelLabel: z.string().min(1).optional().describe('labels.model in run.json (the report groups by it)'),
+      model: z
+        .string()
+        .min(1)
+        .describe('the policy snapshot the n responses are sampled from (normally the SFT model)'),
+      reward: z.string().min(1).describe('reward-model snapshot that picks the best response (the proxy)'),
+      out: z.string().min(1).describe('run folder (created; a rerun recomputes the curve)'),
+      data: RlDataSchema.describe(
+        'prompt file in SFT format; with judge lab/http its completions are the reference summaries of the win rate',
       ),
-    batchSize: z
-      .number()
-      .int()
-      .positive()
-      .default(8)
-      .describe('prompts per generation batch (each sampled max(n) times)'),
-    judge: JudgeSchema.describe(
-      "none: only the proxy score; lab: the lab's gold judge on the chosen responses (eval/gold_score, eval/win_rate vs the reference), which needs the lab's `facts` field; http: an OpenAI-compatible chat judge (eval/win_rate)",
-    ),
-    judgeHttp: JudgeHttpSchema,
-    ...sampling,
-  })
-  .strict()
+      maxPromptTokens: PromptTokensSchema,
+      n: z
+        .array(z.number().int().positive())
+        .min(1)
+        .default([1, 2, 4, 8, 16])
+        .describe('the n of the curve: one metrics line each, all read off the same max(n) draws per prompt'),
+      calibrationSamples: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(64)
+        .describe(
+          'fresh draws per prompt that estimate the reward CDF of the measured objective/kl (0: only the analytic log n − (n−1)/n)',
+        ),
+      batchSize: z
+        .number()
+        .int()
+        .positive()
+        .default(8)
+        .describe('prompts per generation batch (each sampled max(n) times)'),
+      judge: JudgeSchema.describe(
+        "none: only the proxy score; lab: the lab's gold judge on the chosen responses (eval/gold_score, eval/win_rate vs the reference), which needs the lab's `facts` field; http: an OpenAI-compatible chat judge (eval/win_rate)",
+      ),
+      judgeHttp: JudgeHttpSchema,
+      ...sampling,
+    },
+    { error: renamedKeysError },
+  )
   .refine((e) => e.judge !== 'http' || e.judgeHttp !== undefined, {
     message: 'judge "http" needs judgeHttp: { baseUrl, model }',
     path: ['judgeHttp'],

@@ -61,7 +61,7 @@ export async function runBestOfNConfig(
   c: BestOfNConfig,
   io: { print: (l: string) => void; log: (m: string) => void },
 ): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.policy);
+  const tokenizer = await Tokenizer.fromFolder(c.model);
   const loaded = await loadPromptRows(c, tokenizer, io.log);
   const rows = loaded.examples;
   const prompts = rows.map((e) => e.prompt);
@@ -80,7 +80,7 @@ export async function runBestOfNConfig(
   // Both models, the prompts and the sampling noise live on the one device.
   const placement = { device: resolveDevice(c.device), dtype: c.dtype };
   const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward, placement);
-  const policy = await LMPolicy.load(c.policy, { trainable: false, ...placement });
+  const policy = await LMPolicy.load(c.model, { trainable: false, ...placement });
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
   const evaluate = (r: BestOfNResult) =>
     judgeTexts({ prompts, references, facts, judge }, r.responses.map(decode));

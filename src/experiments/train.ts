@@ -129,7 +129,15 @@ export async function runTrain<K extends TrainKind>(
   source: TrainConfigSource<K>,
   options: TrainOptions = {},
 ): Promise<string> {
-  const loaded = loadTrainConfig(kind, source, options.set, options.loss);
+  return trainConfig(kind, loadTrainConfig(kind, source, options.set, options.loss), options);
+}
+
+/** Trains a config `loadTrainConfig` validated (as runTrain, whose `set` and `loss` it ignores). */
+export async function trainConfig<K extends TrainKind>(
+  kind: K,
+  loaded: TrainConfig<K>,
+  options: TrainOptions = {},
+): Promise<string> {
   if (options.group) return trainInGroup(kind, loaded, options, options.group);
   const io = options.io ?? defaultIO;
   // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
@@ -333,15 +341,15 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
 }
 
 async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.policy);
+  const tokenizer = await Tokenizer.fromFolder(c.model);
   // The reward (and reference) model reads the policy's token ids: check before loading anything big.
-  requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
+  requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.model, c.reward);
   if (c.reference)
-    requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+    requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.model, c.reference);
   // Prompts of up to maxPromptTokens, then maxNewTokens sampled (or eval.maxNewTokens greedy).
   const newTokens = Math.max(c.maxNewTokens, c.eval?.maxNewTokens ?? 0);
   const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
-  for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
+  for (const dir of [c.model, c.reward, ...(c.reference ? [c.reference] : [])])
     await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
   const loaded = await loadPromptRows(c, tokenizer, io.log);
   const prompts = loaded.examples.map((e) => e.prompt);
@@ -356,7 +364,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
   const separateCritic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
   const policy = Object.assign(
-    await LMPolicy.load(c.policy, {
+    await LMPolicy.load(c.model, {
       trainable: true,
       valueHead: c.algorithm === 'ppo' && !separateCritic,
       seed: c.seed,

@@ -143,16 +143,7 @@ describe('presets', () => {
         prompts: data.prompts,
         evalPrompts: ev.prompts,
       };
-      for (const key of [
-        'model',
-        'policy',
-        'reference',
-        'reward',
-        'train',
-        'eval',
-        'prompts',
-        'evalPrompts',
-      ]) {
+      for (const key of ['model', 'reference', 'reward', 'train', 'eval', 'prompts', 'evalPrompts']) {
         const v = inputs[key as keyof typeof inputs];
         if (typeof v === 'string') expect(v, `${path}: ${key}`).toMatch(/^runs\/demo\//);
       }
@@ -180,7 +171,7 @@ describe('docs/configs.md', () => {
   it('documents defaults as the schemas apply them', () => {
     const rl = configDocRows(DOCUMENTED.find((d) => d.title.startsWith('rl'))!.schema);
     expect(rl.find((r) => r.key === 'temperature')).toMatchObject({ default: '`0.7`', type: 'number > 0' });
-    expect(rl.find((r) => r.key === 'policy')).toMatchObject({ default: 'required' });
+    expect(rl.find((r) => r.key === 'model')).toMatchObject({ default: 'required' });
     expect(rl.find((r) => r.key === 'missingEosPenalty')!.type).toBe('number or null');
   });
 });

@@ -59,7 +59,7 @@ function rlConfig(name: string, reward: string): string {
   writeFileSync(
     path,
     stringify({
-      policy: sft,
+      model: sft,
       reference: sft,
       reward,
       out: join(root, name),

@@ -225,7 +225,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
     file(
       name,
       stringify({
-        policy: `${sftDir}/model`,
+        model: `${sftDir}/model`,
         reward: `${rmDir}/model`,
         data: { prompts: join(data, LAB_FILES.sftTrain) },
         maxPromptTokens: 48,
@@ -327,7 +327,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
     // A policy on the default byte-level tokenizer against the reward model on the lab's.
     const cfg = rlConfig('rl-tok.yaml', {
       out: join(root, 'rl-tok'),
-      policy: other,
+      model: other,
       regularizer: {},
     });
     expect(await main(['rl', '--config', cfg])).toBe(1);
@@ -388,7 +388,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
       'configs/lab/rl-maxent.yaml',
       ...[
         '--set',
-        `policy=${sftDir}/model`,
+        `model=${sftDir}/model`,
         '--set',
         `reference=${sftDir}/model`,
         '--set',

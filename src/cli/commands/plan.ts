@@ -113,7 +113,7 @@ export async function planConfig(o: PlanCommandOptions): Promise<PlanResult> {
   if (kind === 'rl') {
     const c = config as ReturnType<typeof loadTrainConfig<'rl'>>;
     models = {
-      policy: await shape('policy', c.policy),
+      policy: await shape('model', c.model),
       reference: c.reference ? await shape('reference', c.reference) : undefined,
       reward: await shape('reward', c.reward),
     };

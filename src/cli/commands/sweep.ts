@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
 import { TRAIN_SCHEMAS, type TrainConfig } from '../../experiments/configs.ts';
-import { runTrain, type TrainIO } from '../../experiments/train.ts';
+import { type TrainIO, trainConfig } from '../../experiments/train.ts';
 import {
   expandGrid,
   mergeConfig,
@@ -88,7 +88,7 @@ async function runPlan(
     print: io.print,
     stopOnError: group.worldSize > 1,
     runPoint: async (p) => {
-      await runTrain(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io, group });
+      await trainConfig(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io, group });
     },
   });
   if (result.errors.length)

@@ -226,7 +226,12 @@ export const OnlineTrainConfigSchema = z
       .describe(
         'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
       ),
-    warmupSteps: z.number().int().nonnegative().default(0).describe('linear warm-up steps from 0 to lr'),
+    warmupSteps: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('linear warm-up steps from 0 to the peak learning rate'),
     weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive
       .default(1)
