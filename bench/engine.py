@@ -3,6 +3,7 @@
 Prints one JSON object. Run by the TypeScript benchmark with the same thread settings.
 """
 import json
+import math
 import sys
 
 import torch
@@ -13,7 +14,8 @@ from timing import best_time
 
 def matmul_gflops(n):
     a, b = torch.randn(n, n), torch.randn(n, n)
-    t = best_time(lambda: torch.matmul(a, b), 5)
+    # The same run counts as bench/engine.ts's matmulRepeats (≈ equal total time per size).
+    t = best_time(lambda: torch.matmul(a, b), math.ceil(5 * (2048 / n) ** 2))
     return 2 * n**3 / t / 1e9
 
 

@@ -41,11 +41,21 @@ export const BLOCKS: Record<string, BlockConfig> = {
 };
 const SIZES = [256, 512, 1024, 2048];
 
+/**
+ * Runs per matmul size: about the same total time for every size (≈ 5 runs of 2048²). A 256² product
+ * takes ≈ 0.2 ms, and the best of 5 such runs on a shared machine measured the load more than the
+ * code: 4–155 GFLOP/s between runs on either side with OpenBLAS's two threads, while with enough
+ * runs (or one OpenBLAS thread) both sides agree. bench/engine.py uses the same counts.
+ */
+export function matmulRepeats(n: number): number {
+  return Math.ceil(5 * (2048 / n) ** 2);
+}
+
 function matmulGflops(n: number): number {
   return tidy(() => {
     const a = randn([n, n]);
     const b = randn([n, n]);
-    const t = bestTime(() => tidy(() => void a.matmul(b)), 5);
+    const t = bestTime(() => tidy(() => void a.matmul(b)), matmulRepeats(n));
     return (2 * n ** 3) / t / 1e9;
   });
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
  * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, online,
- * distributed, data-parallel).
+ * distributed, data-parallel, threads).
  */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
 import { runDataParallelBench } from './data-parallel.ts';
@@ -10,11 +10,12 @@ import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
 import { runModelBench } from './model.ts';
 import { runOnlineBench } from './online.ts';
+import { runThreadsBench } from './threads.ts';
 
 applyDefaultThreads();
 const info = engineInfo();
 console.log(
-  `libtorch ${info.torchVersion}, torch threads ${info.numThreads}, OpenBLAS threads ${info.blasThreads}\n`,
+  `libtorch ${info.torchVersion}, BLAS ${info.threadPolicy.blas}, torch threads ${info.numThreads} (${info.threadPolicy.reason}), OpenBLAS threads ${info.blasThreads}\n`,
 );
 const only = process.argv.slice(2);
 const wanted = (section: string) => only.length === 0 || only.includes(section);
@@ -43,6 +44,12 @@ if (wanted('distributed')) {
 if (wanted('data-parallel')) {
   console.log('\n## Data-parallel training (SFT, 1 process vs 2 ranks on this host)\n');
   const { table, notes } = await runDataParallelBench();
+  console.log(table);
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('threads')) {
+  console.log('\n## Thread policy: sampling throughput by torch intra-op threads (this build)\n');
+  const { table, notes } = runThreadsBench();
   console.log(table);
   console.log(`\n${notes.join('\n')}`);
 }

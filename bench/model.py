@@ -10,7 +10,8 @@ Measured per model, each best-of-N on request (see Server):
   sample naive    the usual naive eager loop: the whole growing sequence through the model every
                   step (all logits, `model(ids).logits[:, -1]`), no cache
   train           forward + cross-entropy + backward + AdamW (torch.optim.AdamW, the same lr / decay)
-usage: model.py '{"threads": N}', then JSON commands on stdin. Started by bench/model.ts with the
+usage: model.py '{"threads": N, "device": "cpu"}' (device optional: "cuda" for scripts/gpu-check.sh), then
+JSON commands on stdin. Started by bench/model.ts with the
 same thread settings and environment.
 """
 import json
@@ -57,10 +58,10 @@ def apply_rotary(x, cos, sin, rot):
 class GPTNeoX:
     """GPT-NeoX causal LM over a dict of HF-named float32 tensors (eager, functional)."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, device="cpu"):
         with open(os.path.join(folder, "config.json")) as f:
             cfg = json.load(f)
-        self.w = read_safetensors(os.path.join(folder, "model.safetensors"))
+        self.w = {k: v.to(device) for k, v in read_safetensors(os.path.join(folder, "model.safetensors")).items()}
         self.H, self.nh = cfg["hidden_size"], cfg["num_attention_heads"]
         self.hd = self.H // self.nh
         self.rot = int(self.hd * cfg.get("rotary_pct", 0.25))
@@ -69,7 +70,7 @@ class GPTNeoX:
         self.parallel = cfg.get("use_parallel_residual", True)
         self.gelu_approx = "none" if cfg.get("hidden_act", "gelu") == "gelu" else "tanh"
         base = cfg.get("rotary_emb_base", 10000)
-        self.inv_freq = 1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))
+        self.inv_freq = (1.0 / (base ** (torch.arange(0, self.rot, 2, dtype=torch.float32) / self.rot))).to(device)
         # A reward-model snapshot (bench/online.py) has a score head instead of embed_out.
         self.head = self.w["gpt_neox.embed_in.weight"] if cfg.get("tie_word_embeddings", False) else self.w.get("embed_out.weight")
 
@@ -84,13 +85,17 @@ class GPTNeoX:
     def ln(self, x, name):
         return F.layer_norm(x, (self.H,), self.w[name + ".weight"], self.w[name + ".bias"], self.eps)
 
-    def trunk(self, ids, mask, past=None):
-        """ids [B, T], mask [B, T_past + T] → hidden [B, T, H] and the per-layer (k, v) cache."""
+    def trunk(self, ids, mask, past=None, static=None):
+        """ids [B, T], mask [B, T_past + T] → hidden [B, T, H] and the per-layer (k, v) cache.
+
+        static=(buffers, P): a preallocated cache (per layer (k, v) [B, heads, S, head_dim]) holding
+        P positions; the T new ones are written in place at P … P + T − 1 and attention reads the
+        filled P + T positions (views, no copy): the static cache a careful eager user writes."""
         w, B, T = self.w, ids.shape[0], ids.shape[1]
-        P = 0 if past is None else past[0][0].shape[2]
+        P = static[1] if static is not None else 0 if past is None else past[0][0].shape[2]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, P:]
         cos, sin = self.rotary(positions)
-        causal = torch.ones(T, P + T, dtype=torch.bool).tril(P)
+        causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(P)
         allowed = causal[None, None] & mask.bool()[:, None, None, :]
         x = F.embedding(ids, w["gpt_neox.embed_in.weight"])
         cache = []
@@ -101,7 +106,12 @@ class GPTNeoX:
             q = apply_rotary(qkv[..., : self.hd], cos, sin, self.rot)
             k = apply_rotary(qkv[..., self.hd : 2 * self.hd], cos, sin, self.rot)
             v = qkv[..., 2 * self.hd :]
-            if past is not None:
+            if static is not None:
+                kb, vb = static[0][i]
+                kb[:, :, P : P + T] = k
+                vb[:, :, P : P + T] = v
+                k, v = kb[:, :, : P + T], vb[:, :, : P + T]
+            elif past is not None:
                 k = torch.cat((past[i][0], k), dim=2)
                 v = torch.cat((past[i][1], v), dim=2)
             cache.append((k, v))
@@ -152,14 +162,26 @@ class Trainer:
 
 
 def sample(model, ids, mask, new_tokens, seed, cached):
-    """Temperature-1 sampling of new_tokens per row; returns tokens [B, N] and their log-probs."""
+    """Temperature-1 sampling of new_tokens per row; returns tokens [B, N] and their log-probs.
+    cached: False (the whole sequence every step), True (a cache grown by cat) or "static"."""
     gen = torch.Generator().manual_seed(seed)
     # Inverse-CDF sampling from uniforms drawn up front, as src/models/sampling/generate.ts does.
-    uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64)
+    uniforms = torch.rand((ids.shape[0], new_tokens), generator=gen, dtype=torch.float64).to(ids.device)
     tokens, logps = [], []
     past = None
+    if cached == "static":
+        B, S = ids.shape[0], ids.shape[1] + new_tokens
+        shape = (B, model.nh, S, model.hd)
+        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(model.layers)]
+        # The mask over every position up front (generated tokens are real); each step reads a prefix.
+        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype)), dim=1)
     for step in range(new_tokens):
-        if cached:
+        if cached == "static":
+            P = 0 if step == 0 else ids.shape[1] + step - 1
+            new = ids if step == 0 else tokens[-1]
+            hidden, _ = model.trunk(new, full_mask[:, : P + new.shape[1]], static=(buffers, P))
+            logits = F.linear(hidden[:, -1], model.head)
+        elif cached:
             hidden, past = model.trunk(ids if step == 0 else tokens[-1], mask, past)
             logits = F.linear(hidden[:, -1], model.head)
         else:
@@ -169,7 +191,8 @@ def sample(model, ids, mask, new_tokens, seed, cached):
         token = (cdf <= u * cdf[:, -1:]).sum(-1, keepdim=True)
         tokens.append(token)
         logps.append(logits.log_softmax(-1).gather(-1, token))
-        mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
+        if cached != "static":
+            mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
         if not cached:
             ids = torch.cat((ids, token), dim=1)
     return torch.cat(tokens, 1), torch.cat(logps, 1)
@@ -179,24 +202,30 @@ class Server:
     """Answers one JSON command per stdin line with one JSON line, so that the TypeScript side can
     interleave its own measurements with these (load on a shared machine drifts over seconds)."""
 
-    def __init__(self):
+    def __init__(self, device="cpu"):
         self.models = {}
+        self.device = device
 
     def load(self, cmd):
         with open(cmd["inputs"]) as f:
             inputs = json.load(f)
-        model = GPTNeoX(cmd["dir"])
+        model = GPTNeoX(cmd["dir"], self.device)
         self.models[cmd["name"]] = {
             "model": model,
-            "prompt_ids": torch.tensor(inputs["prompt_ids"], dtype=torch.long),
-            "prompt_mask": torch.tensor(inputs["prompt_mask"], dtype=torch.long),
-            "trainer": Trainer(model, torch.tensor(inputs["train_ids"], dtype=torch.long)),
+            "prompt_ids": torch.tensor(inputs["prompt_ids"], dtype=torch.long, device=self.device),
+            "prompt_mask": torch.tensor(inputs["prompt_mask"], dtype=torch.long, device=self.device),
+            "trainer": Trainer(model, torch.tensor(inputs["train_ids"], dtype=torch.long, device=self.device)),
         }
         return {"params": sum(t.numel() for t in model.parameters())}
 
     def sample(self, cmd):
         m = self.models[cmd["name"]]
-        run = lambda: sample(m["model"], m["prompt_ids"], m["prompt_mask"], cmd["new_tokens"], cmd["seed"], cmd["cached"])
+        def run():
+            out = sample(m["model"], m["prompt_ids"], m["prompt_mask"], cmd["new_tokens"], cmd["seed"], cmd["cached"])
+            if self.device.startswith("cuda"):
+                torch.cuda.synchronize()  # time the work, not its launch
+            return out
+
         with torch.no_grad():
             if cmd.get("tokens"):
                 return {"tokens": run()[0].tolist()}
@@ -219,7 +248,7 @@ def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    Server().serve()
+    Server(spec.get("device", "cpu")).serve()
 
 
 if __name__ == "__main__":

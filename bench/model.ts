@@ -7,10 +7,15 @@
  * sides run the same model.
  *
  * Per model: a training step (forward, cross-entropy, backward, AdamW) on a TL;DR-sized batch, and
- * batched temperature-1 sampling of left-padded prompts with our KV-cached `generate`, against the
- * usual naive eager PyTorch loop (the whole growing sequence through the model every step, all
- * logits) and against a KV-cached PyTorch loop. Our `generate` also returns per-token entropies;
- * the PyTorch loops compute only the sampled tokens' log-probs.
+ * batched temperature-1 sampling of left-padded prompts with our `generate` (static KV cache, one
+ * native decode loop: docs/generation.md), against the usual naive eager PyTorch loop (the whole
+ * growing sequence through the model every step, all logits), a PyTorch loop whose KV cache grows by
+ * cat, and a PyTorch loop over a preallocated (static) KV cache written in place — the best eager
+ * code, and the anchor of the targets. Our previous loop (`decoder: 'eager'`: one JavaScript round
+ * trip per token, a cache grown by cat) is timed beside them as "before". Our `generate` also
+ * returns per-token entropies and the sampled distribution's log-probs; the PyTorch loops compute
+ * only the sampled tokens' log-probs. For the pythia-70m shape the table also gives the sampling
+ * time's fraction of its roofline (see roofline()).
  *
  * PyTorch runs with the addon's malloc policy (freed memory kept in the process, see
  * src/native/binding.ts) so that the ratios compare the code, not an allocator setting; the train
@@ -41,6 +46,7 @@ import {
   keep,
   ones,
   randint,
+  randn,
   type Tensor,
   tensor,
   tidy,
@@ -52,7 +58,8 @@ import { PythonServer, RETAIN_FREED_MEMORY_ENV } from './model-python.ts';
 export interface ModelBenchSpec {
   label: string;
   config: GPTNeoXConfig;
-  train: { batch: number; seq: number; repeats: number };
+  /** null: sampling only (the pythia-70m shape: its train step is bench/online.ts's update). */
+  train: { batch: number; seq: number; repeats: number } | null;
   sample: {
     prompts: number;
     /** Rows are left-padded prompts of lengths spread over [minPromptLen, promptLen]. */
@@ -92,6 +99,14 @@ export const MODEL_BENCHES: ModelBenchSpec[] = [
     sample: { ...SAMPLE, repeats: 2, naiveRounds: 1 },
     rounds: 3,
   },
+  {
+    label: 'pythia-70m',
+    // The real pythia-70m shape: hidden 512, 6 layers × 8 heads, vocabulary 50304 (≈70M parameters).
+    config: namedConfig('pythia-70m', 50304),
+    train: null,
+    sample: { ...SAMPLE, repeats: 2, naiveRounds: 0 },
+    rounds: 2,
+  },
 ];
 
 interface Prepared {
@@ -130,7 +145,8 @@ async function prepare(spec: ModelBenchSpec, root: string): Promise<Prepared> {
   const { trainIds, promptIds, promptMask } = tidy(() => {
     const p = makePrompts(spec.sample, V, gen);
     return {
-      trainIds: keep(randint(0, V, [spec.train.batch, spec.train.seq], gen)),
+      // Without a train step, a token pair (bench/model.py builds its trainer from them, unused).
+      trainIds: keep(randint(0, V, spec.train ? [spec.train.batch, spec.train.seq] : [1, 2], gen)),
       promptIds: keep(p.ids),
       promptMask: keep(p.mask),
     };
@@ -150,15 +166,69 @@ function toRows(t: Tensor): number[][] {
   return Array.from({ length: rows }, (_, r) => flat.slice(r * cols, (r + 1) * cols));
 }
 
-/** Our KV-cached sampling of the benchmark prompts (a fresh seeded generator per run). */
-function sampleOnce(p: Prepared): Generation {
+/** Our sampling of the benchmark prompts (a fresh seeded generator per run). */
+function sampleOnce(p: Prepared, decoder: 'native' | 'eager' = 'native'): Generation {
   const s = p.spec.sample;
   return generate(
     p.model,
     { ids: p.promptIds, mask: p.promptMask },
     // eosId −1 never matches: every row samples exactly newTokens tokens, as on the PyTorch side.
-    { maxNewTokens: s.newTokens, eosId: -1, padId: 0, temperature: 1, gen: new Generator(s.seed) },
+    {
+      maxNewTokens: s.newTokens,
+      eosId: -1,
+      padId: 0,
+      temperature: 1,
+      gen: new Generator(s.seed),
+      decoder,
+    },
   );
+}
+
+/** This machine's matmul rate (GFLOP/s, 1024² float32) and copy bandwidth (GB/s, read + write). */
+export function machineRates(): { gflops: number; gbps: number } {
+  return tidy(() => {
+    const a = randn([1024, 1024]);
+    const b = randn([1024, 1024]);
+    const tm = bestTime(() => tidy(() => void a.matmul(b)), 5);
+    const src = randn([64 << 20]);
+    const dst = randn([64 << 20]);
+    const tc = bestTime(() => dst.copy_(src), 5);
+    return { gflops: (2 * 1024 ** 3) / tm / 1e9, gbps: (2 * 4 * (64 << 20)) / tc / 1e9 };
+  });
+}
+
+/**
+ * The physical limit of sampling B rows of P prompt + N new tokens (float32): per phase, the larger
+ * of its matmul time at the measured rate and its weight and cache streaming time at the measured
+ * bandwidth. Prefill: every non-embedding weight over B·P positions, attention scores and values,
+ * the LM head at the last position. Each decode step: the non-embedding weights and the LM head
+ * read once (B rows at a time), the filled cache read, B·(weights) multiply-adds.
+ */
+export function roofline(
+  c: GPTNeoXConfig,
+  B: number,
+  P: number,
+  N: number,
+  rates: { gflops: number; gbps: number },
+): { seconds: number; prefill: number; decode: number } {
+  const h = c.hiddenSize;
+  const perLayer = 4 * h * h + 2 * h * c.intermediateSize; // QKV, dense, MLP up and down
+  const body = c.numHiddenLayers * perLayer;
+  const head = c.vocabSize * h;
+  const flops = (f: number) => f / (rates.gflops * 1e9);
+  const bytes = (b: number) => b / (rates.gbps * 1e9);
+  const attnFlops = (q: number, k: number) => c.numHiddenLayers * 2 * 2 * B * q * k * h;
+  const prefill = Math.max(
+    flops(2 * body * B * P + attnFlops(P, P) / 2 + 2 * head * B),
+    bytes(4 * (body + head) + 2 * c.numHiddenLayers * B * P * h * 4),
+  );
+  let decode = 0;
+  for (let t = 1; t < N; t++) {
+    const filled = P + t;
+    const cache = 2 * c.numHiddenLayers * B * filled * h * 4;
+    decode += Math.max(flops(2 * (body + head) * B + attnFlops(1, filled)), bytes(4 * (body + head) + cache));
+  }
+  return { seconds: prefill + decode, prefill, decode };
 }
 
 /** Forward + cross-entropy + backward + AdamW on the whole batch, as bench/model.py's Trainer. */
@@ -227,8 +297,10 @@ async function measure(p: Prepared, py: PythonServer, pyDefault: PythonServer | 
   const s = spec.sample;
   const name = spec.label;
   const sampleCmd = { op: 'sample', name, new_tokens: s.newTokens, seed: s.seed };
-  const trainer = new Trainer(p);
+  const trainer = spec.train ? new Trainer(p) : null;
   const sampling: Best = { ours: Infinity, torch: Infinity };
+  let eager = Infinity;
+  let torchStatic = Infinity;
   const training: Best = { ours: Infinity, torch: Infinity };
   let naive = Infinity;
   let trainDefault = Infinity;
@@ -243,14 +315,26 @@ async function measure(p: Prepared, py: PythonServer, pyDefault: PythonServer | 
         warmup,
       });
       sampling.torch = Math.min(sampling.torch, cached.seconds);
+      const staticRun = await py.call<{ seconds: number }>({
+        ...sampleCmd,
+        cached: 'static',
+        repeats: s.repeats,
+        warmup,
+      });
+      torchStatic = Math.min(torchStatic, staticRun.seconds);
       sampling.ours = Math.min(
         sampling.ours,
         bestTime(() => dispose(sampleOnce(p)), s.repeats, warmup),
+      );
+      eager = Math.min(
+        eager,
+        bestTime(() => dispose(sampleOnce(p, 'eager')), s.repeats, warmup),
       );
       if (r < s.naiveRounds) {
         const n = await py.call<{ seconds: number }>({ ...sampleCmd, cached: false, repeats: 1, warmup: 0 });
         naive = Math.min(naive, n.seconds);
       }
+      if (!trainer || !spec.train) continue;
       const t = await py.call<{ ms: number; first_loss: number }>({
         op: 'train',
         name,
@@ -273,9 +357,18 @@ async function measure(p: Prepared, py: PythonServer, pyDefault: PythonServer | 
         trainDefault = Math.min(trainDefault, d.ms);
       }
     }
-    return { sampling, training, naive, trainDefault, firstLoss: trainer.firstLoss!, pyFirstLoss };
+    return {
+      sampling,
+      eager,
+      torchStatic,
+      training,
+      naive,
+      trainDefault,
+      firstLoss: trainer?.firstLoss ?? Number.NaN,
+      pyFirstLoss,
+    };
   } finally {
-    trainer.dispose();
+    trainer?.dispose();
   }
 }
 
@@ -293,6 +386,10 @@ export async function runModelBench(specs: ModelBenchSpec[] = MODEL_BENCHES): Pr
     await pyDefault?.read();
     const rows: EngineResult[] = [];
     const notes: string[] = [];
+    const rates = machineRates();
+    notes.push(
+      `this machine now: matmul 1024² ${rates.gflops.toFixed(0)} GFLOP/s, copy ${rates.gbps.toFixed(1)} GB/s (read + write), the roofline's rates`,
+    );
     for (const bench of specs) {
       const p = await prepare(bench, root);
       prepared.push(p);
@@ -316,14 +413,15 @@ export async function runModelBench(specs: ModelBenchSpec[] = MODEL_BENCHES): Pr
       const newTokens = s.prompts * s.newTokens;
       const perSecond = (seconds: number) => newTokens / seconds;
       const shape = `${s.prompts}×(${s.minPromptLen}–${s.promptLen} prompt + ${s.newTokens} new)`;
-      rows.push({
-        name: `${label} train step ${train.batch}×${train.seq}`,
-        ours: m.training.ours,
-        torch: m.training.torch,
-        unit: 'ms',
-        speedup: m.training.torch / m.training.ours,
-      });
-      if (pyDefault)
+      if (train)
+        rows.push({
+          name: `${label} train step ${train.batch}×${train.seq}`,
+          ours: m.training.ours,
+          torch: m.training.torch,
+          unit: 'ms',
+          speedup: m.training.torch / m.training.ours,
+        });
+      if (pyDefault && train)
         rows.push({
           name: `${label} train step ${train.batch}×${train.seq}, PyTorch with glibc's default malloc`,
           ours: m.training.ours,
@@ -331,26 +429,50 @@ export async function runModelBench(specs: ModelBenchSpec[] = MODEL_BENCHES): Pr
           unit: 'ms',
           speedup: m.trainDefault / m.training.ours,
         });
-      rows.push(
-        {
+      if (s.naiveRounds > 0)
+        rows.push({
           name: `${label} sampling ${shape}, vs naive eager`,
           ours: perSecond(m.sampling.ours),
           torch: perSecond(m.naive),
           unit: 'tokens/s',
           speedup: m.naive / m.sampling.ours,
-        },
+        });
+      rows.push(
         {
-          name: `${label} sampling ${shape}, vs PyTorch KV cache`,
+          name: `${label} sampling ${shape}, vs PyTorch KV cache (cat)`,
           ours: perSecond(m.sampling.ours),
           torch: perSecond(m.sampling.torch),
           unit: 'tokens/s',
           speedup: m.sampling.torch / m.sampling.ours,
         },
+        {
+          name: `${label} sampling ${shape}, vs PyTorch static KV cache`,
+          ours: perSecond(m.sampling.ours),
+          torch: perSecond(m.torchStatic),
+          unit: 'tokens/s',
+          speedup: m.torchStatic / m.sampling.ours,
+        },
+        {
+          name: `${label} sampling, before (our eager loop) vs PyTorch static KV cache`,
+          ours: perSecond(m.eager),
+          torch: perSecond(m.torchStatic),
+          unit: 'tokens/s',
+          speedup: m.torchStatic / m.eager,
+        },
+      );
+      const limit = roofline(config, s.prompts, s.promptLen, s.newTokens, rates);
+      notes.push(
+        `${label} sampling: ${(m.sampling.ours * 1e3).toFixed(0)} ms (before: ${(m.eager * 1e3).toFixed(0)} ms, ` +
+          `${(m.eager / m.sampling.ours).toFixed(2)}× faster now); roofline ${(limit.seconds * 1e3).toFixed(0)} ms ` +
+          `(prefill ${(limit.prefill * 1e3).toFixed(0)}, decode ${(limit.decode * 1e3).toFixed(0)}): ` +
+          `${((100 * limit.seconds) / m.sampling.ours).toFixed(0)}% of the roofline`,
       );
       notes.push(
         `${label}: ${(countParameters(config) / 1e6).toFixed(2)}M parameters (PyTorch side ${(params / 1e6).toFixed(2)}M), ` +
           `hidden ${config.hiddenSize}, ${config.numHiddenLayers} layers × ${config.numAttentionHeads} heads, vocab ${config.vocabSize}; ` +
-          `first-step loss ours ${m.firstLoss.toFixed(5)} vs PyTorch ${m.pyFirstLoss.toFixed(5)}; ` +
+          (train
+            ? `first-step loss ours ${m.firstLoss.toFixed(5)} vs PyTorch ${m.pyFirstLoss.toFixed(5)}; `
+            : '') +
           `sampled tokens equal to PyTorch's (same seed) ${agreement(ours, torchTokens.tokens)}`,
       );
     }

@@ -3,7 +3,7 @@ penalty in the reward) written as a plain eager PyTorch script (python3-torch), 
 snapshots the TypeScript side saved (policy, whose copy is the frozen reference, and a reward model).
 
 One step, timed in three phases:
-  sample  KV-cached sampling at temperature T from the prompts, by inverse CDF from the given
+  sample  sampling over a static KV cache at temperature T from the prompts, by inverse CDF from the given
           uniforms (the same noise as the TypeScript side, so the first rollouts agree), stopping
           a row at EOS (0) and padding it with EOS
   score   log pi_old and its exact entropy, log pi_ref at the response positions (LM head on those
@@ -59,8 +59,13 @@ class Step:
     @torch.no_grad()
     def sample(self):
         m, T = self.policy, self.spec["temperature"]
-        mask = self.prompt_mask
-        hidden, past = m.trunk(self.prompt_ids, mask)
+        # A static KV cache (preallocated, written in place; bench/model.py's trunk(static=...)).
+        B, P = self.prompt_ids.shape
+        N = self.noise.shape[1]
+        shape = (B, m.nh, P + N, m.hd)
+        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(m.layers)]
+        mask = torch.cat((self.prompt_mask, torch.ones(B, N, dtype=self.prompt_mask.dtype)), dim=1)
+        hidden, _ = m.trunk(self.prompt_ids, mask[:, :P], static=(buffers, 0))
         logits = F.linear(hidden[:, -1], m.head)
         done = torch.zeros(mask.shape[0], dtype=torch.bool)
         tokens, valid = [], []
@@ -74,8 +79,7 @@ class Step:
             done = done | (token == EOS)
             if step + 1 == self.noise.shape[1] or bool(done.all()):
                 break
-            mask = torch.cat((mask, torch.ones_like(mask[:, :1])), dim=1)
-            hidden, past = m.trunk(token[:, None], mask, past)
+            hidden, _ = m.trunk(token[:, None], mask[:, : P + step + 1], static=(buffers, P + step))
             logits = F.linear(hidden[:, -1], m.head)
         return torch.stack(tokens, 1), torch.stack(valid, 1).float()
 

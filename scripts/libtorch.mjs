@@ -47,17 +47,50 @@ export function locateLibtorch(o = {}) {
   };
 }
 
+/**
+ * libtorch's version from its headers: torch/csrc/api/include/torch/version.h holds the numbers up to
+ * 2.x; later 2.x releases move them to a header it includes (torch/headeronly/version.h), followed here.
+ */
 function versionOf(incDir) {
-  const header = join(incDir, 'torch/csrc/api/include/torch/version.h');
-  if (!existsSync(header)) return 'unknown';
-  const text = readFileSync(header, 'utf8');
-  const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name} (\\d+)`))?.[1] ?? '?';
-  return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  const seen = new Set();
+  const read = (file) => {
+    if (seen.has(file) || !existsSync(file)) return null;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    const part = (name) => text.match(new RegExp(`#define TORCH_VERSION_${name}\\s+(\\d+)`))?.[1];
+    if (part('MAJOR') !== undefined) return `${part('MAJOR')}.${part('MINOR') ?? '?'}.${part('PATCH') ?? '?'}`;
+    for (const m of text.matchAll(/#include\s+[<"]([^>"]*version\.h)[>"]/g)) {
+      const found = read(join(incDir, m[1])) ?? read(join(incDir, 'torch/csrc/api/include', m[1]));
+      if (found) return found;
+    }
+    return null;
+  };
+  return read(join(incDir, 'torch/csrc/api/include/torch/version.h')) ?? 'unknown';
+}
+
+/**
+ * The C++ standard (17 or 20) the addon is compiled with: the one libtorch's CMake package asks of
+ * its users (TorchConfig.cmake's CXX_STANDARD: 14 in Debian's 1.13, 20 from 2.13), never below the
+ * addon's own C++17. Headers without their CMake files (the CI's header-only check): libtorch >= 2.13
+ * needs C++20 (its headers use C++20 features, e.g. default member initialisers of bit-fields).
+ */
+export function cxxStandard(torch) {
+  const configs = [
+    join(torch.root, 'share/cmake/Torch/TorchConfig.cmake'),
+    join(torch.libDir, 'cmake/Torch/TorchConfig.cmake'),
+    join(torch.root, 'lib/cmake/Torch/TorchConfig.cmake'),
+  ];
+  const config = configs.find(existsSync);
+  const asked = config ? Number(readFileSync(config, 'utf8').match(/CXX_STANDARD\s+(\d+)/)?.[1] ?? 17) : null;
+  if (asked !== null) return Math.max(17, asked);
+  const [major, minor] = torch.version.split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 13) ? 20 : 17;
 }
 
 /** 1 when libtorch was built with the C++11 ABI (Debian's and the cxx11-abi zips), else 0. */
 export function cxx11Abi(torch) {
   if (torch.system) return 1;
+  if (!existsSync(join(torch.libDir, 'libc10.so'))) return 1; // headers only (a compile check): the default
   try {
     const syms = execFileSync('nm', ['-D', '--defined-only', join(torch.libDir, 'libc10.so')], {
       encoding: 'utf8',

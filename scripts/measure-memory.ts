@@ -11,6 +11,7 @@
  *   node bin/run-ts.mjs scripts/measure-memory.ts 70m 4       # one case (prints one JSON line)
  *   node bin/run-ts.mjs scripts/measure-memory.ts 160m 4 --device cuda --steps 4
  *       # on a GPU (scripts/gpu-check.sh): also each step's seconds; GPU memory is read outside
+ *   ... --dtype bfloat16                                     # mixed precision (bf16 compute)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +38,13 @@ function status(key: string): number {
   return Number(line!.split(/\s+/)[1]) * 1024;
 }
 
-async function one(size: string, micro: number, device: string, steps: number): Promise<void> {
+async function one(
+  size: string,
+  micro: number,
+  device: string,
+  steps: number,
+  dtype: 'float32' | 'bfloat16',
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `measure-${size}-`));
   try {
     await initModel(`pythia-${size}`, join(dir, 'model'), { seed: 1, device });
@@ -45,6 +52,7 @@ async function one(size: string, micro: number, device: string, steps: number): 
       algorithm: 'rloo',
       steps,
       device,
+      dtype,
       promptsPerStep: PROMPTS,
       maxNewTokens: NEW_TOKENS,
       temperature: 1,
@@ -63,8 +71,8 @@ async function one(size: string, micro: number, device: string, steps: number): 
     });
     writeFileSync('/proc/self/clear_refs', '5');
     const before = status('VmRSS');
-    const policy = await LMPolicy.load(join(dir, 'model'), { trainable: true, device });
-    const reference = await LMPolicy.load(join(dir, 'model'), { trainable: false, device });
+    const policy = await LMPolicy.load(join(dir, 'model'), { trainable: true, device, dtype });
+    const reference = await LMPolicy.load(join(dir, 'model'), { trainable: false, device, dtype });
     const rm = await loadRewardModel(join(dir, 'model'), { initScoreSeed: 3, device });
     const stepSeconds: number[] = [];
     let measured = 0;
@@ -114,6 +122,7 @@ async function one(size: string, micro: number, device: string, steps: number): 
         size,
         micro,
         device,
+        dtype,
         stepSeconds,
         measured,
         planned: plan.peak.bytes,
@@ -133,8 +142,9 @@ const flag = (name: string, fallback: string) => {
 };
 const device = flag('--device', 'cpu');
 const steps = Number(flag('--steps', '1'));
+const dtype = flag('--dtype', 'float32') as 'float32' | 'bfloat16';
 const [size, micro] = args;
-if (size) await one(size, Number(micro), device, steps);
+if (size) await one(size, Number(micro), device, steps, dtype);
 else {
   const self = fileURLToPath(import.meta.url);
   const rowsOut: string[] = [

@@ -9,6 +9,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mx::RegisterRuntime(env, exports);
   mx::RegisterPickle(env, exports);
   mx::RegisterDistributed(env, exports);
+  mx::RegisterGenerate(env, exports);
   return exports;
 }
 

@@ -12,6 +12,7 @@
 // becomes a rejected Promise whose Error names the collective, the rank and the world size. After
 // one failure the group is unusable (its peers' state is unknown), and every later call says so.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard (not via ATen.h in libtorch 2.x)
 
 #include <chrono>
 #include <atomic>
@@ -23,9 +24,16 @@
 #include <set>
 #include <thread>
 
+#include <torch/version.h>
+
+// c10d is compiled in with either backend: Gloo (its headers at build time) or NCCL (a CUDA libtorch
+// with NCCL and nccl.h); scripts/torch-flags.mjs decides.
+#if defined(MX_WITH_GLOO) || defined(MX_WITH_NCCL)
+#define MX_WITH_C10D
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#endif
 #ifdef MX_WITH_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 #ifdef MX_WITH_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -41,7 +49,23 @@ using mx::T;
 
 namespace {
 
-#ifdef MX_WITH_GLOO
+#ifdef MX_WITH_C10D
+
+// What a backend's process group is: c10d::ProcessGroup in libtorch 1.x, c10d::Backend from 2.0 (the
+// ProcessGroup became a front dispatching to its backends). Both have the collectives used here.
+#if TORCH_VERSION_MAJOR >= 2
+using BackendGroup = c10d::Backend;
+#else
+using BackendGroup = c10d::ProcessGroup;
+#endif
+
+#ifndef MX_WITH_GLOO
+// A pip or zip libtorch ships no Gloo headers, and Gloo's from elsewhere need not match the Gloo
+// compiled into it (a silent ABI mismatch), so scripts/torch-flags.mjs does not pair them.
+constexpr const char* kNoGloo =
+    "this addon was built without c10d's Gloo backend (this libtorch ships no Gloo headers): use backend "
+    "'nccl' on CUDA, or see docs/distributed.md";
+#endif
 
 struct Group;
 
@@ -73,7 +97,7 @@ struct Group {
   std::chrono::milliseconds timeout{0};
   std::string master;  // host:port, for messages
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<BackendGroup> pg;
 
   std::mutex mutex;
   std::condition_variable wake;
@@ -321,6 +345,7 @@ class InitWorker : public Napi::AsyncWorker {
       }
       store->setTimeout(opts_.timeout);
       if (opts_.backend == "gloo") {
+#ifdef MX_WITH_GLOO
         auto options = c10d::ProcessGroupGloo::Options::create(opts_.timeout);
         if (!opts_.interfaces.empty()) {
           for (const auto& name : opts_.interfaces) options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
@@ -331,6 +356,9 @@ class InitWorker : public Napi::AsyncWorker {
         }
         options->threads = static_cast<int>(options->devices.size() * 2);
         pg_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store, opts_.rank, opts_.world, options);
+#else
+        throw std::runtime_error(kNoGloo);
+#endif
       } else {
 #ifdef MX_WITH_NCCL
         // Blocking waits make wait() honour the timeout on the host (and surface NCCL errors there).
@@ -404,7 +432,7 @@ class InitWorker : public Napi::AsyncWorker {
   std::string error_;
   int port_ = 0;
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg_;
+  c10::intrusive_ptr<BackendGroup> pg_;
 };
 
 std::string GetString(const Napi::Object& o, const char* key) {
@@ -438,25 +466,28 @@ void CleanupGroups(void*) {
   }
 }
 
-#endif  // MX_WITH_GLOO
+#endif  // MX_WITH_C10D
 
 }  // namespace
 
 // ---------------------------------------------------------------- bindings
 
-// The backends compiled in: ['gloo'] or ['gloo', 'nccl'] (or [] without the Gloo headers at build time).
+// The backends compiled in: [], ['gloo'], ['nccl'] (a pip/zip CUDA libtorch: no Gloo headers) or
+// ['gloo', 'nccl'].
 MX_OP(distBackends) {
   auto out = Napi::Array::New(env);
+  uint32_t n = 0;
 #ifdef MX_WITH_GLOO
-  out.Set(0u, Napi::String::New(env, "gloo"));
+  out.Set(n++, Napi::String::New(env, "gloo"));
 #endif
 #ifdef MX_WITH_NCCL
-  out.Set(1u, Napi::String::New(env, "nccl"));
+  out.Set(n++, Napi::String::New(env, "nccl"));
 #endif
+  (void)n;
   return out;
 }
 
-#ifdef MX_WITH_GLOO
+#ifdef MX_WITH_C10D
 
 // ({backend, masterAddr, masterPort, rank, worldSize, timeoutMs, initTimeoutMs, deviceHost, interfaces}) → Promise<group>
 MX_OP(distInit) {
@@ -465,6 +496,9 @@ MX_OP(distInit) {
   InitOptions opts;
   opts.backend = GetString(o, "backend");
   if (opts.backend != "gloo" && opts.backend != "nccl") throw mx::JsError("options.backend must be 'gloo' or 'nccl', got '" + opts.backend + "'");
+#ifndef MX_WITH_GLOO
+  if (opts.backend == "gloo") throw mx::JsError(kNoGloo);
+#endif
 #ifndef MX_WITH_NCCL
   if (opts.backend == "nccl") {
     throw mx::JsError("this addon was built without NCCL (it needs a CUDA libtorch with NCCL; see docs/distributed.md)");
@@ -680,12 +714,12 @@ MX_OP(distDestroy) {
   return promise;
 }
 
-#endif  // MX_WITH_GLOO
+#endif  // MX_WITH_C10D
 
 void mx::RegisterDistributed(Napi::Env env, Napi::Object exports) {
 #define REG(name) exports.Set(#name, Napi::Function::New(env, js_##name, #name))
   REG(distBackends);
-#ifdef MX_WITH_GLOO
+#ifdef MX_WITH_C10D
   REG(distInit); REG(distInfo); REG(distAllReduce); REG(distAllReduceBlocking); REG(distBroadcast); REG(distAllGather); REG(distBarrier);
   REG(distDestroy);
   napi_add_env_cleanup_hook(env, CleanupGroups, nullptr);

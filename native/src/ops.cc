@@ -1,7 +1,9 @@
 // Tensor operations: each binding is one libtorch call (or a short composite of them), wrapped by
 // MX_OP so that every exception reaches JS as an Error naming the op and its input shapes.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard (not via ATen.h in libtorch 2.x)
 #include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/GradMode.h>     // c10::GradMode
 
 #include "handle.h"
 #include "ops.h"

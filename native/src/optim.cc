@@ -1,5 +1,6 @@
 // Optimizer kernels: one call updates every parameter, so a step costs one Node-API crossing.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard (not via ATen.h in libtorch 2.x)
 
 #include <immintrin.h>
 

@@ -58,6 +58,7 @@ MX_OP(setBlasThreads) {
 MX_OP(info) {
   auto out = Napi::Object::New(env);
   out.Set("torchVersion", TORCH_VERSION);
+  out.Set("cxxStandard", static_cast<double>(__cplusplus / 100 % 100));  // 17 or 20: what the addon was compiled as
   out.Set("cudaAvailable", at::hasCUDA());
   out.Set("cudaDevices", at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
   out.Set("mklAvailable", at::hasMKL());

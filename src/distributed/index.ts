@@ -52,7 +52,7 @@ export interface InitOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Backends this addon was built with ([] when Gloo's headers were missing at build time). */
+/** Backends this addon was built with: gloo needs Gloo's headers at build time, nccl a CUDA libtorch with NCCL. */
 export function availableBackends(): string[] {
   return native.distBackends();
 }
@@ -99,17 +99,23 @@ export async function initProcessGroup(opts: InitOptions = {}): Promise<ProcessG
 
 function chooseBackend(wanted: 'auto' | 'gloo' | 'nccl'): 'gloo' | 'nccl' {
   const have = availableBackends();
-  if (have.length === 0)
+  const backend =
+    wanted === 'auto'
+      ? getDefaultDevice().startsWith('cuda') && have.includes('nccl')
+        ? 'nccl'
+        : 'gloo'
+      : wanted;
+  if (have.includes(backend)) return backend;
+  if (backend === 'gloo')
     throw new Error(
-      'initProcessGroup: this addon was built without c10d (Gloo headers missing): install libgloo-dev and run `npm run build:addon`',
+      `initProcessGroup: this addon was built without c10d's Gloo backend (have: ${have.length ? have.join(', ') : 'none'}). ` +
+        "With Debian's libtorch: apt-get install libgloo-dev and run `npm run build:addon`. A pip or zip libtorch ships no " +
+        'Gloo headers, and Gloo headers from elsewhere need not match the Gloo compiled into it, so they are not used: ' +
+        "on CUDA use backend 'nccl'; see docs/distributed.md",
     );
-  if (wanted === 'auto')
-    return getDefaultDevice().startsWith('cuda') && have.includes('nccl') ? 'nccl' : 'gloo';
-  if (!have.includes(wanted))
-    throw new Error(
-      `initProcessGroup: backend ${wanted} is not built into the addon (have: ${have.join(', ')})`,
-    );
-  return wanted;
+  throw new Error(
+    `initProcessGroup: backend ${backend} is not built into the addon (have: ${have.length ? have.join(', ') : 'none'}): NCCL needs a CUDA libtorch built with NCCL, and nccl.h at build time (docs/distributed.md)`,
+  );
 }
 
 function initError(e: unknown, dist: DistEnv): Error {

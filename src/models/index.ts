@@ -26,6 +26,7 @@ export {
 export { type ConfigJsonExtras, parseConfigJson, toConfigJson } from './gptneox/config-json.ts';
 export { type InitOptions, initParameter, initStateDict } from './gptneox/init.ts';
 export {
+  allocateStaticCache,
   type CausalLMForwardOptions,
   type CausalLMOutput,
   cacheLength,
@@ -40,6 +41,8 @@ export {
   type ResponseScoreOptions,
   type ResponseScores,
   responseLogProbs,
+  type StaticCacheWrite,
+  staticCacheBytes,
   type TrunkOptions,
   type TrunkOutput,
   targetLogProbs,

@@ -6,7 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { addonPath, rebuildHint } from './addon-path.ts';
+import { threadPolicy } from './thread-policy.ts';
 
 /** Opaque handle to a libtorch tensor owned by the addon. */
 export type Handle = { readonly __brand: 'TensorHandle' };
@@ -14,6 +16,8 @@ export type Handle = { readonly __brand: 'TensorHandle' };
 export type GeneratorHandle = { readonly __brand: 'GeneratorHandle' };
 /** Opaque handle to a c10d process group (native/src/distributed.cc). */
 export type ProcessGroupHandle = { readonly __brand: 'ProcessGroupHandle' };
+/** Opaque handle to a recorded step: a traced TorchScript graph (native/src/generate.cc). */
+export type RecordedStepHandle = { readonly __brand: 'RecordedStepHandle' };
 
 /** What distInit needs: the rendezvous (a TCPStore on masterAddr:masterPort, served by rank 0). */
 export interface NativeDistInit {
@@ -195,6 +199,29 @@ interface NativeCore {
   fill_(t: H, value: number | boolean): void;
   mul_(t: H, s: number): void;
   add_(t: H, other: H, alpha: number): void;
+  /** In place: t's slices at index [n] (int64) along dim become src's. */
+  indexCopy_(t: H, dim: number, index: H, src: H): void;
+  // Recorded steps (native/src/generate.cc): the ATen ops run between traceBegin and traceEnd on
+  // this thread become a graph over `inputs` returning `outputs`, replayed without JavaScript.
+  traceBegin(inputs: H[]): void;
+  traceEnd(outputs: H[]): RecordedStepHandle;
+  /** Closes an open trace without a result (a no-op when none is open). */
+  traceAbandon(): void;
+  traceGraph(step: RecordedStepHandle): string;
+  disposeProgram(step: RecordedStepHandle): void;
+  runStep(step: RecordedStepHandle, inputs: H[]): H[];
+  /**
+   * Replays `step` (inputs [carried…, fixed…], outputs [carried'…, collected…, stop]) up to maxSteps
+   * times, reading the stop flag every checkEvery steps; collected outputs stacked along stackDim.
+   */
+  runDecodeLoop(
+    step: RecordedStepHandle,
+    carried: H[],
+    fixed: H[],
+    maxSteps: number,
+    checkEvery: number,
+    stackDim: number,
+  ): { carried: H[]; collected: H[]; steps: number };
   adamwStep(
     params: H[],
     expAvg: H[],
@@ -238,7 +265,10 @@ interface NativeCore {
 }
 
 export interface NativeInfo {
+  /** TORCH_VERSION of the headers the addon was compiled against. */
   torchVersion: string;
+  /** The C++ standard the addon was compiled as (17, 20). */
+  cxxStandard: number;
   cudaAvailable: boolean;
   cudaDevices: number;
   mklAvailable: boolean;
@@ -265,12 +295,11 @@ function loadAddon(): NativeBinding {
       `maxent-rlhf: the libtorch addon ${path} does not load (${(e as Error).message.split('\n')[0]}). Rebuild it with ${rebuildHint()}; \`npx maxent-rlhf doctor\` checks the set-up.`,
     );
   }
-  // Thread policy (measured in bench/engine.ts): OpenBLAS keeps its own pool (all cores unless
-  // OPENBLAS_NUM_THREADS says otherwise) and torch's intra-op pool gets MAXENT_THREADS, default 1,
-  // so BLAS calls made from torch's parallel regions never oversubscribe the cores (≈1.8× slower).
-  // Setting it explicitly also matters: left implicit, GEMM ran at half speed here.
-  const threads = Number(process.env.MAXENT_THREADS ?? 1);
-  addon.setNumThreads(Number.isInteger(threads) && threads > 0 ? threads : 1);
+  // Thread policy (thread-policy.ts, measured in bench/threads.ts): on OpenBLAS torch's intra-op
+  // pool gets 1 thread and OpenBLAS its own pool; on MKL (whose GEMMs run on the intra-op pool) the
+  // pool gets every core. MAXENT_THREADS overrides. Setting it explicitly also matters: left
+  // implicit, GEMM ran at half speed here.
+  addon.setNumThreads(threadPolicy(addon.info(), process.env, availableParallelism()).intraOp);
   // Memory policy (measured in bench/model.ts): freed tensor memory stays in the process (glibc: no
   // mmap for large blocks, no trimming), so large tensors reuse pages instead of faulting in fresh
   // ones at every op: a pythia-tiny training step ran 3–5× faster. MAXENT_MALLOC=system opts out.

@@ -21,6 +21,7 @@ export { learningRateAt, type ScheduleConfig, type ScheduleKind } from './optim/
 export { Generator, manualSeed } from './random.ts';
 export {
   applyDefaultThreads,
+  defaultThreadPolicy,
   type EngineInfo,
   engineInfo,
   getNumThreads,

@@ -1,5 +1,7 @@
 /** Runtime facts and thread policy for the libtorch engine. */
+import { availableParallelism } from 'node:os';
 import { type NativeInfo, native } from '../native/binding.ts';
+import { type ThreadPolicy, threadPolicy } from '../native/thread-policy.ts';
 
 /** Live (not yet disposed or collected) tensor handles in the process. */
 export function liveTensors(): number {
@@ -15,17 +17,23 @@ export function getNumThreads(): number {
   return native.getNumThreads();
 }
 
+/** The default thread policy for this build and environment (src/native/thread-policy.ts). */
+export function defaultThreadPolicy(): ThreadPolicy {
+  return threadPolicy(native.info(), process.env, availableParallelism());
+}
+
 /**
- * Re-applies the thread policy of src/native/binding.ts: torch intra-op threads = MAXENT_THREADS
- * (default 1) while OpenBLAS keeps its own pool, so the two never oversubscribe the cores.
+ * Re-applies the default thread policy (the one applied when the addon loads): on OpenBLAS torch
+ * intra-op 1 and OpenBLAS its own pool; on MKL every core for torch's pool; MAXENT_THREADS overrides.
  */
 export function applyDefaultThreads(): void {
-  const env = Number(process.env.MAXENT_THREADS ?? 1);
-  setNumThreads(Number.isInteger(env) && env > 0 ? env : 1);
+  setNumThreads(defaultThreadPolicy().intraOp);
 }
 
 export interface EngineInfo extends NativeInfo {
   blasThreads: string;
+  /** The default thread policy; numThreads is what is set now. */
+  threadPolicy: ThreadPolicy;
 }
 
 export function engineInfo(): EngineInfo {
@@ -33,5 +41,6 @@ export function engineInfo(): EngineInfo {
     ...native.info(),
     numThreads: native.getNumThreads(),
     blasThreads: process.env.OPENBLAS_NUM_THREADS ?? 'default',
+    threadPolicy: defaultThreadPolicy(),
   };
 }

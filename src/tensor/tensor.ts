@@ -424,6 +424,11 @@ export class Tensor implements Disposable {
     native.fill_(this.handle, value);
     return this;
   }
+  /** this[…, index[i], …] ← src[…, i, …] along `dim` (index [n] int64): a static cache's write. */
+  indexCopy_(dim: number, index: Tensor, src: Tensor): this {
+    native.indexCopy_(this.handle, dim, index.handle, src.handle);
+    return this;
+  }
   mulScalar_(s: number): this {
     native.mul_(this.handle, s);
     return this;

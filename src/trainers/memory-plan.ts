@@ -14,10 +14,10 @@
  *   the softmax output and its NaN-free copy) plus the boolean mask;
  * - logits: only at the positions scored (responses online, completion tokens offline), float32
  *   copies for the log-softmax and the entropy (TokenDistribution);
- * - a forward without autograd holds one layer's working set at a time, and the KV cache of
- *   generation grows by concatenation (old and new cache coexist for one step).
+ * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
+ *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
-import { countParameters, type GPTNeoXConfig, rotaryNdims } from '../models/index.ts';
+import { countParameters, type GPTNeoXConfig, rotaryNdims, staticCacheBytes } from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
 
@@ -120,8 +120,8 @@ function trainingLogitsBytes(c: GPTNeoXConfig, positions: number): number {
 }
 
 function kvCacheBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {
-  // Keys and values of every layer; extending by concatenation holds old and new for one step.
-  return 2 * 2 * c.numHiddenLayers * rows * T * c.hiddenSize * w;
+  // generate's static cache: keys and values of every layer, preallocated for all T positions.
+  return staticCacheBytes(c, rows, T, w);
 }
 
 const rowsOf = (size: number | null, all: number) => Math.min(size ?? all, all);

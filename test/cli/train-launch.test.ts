@@ -24,6 +24,7 @@ import {
   writeLabTokenizerFiles,
   writeSftFiles,
 } from '../../src/lab/task/index.ts';
+import { NO_GLOO } from '../distributed/fixtures/gloo.ts';
 import { runNode } from '../distributed/fixtures/ranks.ts';
 import { compareMetrics, compareTensorFiles, metricLines } from '../reliability/fixtures/compare.ts';
 
@@ -65,7 +66,7 @@ checkpointEvery: 2
   return p;
 };
 
-describe('maxent-rlhf launch -- maxent-rlhf sft', () => {
+describe.skipIf(NO_GLOO)('maxent-rlhf launch -- maxent-rlhf sft', () => {
   it('2 ranks from the environment equal one process; only rank 0 prints progress', async () => {
     const one = await runNode(['bin/maxent-rlhf.mjs', 'sft', '--config', config('one')]);
     expect(one.code, one.stderr).toBe(0);

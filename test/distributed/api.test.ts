@@ -16,6 +16,7 @@ import {
 } from '../../src/distributed/index.ts';
 import { native } from '../../src/native/binding.ts';
 import { ones, tensor, zeros } from '../../src/tensor/index.ts';
+import { NO_GLOO } from './fixtures/gloo.ts';
 
 const GOOD = { WORLD_SIZE: '4', RANK: '2', MASTER_ADDR: '10.0.0.1', MASTER_PORT: '29500' };
 
@@ -68,8 +69,8 @@ describe('readDistEnv', () => {
 });
 
 /** The same checks on both kinds of one-rank group. */
-function behavesLikeOneRank(label: string, make: () => Promise<ProcessGroup>) {
-  describe(label, () => {
+function behavesLikeOneRank(label: string, make: () => Promise<ProcessGroup>, skip = false) {
+  describe.skipIf(skip)(label, () => {
     let group: ProcessGroup;
     beforeAll(async () => {
       group = await make();
@@ -142,21 +143,25 @@ function behavesLikeOneRank(label: string, make: () => Promise<ProcessGroup>) {
 }
 
 behavesLikeOneRank('the single-process group', async () => initProcessGroup({ env: {} }));
-behavesLikeOneRank('a c10d Gloo group of one rank', async () => {
-  const handle = await native.distInit({
-    backend: 'gloo',
-    masterAddr: '127.0.0.1',
-    masterPort: 0,
-    rank: 0,
-    worldSize: 1,
-    timeoutMs: 5000,
-    initTimeoutMs: 5000,
-    deviceHost: '127.0.0.1',
-  });
-  return new NativeProcessGroup(handle, 0);
-});
+behavesLikeOneRank(
+  'a c10d Gloo group of one rank',
+  async () => {
+    const handle = await native.distInit({
+      backend: 'gloo',
+      masterAddr: '127.0.0.1',
+      masterPort: 0,
+      rank: 0,
+      worldSize: 1,
+      timeoutMs: 5000,
+      initTimeoutMs: 5000,
+      deviceHost: '127.0.0.1',
+    });
+    return new NativeProcessGroup(handle, 0);
+  },
+  NO_GLOO,
+);
 
-describe('what only a c10d group refuses', () => {
+describe.skipIf(NO_GLOO)('what only a c10d group refuses', () => {
   it('tensors Gloo cannot send, strided views; a destroyed group', async () => {
     const group = new NativeProcessGroup(
       await native.distInit({

@@ -5,6 +5,7 @@
  * running while a collective waits.
  */
 import { describe, expect, it } from 'vitest';
+import { NO_GLOO } from './fixtures/gloo.ts';
 import { freePort, type RankResult, startRanks } from './fixtures/ranks.ts';
 
 async function run(world: number, scenario = 'collectives'): Promise<Record<string, unknown>[]> {
@@ -17,7 +18,7 @@ async function run(world: number, scenario = 'collectives'): Promise<Record<stri
 
 const triangle = (w: number) => (w * (w + 1)) / 2;
 
-describe.each([2, 3])('%i ranks', (world) => {
+describe.skipIf(NO_GLOO).each([2, 3])('%i ranks', (world) => {
   it('all-reduce (sum, avg, max, min, int64), broadcast, all-gather, barrier, buckets', async () => {
     const results = await run(world);
     for (const [rank, r] of results.entries()) {
@@ -60,35 +61,38 @@ describe.each([2, 3])('%i ranks', (world) => {
   });
 });
 
-describe.each([2, 3])("%i ranks, blocking collectives and the trainers' data-parallel helpers", (world) => {
-  it('blocking all-reduce in order with queued ones; buckets; shares, sums, weighted means, gradients, broadcasts', async () => {
-    const results = await run(world, 'blocking');
-    const t = triangle(world);
-    for (const [rank, r] of results.entries()) {
-      expect(r.queued).toEqual([t]);
-      expect(r.sums).toEqual([[t, 10 * t], [triangle(world - 1)]]);
-      expect(r.avg).toEqual([t / world]);
-      expect(r.max).toEqual([world - 1, 0]);
-      expect(r.blockingBuckets).toBe(3); // ≤ 64 B: {48}, {20}, {32 + 28} of float32 [3,4] [5] [2,2,2] [7]
-      expect(r.blockingBucketed).toEqual(r.queuedBucketed);
-      expect(r.blockingBucketed).toEqual(results[0]!.blockingBucketed);
-      // 10 items over W ranks: contiguous, the first 10 mod W ranks one more.
-      const base = Math.floor(10 / world);
-      const extra = 10 % world;
-      const start = rank * base + Math.min(rank, extra);
-      expect(r.range).toEqual([start, start + base + (rank < extra ? 1 : 0)]);
-      expect(r.dpSum).toEqual([t - world / 2, world]);
-      expect(r.dpMax).toEqual([world - 1, 0]);
-      // Σ over ranks r < W−1 of 0.25 (r + 1) + 0.5·2 (r + 1) = 1.25 · Σ (r + 1); only<r>: 0.25 · 10.
-      const combined: Record<string, number> = { all: 1.25 * triangle(world - 1) };
-      for (let q = 0; q < world - 1; q++) combined[`only${q}`] = 2.5;
-      expect(r.combined).toEqual(combined);
-      // shared: Σ (r + 1) per element; partial: 2x from rank 0 alone (zeros elsewhere); unused stays without.
-      expect(r.sharedGrad).toEqual([t, t]);
-      expect(r.partialGrad).toEqual([6, 8]);
-      expect(r.unusedGrad).toBeNull();
-      expect(r.json).toEqual({ from: 0, text: 'é ✓', n: [1, 2] });
-      expect(r.broadcastWeights).toEqual([0, 0, 0]);
-    }
-  });
-});
+describe.skipIf(NO_GLOO).each([2, 3])(
+  "%i ranks, blocking collectives and the trainers' data-parallel helpers",
+  (world) => {
+    it('blocking all-reduce in order with queued ones; buckets; shares, sums, weighted means, gradients, broadcasts', async () => {
+      const results = await run(world, 'blocking');
+      const t = triangle(world);
+      for (const [rank, r] of results.entries()) {
+        expect(r.queued).toEqual([t]);
+        expect(r.sums).toEqual([[t, 10 * t], [triangle(world - 1)]]);
+        expect(r.avg).toEqual([t / world]);
+        expect(r.max).toEqual([world - 1, 0]);
+        expect(r.blockingBuckets).toBe(3); // ≤ 64 B: {48}, {20}, {32 + 28} of float32 [3,4] [5] [2,2,2] [7]
+        expect(r.blockingBucketed).toEqual(r.queuedBucketed);
+        expect(r.blockingBucketed).toEqual(results[0]!.blockingBucketed);
+        // 10 items over W ranks: contiguous, the first 10 mod W ranks one more.
+        const base = Math.floor(10 / world);
+        const extra = 10 % world;
+        const start = rank * base + Math.min(rank, extra);
+        expect(r.range).toEqual([start, start + base + (rank < extra ? 1 : 0)]);
+        expect(r.dpSum).toEqual([t - world / 2, world]);
+        expect(r.dpMax).toEqual([world - 1, 0]);
+        // Σ over ranks r < W−1 of 0.25 (r + 1) + 0.5·2 (r + 1) = 1.25 · Σ (r + 1); only<r>: 0.25 · 10.
+        const combined: Record<string, number> = { all: 1.25 * triangle(world - 1) };
+        for (let q = 0; q < world - 1; q++) combined[`only${q}`] = 2.5;
+        expect(r.combined).toEqual(combined);
+        // shared: Σ (r + 1) per element; partial: 2x from rank 0 alone (zeros elsewhere); unused stays without.
+        expect(r.sharedGrad).toEqual([t, t]);
+        expect(r.partialGrad).toEqual([6, 8]);
+        expect(r.unusedGrad).toBeNull();
+        expect(r.json).toEqual({ from: 0, text: 'é ✓', n: [1, 2] });
+        expect(r.broadcastWeights).toEqual([0, 0, 0]);
+      }
+    });
+  },
+);

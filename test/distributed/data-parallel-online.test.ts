@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareMetrics, compareTensorFiles, metricLines } from '../reliability/fixtures/compare.ts';
 import { tempDirs, writeToyModel } from '../trainers/fixtures/toy-task.ts';
+import { NO_GLOO } from './fixtures/gloo.ts';
 import { freePort, runNode, startCommand } from './fixtures/ranks.ts';
 
 const FIXTURE = 'test/distributed/fixtures/dp-online.ts';
@@ -50,7 +51,7 @@ const state = (run: string) =>
     optimizerStep: number;
   };
 
-describe('data-parallel online RLOO with an entropy bonus', () => {
+describe.skipIf(NO_GLOO)('data-parallel online RLOO with an entropy bonus', () => {
   let two = '';
   it('2 ranks equal 1 process with the same prompts per step; evaluation runs on rank 0', async () => {
     const one = join(tmp.make('one'), 'run');

@@ -5,6 +5,7 @@
  * timeout), and a group that already failed refuses further collectives.
  */
 import { describe, expect, it } from 'vitest';
+import { NO_GLOO } from './fixtures/gloo.ts';
 import { freePort, startRanks } from './fixtures/ranks.ts';
 
 interface Failure {
@@ -15,7 +16,7 @@ interface Failure {
   worldSize: number;
 }
 
-describe('failing peers', () => {
+describe.skipIf(NO_GLOO)('failing peers', () => {
   it('a peer killed mid-collective: the survivor gets a DistributedError well before the timeout', async () => {
     const ranks = await startRanks(2, 'dead-peer', await freePort(), {
       env: { MAXENT_DIST_TIMEOUT: '30', MAXENT_DIST_INIT_TIMEOUT: '90' },

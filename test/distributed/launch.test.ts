@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NO_GLOO } from './fixtures/gloo.ts';
 import { REPO } from './fixtures/ranks.ts';
 
 interface Run {
@@ -55,7 +56,7 @@ const STAYS_UP =
 const whenOthersReady = (n: number, then: string) =>
   `const t = setInterval(() => { if (require('fs').readdirSync(process.env.READY_DIR).length === ${n - 1}) { clearInterval(t); ${then}; } }, 20);`;
 
-describe('maxent-rlhf launch', () => {
+describe.skipIf(NO_GLOO)('maxent-rlhf launch', () => {
   it('gives each worker the torchrun variables and prefixes its lines with the rank', async () => {
     const script =
       "const e = process.env; console.log(JSON.stringify([e.RANK, e.LOCAL_RANK, e.WORLD_SIZE, e.LOCAL_WORLD_SIZE, e.MASTER_ADDR, e.MASTER_PORT])); console.error('a warning'); process.stdout.write('no newline at the end')";

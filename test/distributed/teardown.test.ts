@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { NO_GLOO } from './fixtures/gloo.ts';
 import { REPO } from './fixtures/ranks.ts';
 
-describe.each(['worker-collectives', 'worker-init', 'exit'])('%s', (mode) => {
+describe.skipIf(NO_GLOO).each(['worker-collectives', 'worker-init', 'exit'])('%s', (mode) => {
   it('the process survives and exits 0', () => {
     const r = spawnSync(process.execPath, ['test/distributed/fixtures/teardown.mjs', mode], {
       cwd: REPO,

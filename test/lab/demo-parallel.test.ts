@@ -1,6 +1,7 @@
 /**
  * `demo --jobs N`: the seeds' stages on worker processes give byte-identical run folders to the
- * in-process pipeline (both with one OpenBLAS thread, so the float32 sums run in the same order),
+ * in-process pipeline (both with one BLAS thread — OpenBLAS's, or torch's intra-op pool on MKL — so
+ * the float32 sums run in the same order),
  * every stage's time is recorded, a cached rerun starts no worker, and a failing stage is an error
  * naming its seed and stage that leaves the finished stages in place.
  */
@@ -43,11 +44,12 @@ describe('demo stages on worker processes', () => {
       jobs: 2,
       log: (m) => logs.push(m),
     });
-    // The same two seeds in order, in one process of the checkout's CLI with one BLAS thread.
+    // The same two seeds in order, in one process of the checkout's CLI with one BLAS thread and one
+    // torch thread, as the workers have (on MKL builds the default would give torch every core).
     execFileSync(
       process.execPath,
       ['bin/maxent-rlhf.mjs', 'demo', '--smoke', '--seeds', '1,2', '--jobs', '1', '--out', serial],
-      { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, stdio: 'pipe' },
+      { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MAXENT_THREADS: '1' }, stdio: 'pipe' },
     );
     const files = metricFiles(serial);
     // Every seed's SFT, RM, 4 offline runs, best-of-n and 3 online runs, and the proxy agreement.

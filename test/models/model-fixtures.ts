@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { GPTNeoXConfig } from '../../src/models/gptneox/config.ts';
 import { type ModelKind, type StateDict, shapesFor } from '../../src/models/gptneox/parameter-layout.ts';
 import { Generator, keep, randn, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
-import { mulberry32 } from '../tensor/reference.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 /** hidden 32, 4 heads of 8, 2 layers, vocab 50: parallel residual with rotary 0.25 (2 of 8 dims). */
 export function tinyConfig(overrides: Partial<GPTNeoXConfig> = {}): GPTNeoXConfig {
@@ -77,7 +77,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-export const PYTHON = '/usr/bin/python3';
+/** Debian's python3 with torch; MAXENT_PYTHON overrides (the GPU check uses the machine's own). */
+export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 export const REFERENCE_SCRIPT = join(import.meta.dirname, '../../scripts/reference/gptneox_reference.py');
 
 /** Why the Python reference cannot run here, or null when /usr/bin/python3 has torch. */

@@ -8,10 +8,11 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { addonPath, packageRoot, rebuildHint } from '../../native/addon-path.ts';
+import { blasFlavour, threadPolicy } from '../../native/thread-policy.ts';
 
 export type Level = 'ok' | 'warn' | 'fail';
 export interface Finding {
-  check: 'node' | 'libtorch' | 'addon' | 'blas' | 'threads' | 'cuda';
+  check: 'node' | 'libtorch' | 'addon' | 'blas' | 'threads' | 'c10d' | 'cuda';
   level: Level;
   message: string;
 }
@@ -27,6 +28,7 @@ interface LibtorchModule {
     cuda: boolean;
     problems: string[];
   };
+  cxxStandard(torch: ReturnType<LibtorchModule['locateLibtorch']>): number;
 }
 
 const MIN_NODE = [20, 19];
@@ -73,7 +75,11 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
       `${torch.system ? `${where}: ` : ''}${torch.problems.join('; ')}: ${lib.INSTALL_HINT}`,
     );
   else
-    add('libtorch', 'ok', `libtorch ${torch.version}, ${torch.cuda ? 'CUDA' : 'CPU-only'} build (${where})`);
+    add(
+      'libtorch',
+      'ok',
+      `libtorch ${torch.version}, ${torch.cuda ? 'CUDA' : 'CPU-only'} build (${where}); the addon compiles as C++${lib.cxxStandard(torch)}`,
+    );
 
   // The addon: built, for this libtorch, not older than its sources, and loading.
   const path = addonPath();
@@ -106,8 +112,10 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
   }
 
   if (info) {
-    if (info.openblasSymbol) add('blas', 'ok', 'OpenBLAS (its own thread pool)');
-    else if (info.mklAvailable) add('blas', 'ok', 'MKL');
+    const blas = blasFlavour(info);
+    if (blas === 'openblas') add('blas', 'ok', 'OpenBLAS (its own thread pool)');
+    else if (blas === 'mkl')
+      add('blas', 'ok', `MKL (on torch's intra-op threads)${info.mkldnnAvailable ? ', oneDNN' : ''}`);
     else
       add(
         'blas',
@@ -127,10 +135,15 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
     );
   if (Number.isNaN(blasThreads))
     add('threads', 'fail', `OPENBLAS_NUM_THREADS=${env.OPENBLAS_NUM_THREADS} is not a positive integer`);
-  const intra = Number.isNaN(torchThreads) ? 1 : (torchThreads ?? 1);
+  const policy = threadPolicy(
+    info ?? { openblasSymbol: false, mklAvailable: false },
+    Number.isNaN(torchThreads) ? { ...env, MAXENT_THREADS: undefined } : env,
+    cores,
+  );
+  const intra = policy.intraOp;
   const blas = Number.isNaN(blasThreads) ? cores : (blasThreads ?? cores);
   if (intra > cores) add('threads', 'warn', `MAXENT_THREADS=${intra} exceeds the ${cores} cores`);
-  if (intra > 1 && blas > 1 && info?.openblasSymbol)
+  if (intra > 1 && blas > 1 && policy.blas === 'openblas')
     add(
       'threads',
       'warn',
@@ -140,8 +153,23 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
     add(
       'threads',
       'ok',
-      `torch intra-op ${intra}, OpenBLAS ${blasThreads ?? `all ${cores}`} of ${cores} cores`,
+      `torch intra-op ${intra}${policy.blas === 'openblas' ? `, OpenBLAS ${blasThreads ?? `all ${cores}`}` : ''} of ${cores} cores (${policy.reason})`,
     );
+
+  if (info) {
+    const backends = info.distBackends;
+    if (backends.includes('gloo')) add('c10d', 'ok', `c10d backends: ${backends.join(', ')}`);
+    else
+      add(
+        'c10d',
+        'warn',
+        `c10d backends: ${backends.length ? backends.join(', ') : 'none'}; no Gloo, so no multi-process training on CPU: ${
+          torch.system
+            ? `apt-get install libgloo-dev, then run ${rebuildHint()}`
+            : 'this libtorch ships no Gloo headers and Gloo headers from elsewhere need not match the Gloo inside it (docs/distributed.md)'
+        }`,
+      );
+  }
 
   const gpuPresent = existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidia0');
   if (torch.cuda && info && !info.cudaAvailable)
@@ -163,7 +191,8 @@ export async function diagnose(env: NodeJS.ProcessEnv = process.env): Promise<Fi
 
 async function loadEngineInfo() {
   const { engineInfo } = await import('../../tensor/runtime.ts');
-  return engineInfo();
+  const { native } = await import('../../native/binding.ts');
+  return { ...engineInfo(), distBackends: native.distBackends() };
 }
 
 /** Prints the findings; throws (a non-zero exit) when any check failed. */

@@ -24,6 +24,7 @@ import {
   type DType,
   dispose,
   embedding,
+  keep,
   layerNorm,
   linear,
   ones,
@@ -107,10 +108,23 @@ export interface RotaryTables {
   sin: Tensor;
 }
 
-/** θ_i = base^(−2i/rot) for i < rot/2, computed in double precision and stored as float32. */
+/** Inverse-frequency tables by rot, base and device: a few tiny constants, made once per process. */
+const inverseFrequencyTables = new Map<string, Tensor>();
+
+/**
+ * θ_i = base^(−2i/rot) for i < rot/2, computed in double precision and stored as float32. Made
+ * once (a table of constants, not an op of each forward pass), which a recorded decode step
+ * (recorded-decode.ts) also needs: data written from JavaScript is not an op the tracer can replay.
+ */
 function inverseFrequencies(rot: number, base: number, device: string): Tensor {
-  const freqs = Array.from({ length: rot / 2 }, (_, i) => 1 / base ** ((2 * i) / rot));
-  return tensor(freqs, { dtype: 'float32', device });
+  const key = `${rot}/${base}/${device}`;
+  let table = inverseFrequencyTables.get(key);
+  if (!table) {
+    const freqs = Array.from({ length: rot / 2 }, (_, i) => 1 / base ** ((2 * i) / rot));
+    table = keep(tensor(freqs, { dtype: 'float32', device }));
+    inverseFrequencyTables.set(key, table);
+  }
+  return table;
 }
 
 /** Tables for integer position ids [B, T], angles in float32 (as HF) then cast to `dtype`. */
@@ -140,7 +154,10 @@ export function applyRotary(x: Tensor, { cos, sin }: RotaryTables, rot: number):
 
 // ---- the key/value cache of incremental decoding ----
 // Per layer, the rotated keys and the values of every position seen so far, [B, heads, T_past,
-// head_dim]. Functional: a forward pass returns a new cache.
+// head_dim]. Two kinds: a growing cache, where a forward pass returns a new cache extended by
+// concatenation, and a static cache, preallocated for every position of a generation
+// ([B, heads, S, head_dim]), where a forward pass writes its positions in place and attends over the
+// whole buffer through a mask (no copying per token, and the same shapes at every step).
 
 /** One layer's cached keys (already rotated) and values. */
 export interface LayerCache {
@@ -162,6 +179,45 @@ function extendLayerCache(past: LayerCache | undefined, key: Tensor, value: Tens
   return { key: cat([past.key, key], 2), value: cat([past.value, value], 2) };
 }
 
+/**
+ * A static cache for `rows` sequences of `length` positions: zeros, one buffer
+ * [layers, 2, rows, heads, length, head_dim] viewed per layer (bytes: staticCacheBytes).
+ */
+export function allocateStaticCache(
+  config: GPTNeoXConfig,
+  rows: number,
+  length: number,
+  opts: { dtype: DType; device: string },
+): KVCache {
+  const buffer = zeros(
+    [config.numHiddenLayers, 2, rows, config.numAttentionHeads, length, headDim(config)],
+    opts,
+  );
+  const cache = Array.from({ length: config.numHiddenLayers }, (_, i) => ({
+    key: buffer.select(0, i).select(0, 0),
+    value: buffer.select(0, i).select(0, 1),
+  }));
+  buffer.dispose(); // the views keep the storage
+  return cache;
+}
+
+/** Bytes of a static cache: keys and values of every layer, rows × length positions. */
+export function staticCacheBytes(
+  config: GPTNeoXConfig,
+  rows: number,
+  length: number,
+  bytesPerValue: number,
+): number {
+  return 2 * config.numHiddenLayers * rows * length * config.hiddenSize * bytesPerValue;
+}
+
+/** Writes the new positions' keys and values into a static cache at `slots` (in place). */
+function writeLayerCache(buffers: LayerCache, key: Tensor, value: Tensor, slots: Tensor): LayerCache {
+  buffers.key.indexCopy_(2, slots, key);
+  buffers.value.indexCopy_(2, slots, value);
+  return buffers;
+}
+
 /** Frees every tensor of a cache. */
 export function disposeCache(cache: KVCache | null | undefined): void {
   dispose(cache ?? []);
@@ -172,8 +228,12 @@ export function disposeCache(cache: KVCache | null | undefined): void {
 /** What every layer's attention shares in one forward pass. */
 interface AttentionContext {
   rotary: RotaryTables;
-  /** [B, 1, 1, T_past + T] bool: which key positions are real tokens. */
+  /** [B, 1, 1, T_past + T] bool: which key positions are real tokens ([B, 1, T, S] for a static cache). */
   keyMask: Tensor;
+  /** Causal masking aligned to the end (default; off for a static cache, whose mask holds it). */
+  causal?: boolean;
+  /** Static cache: [T] int64 buffer positions the new keys and values are written to. */
+  slots?: Tensor;
 }
 
 /**
@@ -206,8 +266,9 @@ export class SelfAttention {
       .permute(0, 2, 1, 3);
     const q = applyRotary(qkv.narrow(-1, 0, d), context.rotary, this.rotaryNdims);
     const k = applyRotary(qkv.narrow(-1, d, d), context.rotary, this.rotaryNdims);
-    const cache = extendLayerCache(past, k, qkv.narrow(-1, 2 * d, d));
-    const y = attention(q, cache.key, cache.value, { mask: context.keyMask, causal: true });
+    const v = qkv.narrow(-1, 2 * d, d);
+    const cache = context.slots ? writeLayerCache(past!, k, v, context.slots) : extendLayerCache(past, k, v);
+    const y = attention(q, cache.key, cache.value, { mask: context.keyMask, causal: context.causal ?? true });
     const merged = y.permute(0, 2, 1, 3).reshape(B, T, hidden);
     return { out: this.dense.forward(merged), cache };
   }
@@ -274,6 +335,18 @@ export interface TrunkOptions {
   positionIds?: Tensor;
   /** Keys/values of the T_past earlier positions. */
   cache?: KVCache | null;
+  /** Write into a static cache instead (then `cache`, `attentionMask` are unused; positionIds required). */
+  staticCache?: StaticCacheWrite;
+}
+
+/** A forward pass through a static cache (see allocateStaticCache). */
+export interface StaticCacheWrite {
+  /** The buffers, [B, heads, S, head_dim] per layer; written in place at `slots`. */
+  cache: KVCache;
+  /** [T] int64: the buffer positions of the T new tokens. */
+  slots: Tensor;
+  /** [B, 1, T, S] bool: the buffer positions each new token attends to (causality included). */
+  attends: Tensor;
 }
 
 export interface TrunkOutput {
@@ -301,6 +374,7 @@ export class GPTNeoXModel {
 
   /** ids [B, T] int64 → final hidden states [B, T, hidden] and the extended cache. */
   forward(ids: Tensor, opts: TrunkOptions = {}): TrunkOutput {
+    if (opts.staticCache) return this.run(ids, this.staticContext(opts), opts.staticCache.cache);
     const [B, T] = ids.shape as [number, number];
     const past = cacheLength(opts.cache);
     const mask = opts.attentionMask ?? ones([B, past + T], { dtype: 'int64', device: ids.device });
@@ -315,10 +389,30 @@ export class GPTNeoXModel {
       ),
       keyMask: mask.ne(0).view(B, 1, 1, past + T),
     };
+    return this.run(ids, context, opts.cache);
+  }
+
+  private staticContext(opts: TrunkOptions): AttentionContext {
+    const { slots, attends } = opts.staticCache!;
+    if (!opts.positionIds) throw new Error('a static-cache forward needs positionIds');
+    return {
+      rotary: rotaryTables(
+        opts.positionIds,
+        rotaryNdims(this.config),
+        this.config.rotaryEmbBase,
+        this.embedIn.dtype,
+      ),
+      keyMask: attends,
+      causal: false,
+      slots,
+    };
+  }
+
+  private run(ids: Tensor, context: AttentionContext, past: KVCache | null | undefined): TrunkOutput {
     let x = embedding(this.embedIn, ids);
     const cache: KVCache = [];
     this.layers.forEach((layer, i) => {
-      const step = layer.forward(x, context, opts.cache?.[i]);
+      const step = layer.forward(x, context, past?.[i]);
       x = step.out;
       cache.push(step.cache);
     });

@@ -23,6 +23,7 @@ import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
+import { decodeRecorded, type StepResult } from './recorded-decode.ts';
 
 export interface GenerateOptions extends SamplingSettings {
   maxNewTokens: number;
@@ -36,6 +37,13 @@ export interface GenerateOptions extends SamplingSettings {
   batchSize?: number;
   /** Recompute the whole sequence each step instead of using the KV cache (only to test the cache). */
   uncached?: boolean;
+  /**
+   * 'native' (default): a static KV cache and the TypeScript decode step recorded once and replayed
+   * by the addon, without returning to JavaScript per token (recorded-decode.ts).
+   * 'eager': the step-by-step TypeScript loop over a growing cache, the reference the native loop
+   * is tested against. `uncached` implies 'eager'.
+   */
+  decoder?: 'native' | 'eager';
 }
 
 /** Left-padded prompts: ids [B, P] int64 and mask [B, P] (1 = token; each row's tokens at the end). */
@@ -112,6 +120,14 @@ function chooseTokens(
   };
 }
 
+/** One step's token choice for every row, given which rows had already ended (they get padId). */
+function selectTokens(logits: Tensor, uniforms: Tensor | null, done: Tensor, o: GenerateOptions): StepResult {
+  const chosen = chooseTokens(logits, uniforms, o);
+  const valid = done.logicalNot();
+  const token = where(valid, chosen.token, o.padId);
+  return { ...chosen, token, valid, finished: done.logicalOr(token.eq(o.eosId).logicalAnd(valid)) };
+}
+
 function checkPrompts(p: Prompts): void {
   if (p.ids.rank !== 2 || p.mask.shape.join() !== p.ids.shape.join())
     throw new Error(`prompt ids and mask must both be [B, P], got [${p.ids.shape}] and [${p.mask.shape}]`);
@@ -169,16 +185,18 @@ export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, opts: Gene
       for (let start = 0; start < rows; start += size) {
         const n = Math.min(size, rows - start);
         const chunk = (t: Tensor) => (n === rows ? t : t.narrow(0, start, n));
-        const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
-        try {
+        const chunkPrompts = { ids: chunk(prompts.ids), mask: chunk(prompts.mask) };
+        if (!opts.uncached && (opts.decoder ?? 'native') === 'native') {
           parts.push(
-            decode(
-              source,
-              { ids: chunk(prompts.ids), mask: chunk(prompts.mask) },
-              noise && chunk(noise),
-              opts,
+            decodeRecorded(model, chunkPrompts, noise && chunk(noise), opts, (logits, u, done) =>
+              selectTokens(logits, u, done, opts),
             ),
           );
+          continue;
+        }
+        const source: NextTokenLogits = opts.uncached ? new UncachedLogits(model) : new CachedLogits(model);
+        try {
+          parts.push(decode(source, chunkPrompts, noise && chunk(noise), opts));
         } finally {
           source.dispose();
         }
@@ -226,12 +244,7 @@ function decode(
   let logits = tidy(() => source.start(prompts.ids, prompts.mask));
   for (let step = 0; ; step++) {
     const done = finished;
-    const col = tidy(() => {
-      const chosen = chooseTokens(logits, noise?.select(1, step) ?? null, o);
-      const valid = done.logicalNot();
-      const token = where(valid, chosen.token, o.padId);
-      return { ...chosen, token, valid, finished: done.logicalOr(token.eq(o.eosId).logicalAnd(valid)) };
-    });
+    const col = tidy(() => selectTokens(logits, noise?.select(1, step) ?? null, done, o));
     logits.dispose();
     finished = col.finished;
     columns.push(col);
