@@ -172,9 +172,9 @@ def sample(model, ids, mask, new_tokens, seed, cached):
     if cached == "static":
         B, S = ids.shape[0], ids.shape[1] + new_tokens
         shape = (B, model.nh, S, model.hd)
-        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(model.layers)]
+        buffers = [(torch.empty(shape, device=ids.device), torch.empty(shape, device=ids.device)) for _ in range(model.layers)]
         # The mask over every position up front (generated tokens are real); each step reads a prefix.
-        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype)), dim=1)
+        full_mask = torch.cat((mask, torch.ones(B, new_tokens, dtype=mask.dtype, device=ids.device)), dim=1)
     for step in range(new_tokens):
         if cached == "static":
             P = 0 if step == 0 else ids.shape[1] + step - 1

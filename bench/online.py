@@ -63,8 +63,9 @@ class Step:
         B, P = self.prompt_ids.shape
         N = self.noise.shape[1]
         shape = (B, m.nh, P + N, m.hd)
-        buffers = [(torch.empty(shape), torch.empty(shape)) for _ in range(m.layers)]
-        mask = torch.cat((self.prompt_mask, torch.ones(B, N, dtype=self.prompt_mask.dtype)), dim=1)
+        dev = self.prompt_ids.device
+        buffers = [(torch.empty(shape, device=dev), torch.empty(shape, device=dev)) for _ in range(m.layers)]
+        mask = torch.cat((self.prompt_mask, torch.ones(B, N, dtype=self.prompt_mask.dtype, device=dev)), dim=1)
         hidden, _ = m.trunk(self.prompt_ids, mask[:, :P], static=(buffers, 0))
         logits = F.linear(hidden[:, -1], m.head)
         done = torch.zeros(mask.shape[0], dtype=torch.bool)

@@ -19,9 +19,10 @@ const INTRO = `# maxent-rlhf API reference
 
 Generated from the doc comments by \`npm run docs\` (TypeDoc); a test fails when it is stale.
 
-\`import { … } from 'maxent-rlhf'\` gathers every area below except \`theory\` and \`config\`
-(the data loaders' \`LoadOptions\` is \`DataLoadOptions\` there); each area is also its own subpath,
-\`maxent-rlhf/<area>\`.
+\`import { … } from 'maxent-rlhf'\` is the everyday API, listed by name in \`src/index.ts\`: tensors and
+scopes, loading and sampling models, the tokenizer, the losses, the datasets (their \`LoadOptions\` is
+\`DataLoadOptions\` there), the trainers and their config schemas, the HTTP judge and the lab's demo.
+Everything else is in its area's subpath, \`maxent-rlhf/<area>\`, documented below.
 `;
 
 /** Generates the reference into `out`. */

@@ -81,8 +81,10 @@ fi
 
 step "3/7 GPT-NeoX parity on $device (against the independent float64 PyTorch reference)"
 run_ts scripts/gpu/checks.ts parity "$device"
-# The native decode loop on the device (its CUDA-graph capture on cuda) against the eager loop.
+# The native decode loop on the device against the eager loop: the interpreter, then (on cuda) the
+# opt-in CUDA-graph capture (a failed capture warns "CUDA-graph capture … failed" and falls back).
 run_ts scripts/gpu/checks.ts decode "$device"
+MAXENT_CUDA_GRAPHS=1 run_ts scripts/gpu/checks.ts decode "$device"
 
 # Peak GPU memory nvidia-smi reports while a command runs (the CUDA context and the caching
 # allocator's reserve included), sampled every 0.2 s, above the memory used before it started;

@@ -18,7 +18,6 @@
 #include <torch/csrc/jit/passes/constant_pooling.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/runtime/interpreter.h>
-#include <torch/version.h>
 
 #if defined(MX_WITH_NCCL) || defined(MX_WITH_CUDA)
 // A CUDA libtorch whose CUDA runtime headers the build found (scripts/torch-flags.mjs).
@@ -28,6 +27,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -81,7 +81,8 @@ std::vector<at::Tensor> ToTensors(const jit::Stack& stack, size_t from, size_t c
 // the fixed ones are the same tensors at every step) and the graph's own output buffers. Capture
 // records kernels without running them, so the first step runs through the interpreter (lazy
 // initialisation must not happen during capture) and capture happens before the second.
-// MAXENT_CUDA_GRAPHS=0 turns it off. Untested so far: see docs/generation.md.
+// Opt-in (MAXENT_CUDA_GRAPHS=1) until it has run on a GPU (docs/generation.md); a capture that fails
+// falls back to the interpreter for the rest of the loop.
 struct CapturedStep {
   at::cuda::CUDAGraph graph;
   std::vector<at::Tensor> inputs;
@@ -119,7 +120,7 @@ struct CapturedStep {
 
 bool CudaGraphsWanted(const std::vector<at::Tensor>& carried) {
   const char* env = std::getenv("MAXENT_CUDA_GRAPHS");
-  if (env && std::string(env) == "0") return false;
+  if (!env || std::string(env) != "1") return false;
   return !carried.empty() && carried[0].is_cuda();
 }
 #endif
@@ -250,8 +251,16 @@ MX_OP(runDecodeLoop) {
     std::vector<at::Tensor> outs;
 #if MX_CUDA_GRAPHS
     if (graphs && s >= 1) {
-      if (!captured) captured = std::make_unique<CapturedStep>(p, carried, fixed);
-      outs = captured->Run(carried);
+      if (!captured) {
+        try {
+          captured = std::make_unique<CapturedStep>(p, carried, fixed);
+        } catch (const std::exception& e) {
+          fprintf(stderr, "maxent-rlhf: CUDA-graph capture of the decode step failed (%s); decoding without it\n",
+                  mx::ExceptionMessage(e).c_str());
+          graphs = false;
+        }
+      }
+      if (captured) outs = captured->Run(carried);
     }
 #endif
     if (outs.empty()) {

@@ -40,8 +40,6 @@ export {
   type WeightedPart,
 } from '../trainers/common/accumulate.ts';
 export {
-  fmtBytes,
-  GIB,
   gpuReserveBytes,
   largestFitting,
   type MemoryPlan,

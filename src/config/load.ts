@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { closestKey, keysAt } from './suggest.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -29,10 +30,37 @@ function blame(issue: z.core.$ZodIssue, sources: readonly OverrideSource[]): str
   return found?.flag;
 }
 
+/** How to read a config before validation, and what to suggest for unknown keys. */
+export interface ConfigReading {
+  /** Rewrites the file's mapping before overrides and validation (e.g. TRL names → ours). */
+  prepare?: (raw: Record<string, unknown>) => Record<string, unknown>;
+  /** A hint for an unknown key at the top level (e.g. the key a TRL name translates to). */
+  hint?: (key: string) => string | undefined;
+}
+
+/** "did you mean" for each unknown key of an issue: a near key at its path, or the hint. */
+function suggestions(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType | undefined,
+  hint?: (key: string) => string | undefined,
+): string {
+  if (issue.code !== 'unrecognized_keys' || !schema) return '';
+  const known = keysAt(schema, issue.path as (string | number)[]);
+  const notes = ((issue as { keys?: string[] }).keys ?? []).flatMap((key) => {
+    const near = closestKey(key, known);
+    const other = issue.path.length === 0 ? hint?.(key) : undefined;
+    if (other) return [`"${key}": ${other}`];
+    return near ? [`"${key}": did you mean "${near}"?`] : [];
+  });
+  return notes.length ? `; ${notes.join('; ')}` : '';
+}
+
 function formatIssues(
   source: string,
   issues: z.core.$ZodIssue[],
   sources: readonly OverrideSource[],
+  schema?: z.ZodType,
+  hint?: (key: string) => string | undefined,
 ): string {
   const blamed = issues.map((i) => blame(i, sources));
   const lines = issues.map((i, n) => {
@@ -41,7 +69,7 @@ function formatIssues(
     const named = (i as { keys?: string[] }).keys ?? [];
     const missing = i.code === 'unrecognized_keys' ? named.filter((k) => !i.message.includes(`"${k}"`)) : [];
     const keys = missing.length ? ` ${missing.map((k) => `"${k}"`).join(', ')}` : '';
-    return `  ${path}: ${i.message}${keys}${blamed[n] ? ` (from ${blamed[n]})` : ''}`;
+    return `  ${path}: ${i.message}${keys}${suggestions(i, schema, hint)}${blamed[n] ? ` (from ${blamed[n]})` : ''}`;
   });
   const header = blamed.every((f) => f !== undefined)
     ? `invalid ${[...new Set(blamed)].join(', ')} (overriding config ${source})`
@@ -58,9 +86,11 @@ export function validateConfig<S extends z.ZodType>(
   value: unknown,
   source: string,
   sources: readonly OverrideSource[] = [],
+  hint?: (key: string) => string | undefined,
 ): z.output<S> {
   const result = schema.safeParse(value ?? {});
-  if (!result.success) throw new ConfigError(formatIssues(source, result.error.issues, sources));
+  if (!result.success)
+    throw new ConfigError(formatIssues(source, result.error.issues, sources, schema, hint));
   return result.data;
 }
 
@@ -73,6 +103,7 @@ export function loadConfigFile<S extends z.ZodType>(
   path: string,
   overrides: Record<string, unknown> = {},
   sources: readonly OverrideSource[] = [],
+  reading: ConfigReading = {},
 ): z.output<S> {
   let text: string;
   try {
@@ -89,7 +120,15 @@ export function loadConfigFile<S extends z.ZodType>(
   if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new ConfigError(`config ${path} must be a mapping of keys to values`);
   }
-  return validateConfig(schema, deepMerge((raw ?? {}) as Record<string, unknown>, overrides), path, sources);
+  let mapping = (raw ?? {}) as Record<string, unknown>;
+  if (reading.prepare) {
+    try {
+      mapping = reading.prepare(mapping);
+    } catch (e) {
+      throw new ConfigError(`config ${path}: ${(e as Error).message}`);
+    }
+  }
+  return validateConfig(schema, deepMerge(mapping, overrides), path, sources, reading.hint);
 }
 
 /**
@@ -101,9 +140,18 @@ export function loadConfigSource<S extends z.ZodType>(
   source: string | object,
   overrides: Record<string, unknown> = {},
   sources: readonly OverrideSource[] = [],
+  reading: ConfigReading = {},
 ): z.output<S> {
-  if (typeof source === 'string') return loadConfigFile(schema, source, overrides, sources);
-  return validateConfig(schema, deepMerge(source as Record<string, unknown>, overrides), 'object', sources);
+  if (typeof source === 'string') return loadConfigFile(schema, source, overrides, sources, reading);
+  let mapping = source as Record<string, unknown>;
+  if (reading.prepare) {
+    try {
+      mapping = reading.prepare(mapping);
+    } catch (e) {
+      throw new ConfigError(`config object: ${(e as Error).message}`);
+    }
+  }
+  return validateConfig(schema, deepMerge(mapping, overrides), 'object', sources, reading.hint);
 }
 
 /**

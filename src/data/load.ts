@@ -13,6 +13,7 @@ import {
   rejectRow,
   skippedSummary,
 } from './bad-rows.ts';
+import { type DataSpec, dataFiles } from './data-files.ts';
 import {
   type ExtractedRecord,
   extractRecord,
@@ -32,7 +33,7 @@ import type { BadRow, PreferenceExample, SftExample } from './types.ts';
  * be a chat message list). Throws DataError on the first bad row unless
  * `onBadRow: 'skip'`, and DatasetError when the file is unusable as a whole.
  */
-export function loadSftDataset(path: string, opts: LoadOptions = {}): Promise<Loaded<SftExample>> {
+export function loadSftDataset(path: DataSpec, opts: LoadOptions = {}): Promise<Loaded<SftExample>> {
   return loadRecords(path, opts, {
     responseRoles: ['completion'],
     build: (record, row) => ({ prompt: record.prompt, completion: record.responses[0]!.text, row }),
@@ -46,11 +47,13 @@ export function loadSftDataset(path: string, opts: LoadOptions = {}): Promise<Lo
  * trimming whitespace) carries no preference and is a bad row. Errors as for loadSftDataset.
  */
 export function loadPreferenceDataset(
-  path: string,
+  path: DataSpec,
   opts: LoadOptions = {},
 ): Promise<Loaded<PreferenceExample>> {
   return loadRecords(path, opts, {
     responseRoles: ['chosen', 'rejected'],
+    extraColumns: COMPARISON_COLUMNS,
+    normalize: fromComparison,
     check: rejectIdenticalPair,
     build: (record, row) => ({
       prompt: record.prompt,
@@ -59,6 +62,46 @@ export function loadPreferenceDataset(
       row,
     }),
   });
+}
+
+/** The columns of OpenAI's summarize_from_feedback `comparisons` rows. */
+const COMPARISON_COLUMNS = ['info', 'summaries', 'choice'] as const;
+
+/**
+ * A row in the layout of OpenAI's `summarize_from_feedback` comparisons (`info: {post, title,
+ * subreddit, …}`, `summaries: [{text, policy, note}, {text, …}]`, `choice: 0 | 1`) as a preference
+ * row: the prompt in the TL;DR work's format (`SUBREDDIT: r/…\n\nTITLE: …\n\nPOST: …\n\nTL;DR:`),
+ * the chosen summary `summaries[choice]` and the other, each after one space as that work has them.
+ * Other rows pass unchanged.
+ */
+function fromComparison(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const row = value as Record<string, unknown>;
+  if (!('summaries' in row && 'choice' in row && 'info' in row) || 'chosen' in row) return value;
+  const { info, summaries, choice } = row;
+  if (typeof info !== 'object' || info === null)
+    rejectRow('wrong type', 'info', `expected an object, got ${typeof info}`);
+  const post = info as Record<string, unknown>;
+  for (const key of ['title', 'post'])
+    if (typeof post[key] !== 'string') rejectRow('missing field', `info.${key}`, 'missing or not a string');
+  if (!Array.isArray(summaries) || summaries.length !== 2)
+    rejectRow('wrong type', 'summaries', 'expected a list of two {text} summaries');
+  const texts = (summaries as unknown[]).map((s, i) => {
+    const text = (s as { text?: unknown } | null)?.text;
+    if (typeof text !== 'string')
+      rejectRow('missing field', `summaries[${i}].text`, 'missing or not a string');
+    return text as string;
+  });
+  if (choice !== 0 && choice !== 1 && choice !== 0n && choice !== 1n)
+    rejectRow('wrong type', 'choice', `expected 0 or 1, got ${JSON.stringify(String(choice))}`);
+  const chosen = Number(choice);
+  const subreddit = typeof post.subreddit === 'string' ? `SUBREDDIT: r/${post.subreddit}\n\n` : '';
+  const spaced = (t: string) => (/^\s/.test(t) ? t : ` ${t}`);
+  return {
+    prompt: `${subreddit}TITLE: ${post.title}\n\nPOST: ${post.post}\n\nTL;DR:`,
+    chosen: spaced(texts[chosen]!),
+    rejected: spaced(texts[1 - chosen]!),
+  };
 }
 
 function rejectIdenticalPair(record: ExtractedRecord): void {
@@ -170,6 +213,10 @@ export interface RecordKind<E> {
   responseRoles: readonly FieldRole[];
   /** Extra row checks; throw via rejectRow. */
   check?: (record: ExtractedRecord) => void;
+  /** Rewrites a row of another published layout into the field layout (throw via rejectRow). */
+  normalize?: (value: unknown) => unknown;
+  /** Columns `normalize` reads, besides the fields'. */
+  extraColumns?: readonly string[];
   build: (record: ExtractedRecord, row: number) => E;
 }
 
@@ -178,14 +225,35 @@ export interface Loaded<E> {
   skipped: BadRow[];
 }
 
+/**
+ * Loads every file of `spec` (data-files.ts) in order, stopping at the limit; each file's rows are
+ * checked as a file of its own (a bad row names its file and row).
+ */
 export async function loadRecords<E>(
-  path: string,
+  spec: DataSpec,
   opts: LoadOptions,
   kind: RecordKind<E>,
 ): Promise<Loaded<E>> {
   validateLoadOptions(opts);
+  const files = dataFiles(spec);
+  if (files.length === 1) return loadFile(files[0]!, opts, kind);
+  const out: Loaded<E> = { examples: [], skipped: [] };
+  for (const file of files) {
+    const limit = opts.limit === undefined ? undefined : opts.limit - out.examples.length;
+    if (limit === 0) break;
+    const part = await loadFile(file, { ...opts, limit }, kind);
+    out.examples.push(...part.examples);
+    out.skipped.push(...part.skipped);
+  }
+  return out;
+}
+
+async function loadFile<E>(path: string, opts: LoadOptions, kind: RecordKind<E>): Promise<Loaded<E>> {
   const names = resolveFieldNames(opts.fields);
-  const source = await openRows(path, wantedColumns(names, kind.responseRoles));
+  const source = await openRows(path, [
+    ...wantedColumns(names, kind.responseRoles),
+    ...(kind.extraColumns ?? []),
+  ]);
   const policy = new BadRowPolicy(path, opts.onBadRow ?? 'fail');
   const examples: E[] = [];
   let rowsRead = 0;
@@ -218,7 +286,8 @@ function tryBuild<E>(
 ): E | undefined {
   try {
     if ('parseError' in raw) rejectRow('invalid JSON', '', `invalid JSON: ${raw.parseError}`);
-    const record = extractRecord(raw.value, names, kind.responseRoles, columns);
+    const value = kind.normalize ? kind.normalize(raw.value) : raw.value;
+    const record = extractRecord(value, names, kind.responseRoles, value === raw.value ? columns : undefined);
     kind.check?.(record);
     checkTokenLimits(record, limits);
     return kind.build(record, raw.row);

@@ -6,15 +6,18 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import type { AsyncBuffer, Compressors, FileMetaData, RowGroup } from 'hyparquet';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import { DatasetError } from './bad-rows.ts';
 import { checkColumnChunk } from './parquet-page-check.ts';
 import type { RawRow, RowSource } from './row-source.ts';
 
 /**
- * Decompressors beyond hyparquet's built-in SNAPPY: GZIP and BROTLI through node:zlib. (ZSTD and
- * LZ4 are not available in Node 20's zlib; such files fail with hyparquet's codec error.)
+ * Decompressors beyond hyparquet's built-in SNAPPY: hyparquet's own companion, hyparquet-compressors
+ * (ZSTD through fzstd, LZ4 and LZ4_RAW, GZIP, BROTLI, in pure JS), with GZIP and BROTLI through
+ * node:zlib, which is native and faster.
  */
 const NODE_DECOMPRESSORS: Compressors = {
+  ...compressors,
   GZIP: (input) => new Uint8Array(gunzipSync(input)),
   BROTLI: (input) => new Uint8Array(brotliDecompressSync(input)),
 };

@@ -14,12 +14,15 @@ import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts
 import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';
 import { type BestOfNConfig, BestOfNConfigSchema } from './best-of-n-config.ts';
 import { httpJudge, judgeTexts, readFacts } from './evaluation.ts';
+import { stepProgress } from './progress.ts';
 import { loadPromptRows, type TrainIO } from './train.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
   set?: string[];
 }
+
+const defaultPrint = (line: string) => console.log(line);
 
 /** A bon config from a file or an object (the file's keys), `sets` applied over it, validated. */
 export function loadBestOfNConfig(
@@ -49,7 +52,7 @@ export function runBon(
 export async function runBestOfNCommand(
   opts: BestOfNCommandOptions,
   io: { print: (l: string) => void; log: (m: string) => void } = {
-    print: (l) => console.log(l),
+    print: defaultPrint,
     log: (m) => console.error(m),
   },
 ): Promise<string> {
@@ -84,6 +87,11 @@ export async function runBestOfNConfig(
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
   const evaluate = (r: BestOfNResult) =>
     judgeTexts({ prompts, references, facts, judge }, r.responses.map(decode));
+  const progress = stepProgress('bon', prompts.length, {
+    unit: 'prompt',
+    print: io.print,
+    tty: io.print === defaultPrint && Boolean(process.stdout.isTTY),
+  });
   try {
     await withDefaultDevice(placement.device, () =>
       runBestOfN({
@@ -104,9 +112,11 @@ export async function runBestOfNConfig(
         decode,
         evaluate: facts || judge ? evaluate : undefined,
         log: io.print,
+        onPrompts: (done) => progress.update(done, ''),
       }),
     );
   } finally {
+    progress.stop();
     policy.model.dispose();
     proxy.model.dispose();
   }

@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import {
+  DataFieldsSchema,
+  DataFilesSchema,
   PreferenceConfigSchema,
   RewardModelConfigSchema,
   SftConfigSchema,
@@ -15,12 +17,10 @@ export type TrainKind = 'sft' | 'rm' | 'po' | 'rl';
 
 export const RlDataSchema = z
   .object({
-    prompts: z
-      .string()
-      .min(1)
-      .describe(
-        'prompt file in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields); only the prompts are used',
-      ),
+    prompts: DataFilesSchema.describe(
+      'prompts in SFT format (.jsonl/.json/.parquet with prompt/query and completion/reference_response fields; a file, a folder of shards, a glob or a list); only the prompts are used',
+    ),
+    fields: DataFieldsSchema,
     onBadRow: z
       .enum(['fail', 'skip'])
       .default('fail')
@@ -97,6 +97,7 @@ export const RlOptimSchema = z
     lr: online.lr,
     schedule: online.schedule,
     warmupSteps: online.warmupSteps,
+    warmupRatio: online.warmupRatio,
     weightDecay: online.weightDecay,
     maxGradNorm: online.maxGradNorm,
   })
@@ -122,7 +123,15 @@ export function renamedKeysError(issue: { code?: string; keys?: string[] }): str
   );
 }
 
-const { lr: _lr, schedule: _s, warmupSteps: _w, weightDecay: _d, maxGradNorm: _g, ...trainerKnobs } = online;
+const {
+  lr: _lr,
+  schedule: _s,
+  warmupSteps: _w,
+  warmupRatio: _r,
+  weightDecay: _d,
+  maxGradNorm: _g,
+  ...trainerKnobs
+} = online;
 
 /**
  * An rl config: the online trainer's knobs (its optimiser's in `optim`) and what a run from files

@@ -19,7 +19,12 @@ export interface RlEvalSpec {
   proxy: ProxyReward;
   maxPromptTokens: number;
   maxNewTokens: number;
+  /** Receives a few prompts with their greedy summaries and references after each evaluation (TensorBoard text). */
+  onSamples?: (step: number, markdown: string) => void;
 }
+
+/** How many held-out posts the text samples show. */
+const SHOWN_SAMPLES = 4;
 
 export async function makeRlEvaluator(spec: RlEvalSpec): Promise<Evaluator> {
   const rows = (await loadSftDataset(spec.eval.prompts, { limit: spec.eval.count, onBadRow: 'fail' }))
@@ -36,18 +41,28 @@ export async function makeRlEvaluator(spec: RlEvalSpec): Promise<Evaluator> {
   const models = new LabModels(spec.maxPromptTokens);
   const maxNewTokens = spec.eval.maxNewTokens ?? spec.maxNewTokens;
   const judge = spec.eval.judge === 'http' ? httpJudge(spec.eval.judgeHttp!) : null;
-  return async () => {
+  return async (_policy, step) => {
     const texts = models.sampleTexts(spec.policy, prompts, {
       greedy: true,
       temperature: 1,
       seed: 0,
       maxNewTokens,
     });
+    spec.onSamples?.(step, samplesMarkdown(prompts, texts, references));
     return {
       proxy_reward: models.scoreTexts(spec.proxy, prompts, texts),
       ...(await judgeTexts({ prompts, references, facts, judge }, texts)),
     };
   };
+}
+
+/** A Markdown table of the first posts, the policy's greedy summary and the reference. */
+function samplesMarkdown(prompts: string[], texts: string[], references: string[]): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|').replace(/\s+/g, ' ').trim();
+  const rows = prompts
+    .slice(0, SHOWN_SAMPLES)
+    .map((p, i) => `| ${cell(p)} | ${cell(texts[i]!)} | ${cell(references[i]!)} |`);
+  return ['| post | policy (greedy) | reference |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** What a judge needs of the held-out posts: the lab's facts (gold judge) and/or an HTTP judge. */
@@ -94,7 +109,10 @@ export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): Http
 }
 
 /** The lab judge's `facts` of the given (1-based) lines of a .jsonl file. */
-export function readFacts(path: string, lines: number[]): LabFacts[] {
+export function readFacts(spec: string | readonly string[], lines: number[]): LabFacts[] {
+  const path = typeof spec === 'string' ? spec : spec.length === 1 ? spec[0]! : '';
+  if (!path)
+    throw new Error('eval.judge "lab" reads the facts of each row from one .jsonl file, not a list of files');
   if (!path.endsWith('.jsonl'))
     throw new Error(`eval.judge "lab" reads the facts of each row from a .jsonl file; ${path} is not one`);
   const text = readFileSync(path, 'utf8').split('\n');

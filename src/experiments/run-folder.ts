@@ -17,14 +17,14 @@ export type DataSection = SftConfig['data'];
  * rows handled by `onBadRow`.
  */
 export async function loadSplits<E>(
-  load: (path: string, opts: LoadOptions) => Promise<Loaded<E>>,
+  load: (path: string | readonly string[], opts: LoadOptions) => Promise<Loaded<E>>,
   data: DataSection,
   limits: { maxPromptTokens: number; maxTotalTokens?: number },
   countTokens: (text: string) => number,
   seed: number,
   log: (msg: string) => void,
 ): Promise<{ train: E[]; eval: E[] }> {
-  const opts: LoadOptions = { onBadRow: data.onBadRow, countTokens, ...limits, log };
+  const opts: LoadOptions = { onBadRow: data.onBadRow, countTokens, ...limits, log, fields: data.fields };
   const train = (await load(data.train, { ...opts, limit: data.limit })).examples;
   if (data.eval !== undefined) return { train, eval: (await load(data.eval, opts)).examples };
   return splitTrainEval(train, data.evalFraction, seed);
@@ -45,6 +45,15 @@ export function formatNumber(v: number): string {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(2) : v.toFixed(4);
 }
 
+/** The key metrics of a step: `loss 2.3456  eval/loss 2.1000  lr 1.00e-4`. */
+export function progressMetrics(kind: TrainKind, m: Record<string, number>): string {
+  const keys = [...SHOWN[kind], ...Object.keys(m).filter((k) => k.startsWith('eval/')), 'lr'];
+  return keys
+    .filter((k) => m[k] !== undefined)
+    .map((k) => `${k} ${formatNumber(m[k]!)}`)
+    .join('  ');
+}
+
 /** `sft step 3/10  loss 2.3456  eval/loss 2.1000  lr 1.00e-4`. */
 export function progressLine(
   kind: TrainKind,
@@ -52,13 +61,18 @@ export function progressLine(
   steps: number,
   m: Record<string, number>,
 ): string {
-  const keys = [...SHOWN[kind], ...Object.keys(m).filter((k) => k.startsWith('eval/')), 'lr'];
-  const parts = keys.filter((k) => m[k] !== undefined).map((k) => `${k} ${formatNumber(m[k]!)}`);
-  return [`${kind} step ${step}/${steps}`, ...parts].join('  ');
+  return [`${kind} step ${step}/${steps}`, progressMetrics(kind, m)].filter(Boolean).join('  ');
 }
 
 /** What a trainer writes into a run folder; `--fresh` deletes exactly these (nothing else in `out`). */
-export const RUN_FOLDER_ENTRIES = ['checkpoints', 'model', 'cache', 'metrics.jsonl', 'run.json'] as const;
+export const RUN_FOLDER_ENTRIES = [
+  'checkpoints',
+  'model',
+  'cache',
+  'metrics.jsonl',
+  'run.json',
+  'tensorboard',
+] as const;
 
 /** Deletes a previous run's checkpoints, metrics, model and caches; returns what was removed. */
 export function clearRunFolder(dir: string): string[] {

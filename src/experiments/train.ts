@@ -11,9 +11,10 @@
  * every rank joins one process group and trains its share of each batch; rank 0 alone prints
  * progress and writes the run folder.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
+import { looksLikeTrl, translateTrlConfig, trlHint } from '../config/trl.ts';
 import { loadPreferenceDataset, loadSftDataset } from '../data/index.ts';
 import { initProcessGroup, type ProcessGroup, readDistEnv } from '../distributed/index.ts';
 import {
@@ -28,6 +29,7 @@ import {
 } from '../models/index.ts';
 import { RunDir } from '../runs/run-dir.ts';
 import { acquireRunLock } from '../runs/run-lock.ts';
+import { TENSORBOARD_DIR, TensorBoardWriter } from '../runs/tensorboard.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import {
   LabModels,
@@ -37,6 +39,7 @@ import {
   RewardModelCritic,
 } from '../trainers/adapters/index.ts';
 import { DataParallel } from '../trainers/common/data-parallel.ts';
+import { trainingSteps } from '../trainers/common/training-length.ts';
 import { needsReference, trainPreference } from '../trainers/offline/preference.ts';
 import { trainRewardModel } from '../trainers/offline/reward-model.ts';
 import { trainSft } from '../trainers/offline/sft.ts';
@@ -45,7 +48,14 @@ import { trainOnline } from '../trainers/online/trainer.ts';
 import type { Evaluator } from '../trainers/online/types.ts';
 import { type RlDataSchema, TRAIN_SCHEMAS, type TrainConfig, type TrainKind } from './configs.ts';
 import { makeRlEvaluator } from './evaluation.ts';
-import { changedKeys, clearRunFolder, finishedModelIntact, loadSplits, progressLine } from './run-folder.ts';
+import { stepProgress } from './progress.ts';
+import {
+  changedKeys,
+  clearRunFolder,
+  finishedModelIntact,
+  loadSplits,
+  progressMetrics,
+} from './run-folder.ts';
 
 /** A config as a file would hold it (defaults left out), before validation. */
 export type TrainConfigInput<K extends TrainKind> = z.input<(typeof TRAIN_SCHEMAS)[K]>;
@@ -58,6 +68,8 @@ export interface TrainIO {
   print: (line: string) => void;
   /** Diagnostics: resume notes, skipped rows (stderr). */
   log: (msg: string) => void;
+  /** Progress as a redrawn bar (default: when printing to a terminal) rather than a line per step. */
+  tty?: boolean;
 }
 
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
@@ -73,6 +85,8 @@ export interface TrainOptions {
   set?: string[];
   /** The preference loss (po only), as `--loss`. */
   loss?: string;
+  /** Whether the config uses TRL's names (`--config-format`; default auto: detected). */
+  configFormat?: ConfigFormat;
   /** Clear the run folder's checkpoints, metrics, model and caches first, as `--fresh`. */
   fresh?: boolean;
   /** Run name written to run.json (default: `name` in an rl config, else the folder's name). */
@@ -87,6 +101,9 @@ export interface TrainOptions {
   evaluator?: (run: LoadedRlRun) => Evaluator | Promise<Evaluator>;
 }
 
+/** `--config-format`: our names, TRL's (translated first), or auto (TRL's when the file has them). */
+export type ConfigFormat = 'auto' | 'trl' | 'native';
+
 /**
  * A training config from a file or an object, `set` (and `loss`) applied over it, validated: errors
  * name the file (or "config object"), the key path and the flag that set it.
@@ -96,6 +113,8 @@ export function loadTrainConfig<K extends TrainKind>(
   source: TrainConfigSource<K>,
   sets: string[] = [],
   loss?: string,
+  format: ConfigFormat = 'auto',
+  log: (msg: string) => void = (m) => console.error(m),
 ): TrainConfig<K> {
   const sources: OverrideSource[] = [];
   const overrides = parseOverrides(sets, sources);
@@ -104,7 +123,20 @@ export function loadTrainConfig<K extends TrainKind>(
     overrides.loss = loss;
     sources.push({ path: ['loss'], flag: `--loss ${loss}` });
   }
-  return loadConfigSource(TRAIN_SCHEMAS[kind], source, overrides, sources) as TrainConfig<K>;
+  const prepare = (raw: Record<string, unknown>) => {
+    if (format === 'native' || (format === 'auto' && !looksLikeTrl(raw))) return raw;
+    const { config, lines } = translateTrlConfig(kind, raw);
+    const where = typeof source === 'string' ? source : 'config object';
+    log(
+      `${where}: TRL names translated${format === 'auto' ? ' (detected; --config-format native turns this off)' : ''}:\n` +
+        lines.map((l) => `  ${l}`).join('\n'),
+    );
+    return config;
+  };
+  return loadConfigSource(TRAIN_SCHEMAS[kind], source, overrides, sources, {
+    prepare,
+    hint: (key) => trlHint(key, kind),
+  }) as TrainConfig<K>;
 }
 
 /** Supervised fine-tuning from a config (object or file); returns the run folder. */
@@ -129,7 +161,9 @@ export async function runTrain<K extends TrainKind>(
   source: TrainConfigSource<K>,
   options: TrainOptions = {},
 ): Promise<string> {
-  return trainConfig(kind, loadTrainConfig(kind, source, options.set, options.loss), options);
+  const log = (options.io ?? defaultIO).log;
+  const loaded = loadTrainConfig(kind, source, options.set, options.loss, options.configFormat, log);
+  return trainConfig(kind, loaded, options);
 }
 
 /** Trains a config `loadTrainConfig` validated (as runTrain, whose `set` and `loss` it ignores). */
@@ -206,7 +240,7 @@ async function trainLocked<K extends TrainKind>(
             changed !== null &&
             changed.length === 0 &&
             RunDir.isDone(config.out) &&
-            finishedModelIntact(config.out, steps, io.log);
+            finishedModelIntact(config.out, RunDir.readInfo(config.out)?.totalSteps ?? steps, io.log);
           return { changed, done };
         })()
       : { changed: null, done: false },
@@ -221,13 +255,22 @@ async function trainLocked<K extends TrainKind>(
     io.print(`run folder: ${config.out}`);
     return config.out;
   }
-  const onStep = (step: number, m: Record<string, number>) => io.print(progressLine(kind, step, steps, m));
+  const progress = stepProgress(kind, steps, {
+    print: io.print,
+    tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
+  });
+  const onStep = (step: number, m: Record<string, number>, total: number) =>
+    progress.update(step, progressMetrics(kind, m), total);
   const common = { name: o.name, log: io.log, onStep, group: o.group, evaluator: o.evaluator };
   let dir: string;
-  if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
-  else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
-  else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
-  else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  try {
+    if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
+    else if (kind === 'rm') dir = await rm(config as TrainConfig<'rm'>, common, io);
+    else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
+    else dir = await rl(config as TrainConfig<'rl'>, common, io);
+  } finally {
+    progress.stop();
+  }
   io.print(`run folder: ${dir}`);
   return dir;
 }
@@ -236,9 +279,13 @@ interface Common {
   name?: string;
   evaluator?: TrainOptions['evaluator'];
   log: (msg: string) => void;
-  onStep: (step: number, m: Record<string, number>) => void;
+  onStep: (step: number, m: Record<string, number>, total: number) => void;
   group?: ProcessGroup;
 }
+
+/** The steps an offline run takes: `steps`, or what its `epochs` come to over `rows`. */
+const offlineSteps = (c: TrainConfig<'sft'>, rows: number) =>
+  trainingSteps(c, rows, c.batchSize * c.gradAccum);
 
 function describeData(kind: string, n: { train: unknown[]; eval: unknown[] }, steps: number, out: string) {
   return `${kind}: ${n.train.length} training / ${n.eval.length} held-out examples, ${steps} steps → ${out}`;
@@ -264,7 +311,7 @@ async function tokenizedSplits<E>(
 
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
-  io.print(describeData('sft', data, c.steps, c.out));
+  io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
   const model = await loadCausalLM(c.model, {
     trainable: true,
     dtype: c.dtype,
@@ -279,7 +326,7 @@ async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<
 
 async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
-  io.print(describeData('rm', data, c.steps, c.out));
+  io.print(describeData('rm', data, offlineSteps(c, data.train.length), c.out));
   // From the SFT (causal-LM) snapshot: its LM head is dropped and a score head drawn with the seed.
   // The reference responses of the output normalisation, read (and checked) before training.
   const normalizeOn = c.normalize
@@ -315,7 +362,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
 async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
   io.print(
-    `${describeData(`po (${c.loss})`, data, c.steps, c.out)}; ` +
+    `${describeData(`po (${c.loss})`, data, offlineSteps(c, data.train.length), c.out)}; ` +
       (needsReference(c.loss)
         ? `reference ${c.reference ?? c.model}`
         : 'reference-free: no reference model is loaded'),
@@ -355,7 +402,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   const prompts = loaded.examples.map((e) => e.prompt);
   const reg = regularizerKind(c.regularizer);
   io.print(
-    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${c.steps} steps → ${c.out}` +
+    `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${trainingSteps(c, prompts.length, c.promptsPerStep)} steps → ${c.out}` +
       (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
         : ''),
@@ -378,6 +425,12 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
     : null;
   try {
+    // With reportTo: tensorboard, the evaluation's greedy summaries go to TensorBoard's Text tab
+    // (their own event file beside the trainer's, written by rank 0 only).
+    const samples =
+      c.reportTo.includes('tensorboard') && (common.group?.rank ?? 0) === 0
+        ? new TensorBoardWriter(join(c.out, TENSORBOARD_DIR))
+        : null;
     const evaluator = common.evaluator
       ? await common.evaluator({ policy, proxy })
       : c.eval
@@ -387,6 +440,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
             proxy,
             maxPromptTokens: c.maxPromptTokens,
             maxNewTokens: c.maxNewTokens,
+            onSamples: samples ? (step, markdown) => samples.text(step, 'eval/samples', markdown) : undefined,
           })
         : undefined;
     await trainOnline({
@@ -425,6 +479,7 @@ export function loadPromptRows(
     countTokens: (t) => tokenizer.encode(t).length,
     maxPromptTokens: c.maxPromptTokens,
     limit: c.data.limit,
+    fields: c.data.fields,
     log,
   });
 }

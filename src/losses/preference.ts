@@ -4,29 +4,9 @@
  * select a loss by name. Every loss is a mean over the batch and returns the implicit rewards TRL logs.
  */
 import { type Tensor, tidy } from '../tensor/index.ts';
+import type { PreferenceLossName } from './names.ts';
 
-/** Every preference loss by its config name; the first five need a reference model. */
-export const PREFERENCE_LOSSES = [
-  'dpo',
-  'cdpo',
-  'robust',
-  'ipo',
-  'hinge',
-  'simpo',
-  'cpo',
-  'cpo-simpo',
-  'orpo',
-] as const;
-export type PreferenceLossName = (typeof PREFERENCE_LOSSES)[number];
-
-/** Losses that need a reference model (its log-probs are cached once, see trainers/offline). */
-export const REFERENCE_LOSSES: ReadonlySet<PreferenceLossName> = new Set([
-  'dpo',
-  'cdpo',
-  'robust',
-  'ipo',
-  'hinge',
-]);
+export { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from './names.ts';
 
 /**
  * Sequence log-probabilities of a batch of preference pairs, all shape [B].

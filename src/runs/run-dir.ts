@@ -30,8 +30,12 @@ export interface RunInfo {
   labels: RunLabels;
   /** The config training runs with now (since the last entry of configHistory). */
   config: unknown;
-  /** Where the run's tensors live ('cpu', 'cuda:0', …). */
+  /** Where the run's tensors live ('cpu', 'cuda:0', …); with several ranks, rank 0's. */
   device?: string;
+  /** Data-parallel processes that trained the run together (1: one process). */
+  worldSize?: number;
+  /** Optimizer steps of the whole run (its `steps`, or what its `epochs` come to). */
+  totalSteps?: number;
   /**
    * Every config the weights were trained with: `step` is the number of steps completed before it
    * took over (0 for the first); `changed` the key paths that differ from the previous entry.
@@ -67,7 +71,15 @@ export class RunDir {
    */
   static open(
     dir: string,
-    spec: { name: string; kind: RunKind; labels: RunLabels; config: unknown; device?: string },
+    spec: {
+      name: string;
+      kind: RunKind;
+      labels: RunLabels;
+      config: unknown;
+      device?: string;
+      worldSize?: number;
+      totalSteps?: number;
+    },
   ): RunDir {
     try {
       mkdirSync(join(dir, 'checkpoints'), { recursive: true });

@@ -29,4 +29,4 @@ export {
   setNumThreads,
 } from './runtime.ts';
 export { dispose, keep, scopeDepth, tidy } from './scope.ts';
-export { type Scalar, Tensor, type TensorLike } from './tensor.ts';
+export { type NestedNumbers, type Scalar, Tensor, type TensorLike } from './tensor.ts';

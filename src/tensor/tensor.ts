@@ -25,6 +25,9 @@ function wrapPair(hs: [Handle, Handle]): [Tensor, Tensor] {
   return [wrap(hs[0]), wrap(hs[1])];
 }
 
+/** A number, or arrays of them nested to any depth (what {@link Tensor.tolist} returns). */
+export type NestedNumbers = number | NestedNumbers[];
+
 export class Tensor implements Disposable {
   #handle: Handle;
   #disposed = false;
@@ -86,11 +89,29 @@ export class Tensor implements Disposable {
   toTypedArray(): AnyTypedArray {
     return typedArrayOf(this.dtype, native.toData(this.handle));
   }
-  /** Elements as plain numbers (row-major). */
+  /**
+   * Elements as plain numbers, flat in row-major order; {@link tolist} gives them nested by the shape.
+   */
   toArray(): number[] {
     const d = this.dtype;
     if (d === 'bfloat16' || d === 'float16') return noGradWrap(() => this.to('float32')).toArrayAndDispose();
     return Array.from(this.toTypedArray() as ArrayLike<number | bigint>, Number);
+  }
+  /**
+   * Elements as nested arrays following the shape, as PyTorch's `tolist()`: a number for a 0-d
+   * tensor, `number[]` for 1-d, `number[][]` for 2-d, …
+   */
+  tolist(): NestedNumbers {
+    const flat = this.toArray();
+    const shape = this.shape;
+    if (shape.length === 0) return flat[0]!;
+    const nest = (dim: number, offset: number): NestedNumbers[] => {
+      const size = shape[dim]!;
+      if (dim === shape.length - 1) return flat.slice(offset, offset + size);
+      const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: size }, (_, i) => nest(dim + 1, offset + i * stride));
+    };
+    return nest(0, 0);
   }
   private toArrayAndDispose(): number[] {
     const out = this.toArray();

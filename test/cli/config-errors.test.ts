@@ -99,9 +99,15 @@ describe('training configs are validated before anything is loaded', () => {
     );
   });
 
-  it('--loss is checked against the preference losses', async () => {
+  it('--loss is checked against the preference losses (by the flag, listing them)', async () => {
     const f = file('po.yaml', OFFLINE);
-    expect(await fails(['po', '--config', f, '--loss', 'simpoo'])).toMatch(/\bloss: /);
+    let written = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+    await fails(['po', '--config', f, '--loss', 'simpoo']);
+    expect(written).toMatch(/--loss <name>' argument 'simpoo' is invalid.*dpo, cdpo/);
   });
 
   it('rl: a KL penalty without a reference names `reference`', async () => {

@@ -13,7 +13,7 @@
  * TinyLM tests; weighting the ranks' shares equally instead of by their tokens moves the logged
  * loss by 1.9e-2 and fails here.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -88,6 +88,11 @@ describe.skipIf(NO_GLOO)('maxent-rlhf launch -- maxent-rlhf sft', () => {
       expect(lines.filter((l) => l.startsWith(`[rank 0] sft step ${s}/4`))).toHaveLength(1);
     expect(lines).toContain(`[rank 0] run folder: ${join(root, 'two')}`);
     expect(lines.filter((l) => l.startsWith('[rank 1]'))).toEqual([]);
+
+    // run.json records how many processes trained the run.
+    const worldSize = (run: string) =>
+      JSON.parse(readFileSync(join(root, run, 'run.json'), 'utf8')).worldSize as number;
+    expect([worldSize('one'), worldSize('two')]).toEqual([1, 2]);
 
     const a = metricLines(join(root, 'one', 'metrics.jsonl'));
     const b = metricLines(join(root, 'two', 'metrics.jsonl'));

@@ -5,7 +5,7 @@
  * must be the inverse-CDF choice of the reference's distribution for the same uniform, and the
  * returned log-probs must match the reference's. Also: the recording machinery on hand-checkable
  * steps, and the static cache's bytes against the memory plan's KV-cache line. MAXENT_TEST_DEVICE
- * (e.g. cuda, as scripts/gpu-check.sh sets it) runs the generations there (the CUDA-graph path).
+ * (e.g. cuda) runs the generations there (the CUDA-graph path).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateStaticCache, GPTNeoXForCausalLM, staticCacheBytes } from '../../src/models/gptneox/model.ts';

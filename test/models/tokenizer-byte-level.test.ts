@@ -12,8 +12,8 @@
  *   merges                             → 257, 258, ... in order
  */
 import { describe, expect, it } from 'vitest';
+import { BYTE_TO_UNICODE } from '../../src/models/tokenizer/byte-to-unicode.ts';
 import {
-  BYTE_TO_UNICODE,
   buildByteLevelBpeTokenizerJson,
   fromByteLevel,
   learnByteLevelMerges,

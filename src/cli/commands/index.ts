@@ -1,5 +1,6 @@
 /** Registers every subcommand; implementations are imported on demand. */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../../losses/names.ts';
 import { registerLaunchCommand } from './launch.ts';
 
 const int = (v: string) => {
@@ -127,8 +128,22 @@ export function registerCommands(program: Command): void {
         collect,
         [],
       )
-      .option('--fresh', 'ignore checkpoints in the run folder and start over');
-    if (kind === 'po') cmd.option('--loss <name>', 'preference loss (overrides the config)');
+      .option('--fresh', 'ignore checkpoints in the run folder and start over')
+      .addOption(
+        new Option(
+          '--config-format <format>',
+          "trl: the file uses TRL's names (learning_rate, per_device_train_batch_size, …), translated and printed (docs/trl-keys.md); auto: the same when the file has TRL names",
+        )
+          .choices(['auto', 'trl', 'native'])
+          .default('auto'),
+      );
+    if (kind === 'po')
+      cmd.addOption(
+        new Option(
+          '--loss <name>',
+          `preference loss, overrides the config's \`loss\` (with a reference model: ${PREFERENCE_LOSSES.filter((l) => REFERENCE_LOSSES.has(l)).join(', ')}; reference-free: ${PREFERENCE_LOSSES.filter((l) => !REFERENCE_LOSSES.has(l)).join(', ')})`,
+        ).choices(PREFERENCE_LOSSES),
+      );
     cmd.action(async (opts) => {
       await (await import('../../experiments/train.ts')).runTrainCommand(kind, opts);
     });

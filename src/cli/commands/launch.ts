@@ -95,6 +95,16 @@ const describeExit = (e: Exit) =>
       : `rank ${e.rank} exited with code ${e.code}`;
 
 /**
+ * The command each worker runs. `maxent-rlhf …` is this very program, run by this Node with the
+ * script this process was started from (bin/maxent-rlhf.mjs in a checkout, where no `maxent-rlhf`
+ * is on PATH; the installed dist/bin.js otherwise), so workers run the same version as the launcher.
+ */
+export function workerCommand(command: readonly string[], self = process.argv[1]): string[] {
+  if (command[0] === 'maxent-rlhf' && self) return [process.execPath, self, ...command.slice(1)];
+  return [...command];
+}
+
+/**
  * Runs the workers to completion. Resolves 0 when all succeeded, 128 + n after a forwarded signal n;
  * throws naming the first rank that failed (after stopping the others).
  */
@@ -145,9 +155,10 @@ export async function runLaunch(command: string[], opts: LaunchOptions): Promise
   const handled: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of handled) process.on(s, onSignal);
 
+  const [file, ...args] = workerCommand(command);
   const finished = Array.from({ length: opts.nproc }, (_, local) => {
     const rank = opts.nodeRank * opts.nproc + local;
-    const child = spawn(command[0]!, command.slice(1), {
+    const child = spawn(file!, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
       env: {

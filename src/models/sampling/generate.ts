@@ -27,8 +27,12 @@ import { decodeRecorded, type StepResult } from './recorded-decode.ts';
 
 export interface GenerateOptions extends SamplingSettings {
   maxNewTokens: number;
-  eosId: number;
-  padId: number;
+  /** The end-of-sequence id; default: the tokenizer's. */
+  eosId?: number;
+  /** The id written after a row's EOS; default: the tokenizer's pad id (its EOS when it has none). */
+  padId?: number;
+  /** Where eosId and padId come from when they are not given (a Tokenizer). */
+  tokenizer?: { readonly eosId: number; readonly padId: number };
   /** [B, maxNewTokens] uniforms in (0, 1), one per row and position: all the randomness of sampling. */
   noise?: Tensor;
   /** Without `noise`: the Generator the uniforms are drawn from (all rows' at once, before decoding). */
@@ -121,7 +125,7 @@ function chooseTokens(
 }
 
 /** One step's token choice for every row, given which rows had already ended (they get padId). */
-function selectTokens(logits: Tensor, uniforms: Tensor | null, done: Tensor, o: GenerateOptions): StepResult {
+function selectTokens(logits: Tensor, uniforms: Tensor | null, done: Tensor, o: ResolvedOptions): StepResult {
   const chosen = chooseTokens(logits, uniforms, o);
   const valid = done.logicalNot();
   const token = where(valid, chosen.token, o.padId);
@@ -145,7 +149,20 @@ function checkPrompts(p: Prompts): void {
     throw new Error('prompts must be left-padded with at least one token per row (mask 0…0 1…1)');
 }
 
-function checkOptions(o: GenerateOptions): void {
+type ResolvedOptions = GenerateOptions & { eosId: number; padId: number };
+
+/** eosId and padId as given, else the tokenizer's; an error naming both ways when neither is there. */
+function withSpecialIds(o: GenerateOptions): ResolvedOptions {
+  const eosId = o.eosId ?? o.tokenizer?.eosId;
+  const padId = o.padId ?? o.tokenizer?.padId ?? eosId;
+  if (eosId === undefined || padId === undefined)
+    throw new Error(
+      'generate needs the end-of-sequence id: pass { tokenizer } (its eosId and padId) or eosId',
+    );
+  return { ...o, eosId, padId };
+}
+
+function checkOptions(o: ResolvedOptions): void {
   if (!(Number.isInteger(o.maxNewTokens) && o.maxNewTokens >= 1))
     throw new Error(`maxNewTokens must be an integer ≥ 1, got ${o.maxNewTokens}`);
   if (o.batchSize !== undefined && !(Number.isInteger(o.batchSize) && o.batchSize >= 1))
@@ -167,8 +184,9 @@ function checkNoise(noise: Tensor, rows: number, positions: number): void {
 }
 
 /** Generates up to `maxNewTokens` tokens for every prompt (no autograd). */
-export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, opts: GenerateOptions): Generation {
+export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, options: GenerateOptions): Generation {
   checkPrompts(prompts);
+  const opts = withSpecialIds(options);
   checkOptions(opts);
   const rows = prompts.ids.dim(0);
   return noGrad(() =>
@@ -237,7 +255,7 @@ function decode(
   source: NextTokenLogits,
   prompts: Prompts,
   noise: Tensor | null,
-  o: GenerateOptions,
+  o: ResolvedOptions,
 ): Generation {
   const columns: StepColumns[] = [];
   let finished = zeros([prompts.ids.dim(0)], { dtype: 'bool', device: prompts.ids.device });

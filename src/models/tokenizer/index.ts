@@ -7,7 +7,7 @@ export {
   buildByteLevelBpeTokenizerJson,
   ENDOFTEXT,
 } from './byte-level-bpe-json.ts';
-export { BYTE_TO_UNICODE, fromByteLevel, toByteLevel, UNICODE_TO_BYTE } from './byte-to-unicode.ts';
+export { fromByteLevel, toByteLevel } from './byte-to-unicode.ts';
 export { learnByteLevelMerges, type Merge } from './merge-learner.ts';
 export type { Encoded, PaddingSide } from './padding.ts';
 export { DEFAULT_EOS_CANDIDATES, type SpecialTokenConfig, type SpecialTokenIds } from './special-tokens.ts';

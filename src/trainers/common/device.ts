@@ -17,6 +17,17 @@ export const DeviceSchema = z
     'auto | cpu | cuda | cuda:N: where every tensor of the run lives (models, rollouts, masks, generators); auto: CUDA when the linked libtorch has it',
   );
 
+/** Where metrics go besides the run folder (TRL's `report_to`). */
+export const REPORT_TARGETS = ['jsonl', 'tensorboard'] as const;
+export type ReportTarget = (typeof REPORT_TARGETS)[number];
+
+export const ReportToSchema = z
+  .array(z.enum(REPORT_TARGETS))
+  .default(['jsonl'])
+  .describe(
+    "TRL's report_to: jsonl (metrics.jsonl, always written: resume, report and dashboard read it) and tensorboard (event files in RUN_DIR/tensorboard/: scalars, the config as text and as HParams)",
+  );
+
 export const DtypeSchema = z
   .enum(['float32', 'bfloat16'])
   .default('float32')

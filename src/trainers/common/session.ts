@@ -14,11 +14,13 @@
  * before clipping, so the clipped norm is the global one and every rank takes the same step.
  */
 
+import { join } from 'node:path';
 import { CheckpointManager, type CheckpointState } from '../../runs/checkpoint.ts';
 import { type MetricRecord, missingSteps } from '../../runs/metrics-log.ts';
 import { saveModelDir } from '../../runs/model-dir.ts';
 import { RunDir, type RunKind, type RunLabels } from '../../runs/run-dir.ts';
 import { acquireRunLock, type RunLock } from '../../runs/run-lock.ts';
+import { flattenHParams, TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
 import {
   AdamW,
   clipGradNorm,
@@ -32,6 +34,7 @@ import {
 } from '../../tensor/index.ts';
 import { type Accumulated, backwardWeighted, type PartLoss, type WeightedPart } from './accumulate.ts';
 import { DataParallel } from './data-parallel.ts';
+import type { ReportTarget } from './device.ts';
 import {
   type CheckedTensor,
   describeNonFinite,
@@ -39,6 +42,7 @@ import {
   NonFiniteError,
   type NonFinitePolicy,
 } from './guards.ts';
+import { warmupStepsOf } from './training-length.ts';
 
 /** AdamW and its schedule: the optimisation knobs every trainer config has. */
 export interface OptimizerSettings {
@@ -46,6 +50,8 @@ export interface OptimizerSettings {
   lr: number;
   schedule: ScheduleKind;
   warmupSteps: number;
+  /** Warm-up as a fraction of totalSteps (replaces warmupSteps when set). */
+  warmupRatio?: number | null;
   weightDecay: number;
   maxGradNorm: number;
 }
@@ -73,6 +79,8 @@ export interface SessionOptions {
   dataParallel?: DataParallel;
   /** The run's device, recorded in run.json. */
   device?: string;
+  /** Where metrics go besides metrics.jsonl (always written): 'tensorboard' adds event files. */
+  reportTo?: readonly ReportTarget[];
 }
 
 /** What a trainer's loop contributes to {@link TrainingSession.run}: its step, and what it evaluates and saves. */
@@ -86,7 +94,7 @@ export interface TrainingLoop<Extra> {
   evaluateAtStart?: boolean;
   /** What a checkpoint must carry besides parameters, optimizer and generators (e.g. the data cursor). */
   state(): Extra;
-  onStep?(step: number, metrics: Record<string, number>): void;
+  onStep?(step: number, metrics: Record<string, number>, totalSteps: number): void;
   /** Saves the trained model into the run folder's model/ after the last step. */
   saveModel(dir: string): Promise<void>;
 }
@@ -118,8 +126,11 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private readonly checkpoints: CheckpointManager | null;
   private readonly log: (msg: string) => void;
   private readonly lock: RunLock | null;
+  /** The TensorBoard event file (rank 0, with reportTo: tensorboard), opened once the run is resumed. */
+  private tensorboard: TensorBoardWriter | null = null;
 
   private constructor(private readonly o: SessionOptions) {
+    requireTrainable(o.params);
     this.log = o.log ?? ((m) => console.error(m));
     this.dp = o.dataParallel ?? new DataParallel();
     this.dir = o.runDir;
@@ -134,6 +145,8 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
             labels: o.labels,
             config: o.config,
             ...(o.device ? { device: o.device } : {}),
+            worldSize: this.dp.worldSize,
+            totalSteps: o.totalSteps,
           })
         : null;
     } catch (e) {
@@ -163,6 +176,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         if (o.resume !== false) await s.restore();
         else s.folder.metrics.repair(-1);
         s.folder.adoptConfig(s.step);
+        if (o.reportTo?.includes('tensorboard')) s.openTensorBoard();
       }
     } catch (e) {
       failure = e;
@@ -191,7 +205,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     const schedule = {
       kind: o.schedule,
       lr: o.lr,
-      warmupSteps: o.warmupSteps,
+      warmupSteps: warmupStepsOf(o, this.o.totalSteps),
       totalSteps: this.o.totalSteps,
     };
     try {
@@ -202,7 +216,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
         const metrics = tidy(() => loop.step(step, learningRateAt(step - 1, schedule)));
         if (loop.evaluate && loop.evaluateAfter?.(step)) Object.assign(metrics, await loop.evaluate(step));
         this.logMetrics(metrics, step);
-        loop.onStep?.(step, metrics);
+        loop.onStep?.(step, metrics, this.o.totalSteps);
         await this.completeStep(loop.state(), step === this.o.totalSteps);
       }
       if (this.folder) await saveModelDir(this.folder.modelDir, (dir) => loop.saveModel(dir));
@@ -213,6 +227,27 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
     } finally {
       this.release();
     }
+  }
+
+  /**
+   * A new event file for this (re)start: after a resume, a START marker at the next step makes
+   * TensorBoard drop what earlier files logged from there on (as metrics.jsonl was repaired); then
+   * the config, as text and as HParams.
+   */
+  private openTensorBoard(): void {
+    const tb = new TensorBoardWriter(join(this.dir, TENSORBOARD_DIR));
+    if (this.step > 0) tb.start(this.step + 1);
+    const json = JSON.stringify(this.o.config, null, 2);
+    tb.text(
+      this.step,
+      'config',
+      json
+        .split('\n')
+        .map((line) => `    ${line}`)
+        .join('\n'),
+    );
+    tb.hparams(flattenHParams(this.o.config));
+    this.tensorboard = tb;
   }
 
   private release(): void {
@@ -453,6 +488,12 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   /** Appends a metrics line (rank 0; the other ranks hold the same, already reduced, values). */
   logMetrics(record: Omit<MetricRecord, 'step'>, step = this.step): void {
     this.folder?.metrics.append({ step, ...record } as MetricRecord);
+    this.tensorboard?.scalars(step, record);
+  }
+
+  /** A text sample (e.g. generated responses) in TensorBoard's Text dashboard, when it is reported to. */
+  logText(tag: string, text: string, step = this.step): void {
+    this.tensorboard?.text(step, tag, text);
   }
 
   /** Records a completed step and writes a checkpoint when due (or when forced). */
@@ -484,6 +525,7 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
 
   finish(): void {
     this.folder?.finish('done');
+    this.tensorboard?.hparamsEnd(true);
   }
 
   /** The trainable tensors by name as the optimizer and checkpoints hold them (float32 masters). */
@@ -499,10 +541,26 @@ export class TrainingSession<Extra extends object = Record<string, unknown>> {
   private fail(e: unknown): void {
     try {
       this.folder?.finish('failed', e instanceof Error ? e.message : String(e));
+      this.tensorboard?.hparamsEnd(false);
     } catch (writeError) {
       this.log(`could not mark the run as failed: ${(writeError as Error).message}`);
     }
   }
+}
+
+/**
+ * Every parameter given to train must require gradients: a model loaded frozen (the loaders'
+ * default, for scoring and sampling) would otherwise fail deep in autograd at the first backward.
+ */
+function requireTrainable(params: Map<string, Tensor>): void {
+  const frozen = [...params].filter(([, p]) => !p.requiresGrad).map(([name]) => name);
+  if (frozen.length === 0) return;
+  const shown = frozen.slice(0, 3).join(', ') + (frozen.length > 3 ? `, … (${frozen.length} in all)` : '');
+  throw new Error(
+    `${frozen.length === params.size ? 'the model is' : 'parameters are'} frozen (${shown} do not require gradients): ` +
+      'load the model to train with { trainable: true }, e.g. loadCausalLM(dir, { trainable: true }), ' +
+      'loadRewardModel(dir, { trainable: true }) or LMPolicy.load(dir, { trainable: true })',
+  );
 }
 
 function required(m: Map<string, Tensor>, name: string, path: string): Tensor {

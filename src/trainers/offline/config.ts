@@ -5,9 +5,30 @@
 import { z } from 'zod';
 import { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from '../../losses/index.ts';
 import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
+
+/** A data spec: a file, a folder of shards, a glob, or a list of them (src/data/data-files.ts). */
+export const DataFilesSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** Field renaming: which column holds each part of an example (defaults: docs/configs.md, "Data"). */
+export const DataFieldsSchema = z
+  .object({
+    prompt: z.string().min(1).optional().describe('column of the prompt (default: prompt, then query)'),
+    completion: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('column of the SFT completion (default: completion, then reference_response)'),
+    chosen: z.string().min(1).optional().describe('column of the preferred response (default: chosen)'),
+    rejected: z.string().min(1).optional().describe('column of the other response (default: rejected)'),
+  })
+  .strict()
+  .optional()
+  .describe(
+    'column names for prompt, completion, chosen, rejected when the data names them otherwise, e.g. { prompt: question, completion: answer }',
+  );
 
 /** Optimisation knobs shared by every offline trainer. */
 export const OptimSchema = z
@@ -25,6 +46,15 @@ export const OptimSchema = z
       .nonnegative()
       .default(0)
       .describe('linear warm-up steps from 0 to optim.lr'),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+      ),
     weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive.default(1).describe('clip the global gradient norm to this value'),
   })
@@ -38,12 +68,13 @@ const common = {
   out: z.string().min(1).describe('run folder (created; resumed if it holds a checkpoint)'),
   data: z
     .object({
-      train: z.string().min(1).describe('training file (.jsonl, .json or .parquet)'),
-      eval: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('held-out file; if absent, evalFraction of train is held out'),
+      train: DataFilesSchema.describe(
+        'training data (.jsonl, .json or .parquet): a file, a folder of shards, a glob (data/train-*.parquet) or a list of them',
+      ),
+      eval: DataFilesSchema.optional().describe(
+        'held-out data (as train); if absent, evalFraction of train is held out',
+      ),
+      fields: DataFieldsSchema,
       evalFraction: z
         .number()
         .min(0)
@@ -73,7 +104,15 @@ const common = {
     .positive()
     .default(562)
     .describe('prompt + response token limit: longer rows are bad rows (data.onBadRow)'),
-  steps: z.number().int().positive().default(200).describe('optimizer steps'),
+  steps: z.number().int().positive().default(200).describe('optimizer steps (ignored when epochs is set)'),
+  epochs: z
+    .number()
+    .positive()
+    .nullable()
+    .default(null)
+    .describe(
+      "passes over the training rows (TRL's num_train_epochs); set: the run takes ⌈epochs·rows/(batchSize·gradAccum)⌉ steps instead of steps",
+    ),
   batchSize: z.number().int().positive().default(8).describe('examples per batch'),
   gradAccum: z
     .number()
@@ -109,6 +148,7 @@ const common = {
     .describe(
       'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
     ),
+  reportTo: ReportToSchema,
 };
 
 /** maxPromptTokens < maxTotalTokens, reported at the key path (a config error, not a training-time one). */
@@ -136,12 +176,9 @@ export const RewardModelConfigSchema = z
       .describe('η·(r_w + r_l)² penalty (Eisenstein et al. 2023)'),
     normalize: z
       .object({
-        data: z
-          .string()
-          .min(1)
-          .describe(
-            'SFT-format file (prompt/query + completion/reference_response): the reference responses',
-          ),
+        data: DataFilesSchema.describe(
+          'SFT-format data (prompt/query + completion/reference_response): the reference responses',
+        ),
         limit: z.number().int().positive().optional().describe('use at most this many rows (default: all)'),
       })
       .strict()

@@ -16,6 +16,7 @@ import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { TrainingSession } from '../common/session.ts';
+import { trainingSteps } from '../common/training-length.ts';
 import { meanOverBatches } from './batching.ts';
 import type { SftConfig } from './config.ts';
 
@@ -35,7 +36,8 @@ export type OfflineSettings = Pick<
   | 'keepCheckpoints'
   | 'nonFinite'
   | 'device'
->;
+> &
+  Partial<Pick<SftConfig, 'reportTo' | 'epochs'>>;
 
 /** A trainable model as the offline trainers see it. */
 export interface TrainableModel {
@@ -48,7 +50,7 @@ export interface OfflineRunHooks {
   /** Run name in run.json (default: the trainer's). */
   name?: string;
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
 }
@@ -77,7 +79,7 @@ export interface OfflineRun {
   evalMetrics(indices: number[]): Record<string, number>;
   /** weightOf for the held-out examples (default: the number of examples). */
   evalWeightOf?(indices: number[]): number;
-  onStep?(step: number, metrics: Record<string, number>): void;
+  onStep?(step: number, metrics: Record<string, number>, totalSteps: number): void;
   log?(msg: string): void;
   /** The data-parallel ranks sharing this run (default: this process alone). */
   group?: ProcessGroup;
@@ -97,6 +99,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
   const dp = new DataParallel(run.group);
   dp.requireShare(c.batchSize, 'batchSize');
   const weightOf = run.weightOf ?? ((indices: number[]) => indices.length);
+  const totalSteps = trainingSteps(c, run.datasetSize, c.batchSize * c.gradAccum);
   const session = await TrainingSession.start<{ cursor: CursorState }>({
     runDir: c.out,
     name: run.name,
@@ -105,7 +108,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     device,
     params: run.model.parameters(),
     optimizer: c.optim,
-    totalSteps: c.steps,
+    totalSteps,
     rngs: {},
     labels: { lr: c.optim.lr, seed: c.seed, ...run.labels },
     checkpointEvery: c.checkpointEvery,
@@ -114,6 +117,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     nonFinite: c.nonFinite,
     log: run.log,
     dataParallel: dp,
+    reportTo: c.reportTo,
   });
   const order = trainingOrder(run.datasetSize, c.seed, session.extra?.cursor);
   await session.run({
@@ -151,7 +155,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
               }),
             )
         : undefined,
-    evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === c.steps,
+    evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === totalSteps,
     state: () => ({ cursor: order.state }),
     onStep: run.onStep,
     saveModel: (dir) => run.model.save(dir),
@@ -165,11 +169,11 @@ function trainingOrder(size: number, seed: number, cursor?: CursorState): DataOr
 }
 
 /**
- * The examples a run of `c.steps` steps draws (`gradAccum` batches of `batchSize` a step), sorted;
+ * The examples a run of `c.steps` steps (or `c.epochs`) draws (`gradAccum` batches of `batchSize` a step), sorted;
  * every example when that covers an epoch or more.
  */
 export function examplesDrawn(c: OfflineSettings, size: number): number[] {
-  const draws = c.steps * c.gradAccum * c.batchSize;
+  const draws = trainingSteps(c, size, c.batchSize * c.gradAccum) * c.gradAccum * c.batchSize;
   if (draws >= size) return Array.from({ length: size }, (_, i) => i);
   return [...new Set(trainingOrder(size, c.seed).next(draws))].sort((a, b) => a - b);
 }

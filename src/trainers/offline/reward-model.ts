@@ -90,7 +90,7 @@ function normalizedBeforeSave(
         maxPromptTokens: c.maxPromptTokens,
         maxTotalTokens: c.maxTotalTokens,
         batchSize: c.batchSize,
-        source: c.normalize?.data ?? 'normalizeOn',
+        source: c.normalize ? [c.normalize.data].flat().join(', ') : 'normalizeOn',
       });
       run.log?.(
         `reward normalisation: mean reward ${m.mean.toFixed(4)} (std ${m.std.toFixed(4)}) over ${m.count} reference responses is subtracted from every reward`,

@@ -41,6 +41,8 @@ export interface BestOfNOptions {
   calibrationSamples?: number;
   /** Prompts per generation batch (each sampled max(n) times). */
   batchSize?: number;
+  /** Called after each batch of prompts with the prompts done and their total (progress). */
+  onPrompts?: (done: number, total: number) => void;
 }
 
 export interface BestOfNResult {
@@ -135,6 +137,7 @@ export function bestOfN(o: BestOfNOptions): BestOfNResult[] {
       for (let p = 0; p < batch.length; p++)
         calibration.push(cal.slice(p * m, (p + 1) * m).map((d) => d.score));
     }
+    o.onPrompts?.(start + batch.length, indices.length);
   }
 
   return grid.map((n) => {

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
-import { DeviceSchema, DtypeSchema } from '../common/device.ts';
+import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -210,7 +210,20 @@ export const OnlineTrainConfigSchema = z
       .describe(
         'policy-gradient algorithm (its block below: ppo, rloo (also reinforce), grpo, reinforcePlusPlus)',
       ),
-    steps: z.number().int().positive().default(100).describe('number of rollout/learn iterations'),
+    steps: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .describe('number of rollout/learn iterations (ignored when epochs is set)'),
+    epochs: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        "passes over the prompts (TRL's num_train_epochs); set: the run takes ⌈epochs·prompts/promptsPerStep⌉ steps instead of steps",
+      ),
     promptsPerStep: z
       .number()
       .int()
@@ -232,6 +245,15 @@ export const OnlineTrainConfigSchema = z
       .nonnegative()
       .default(0)
       .describe('linear warm-up steps from 0 to the peak learning rate'),
+    warmupRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe(
+        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+      ),
     weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive
       .default(1)
@@ -276,6 +298,7 @@ export const OnlineTrainConfigSchema = z
       .enum(['stop', 'skip'])
       .default('stop')
       .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    reportTo: ReportToSchema,
   })
   .strict();
 

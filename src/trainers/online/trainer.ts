@@ -24,6 +24,7 @@ import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { TrainingSession } from '../common/session.ts';
+import { trainingSteps } from '../common/training-length.ts';
 import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
 import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
@@ -62,7 +63,7 @@ export interface OnlineRunSpec {
   evaluator?: Evaluator;
   resume?: boolean | 'auto';
   log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
   /** Data-parallel ranks sharing the run (default: this process alone). */
   group?: ProcessGroup;
 }
@@ -124,6 +125,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     if (params.has(name)) throw new Error(`critic parameter ${name} collides with a policy parameter`);
     params.set(name, p);
   }
+  const totalSteps = trainingSteps(c, spec.prompts.count, c.promptsPerStep);
   const session = await TrainingSession.start<{ cursor: CursorState; klCoef?: number }>({
     runDir: spec.runDir,
     name: spec.name,
@@ -132,7 +134,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     device,
     params,
     optimizer: c,
-    totalSteps: c.steps,
+    totalSteps,
     rngs: { sample: gen },
     labels: {
       algorithm: c.algorithm,
@@ -148,6 +150,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     nonFinite: c.nonFinite,
     log: spec.log,
     dataParallel: dp,
+    reportTo: c.reportTo,
   });
   const order = new DataOrder(spec.prompts.count, c.seed, true, session.extra?.cursor);
   // β: fixed, or the adaptive controller's current value (restored on resume).
@@ -214,7 +217,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     // On rank 0 alone: the others wait for it at the next step's first collective.
     evaluate:
       evaluator && (async (step) => (dp.isMain ? withEvalPrefix(await evaluator(spec.policy, step)) : {})),
-    evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === c.steps),
+    evaluateAfter: (step) => c.evalEvery > 0 && (step % c.evalEvery === 0 || step === totalSteps),
     evaluateAtStart: c.evalEvery > 0,
     state: () => ({ cursor: order.state, ...(klCoef ? { klCoef: klCoef.value } : {}) }),
     onStep: spec.onStep,
