@@ -195,10 +195,11 @@ export async function trainConfig<K extends TrainKind>(
 /** The CLI's `sft|rm|po|rl --config FILE [--set k=v]… [--fresh] [--loss NAME]`. */
 export function runTrainCommand(
   kind: TrainKind,
-  opts: { config: string; set?: string[]; fresh?: boolean; loss?: string },
+  opts: { config: string; configFormat?: ConfigFormat; set?: string[]; fresh?: boolean; loss?: string },
   io: TrainIO = defaultIO,
 ): Promise<string> {
-  return runTrain(kind, opts.config, { set: opts.set, loss: opts.loss, fresh: opts.fresh, io });
+  const { configFormat, set, loss, fresh } = opts;
+  return runTrain(kind, opts.config, { configFormat, set, loss, fresh, io });
 }
 
 /** Trains one validated config on `group`'s ranks; prints a line per step and the run folder at the end. */
