@@ -47,6 +47,7 @@ import { type OnlineTrainConfig, OnlineTrainConfigSchema } from '../src/trainers
 import { nonScoreReward } from '../src/trainers/online/regularizers.ts';
 import { penalizeMissingEos } from '../src/trainers/online/rewards.ts';
 import type { PromptBatch } from '../src/trainers/online/types.ts';
+import { clippedEpochs } from '../src/trainers/online/update.ts';
 import type { EngineResult } from './engine.ts';
 import { PythonServer, RETAIN_FREED_MEMORY_ENV } from './model-python.ts';
 
@@ -127,7 +128,7 @@ class OurStep {
       return { old, ref, scores, nonScore };
     });
     const t2 = clock();
-    const learned = this.algorithm.learn({
+    const learned = clippedEpochs(this.algorithm, {
       policy: this.policy,
       rollout,
       oldLogps: old.logps,

@@ -1,10 +1,10 @@
 /**
  * maxent-rlhf: preference alignment of language models on libtorch. The root export is the
  * documented everyday API — tensors and scopes, loading and sampling models, the tokenizer, the
- * losses, the datasets, the trainers and their configs, the judges and the lab's demo — listed by
+ * losses, the datasets, the trainers and their configs, a training run from a config (as the CLI runs it), the judges and the lab's demo — listed by
  * name below. Everything else (model internals, memory planning, the lab's task pieces, helpers)
  * lives in its area's subpath: `maxent-rlhf/tensor`, `/io`, `/models`, `/losses`, `/data`,
- * `/trainers`, `/judges`, `/lab`, `/theory`, `/config`.
+ * `/trainers`, `/judges`, `/experiments`, `/lab`, `/theory`, `/config`.
  *
  * ```ts
  * import { loadCausalLM, dpoLoss, tidy } from 'maxent-rlhf';
@@ -23,6 +23,18 @@ export {
   type SftExample,
 } from './api/data.ts';
 
+// A training run from a config, object or file, as the CLI runs it.
+export {
+  loadTrainConfig,
+  runBon,
+  runPo,
+  runRl,
+  runRm,
+  runSft,
+  runTrain,
+  type TrainConfigSource,
+  type TrainOptions,
+} from './api/experiments.ts';
 // Weight files.
 export { loadTensors, SafetensorsReader, saveTensors } from './api/io.ts';
 // Judges and the lab.

@@ -3,4 +3,10 @@
  * name the file and key path.
  * @module config
  */
-export { ConfigError, loadConfigFile, parseOverrides, validateConfig } from '../config/load.ts';
+export {
+  ConfigError,
+  loadConfigFile,
+  loadConfigSource,
+  parseOverrides,
+  validateConfig,
+} from '../config/load.ts';

@@ -72,6 +72,10 @@ export {
   type RewardBiasMeasurement,
 } from '../trainers/offline/reward-normalization.ts';
 export { type SftRun, trainSft } from '../trainers/offline/sft.ts';
+export { grpo } from '../trainers/online/algorithms/grpo.ts';
+export { ppo } from '../trainers/online/algorithms/ppo.ts';
+export { reinforcePlusPlus } from '../trainers/online/algorithms/reinforce-pp.ts';
+export { reinforce, rloo } from '../trainers/online/algorithms/rloo.ts';
 export {
   type BestOfNOptions,
   type BestOfNResult,
@@ -100,8 +104,9 @@ export {
   RolloutSchema,
 } from '../trainers/online/config.ts';
 export { type AdaptiveKlSettings, KlCoefficient, nextKlCoef } from '../trainers/online/kl-controller.ts';
+export { type CollectedRollout, RolloutCollector, type RolloutModels } from '../trainers/online/rollout.ts';
 export { TabularPolicy } from '../trainers/online/tabular-policy.ts';
-export { type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
+export { makeAlgorithm, type OnlineRunSpec, trainOnline } from '../trainers/online/trainer.ts';
 export type {
   Evaluator,
   LearnContext,
@@ -119,3 +124,4 @@ export type {
   UpdateResult,
   ValueModel,
 } from '../trainers/online/types.ts';
+export { clippedEpochs, clippedPolicyMetrics, shuffledMinibatches } from '../trainers/online/update.ts';

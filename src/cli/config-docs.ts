@@ -1,60 +1,18 @@
 /**
  * docs/configs.md, generated from the zod schemas themselves (their `.describe()` texts, types,
- * bounds and defaults) so the documentation cannot drift from the code. Knobs whose schema has no
- * description take one from FALLBACK_DESCRIPTIONS; a test checks every knob has a meaning and that
- * the committed file equals the generated text (`npx tsx scripts/gen-config-docs.ts` rewrites it).
+ * bounds and defaults) so the documentation cannot drift from the code: every knob is described
+ * where its schema defines it. A test checks every knob has a meaning and that the committed file
+ * equals the generated text (`npx tsx scripts/gen-config-docs.ts` rewrites it).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { BestOfNConfigSchema } from '../experiments/best-of-n-config.ts';
+import { TRAIN_SCHEMAS } from '../experiments/configs.ts';
 import { SweepConfigSchema } from '../lab/sweep/grid.ts';
-import { PREFERENCE_LOSSES, REFERENCE_LOSSES } from '../losses/preference.ts';
-import { BestOfNConfigSchema } from './best-of-n-config.ts';
-import { TRAIN_SCHEMAS } from './train-configs.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** Meanings of knobs whose schema carries no `.describe()` text, by key path. */
-export const FALLBACK_DESCRIPTIONS: Record<string, string> = {
-  'data.evalFraction': 'fraction of the training rows held out (seeded) when data.eval is absent',
-  'data.onBadRow':
-    'a bad row (missing field, empty text, identical pair, over the token limits): fail naming its row, or skip it and report the count',
-  maxPromptTokens:
-    'prompt token limit (counted with the model tokenizer): longer rows are bad rows (data.onBadRow); must be < maxTotalTokens',
-  maxTotalTokens: 'prompt + response token limit: longer rows are bad rows (data.onBadRow)',
-  'optim.schedule':
-    'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
-  'optim.warmupSteps': 'linear warm-up steps from 0 to optim.lr',
-  'optim.weightDecay': 'AdamW decoupled weight decay',
-  'optim.maxGradNorm': 'clip the global gradient norm to this value',
-  schedule:
-    'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
-  warmupSteps: 'linear warm-up steps from 0 to lr',
-  weightDecay: 'AdamW decoupled weight decay',
-  evalBatches: 'held-out batches per evaluation',
-  checkpointEvery: 'write a checkpoint every N steps (0: only at the end); the last step always writes one',
-  keepCheckpoints: 'how many valid checkpoints to keep (older ones are pruned)',
-  seed: 'seed of the data order, of sampling and of freshly initialised heads (score, value)',
-  dtype: 'dtype the weights are loaded and trained in',
-  nonFinite:
-    'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
-  loss: `preference loss: ${[...REFERENCE_LOSSES].join(', ')} (reference-based); ${PREFERENCE_LOSSES.filter((l) => !REFERENCE_LOSSES.has(l)).join(', ')} (reference-free: no reference model is loaded)`,
-  'ppo.epochs': 'optimisation passes over each rollout batch',
-  'ppo.minibatchSize': 'rollout rows per PPO minibatch',
-  'ppo.clip': 'PPO policy-ratio clip ε',
-  'ppo.valueClip': 'clip of the value update around the old values',
-  'ppo.valueCoef': 'weight of the value loss',
-  'ppo.gamma': 'discount γ of GAE',
-  'ppo.lambda': 'λ of GAE',
-  'ppo.whitenRewards': 'whiten the shaped rewards per batch (advantages are always whitened)',
-  'rloo.k': 'samples per prompt; each is baselined by the mean reward of the other k − 1',
-  'rloo.epochs': 'optimisation passes over each rollout batch',
-  'rloo.minibatchSize': 'rollout rows per minibatch',
-  'rloo.clip':
-    "clip ε of the token-level policy ratio (the ratio is 1 before a batch's first update, so it acts from the second minibatch or epoch on)",
-  'rloo.whitenAdvantages': 'whiten the leave-one-out advantages per batch',
-};
 
 export interface DocRow {
   key: string;
@@ -135,7 +93,7 @@ function rowsOf(node: Json, prefix: string, out: DocRow[]): void {
   for (const [name, child] of Object.entries(node.properties ?? {})) {
     const key = prefix ? `${prefix}.${name}` : name;
     const section = sectionOf(child);
-    const meaning = (child.description ?? FALLBACK_DESCRIPTIONS[key] ?? '').replaceAll('|', '\\|');
+    const meaning = (child.description ?? '').replaceAll('|', '\\|');
     if (section) {
       const optional = !required.has(name) && child.default === undefined;
       const defaultText = required.has(name)

@@ -134,6 +134,29 @@ export function loadConfigFile<S extends z.ZodType>(
 }
 
 /**
+ * A config from a YAML/JSON file (its path) or from an object holding the same keys, `overrides`
+ * merged over it, validated; errors name the file (or "object") and the key path.
+ */
+export function loadConfigSource<S extends z.ZodType>(
+  schema: S,
+  source: string | object,
+  overrides: Record<string, unknown> = {},
+  sources: readonly OverrideSource[] = [],
+  reading: ConfigReading = {},
+): z.output<S> {
+  if (typeof source === 'string') return loadConfigFile(schema, source, overrides, sources, reading);
+  let mapping = source as Record<string, unknown>;
+  if (reading.prepare) {
+    try {
+      mapping = reading.prepare(mapping);
+    } catch (e) {
+      throw new ConfigError(`config object: ${(e as Error).message}`);
+    }
+  }
+  return validateConfig(schema, deepMerge(mapping, overrides), 'object', sources, reading.hint);
+}
+
+/**
  * Applies `a.b.c=value` overrides (values parsed as YAML). Each pair's key path and flag is
  * appended to `sources`, for errors that name the flag (see {@link loadConfigFile}).
  */

@@ -36,7 +36,7 @@ interface Translation {
   key: string;
   /** The TRL configs that have it. */
   trainers: readonly TrlTrainer[];
-  /** Our key, by config kind ("optim.lr" for sft/rm/po, "lr" for rl, …). */
+  /** Our key, by config kind ("optim.lr", "model", …). */
   ours?: Partial<Record<ConfigKind, string>>;
   /** A value translation (names, units); returns our key paths and values. */
   convert?: (value: unknown, kind: ConfigKind) => Assign;
@@ -52,7 +52,7 @@ const optim = (key: string): Partial<Record<ConfigKind, string>> => ({
   sft: `optim.${key}`,
   rm: `optim.${key}`,
   po: `optim.${key}`,
-  rl: key,
+  rl: `optim.${key}`,
 });
 const offline = (key: string): Partial<Record<ConfigKind, string>> => ({ sft: key, rm: key, po: key });
 
@@ -118,9 +118,9 @@ export const TRL_KEYS: readonly Translation[] = [
     key: 'lr_scheduler_type',
     trainers: ALL,
     convert: (v, kind) => ({
-      [kind === 'rl' ? 'schedule' : 'optim.schedule']: oneOf(SCHEDULES, 'lr_scheduler_type', v),
+      'optim.schedule': oneOf(SCHEDULES, 'lr_scheduler_type', v),
     }),
-    doc: 'optim.schedule (rl: schedule): linear, cosine, constant (constant_with_warmup → constant)',
+    doc: 'optim.schedule: linear, cosine, constant (constant_with_warmup → constant)',
   },
   { key: 'weight_decay', trainers: ALL, ours: optim('weightDecay') },
   { key: 'max_grad_norm', trainers: ALL, ours: optim('maxGradNorm') },
@@ -311,7 +311,7 @@ export const TRL_KEYS: readonly Translation[] = [
   },
 
   // Online: PPO, RLOO, GRPO.
-  { key: 'sft_model_path', trainers: ['PPO', 'RLOO'], ours: { rl: 'policy' } },
+  { key: 'sft_model_path', trainers: ['PPO', 'RLOO'], ours: { rl: 'model' } },
   { key: 'reward_model_path', trainers: ['PPO', 'RLOO'], ours: { rl: 'reward' } },
   { key: 'exp_name', trainers: ['PPO', 'RLOO'], ours: { rl: 'name' } },
   { key: 'kl_coef', trainers: ['PPO', 'RLOO'], ours: { rl: 'regularizer.kl.coef' } },
@@ -648,7 +648,7 @@ export function trlKeysMarkdown(): string {
     "`GRPOConfig` as YAML or JSON) runs with `--config-format trl`, or as it is: a file with TRL's",
     'snake_case names is detected, translated by `src/config/trl.ts` before our strict schema',
     'parsing, and the translation is printed key by key. Keys of ours may sit beside the TRL ones',
-    '(`model`, `data`, `reference`, `policy`, `reward`, `regularizer`, …: TRL takes those as',
+    '(`model`, `data`, `reference`, `reward`, `regularizer`, …: TRL takes those as',
     'script arguments). Our names are those of [configs.md](configs.md).',
     '',
     'Notes:',
@@ -663,7 +663,7 @@ export function trlKeysMarkdown(): string {
     '  optimizer step per rollout of `per_device_train_batch_size × gradient_accumulation_steps`',
     '  completions, `num_generations` per prompt.',
     '- `num_train_epochs` and `warmup_ratio` are first-class here: `epochs` and',
-    '  `optim.warmupRatio` (rl: `warmupRatio`).',
+    '  `optim.warmupRatio`.',
     '- Ignored keys have no effect on training here and are dropped with a note; not supported keys',
     '  are errors (dropping them would change the run).',
     '',

@@ -21,7 +21,8 @@ import {
   type FieldRole,
   resolveFieldNames,
 } from './extract-record.ts';
-import { openRows, type RawRow, type RowSource } from './read-rows.ts';
+import { openRows } from './read-rows.ts';
+import type { RawRow, RowSource } from './row-source.ts';
 import type { BadRow, PreferenceExample, SftExample } from './types.ts';
 
 // ---- the two loaders ----

@@ -9,7 +9,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetS
 import { compressors } from 'hyparquet-compressors';
 import { DatasetError } from './bad-rows.ts';
 import { checkColumnChunk } from './parquet-page-check.ts';
-import type { RawRow, RowSource } from './read-rows.ts';
+import type { RawRow, RowSource } from './row-source.ts';
 
 /**
  * Decompressors beyond hyparquet's built-in SNAPPY: hyparquet's own companion, hyparquet-compressors

@@ -12,20 +12,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { DatasetError } from './bad-rows.ts';
 import { readParquet } from './read-parquet.ts';
-
-/** One row as read: a parsed value, or the reason it could not be parsed (a broken `.jsonl` line). */
-export type RawRow =
-  | { row: number; value: unknown }
-  | { row: number; parseError: string }
-  | { row: number; invalidUtf8: string };
-
-/** The rows of one file. */
-export interface RowSource {
-  /** The file's column names, when the format declares them (parquet); rows may then hold only a subset. */
-  columns?: readonly string[];
-  /** Rows in file order, in batches; stopping early releases the file. */
-  batches: AsyncIterable<RawRow[]>;
-}
+import type { RawRow, RowSource } from './row-source.ts';
 
 /** The formats the loaders accept, by extension. */
 export const DATA_EXTENSIONS = ['.jsonl', '.json', '.parquet'] as const;

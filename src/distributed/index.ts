@@ -1,5 +1,5 @@
 /**
- * Layer 1½ (above tensor, below models): data-parallel process groups on libtorch's c10d.
+ * Data-parallel process groups on libtorch's c10d.
  *
  *   const group = await initProcessGroup();      // reads MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK, LOCAL_RANK
  *   await group.allReduce(loss, 'avg');

@@ -1,4 +1,4 @@
-/** Layer 3: losses as pure functions of tensors, each citing the equation it implements. */
+/** Losses as pure functions of tensors, each citing the equation it implements. */
 export * from './preference.ts';
 export * from './reward-model.ts';
 export * from './rl/advantages.ts';

@@ -1,5 +1,5 @@
 /**
- * Layer 2 public API: GPT-NeoX / Pythia models (HF-compatible configs, checkpoints and heads),
+ * Public API of the models: GPT-NeoX / Pythia models (HF-compatible configs, checkpoints and heads),
  * sampling, and the tokenizer.
  */
 
@@ -14,9 +14,6 @@ export {
   type RewardModelLoadOptions,
 } from './checkpoint/load-model.ts';
 export { type RunInitModelArgs, runInitModel } from './checkpoint/run-init-model.ts';
-export * from './checkpoint/snapshot-files.ts';
-export { StateDictMismatchError, type StateDictProblems } from './checkpoint/state-dict-check.ts';
-export { type SaveOptions, type SnapshotContent, writeSnapshot } from './checkpoint/write-snapshot.ts';
 export {
   countParameters,
   type GPTNeoXConfig,
@@ -57,11 +54,16 @@ export {
   type ModelKind,
   type ParameterShapes,
   rewardModelShapes,
+  SCORE_HEAD,
   type StateDict,
   shapesFor,
   trunkShapes,
 } from './gptneox/parameter-layout.ts';
+export * from './gptneox/snapshot-files.ts';
+export { StateDictMismatchError, type StateDictProblems } from './gptneox/state-dict-check.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
+export { type SaveOptions, type SnapshotContent, writeSnapshot } from './gptneox/write-snapshot.ts';
+export { assertFiniteWeights, assertPositionsFit, assertVocabularyFits } from './model-limits.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';
 export { type GeneratedRecord, type RunGenerateArgs, runGenerate } from './sampling/run-generate.ts';

@@ -6,8 +6,8 @@
  */
 import { join } from 'node:path';
 import { type Tensor, tidy } from '../tensor/index.ts';
-import { CONFIG_FILE } from './checkpoint/snapshot-files.ts';
 import type { GPTNeoXConfig } from './gptneox/config.ts';
+import { CONFIG_FILE } from './gptneox/snapshot-files.ts';
 import { TOKENIZER_FILE } from './tokenizer/tokenizer-files.ts';
 
 /** Throws when `tokenizer` (of `tokenizerDir`) has ids that the embedding of `modelDir` lacks. */

@@ -1,5 +1,5 @@
 /**
- * Layer 0: loads the libtorch Node-API addon (build/Release/maxent_rlhf_torch.node).
+ * The bottom layer: loads the libtorch Node-API addon (build/Release/maxent_rlhf_torch.node).
  *
  * Every function takes and returns opaque handles; the typed, scoped API lives in src/tensor.
  * The thread policy is applied once at load (see loadAddon).

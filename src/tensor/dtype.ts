@@ -45,19 +45,6 @@ export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float64' || d === 'bfloat16' || d === 'float16';
 }
 
-/** The typed array that holds a dtype's raw elements (bfloat16/float16 as raw 16-bit words). */
-export type TypedArrayFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'float64'
-    ? Float64Array
-    : D extends 'int64'
-      ? BigInt64Array
-      : D extends 'int32'
-        ? Int32Array
-        : D extends 'bfloat16' | 'float16'
-          ? Uint16Array
-          : Uint8Array;
-
 export type AnyTypedArray =
   | Float32Array
   | Float64Array

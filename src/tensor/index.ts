@@ -1,4 +1,4 @@
-/** Layer 1 public API: tensors, scopes, autograd switches, randomness, optimizers, runtime. */
+/** Public API of the tensor layer: tensors, scopes, autograd switches, randomness, optimizers, runtime. */
 
 export * from './create.ts';
 export {

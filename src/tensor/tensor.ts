@@ -1,5 +1,5 @@
 /**
- * Layer 1: the Tensor class — a typed, scoped view of a libtorch tensor.
+ * The Tensor class — a typed, scoped view of a libtorch tensor.
  *
  * Methods map one-to-one onto libtorch ops (same names as PyTorch where JS allows), so autograd,
  * broadcasting and type promotion follow torch exactly. Every result is tracked by the current

@@ -17,9 +17,7 @@
  * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
  *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
-import type { GPTNeoXConfig } from '../models/gptneox/config.ts';
-import { countParameters, rotaryNdims } from '../models/gptneox/config.ts';
-import { staticCacheBytes } from '../models/gptneox/model.ts';
+import { countParameters, type GPTNeoXConfig, rotaryNdims, staticCacheBytes } from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
 

@@ -30,7 +30,7 @@ const OFFLINE = `model: ${dir}/no-model
 out: ${dir}/out
 data: { train: ${dir}/no-data.jsonl }
 `;
-const RL = `policy: ${dir}/no-policy
+const RL = `model: ${dir}/no-policy
 reward: ${dir}/no-rm
 out: ${dir}/rl
 data: { prompts: ${dir}/no-prompts.jsonl }
@@ -48,6 +48,24 @@ describe('training configs are validated before anything is loaded', () => {
     const msg = await fails(['sft', '--config', f]);
     expect(msg).toContain(`invalid config ${f}`);
     expect(msg).toMatch(/optim\.lr: .*>0/);
+  });
+
+  it("rl's and bon's old names (policy, a top-level lr, schedule, …) say where they went", async () => {
+    const rl = file('old-rl.yaml', `${RL.replace('model:', 'policy:')}lr: 1e-6\nschedule: constant\n`);
+    const msg = await fails(['rl', '--config', rl]);
+    expect(msg).toContain(`invalid config ${rl}`);
+    expect(msg).toContain('"policy" is now "model"');
+    expect(msg).toContain('"lr" is now "optim.lr"');
+    expect(msg).toContain('"schedule" is now "optim.schedule"');
+    const bon = file('old-bon.yaml', RL.replace('model:', 'policy:'));
+    expect(await fails(['bon', '--config', bon])).toContain('"policy" is now "model"');
+    // The new names validate (and then fail on the missing files, past validation).
+    const ok = file(
+      'new-rl.yaml',
+      `${RL}optim: { lr: 1e-6, schedule: constant }\nregularizer: { entropy: {} }\n`,
+    );
+    stderr = [];
+    expect(await fails(['rl', '--config', ok])).not.toContain('invalid config');
   });
 
   it('an unknown key is an error naming the key, not a silent default', async () => {

@@ -124,7 +124,7 @@ describe('training: lengths beyond the model, the metrics log and the config his
   it('rl: maxPromptTokens + maxNewTokens beyond max_position_embeddings names both keys and the model', async () => {
     const cfg = lab.config(
       'rl-short.yaml',
-      lab.rl(join(root, 'rl-short'), { policy: short, reference: short }),
+      lab.rl(join(root, 'rl-short'), { model: short, reference: short }),
     );
     const r = await run(['rl', '--config', cfg]);
     expect(r.code).toBe(1);

@@ -5,8 +5,8 @@
  */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatRate, stepProgress } from '../../src/cli/progress.ts';
-import { progressLine } from '../../src/cli/train-helpers.ts';
+import { formatDuration, formatRate, stepProgress } from '../../src/experiments/progress.ts';
+import { progressLine } from '../../src/experiments/run-folder.ts';
 
 const clock = (times: number[]) => {
   let i = 0;

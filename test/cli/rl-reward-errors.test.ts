@@ -17,7 +17,7 @@ import {
   writeSftFiles,
 } from '../../src/lab/task/index.ts';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
-import { writeSnapshot } from '../../src/models/checkpoint/write-snapshot.ts';
+import { writeSnapshot } from '../../src/models/gptneox/write-snapshot.ts';
 import { cat, type Tensor } from '../../src/tensor/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-rl-reward-'));
@@ -59,7 +59,7 @@ function rlConfig(name: string, reward: string): string {
   writeFileSync(
     path,
     stringify({
-      policy: sft,
+      model: sft,
       reference: sft,
       reward,
       out: join(root, name),

@@ -48,12 +48,12 @@ describe('expandGrid', () => {
     ]);
     expect(points[0]!.overrides).toEqual({
       seed: 1,
-      lr: 1e-6,
+      optim: { lr: 1e-6 },
       regularizer: { kl: { coef: 0.05 }, entropy: null },
     });
     expect(points[4]!.overrides).toEqual({
       seed: 1,
-      lr: 1e-6,
+      optim: { lr: 1e-6 },
       regularizer: { kl: null, entropy: { coef: 0.1 } },
     });
     expect(points[4]!.values).toEqual({ lr: 1e-6, regularizer: 'entropy', coef: 0.1, seed: 1 });

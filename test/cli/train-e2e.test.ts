@@ -11,8 +11,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
+import { runSft } from '../../src/experiments/train.ts';
 import {
   buildPreferenceDataset,
   generateLabDataset,
@@ -89,6 +90,27 @@ checkpointEvery: 1
 `;
 const LIMITS = 'maxPromptTokens: 48\nmaxTotalTokens: 80\nbatchSize: 4\n';
 const PREFS = `data: { train: ${join(data, LAB_FILES.preferenceTrain)}, eval: ${join(data, LAB_FILES.preferenceEval)} }\n`;
+
+describe('the library entry and the CLI', () => {
+  it("runSft on the YAML file's keys as an object trains the run `maxent-rlhf sft --config` trains", async () => {
+    const viaCli = join(root, 'sft-cli');
+    const viaApi = join(root, 'sft-api');
+    await ok(['sft', '--config', file('sft-cli.yaml', SFT.replace(`out: ${sftDir}`, `out: ${viaCli}`))]);
+    const config = parseYaml(SFT) as Record<string, unknown>;
+    const lines: string[] = [];
+    await runSft({ ...config, out: viaApi } as Parameters<typeof runSft>[0], {
+      io: { print: (l) => lines.push(l), log: () => {} },
+    });
+    expect(readFileSync(join(viaApi, 'metrics.jsonl'), 'utf8')).toBe(
+      readFileSync(join(viaCli, 'metrics.jsonl'), 'utf8'),
+    );
+    expect(lines.at(-1)).toBe(`run folder: ${viaApi}`);
+    // A bad key names the key path and "object", before anything is loaded.
+    await expect(runSft({ ...config, out: viaApi, optim: { lr: -1 } } as never)).rejects.toThrow(
+      /invalid config object:\n {2}optim\.lr: /,
+    );
+  });
+});
 
 describe('sft from a YAML config', () => {
   it('trains, prints a line per step and the run folder, and writes a done run folder with a model', async () => {
@@ -203,7 +225,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
     file(
       name,
       stringify({
-        policy: `${sftDir}/model`,
+        model: `${sftDir}/model`,
         reward: `${rmDir}/model`,
         data: { prompts: join(data, LAB_FILES.sftTrain) },
         maxPromptTokens: 48,
@@ -305,7 +327,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
     // A policy on the default byte-level tokenizer against the reward model on the lab's.
     const cfg = rlConfig('rl-tok.yaml', {
       out: join(root, 'rl-tok'),
-      policy: other,
+      model: other,
       regularizer: {},
     });
     expect(await main(['rl', '--config', cfg])).toBe(1);
@@ -366,7 +388,7 @@ describe('rm, po and rl from the SFT snapshot', () => {
       'configs/lab/rl-maxent.yaml',
       ...[
         '--set',
-        `policy=${sftDir}/model`,
+        `model=${sftDir}/model`,
         '--set',
         `reference=${sftDir}/model`,
         '--set',

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafetensorsReader } from '../../src/io/safetensors.ts';
 import { loadCausalLM, loadConfig } from '../../src/models/checkpoint/load-model.ts';
-import { StateDictMismatchError } from '../../src/models/checkpoint/state-dict-check.ts';
-import { planShards, writeSnapshot } from '../../src/models/checkpoint/write-snapshot.ts';
 import { countParameters } from '../../src/models/gptneox/config.ts';
 import { parseConfigJson, toConfigJson } from '../../src/models/gptneox/config-json.ts';
 import { GPTNeoXForCausalLM } from '../../src/models/gptneox/model.ts';
 import { NAMED_CONFIGS, namedConfig } from '../../src/models/gptneox/named-configs.ts';
 import { causalLMShapes } from '../../src/models/gptneox/parameter-layout.ts';
+import { StateDictMismatchError } from '../../src/models/gptneox/state-dict-check.ts';
+import { planShards, writeSnapshot } from '../../src/models/gptneox/write-snapshot.ts';
 import { noGrad, type Tensor, tensor, zeros } from '../../src/tensor/index.ts';
 import { int64, maxAbsDiff, tempDir, tinyConfig, wideRandomState } from './model-fixtures.ts';
 

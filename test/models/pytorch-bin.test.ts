@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PytorchBinError, readPytorchBin } from '../../src/io/pytorch-bin.ts';
 import { loadCausalLM } from '../../src/models/checkpoint/load-model.ts';
-import { writeSnapshot } from '../../src/models/checkpoint/write-snapshot.ts';
+import { writeSnapshot } from '../../src/models/gptneox/write-snapshot.ts';
 import { dispose, liveTensors, noGrad, type Tensor } from '../../src/tensor/index.ts';
 import { mulberry32 } from '../tensor/reference.ts';
 import {

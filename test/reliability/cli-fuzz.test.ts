@@ -14,9 +14,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBestOfNConfig } from '../../src/cli/commands/best-of-n.ts';
-import { loadTrainConfig } from '../../src/cli/commands/train.ts';
 import { ConfigError } from '../../src/config/load.ts';
+import { loadBestOfNConfig } from '../../src/experiments/best-of-n.ts';
+import { loadTrainConfig } from '../../src/experiments/train.ts';
 import { LAB_FILES } from '../../src/lab/task/index.ts';
 import { loadConfig } from '../../src/models/index.ts';
 import { acquireRunLock } from '../../src/runs/run-lock.ts';
@@ -64,7 +64,7 @@ beforeAll(async () => {
   configs.po = lab.config('po.yaml', { ...offline('po'), loss: 'dpo' });
   configs.rl = lab.config('rl.yaml', lab.rl(join(root, 'out-rl'), { steps: 2 }));
   configs.bon = lab.config('bon.yaml', {
-    policy: lab.init,
+    model: lab.init,
     reward: lab.reward,
     out: join(root, 'out-bon'),
     data: { prompts: join(lab.data, LAB_FILES.sftEval), limit: 4 },

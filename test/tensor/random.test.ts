@@ -2,11 +2,10 @@
  * Seeded randomness: reproducibility of every sampler with a Generator, generator state
  * save/restore, and the samplers' distributions within binomial / normal tolerances.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   dropout,
   Generator,
-  liveTensors,
   manualSeed,
   multinomial,
   ones,
@@ -18,13 +17,6 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(liveTensors()).toBe(base);
-});
 const t = (fn: () => void) => () => tidy(fn);
 
 /** One draw of every sampler from generator g, as plain arrays. */

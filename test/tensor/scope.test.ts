@@ -1,5 +1,5 @@
 /** Scopes: tidy keeps what it returns (also nested in arrays, objects, maps), keep(), nesting, async. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   dispose,
   keep,
@@ -11,17 +11,9 @@ import {
   tidy,
 } from '../../src/tensor/index.ts';
 
-let base = 0;
-beforeEach(() => {
-  base = liveTensors();
-});
-afterEach(() => {
-  expect(scopeDepth()).toBe(0);
-  expect(liveTensors()).toBe(base);
-});
-
 describe('tidy', () => {
   it('disposes every intermediate and keeps the returned tensor', () => {
+    const base = liveTensors();
     let tmp: Tensor | null = null;
     const out = tidy(() => {
       tmp = ones([3]).mul(2);
@@ -35,6 +27,7 @@ describe('tidy', () => {
   });
 
   it('keeps tensors nested in arrays, plain objects and maps; disposes the rest', () => {
+    const base = liveTensors();
     const made: Tensor[] = [];
     const mk = (v: number) => {
       const t = tensor([v]);
@@ -83,6 +76,7 @@ describe('tidy', () => {
   });
 
   it('keep() lets a tensor outlive every open scope', () => {
+    const base = liveTensors();
     let kept: Tensor | null = null;
     tidy(() => {
       tidy(() => {
@@ -140,6 +134,7 @@ describe('tidy', () => {
   });
 
   it('dispose() frees nested structures and is idempotent', () => {
+    const base = liveTensors();
     const a = ones([1]);
     const b = ones([1]);
     dispose({ x: [a, { y: b }] });

@@ -51,7 +51,7 @@ describe('device settings', () => {
     const f = join(dir, 'rl.yaml');
     writeFileSync(
       f,
-      `policy: ${dir}/p\nreward: ${dir}/r\nout: ${dir}/o\ndata: { prompts: ${dir}/x.jsonl }\ndevice: cuda\n`,
+      `model: ${dir}/p\nreward: ${dir}/r\nout: ${dir}/o\ndata: { prompts: ${dir}/x.jsonl }\ndevice: cuda\n`,
     );
     expect(await main(['rl', '--config', f])).not.toBe(0);
     expect(stderr.join('\n')).toMatch(new RegExp(`invalid config ${f}[\\s\\S]*device: "cuda" needs CUDA`));

@@ -146,8 +146,8 @@ describe('maxent-rlhf plan on the paper presets', () => {
     const r = await planConfig({ config: 'configs/paper/pythia-2.8b/rl-kl.yaml', gpuMemory: '40' });
     expect(r.fits).toBe(false);
     await expect(
-      planConfig({ config: 'configs/paper/pythia-1b/rl-kl.yaml', set: ['policy=nowhere/model'] }),
-    ).rejects.toThrow(/policy: nowhere\/model\/config.json does not exist.*--shape/);
+      planConfig({ config: 'configs/paper/pythia-1b/rl-kl.yaml', set: ['model=nowhere/model'] }),
+    ).rejects.toThrow(/model: nowhere\/model\/config.json does not exist.*--shape/);
     await expect(
       planConfig({ config: 'configs/paper/pythia-1b/sft.yaml', gpuMemory: 'lots' }),
     ).rejects.toThrow(/--gpu-memory/);

@@ -183,11 +183,11 @@ describe('a run shorter than an epoch', () => {
 });
 
 describe('reference-free and reference-based losses without a reference loader', () => {
-  it('SimPO, CPO and ORPO train with no reference at all; DPO refuses', async () => {
-    for (const loss of ['simpo', 'cpo', 'orpo', 'dpo'] as const) {
+  it('SimPO, CPO and ORPO train with no reference at all', async () => {
+    for (const loss of ['simpo', 'cpo', 'orpo'] as const) {
       const dir = tmp.make(`noref-${loss}`);
       const policy = await loadCausalLM(base, { trainable: true });
-      const run = trainPreference({
+      await trainPreference({
         config: { ...config(2), out: dir, loss },
         policy,
         tokenizer: await Tokenizer.fromFolder(base),
@@ -195,14 +195,39 @@ describe('reference-free and reference-based losses without a reference loader',
         eval: [],
         log: quietLog,
       });
-      if (loss === 'dpo') await expect(run).rejects.toThrow(/needs a reference model/);
-      else {
-        await run;
-        const rows = readMetrics(dir);
-        expect(rows.length).toBe(2);
-        expect(rows.some((r) => 'ref/logratio' in r)).toBe(false);
-      }
+      const rows = readMetrics(dir);
+      expect(rows.length).toBe(2);
+      expect(rows.some((r) => 'ref/logratio' in r)).toBe(false);
       policy.dispose();
     }
+  });
+
+  it("DPO loads the config's `reference` snapshot (not the policy's), frozen", async () => {
+    // A second model: its log-probs differ from the starting model's, so using the wrong one shows.
+    const other = await writeToyModel(tmp.make('other-reference'), { seed: 10 });
+    const otherModel = await loadCausalLM(other);
+    const otherLogratio = mean(
+      train.map(
+        (p) =>
+          sequenceLogp64(otherModel, p.prompt, p.chosen) - sequenceLogp64(otherModel, p.prompt, p.rejected),
+      ),
+    );
+    otherModel.dispose();
+    const ownLogratio = mean(refTrain.chosen.map((c, i) => c - refTrain.rejected[i]!));
+    expect(Math.abs(otherLogratio - ownLogratio)).toBeGreaterThan(100 * TOL);
+    const dir = tmp.make('config-reference');
+    const policy = await loadCausalLM(base, { trainable: true });
+    await trainPreference({
+      // Three steps of 24: one epoch of the 72 pairs, so ref/logratio averages to the whole set's.
+      config: { ...config(3), out: dir, reference: other },
+      policy,
+      tokenizer: await Tokenizer.fromFolder(base),
+      train,
+      eval: [],
+      log: quietLog,
+    });
+    policy.dispose();
+    const logged = mean(readMetrics(dir).map((r) => r['ref/logratio']!));
+    expect(Math.abs(logged - otherLogratio)).toBeLessThan(TOL);
   });
 });

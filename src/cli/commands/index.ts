@@ -159,7 +159,7 @@ export function registerCommands(program: Command): void {
         ).choices(PREFERENCE_LOSSES),
       );
     cmd.action(async (opts) => {
-      await (await import('./train.ts')).runTrainCommand(kind, opts);
+      await (await import('../../experiments/train.ts')).runTrainCommand(kind, opts);
     });
   }
 
@@ -171,7 +171,7 @@ export function registerCommands(program: Command): void {
     .requiredOption('--config <file>', 'YAML/JSON config (see configs/lab/bon.yaml and docs/configs.md)')
     .option('--set <key=value>', 'override a config key (repeatable), e.g. --set n=[1,4,16]', collect, [])
     .action(async (opts: { config: string; set: string[] }) => {
-      await (await import('./best-of-n.ts')).runBestOfNCommand(opts);
+      await (await import('../../experiments/best-of-n.ts')).runBestOfNCommand(opts);
     });
 
   program

@@ -11,10 +11,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../config/load.ts';
-import { loadConfig } from '../../models/checkpoint/load-model.ts';
-import { CONFIG_FILE } from '../../models/checkpoint/snapshot-files.ts';
-import type { GPTNeoXConfig } from '../../models/gptneox/config.ts';
-import { NAMED_CONFIGS, namedConfig } from '../../models/gptneox/named-configs.ts';
+import { loadTrainConfig } from '../../experiments/train.ts';
+import {
+  CONFIG_FILE,
+  type GPTNeoXConfig,
+  loadConfig,
+  NAMED_CONFIGS,
+  namedConfig,
+} from '../../models/index.ts';
 import {
   fmtBytes,
   GIB,
@@ -27,7 +31,6 @@ import {
   type PlanModels,
 } from '../../trainers/memory-plan.ts';
 import { needsReference } from '../../trainers/offline/preference.ts';
-import { loadTrainConfig } from './train.ts';
 
 type Kind = 'sft' | 'rm' | 'po' | 'rl';
 const KINDS: readonly Kind[] = ['rl', 'po', 'rm', 'sft'];
@@ -110,7 +113,7 @@ export async function planConfig(o: PlanCommandOptions): Promise<PlanResult> {
   if (kind === 'rl') {
     const c = config as ReturnType<typeof loadTrainConfig<'rl'>>;
     models = {
-      policy: await shape('policy', c.policy),
+      policy: await shape('model', c.model),
       reference: c.reference ? await shape('reference', c.reference) : undefined,
       reward: await shape('reward', c.reward),
     };

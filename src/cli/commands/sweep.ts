@@ -7,6 +7,8 @@
 import { dirname, join, resolve } from 'node:path';
 import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
 import { initProcessGroup, type ProcessGroup } from '../../distributed/index.ts';
+import { TRAIN_SCHEMAS, type TrainConfig } from '../../experiments/configs.ts';
+import { type TrainIO, trainConfig } from '../../experiments/train.ts';
 import {
   expandGrid,
   mergeConfig,
@@ -19,8 +21,6 @@ import {
 } from '../../lab/sweep/index.ts';
 import { DataParallel } from '../../trainers/common/data-parallel.ts';
 import { regularizerKind } from '../../trainers/online/config.ts';
-import { TRAIN_SCHEMAS, type TrainConfig } from '../train-configs.ts';
-import { runTrain, type TrainIO } from './train.ts';
 
 export interface SweepCommandOptions {
   config: string;
@@ -88,7 +88,7 @@ async function runPlan(
     print: io.print,
     stopOnError: group.worldSize > 1,
     runPoint: async (p) => {
-      await runTrain(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io, group });
+      await trainConfig(spec.kind, configs.get(p.name) as TrainConfig<'rl'>, { name: p.name, io, group });
     },
   });
   if (result.errors.length)

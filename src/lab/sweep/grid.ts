@@ -17,9 +17,7 @@ const axis = <T extends z.ZodType>(item: T) => z.array(item).min(1);
 
 export const SweepGridSchema = z
   .object({
-    lr: axis(positive)
-      .optional()
-      .describe("learning rates (rl: lr; po: optim.lr); absent: the base config's"),
+    lr: axis(positive).optional().describe("learning rates (optim.lr); absent: the base config's"),
     regularizer: axis(z.enum(REGULARIZERS))
       .optional()
       .describe(
@@ -177,12 +175,11 @@ function pointOverrides(
   if (kind === 'rl') {
     const regularizer = regularizerOverrides(method as Regularizer, v.coef, methodAxis);
     if (Object.keys(regularizer).length) o.regularizer = regularizer;
-    if (v.lr !== undefined) o.lr = v.lr;
   } else {
     if (methodAxis) o.loss = method;
     if (v.coef !== undefined) o.beta = v.coef;
-    if (v.lr !== undefined) o.optim = { lr: v.lr };
   }
+  if (v.lr !== undefined) o.optim = { lr: v.lr };
   return o;
 }
 

@@ -20,14 +20,14 @@ import {
   type StateDict,
   shapesFor,
 } from '../gptneox/parameter-layout.ts';
-import { ValueHead } from '../gptneox/value-head.ts';
 import {
   CONFIG_FILE,
   REWARD_NORMALIZATION_FILE,
   TOKENIZER_FILES,
   VALUE_HEAD_FILE,
-} from './snapshot-files.ts';
-import { assertShapesMatch } from './state-dict-check.ts';
+} from '../gptneox/snapshot-files.ts';
+import { assertShapesMatch } from '../gptneox/state-dict-check.ts';
+import { ValueHead } from '../gptneox/value-head.ts';
 import { WeightFiles } from './weight-files.ts';
 
 export interface LoadOptions {

@@ -17,7 +17,7 @@ import {
   SINGLE_WEIGHTS_FILE,
   WEIGHTS_INDEX_FILE,
   type WeightsIndex,
-} from './snapshot-files.ts';
+} from '../gptneox/snapshot-files.ts';
 
 /** One weights file. */
 interface WeightSource {

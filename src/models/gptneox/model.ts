@@ -33,9 +33,6 @@ import {
   tidy,
   zeros,
 } from '../../tensor/index.ts';
-import { REWARD_NORMALIZATION_FILE } from '../checkpoint/snapshot-files.ts';
-import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
-import { type SaveOptions, writeSnapshot } from '../checkpoint/write-snapshot.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { type GPTNeoXConfig, geluApproximation, headDim, rotaryNdims } from './config.ts';
 import {
@@ -50,6 +47,9 @@ import {
   take,
   takeOptional,
 } from './parameter-layout.ts';
+import { REWARD_NORMALIZATION_FILE } from './snapshot-files.ts';
+import { assertShapesMatch } from './state-dict-check.ts';
+import { type SaveOptions, writeSnapshot } from './write-snapshot.ts';
 
 // ---- building blocks ----
 

@@ -16,8 +16,8 @@ import {
   tidy,
   zeros,
 } from '../../tensor/index.ts';
-import { VALUE_HEAD_FILE } from '../checkpoint/snapshot-files.ts';
-import { assertShapesMatch } from '../checkpoint/state-dict-check.ts';
+import { VALUE_HEAD_FILE } from './snapshot-files.ts';
+import { assertShapesMatch } from './state-dict-check.ts';
 
 export const VALUE_HEAD_WEIGHT = 'v_head.summary.weight';
 export const VALUE_HEAD_BIAS = 'v_head.summary.bias';

@@ -12,8 +12,8 @@
 import { join } from 'node:path';
 import { tensor, tidy } from '../../tensor/index.ts';
 import { loadCausalLM } from '../checkpoint/load-model.ts';
-import { CONFIG_FILE } from '../checkpoint/snapshot-files.ts';
 import type { GPTNeoXConfig } from '../gptneox/config.ts';
+import { CONFIG_FILE } from '../gptneox/snapshot-files.ts';
 import {
   assertFiniteWeights,
   assertPositionsFit,

@@ -9,7 +9,7 @@
  */
 
 import { maskWithNextPosition } from '../../losses/index.ts';
-import type { GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
+import type { GPTNeoXRewardModel } from '../../models/index.ts';
 import { cat, linear, type Tensor, tidy } from '../../tensor/index.ts';
 import type { Rollout, ValueModel } from '../online/types.ts';
 

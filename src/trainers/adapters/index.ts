@@ -3,13 +3,17 @@
  * by the CLI and the lab. Trainers themselves only know CausalLM / RewardModel / OnlinePolicy.
  */
 import { mkdirSync } from 'node:fs';
-import { loadCausalLM, loadRewardModel } from '../../models/checkpoint/load-model.ts';
-import { initStateDict } from '../../models/gptneox/init.ts';
-import { GPTNeoXForCausalLM, type GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
-import { namedConfig } from '../../models/gptneox/named-configs.ts';
-import { generate } from '../../models/sampling/generate.ts';
-import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
-import { Tokenizer } from '../../models/tokenizer/index.ts';
+import {
+  GPTNeoXForCausalLM,
+  type GPTNeoXRewardModel,
+  generate,
+  initStateDict,
+  loadCausalLM,
+  loadRewardModel,
+  namedConfig,
+  samplingNoise,
+  Tokenizer,
+} from '../../models/index.ts';
 import { Generator, noGrad, tidy } from '../../tensor/index.ts';
 import type { PromptSource, RewardFunction } from '../online/types.ts';
 import { CRITIC_PREFIX, RewardModelCritic } from './critic.ts';

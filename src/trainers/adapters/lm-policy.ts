@@ -3,10 +3,14 @@
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
 import { maskWithNextPosition } from '../../losses/index.ts';
-import { loadCausalLM, loadOrInitValueHead } from '../../models/checkpoint/load-model.ts';
-import { GPTNeoXForCausalLM, responseLogProbs } from '../../models/gptneox/model.ts';
-import type { ValueHead } from '../../models/gptneox/value-head.ts';
-import { generate } from '../../models/sampling/generate.ts';
+import {
+  GPTNeoXForCausalLM,
+  generate,
+  loadCausalLM,
+  loadOrInitValueHead,
+  responseLogProbs,
+  type ValueHead,
+} from '../../models/index.ts';
 import { cat, keep, type Tensor, tidy } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,

@@ -1,5 +1,5 @@
 /** A reward-model snapshot as the online trainer's reward r(x, y): read at the last real token. */
-import type { GPTNeoXRewardModel } from '../../models/gptneox/model.ts';
+import type { GPTNeoXRewardModel } from '../../models/index.ts';
 import { cat, noGrad, tidy } from '../../tensor/index.ts';
 import type { Rollout } from '../online/types.ts';
 

@@ -1,5 +1,5 @@
 /** Text ↔ tensors for the online loop: left-padded prompt batches and decoded responses. */
-import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/index.ts';
 import { tensor } from '../../tensor/index.ts';
 import type { PromptBatch, PromptSource, Rollout } from '../online/types.ts';
 

@@ -3,8 +3,9 @@
  * documented and defaulted once; the types are the schemas' outputs.
  */
 import { z } from 'zod';
-import { MAX_EPOCHS, MAX_KEPT_CHECKPOINTS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
-import { PREFERENCE_LOSSES, type PreferenceLossName } from '../../losses/index.ts';
+import { MAX_EPOCHS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
+import { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from '../../losses/index.ts';
+import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
@@ -34,8 +35,18 @@ export const DataFieldsSchema = z
 export const OptimSchema = z
   .object({
     lr: positive.default(3e-6).describe('peak learning rate (3e-6 in the TL;DR work for SFT, RM and DPO)'),
-    schedule: z.enum(['constant', 'linear', 'cosine']).default('cosine'),
-    warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
+    schedule: z
+      .enum(['constant', 'linear', 'cosine'])
+      .default('cosine')
+      .describe(
+        'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
+      ),
+    warmupSteps: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('linear warm-up steps from 0 to optim.lr'),
     warmupRatio: z
       .number()
       .min(0)
@@ -45,8 +56,8 @@ export const OptimSchema = z
       .describe(
         "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
       ),
-    weightDecay: z.number().nonnegative().default(0),
-    maxGradNorm: positive.default(1),
+    weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay'),
+    maxGradNorm: positive.default(1).describe('clip the global gradient norm to this value'),
   })
   .strict();
 
@@ -65,13 +76,35 @@ const common = {
         'held-out data (as train); if absent, evalFraction of train is held out',
       ),
       fields: DataFieldsSchema,
-      evalFraction: z.number().min(0).max(0.5).default(0.05),
-      onBadRow: z.enum(['fail', 'skip']).default('fail'),
+      evalFraction: z
+        .number()
+        .min(0)
+        .max(0.5)
+        .default(0.05)
+        .describe('fraction of the training rows held out (seeded) when data.eval is absent'),
+      onBadRow: z
+        .enum(['fail', 'skip'])
+        .default('fail')
+        .describe(
+          'a bad row (missing field, empty text, identical pair, over the token limits): fail naming its row, or skip it and report the count',
+        ),
       limit: z.number().int().positive().optional().describe('use at most this many training rows'),
     })
     .strict(),
-  maxPromptTokens: z.number().int().positive().max(MAX_TOKENS).default(512),
-  maxTotalTokens: z.number().int().positive().max(MAX_TOKENS).default(562),
+  maxPromptTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(512)
+    .describe(
+      'prompt token limit (counted with the model tokenizer): longer rows are bad rows (data.onBadRow); must be < maxTotalTokens',
+    ),
+  maxTotalTokens: z
+    .number()
+    .int()
+    .positive()
+    .default(562)
+    .describe('prompt + response token limit: longer rows are bad rows (data.onBadRow)'),
   steps: z
     .number()
     .int()
@@ -114,13 +147,24 @@ const common = {
     .max(MAX_STEPS)
     .default(50)
     .describe('evaluate every N steps (0: only at the end)'),
-  evalBatches: z.number().int().positive().max(MAX_ROWS).default(8),
-  checkpointEvery: z.number().int().nonnegative().max(MAX_STEPS).default(50),
-  keepCheckpoints: z.number().int().positive().max(MAX_KEPT_CHECKPOINTS).default(2),
-  seed: z.number().int().nonnegative().default(1),
+  evalBatches: z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_ROWS)
+    .default(8)
+    .describe('held-out batches per evaluation'),
+  checkpointEvery: checkpointEvery(50),
+  keepCheckpoints,
+  seed,
   device: DeviceSchema,
   dtype: DtypeSchema,
-  nonFinite: z.enum(['stop', 'skip']).default('stop'),
+  nonFinite: z
+    .enum(['stop', 'skip'])
+    .default('stop')
+    .describe(
+      'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
+    ),
   reportTo: ReportToSchema,
 };
 
@@ -193,7 +237,12 @@ const describeDefaults = (byLoss: Record<string, number>) => {
 export const PreferenceConfigSchema = z
   .object({
     ...common,
-    loss: z.enum(PREFERENCE_LOSSES).default('dpo'),
+    loss: z
+      .enum(PREFERENCE_LOSSES)
+      .default('dpo')
+      .describe(
+        `preference loss: ${[...REFERENCE_LOSSES].join(', ')} (reference-based); ${PREFERENCE_LOSSES.filter((l) => !REFERENCE_LOSSES.has(l)).join(', ')} (reference-free: no reference model is loaded)`,
+      ),
     reference: z
       .string()
       .optional()

@@ -10,13 +10,14 @@
  */
 import type { ProcessGroup } from '../../distributed/index.ts';
 import type { RunKind, RunLabels } from '../../runs/run-dir.ts';
-import type { Tensor } from '../../tensor/index.ts';
+import { noGrad, type Tensor } from '../../tensor/index.ts';
 import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
 import { TrainingSession } from '../common/session.ts';
 import { trainingSteps } from '../common/training-length.ts';
+import { meanOverBatches } from './batching.ts';
 import type { SftConfig } from './config.ts';
 
 /** The config keys every offline trainer shares (see config.ts). */
@@ -30,6 +31,7 @@ export type OfflineSettings = Pick<
   | 'gradAccum'
   | 'microBatchSize'
   | 'evalEvery'
+  | 'evalBatches'
   | 'checkpointEvery'
   | 'keepCheckpoints'
   | 'nonFinite'
@@ -41,6 +43,16 @@ export type OfflineSettings = Pick<
 export interface TrainableModel {
   parameters(): Map<string, Tensor>;
   save(dir: string): Promise<void>;
+}
+
+/** What a caller gives every offline trainer beside its config, model and data. */
+export interface OfflineRunHooks {
+  /** Run name in run.json (default: the trainer's). */
+  name?: string;
+  log?: (msg: string) => void;
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
+  /** Data-parallel ranks sharing the run (default: this process alone). */
+  group?: ProcessGroup;
 }
 
 /** What one offline trainer contributes: its run identity, its loss and its evaluation. */
@@ -58,8 +70,20 @@ export interface OfflineRun {
    * micro-batches of a batch are weighted by it. Default: the number of examples.
    */
   weightOf?(indices: number[]): number;
-  /** Held-out metrics (run without autograd by the caller; every rank calls it: share the work with `dp`). */
-  evaluate?(dp: DataParallel): Record<string, number>;
+  /** Held-out examples (0: no evaluation). */
+  evalSize: number;
+  /**
+   * Held-out metrics of one batch of held-out examples (eval/*, run without autograd); the loop
+   * averages them over at most `evalBatches` batches, shared over the ranks.
+   */
+  evalMetrics(indices: number[]): Record<string, number>;
+  /** weightOf for the held-out examples (default: the number of examples). */
+  evalWeightOf?(indices: number[]): number;
+  /**
+   * More held-out metrics at each evaluation (main process only), merged under `eval/` — e.g. the
+   * lab's gold judge of the policy's greedy summaries. Called without autograd.
+   */
+  evaluateMore?(): Record<string, number>;
   onStep?(step: number, metrics: Record<string, number>, totalSteps: number): void;
   log?(msg: string): void;
   /** The data-parallel ranks sharing this run (default: this process alone). */
@@ -126,13 +150,27 @@ async function train(run: OfflineRun, device: string): Promise<string> {
       );
       return { loss, ...metrics, grad_norm: gradNorm, lr };
     },
-    evaluate: run.evaluate && (() => run.evaluate!(dp)),
+    evaluate:
+      run.evalSize > 0
+        ? () =>
+            noGrad(() => ({
+              ...meanOverBatches(run.evalSize, c.batchSize, c.evalBatches, (i) => run.evalMetrics(i), {
+                dp,
+                weightOf: run.evalWeightOf,
+              }),
+              ...(run.evaluateMore && dp.isMain ? withEvalPrefix(run.evaluateMore()) : {}),
+            }))
+        : undefined,
     evaluateAfter: (step) => (c.evalEvery > 0 && step % c.evalEvery === 0) || step === totalSteps,
     state: () => ({ cursor: order.state }),
     onStep: run.onStep,
     saveModel: (dir) => run.model.save(dir),
   });
   return session.dir;
+}
+
+function withEvalPrefix(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
 }
 
 /** The order the loop draws examples in: a fresh shuffle per epoch from the seed, resumed at `cursor`. */

@@ -8,16 +8,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PreferenceExample } from '../../data/index.ts';
-import type { ProcessGroup } from '../../distributed/index.ts';
 import { preferenceLoss, REFERENCE_LOSSES } from '../../losses/index.ts';
+import { loadCausalLM } from '../../models/index.ts';
 import type { RunLabels } from '../../runs/run-dir.ts';
-import { noGrad, type Tensor, tensor } from '../../tensor/index.ts';
+import { resolveDevice, type Tensor, tensor } from '../../tensor/index.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
-import { checkLimits, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
+import { checkLimits, type EncodedPair, encodePairs } from './batching.ts';
 import type { PreferenceConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { examplesDrawn, trainOffline } from './loop.ts';
+import { examplesDrawn, type OfflineRunHooks, trainOffline } from './loop.ts';
 import {
   cachedReferenceLogps,
   computeReferenceLogps,
@@ -28,21 +28,19 @@ import {
 } from './reference-cache.ts';
 import { pairLogps } from './sequence-logps.ts';
 
-export interface PreferenceRun {
+export interface PreferenceRun extends OfflineRunHooks {
   config: PreferenceConfig;
   policy: CausalLM;
-  /** Loads the reference model (only called for reference-based losses, and only on a cache miss). */
+  /**
+   * Loads the reference model (only called for reference-based losses, and only on a cache miss);
+   * default: the config's `reference` snapshot (absent: `model`), frozen, in its dtype and device.
+   */
   loadReference?: () => Promise<CausalLM>;
-  /** Folder of the reference snapshot (cache key). */
+  /** Folder of the reference snapshot (cache key); default: the config's `reference`, else `model`. */
   referenceDir?: string;
   tokenizer: TextTokenizer;
   train: PreferenceExample[];
   eval: PreferenceExample[];
-  name?: string;
-  log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
-  /** Data-parallel ranks sharing the run (default: this process alone). */
-  group?: ProcessGroup;
   /** Labels added to the run's own (algorithm, coef), e.g. the lab's γ and arm. */
   labels?: RunLabels;
   /**
@@ -115,31 +113,14 @@ async function train(run: PreferenceRun): Promise<string> {
     onStep: run.onStep,
     group: run.group,
     microStep: (indices) => step(indices, trainSet, refTrain),
-    evaluate: evalSet.length
-      ? (dp) =>
-          noGrad(() => ({
-            // Each held-out batch runs once for both metrics.
-            ...meanOverBatches(
-              evalSet.length,
-              c.batchSize,
-              c.evalBatches,
-              (indices) => {
-                const { loss, metrics } = step(indices, evalSet, refEval);
-                return {
-                  'eval/loss': loss.item(),
-                  'eval/rewards/accuracies': metrics['rewards/accuracies']!,
-                };
-              },
-              { dp },
-            ),
-            ...(run.evaluateMore && dp.isMain ? withEvalPrefix(run.evaluateMore()) : {}),
-          }))
-      : undefined,
+    evalSize: evalSet.length,
+    // Each held-out batch runs once for both metrics.
+    evalMetrics: (indices) => {
+      const { loss, metrics } = step(indices, evalSet, refEval);
+      return { 'eval/loss': loss.item(), 'eval/rewards/accuracies': metrics['rewards/accuracies']! };
+    },
+    evaluateMore: run.evaluateMore,
   });
-}
-
-function withEvalPrefix(m: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(m).map(([k, v]) => [`eval/${k}`, v]));
 }
 
 /** Frees a loaded reference model (its log-probs are cached), unless the loader returned the policy. */
@@ -147,12 +128,19 @@ function freeReference(reference: CausalLM, policy: CausalLM): void {
   if (reference !== policy) (reference as Partial<{ dispose(): void }>).dispose?.();
 }
 
+/**
+ * The reference model's loader: the run's own, or else frozen weights of the config's `reference`
+ * snapshot (default: the starting `model`), in the run's dtype on the run device.
+ */
 function requireLoader(run: PreferenceRun): () => Promise<CausalLM> {
-  if (!run.loadReference || !run.referenceDir)
-    throw new Error(
-      `loss "${run.config.loss}" needs a reference model: set "reference" (default: the starting model)`,
-    );
-  return run.loadReference;
+  if (run.loadReference) return run.loadReference;
+  const c = run.config;
+  return () => loadCausalLM(referenceDirOf(run), { dtype: c.dtype, device: resolveDevice(c.device) });
+}
+
+/** The reference snapshot's folder (the cache key): the run's, else `reference`, else `model`. */
+function referenceDirOf(run: PreferenceRun): string {
+  return run.referenceDir ?? run.config.reference ?? run.config.model;
 }
 
 /**
@@ -195,7 +183,7 @@ async function referenceFor(
   dp: DataParallel,
 ): Promise<ReferenceLogps> {
   requireLoader(run);
-  const key = referenceCacheKey(run.referenceDir!, pairs);
+  const key = referenceCacheKey(referenceDirOf(run), pairs);
   const cacheDir = join(run.config.out, 'cache');
   if (dp.distributed)
     // Rank 0's cache decides; on a miss each rank runs the reference model on its share of the pairs.

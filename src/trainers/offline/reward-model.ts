@@ -3,16 +3,15 @@
  * through the model in one concatenated batch; held-out accuracy is logged at each evaluation.
  */
 import type { PreferenceExample } from '../../data/index.ts';
-import type { ProcessGroup } from '../../distributed/index.ts';
 import { bradleyTerryLoss } from '../../losses/index.ts';
-import { noGrad, type Tensor } from '../../tensor/index.ts';
-import { checkLimits, collatePairs, type EncodedPair, encodePairs, meanOverBatches } from './batching.ts';
+import type { Tensor } from '../../tensor/index.ts';
+import { checkLimits, collatePairs, type EncodedPair, encodePairs } from './batching.ts';
 import type { RewardModelConfig } from './config.ts';
 import type { RewardModel, TextTokenizer } from './lm.ts';
-import { trainOffline } from './loop.ts';
+import { type OfflineRunHooks, trainOffline } from './loop.ts';
 import { type NormalizableRewardModel, normalizeRewardModel } from './reward-normalization.ts';
 
-export interface RewardModelRun {
+export interface RewardModelRun extends OfflineRunHooks {
   config: RewardModelConfig;
   model: RewardModel;
   tokenizer: TextTokenizer;
@@ -23,11 +22,6 @@ export interface RewardModelRun {
    * saved (config.normalize; the model must carry a rewardBias, as GPTNeoXRewardModel does).
    */
   normalizeOn?: { prompt: string; completion: string }[];
-  name?: string;
-  log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
-  /** Data-parallel ranks sharing the run (default: this process alone). */
-  group?: ProcessGroup;
 }
 
 /** Rewards of chosen and rejected ([B] each) from one concatenated forward pass. */
@@ -70,22 +64,12 @@ export async function trainRewardModel(run: RewardModelRun): Promise<string> {
     onStep: run.onStep,
     group: run.group,
     microStep: (indices) => step(indices),
-    evaluate: evalSet.length
-      ? (dp) =>
-          noGrad(() =>
-            // Each held-out batch runs once for both metrics.
-            meanOverBatches(
-              evalSet.length,
-              c.batchSize,
-              c.evalBatches,
-              (indices) => {
-                const { loss, metrics } = step(indices, evalSet);
-                return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy! };
-              },
-              { dp },
-            ),
-          )
-      : undefined,
+    evalSize: evalSet.length,
+    // Each held-out batch runs once for both metrics.
+    evalMetrics: (indices) => {
+      const { loss, metrics } = step(indices, evalSet);
+      return { 'eval/loss': loss.item(), 'eval/accuracy': metrics.accuracy! };
+    },
   });
 }
 

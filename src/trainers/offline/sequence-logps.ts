@@ -2,7 +2,7 @@
  * Sequence log-probabilities log π(y|x) = Σ_t log π(y_t | x, y_<t) over completion tokens, from
  * logits [B, T, V], on the model's one scoring path (TokenDistribution: gather − logsumexp in float32).
  */
-import { TokenDistribution } from '../../models/token-distribution.ts';
+import { TokenDistribution } from '../../models/index.ts';
 import type { Tensor } from '../../tensor/index.ts';
 import { tidy } from '../../tensor/index.ts';
 import { collatePairs, type EncodedPair, type TrainingBatch } from './batching.ts';
@@ -29,10 +29,6 @@ export function modelTokenLogps(model: CausalLM, batch: TrainingBatch): Tensor {
   const targets = batch.lossMask.slice(1, 1);
   if (model.targetLogProbs) return model.targetLogProbs(batch.ids, batch.attentionMask, targets);
   return tokenLogps(model.logits(batch.ids, batch.attentionMask), batch);
-}
-
-export function sequenceLogps(logits: Tensor, batch: TrainingBatch): SequenceLogps {
-  return tidy(() => ({ sum: tokenLogps(logits, batch).sum(1), lengths: batch.lossMask.slice(1, 1).sum(1) }));
 }
 
 /** Policy log-probs of chosen and rejected completions from ONE concatenated forward pass. */

@@ -4,26 +4,19 @@
  * micro-batches and data-parallel ranks.
  */
 import type { SftExample } from '../../data/index.ts';
-import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
-import { noGrad } from '../../tensor/index.ts';
-import { checkLimits, collate, meanOverBatches, type TokenizedExample, tokenizeExample } from './batching.ts';
+import { checkLimits, collate, type TokenizedExample, tokenizeExample } from './batching.ts';
 import type { SftConfig } from './config.ts';
 import type { CausalLM, TextTokenizer } from './lm.ts';
-import { trainOffline } from './loop.ts';
+import { type OfflineRunHooks, trainOffline } from './loop.ts';
 import { modelTokenLogps } from './sequence-logps.ts';
 
-export interface SftRun {
+export interface SftRun extends OfflineRunHooks {
   config: SftConfig;
   model: CausalLM;
   tokenizer: TextTokenizer;
   train: SftExample[];
   eval: SftExample[];
-  name?: string;
-  log?: (msg: string) => void;
-  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
-  /** Data-parallel ranks sharing the run (default: this process alone). */
-  group?: ProcessGroup;
 }
 
 /** Completion tokens the loss is taken on: positions ≥ 1 (the first token is never predicted) in the completion. */
@@ -60,17 +53,8 @@ export async function trainSft(run: SftRun): Promise<string> {
     microStep: (indices) => ({ loss: lossOf(indices), metrics: {} }),
     // The loss is a mean over completion tokens: shares and micro-batches weigh by their token counts.
     weightOf: tokensOf(trainSet),
-    evaluate: evalSet.length
-      ? (dp) =>
-          noGrad(() =>
-            meanOverBatches(
-              evalSet.length,
-              c.batchSize,
-              c.evalBatches,
-              (indices) => ({ 'eval/loss': lossOf(indices, evalSet).item() }),
-              { dp, weightOf: tokensOf(evalSet) },
-            ),
-          )
-      : undefined,
+    evalSize: evalSet.length,
+    evalMetrics: (indices) => ({ 'eval/loss': lossOf(indices, evalSet).item() }),
+    evalWeightOf: tokensOf(evalSet),
   });
 }

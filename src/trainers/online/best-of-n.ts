@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
+import { samplingNoise } from '../../models/index.ts';
 import type { MetricRecord } from '../../runs/metrics-log.ts';
 import { RunDir, type RunLabels } from '../../runs/run-dir.ts';
 import { noGrad, tidy } from '../../tensor/index.ts';

@@ -4,7 +4,7 @@
  * a time, and an update's minibatch runs as micro-batches of `microBatchSize` rows whose gradients
  * accumulate with exact token (or row) weights (common/accumulate.ts).
  */
-import { cat, dispose, type Generator, randperm, type Tensor, tidy } from '../../tensor/index.ts';
+import { cat, dispose, type Tensor, tidy } from '../../tensor/index.ts';
 import type { PartLoss, WeightedPart } from '../common/accumulate.ts';
 import {
   type LossWeighting,
@@ -100,33 +100,4 @@ export function microBatchLoss(
 /** A separate critic's values [B, R] of a rollout, `size` rows at a time. */
 export function valuesInChunks(rollout: Rollout, size: number | null, critic: ValueModel): Tensor {
   return inChunks(rollout, size, (chunk) => ({ values: critic.values(chunk) })).values;
-}
-
-/**
- * The minibatches of an update phase, as PPO, RLOO, GRPO and REINFORCE++ take them: `epochs` passes
- * over the rollout's `rows`, each a fresh permutation drawn from `gen` as its pass starts, split into
- * minibatches of `minibatchSize` rows (the last one smaller). Each [n] int64 tensor is the caller's
- * to dispose.
- */
-export function* shuffledMinibatches(
-  rows: number,
-  epochs: number,
-  minibatchSize: number,
-  gen: Generator,
-): IterableIterator<Tensor> {
-  for (let epoch = 0; epoch < epochs; epoch++)
-    yield* randperm(rows, gen).split(Math.min(minibatchSize, rows));
-}
-
-/** The clipped surrogate's metrics under TRL's names, as each algorithm logs them per minibatch. */
-export function clippedPolicyMetrics(policy: {
-  loss: Tensor;
-  approxKl: Tensor;
-  clipfrac: Tensor;
-}): Record<string, number> {
-  return {
-    'loss/policy_avg': policy.loss.item(),
-    'policy/approxkl_avg': policy.approxKl.item(),
-    'policy/clipfrac_avg': policy.clipfrac.item(),
-  };
 }

@@ -13,6 +13,7 @@ import {
   MAX_STEPS,
   MAX_TOKENS,
 } from '../../config/limits.ts';
+import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
@@ -87,14 +88,29 @@ export const RegularizerSchema = z.strictObject(
 
 export const PpoSchema = z
   .object({
-    epochs: z.number().int().positive().max(MAX_EPOCHS).default(4),
-    minibatchSize: z.number().int().positive().max(MAX_ROWS).default(8),
-    clip: positive.default(0.2),
-    valueClip: positive.default(0.2),
-    valueCoef: positive.default(0.1),
-    gamma: z.number().min(0).max(1).default(1),
-    lambda: z.number().min(0).max(1).default(0.95),
-    whitenRewards: z.boolean().default(false),
+    epochs: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_EPOCHS)
+      .default(4)
+      .describe('optimisation passes over each rollout batch'),
+    minibatchSize: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_ROWS)
+      .default(8)
+      .describe('rollout rows per PPO minibatch'),
+    clip: positive.default(0.2).describe('PPO policy-ratio clip ε'),
+    valueClip: positive.default(0.2).describe('clip of the value update around the old values'),
+    valueCoef: positive.default(0.1).describe('weight of the value loss'),
+    gamma: z.number().min(0).max(1).default(1).describe('discount γ of GAE'),
+    lambda: z.number().min(0).max(1).default(0.95).describe('λ of GAE'),
+    whitenRewards: z
+      .boolean()
+      .default(false)
+      .describe('whiten the shaped rewards per batch (advantages are always whitened)'),
     critic: z
       .enum(['policy-head', 'reward-model'])
       .default('policy-head')
@@ -112,11 +128,33 @@ export const PpoSchema = z
 
 export const RlooSchema = z
   .object({
-    k: z.number().int().min(2).max(MAX_SAMPLES_PER_PROMPT).default(2),
-    epochs: z.number().int().positive().max(MAX_EPOCHS).default(1),
-    minibatchSize: z.number().int().positive().max(MAX_ROWS).default(64),
-    clip: positive.default(0.2),
-    whitenAdvantages: z.boolean().default(false),
+    k: z
+      .number()
+      .int()
+      .min(2)
+      .max(MAX_SAMPLES_PER_PROMPT)
+      .default(2)
+      .describe('samples per prompt; each is baselined by the mean reward of the other k − 1'),
+    epochs: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_EPOCHS)
+      .default(1)
+      .describe('optimisation passes over each rollout batch'),
+    minibatchSize: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_ROWS)
+      .default(64)
+      .describe('rollout rows per minibatch'),
+    clip: positive
+      .default(0.2)
+      .describe(
+        "clip ε of the token-level policy ratio (the ratio is 1 before a batch's first update, so it acts from the second minibatch or epoch on)",
+      ),
+    whitenAdvantages: z.boolean().default(false).describe('whiten the leave-one-out advantages per batch'),
     ratio: z
       .enum(['token', 'sequence'])
       .default('token')
@@ -257,8 +295,19 @@ export const OnlineTrainConfigSchema = z
         'prompts per rollout (each sampled rloo.k times for RLOO, grpo.groupSize for GRPO, reinforcePlusPlus.samplesPerPrompt for REINFORCE++)',
       ),
     lr: positive.default(3e-6).describe('peak learning rate'),
-    schedule: z.enum(['constant', 'linear', 'cosine']).default('linear'),
-    warmupSteps: z.number().int().nonnegative().max(MAX_STEPS).default(0),
+    schedule: z
+      .enum(['constant', 'linear', 'cosine'])
+      .default('linear')
+      .describe(
+        'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
+      ),
+    warmupSteps: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(MAX_STEPS)
+      .default(0)
+      .describe('linear warm-up steps from 0 to the peak learning rate'),
     warmupRatio: z
       .number()
       .min(0)
@@ -268,7 +317,7 @@ export const OnlineTrainConfigSchema = z
       .describe(
         "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
       ),
-    weightDecay: nonNegative.default(0),
+    weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive
       .default(1)
       .describe('clip the global gradient norm (0 disables is not allowed: use a large value)'),
@@ -310,11 +359,11 @@ export const OnlineTrainConfigSchema = z
       .enum(['exact', 'sampled'])
       .default('exact')
       .describe('KL(π_t‖π_{t−1}): exact from full distributions, or importance-sampled'),
-    seed: z.number().int().nonnegative().default(1),
+    seed,
     device: DeviceSchema,
     dtype: DtypeSchema,
-    checkpointEvery: z.number().int().nonnegative().max(MAX_STEPS).default(25),
-    keepCheckpoints: z.number().int().positive().max(MAX_KEPT_CHECKPOINTS).default(2),
+    checkpointEvery: checkpointEvery(25),
+    keepCheckpoints,
     nonFinite: z
       .enum(['stop', 'skip'])
       .default('stop')

@@ -4,12 +4,14 @@
  * process would sample); the shares are then gathered, so that every rank holds the whole rollout
  * and computes the same advantages, whitening statistics and minibatch shuffles as one process;
  * each update's rows are split over the ranks again, weighted by their tokens (or rows) in the
- * whole minibatch. Only per-row tensors travel ([B, R] and [B]); the full-vocabulary
+ * whole minibatch (minibatchUpdate). Only per-row tensors travel ([B, R] and [B]); the full-vocabulary
  * distributions stay on the rank that computed them.
  */
-import { cat, type DType, type Tensor, tensor, tidy, zeros } from '../../tensor/index.ts';
+import { cat, type DType, dispose, type Tensor, tensor, tidy, zeros } from '../../tensor/index.ts';
 import type { DataParallel } from '../common/data-parallel.ts';
-import type { LossWeighting, PromptBatch, Rollout, TokenScores } from './types.ts';
+import type { TrainingSession } from '../common/session.ts';
+import { microBatchLoss, microBatchParts } from './chunks.ts';
+import type { LearnContext, LossWeighting, PromptBatch, Rollout, TokenScores } from './types.ts';
 
 /** A step's rollout and its no-grad scores, as the trainer builds them. */
 export interface ScoredRollout {
@@ -100,4 +102,27 @@ export function shareOfRows(dp: DataParallel, rows: Tensor): Tensor | null {
 export function weightOfRows(rollout: Rollout, rows: Tensor, weighting: LossWeighting): number {
   if (weighting === 'rows') return rows.dim(0);
   return tidy(() => rollout.responseMask.indexSelect(0, rows).sum().item());
+}
+
+/**
+ * The update skeleton's optimizer step (LearnContext.update) over the ranks: this rank's share of a
+ * minibatch's rows, in micro-batches of at most `microBatchSize` rows, weighted within the whole
+ * minibatch over every rank (in one process: all the rows, weighted within themselves).
+ */
+export function minibatchUpdate(
+  dp: DataParallel,
+  session: TrainingSession<object>,
+  rollout: Rollout,
+  microBatchSize: number | null,
+  lr: number,
+): LearnContext['update'] {
+  return (rows, lossOf, weighting = 'tokens') => {
+    const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
+    const parts = mine ? microBatchParts(rollout, mine, microBatchSize, weighting) : [];
+    const total = dp.distributed ? weightOfRows(rollout, rows, weighting) : undefined;
+    const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr, total);
+    dispose(parts.map((p) => p.part).filter((t) => t !== rows));
+    if (mine !== rows) mine?.dispose();
+    return out;
+  };
 }

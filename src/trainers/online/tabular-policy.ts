@@ -3,7 +3,7 @@
  * single tokens. It runs the real online trainer on one-step bandits whose optima are known in
  * closed form (src/theory), which is how the trainer's regularizers are tested.
  */
-import { TokenDistribution } from '../../models/token-distribution.ts';
+import { TokenDistribution } from '../../models/index.ts';
 import { keep, ones, type Tensor, tensor, zerosLike } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,

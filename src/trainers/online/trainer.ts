@@ -1,24 +1,25 @@
 /**
  * The online RLHF loop, one iteration per step:
  *   1. sample responses from π_{t−1} for a batch of prompts (k per prompt for RLOO, G for GRPO);
- *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), values (PPO), r(x, y);
- *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α) and learn (PPO, RLOO,
- *      REINFORCE, GRPO, REINFORCE++);
+ *   2. score them: log π_{t−1}, exact entropy, reference log-probs (if any), values (PPO), r(x, y)
+ *      — steps 1–2 are the rollout collector (rollout.ts);
+ *   3. shape rewards with the regularizers (KL penalty β or entropy bonus α), then learn: the
+ *      algorithm's advantage estimator and loss in the clipped-epochs skeleton (update.ts);
  *   4. measure KL(π_t‖π_ref) and KL(π_t‖π_{t−1}) on the same batch; with an adaptive KL
  *      controller, update β from the measured KL (Ziegler et al. 2019).
  * Logging, evaluation and checkpoints are the TrainingSession's. KL(π‖π_ref) is always measured when
  * a reference model is given, even in Maximum-Entropy runs.
  *
- * Over data-parallel ranks (`group`), each rank samples and scores its share of the prompts and
- * takes its share of every update; see data-parallel.ts. Evaluation runs on rank 0.
+ * Data parallelism (`group`) stays at the edges: the collector gathers every rank's share of the
+ * rollout, the update splits each minibatch's rows over the ranks, and KL(π_t‖π_{t−1}) is averaged
+ * over the ranks' shares (data-parallel.ts). Evaluation runs on rank 0.
  */
 import { join } from 'node:path';
 import type { ProcessGroup } from '../../distributed/index.ts';
 import { maskedMean } from '../../losses/index.ts';
-import { samplingNoise } from '../../models/sampling/sampling-noise.ts';
 import { meanMetrics } from '../../runs/metrics-log.ts';
 import type { RunLabels } from '../../runs/run-dir.ts';
-import { dispose, Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
+import { Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
 import { onRunDevice } from '../common/device.ts';
@@ -28,26 +29,12 @@ import { grpo } from './algorithms/grpo.ts';
 import { ppo } from './algorithms/ppo.ts';
 import { reinforcePlusPlus } from './algorithms/reinforce-pp.ts';
 import { reinforce, rloo } from './algorithms/rloo.ts';
-import {
-  microBatchLoss,
-  microBatchParts,
-  narrowRows,
-  rewardInChunks,
-  scoreInChunks,
-  valuesInChunks,
-} from './chunks.ts';
+import { narrowRows, scoreInChunks } from './chunks.ts';
 import { type OnlineTrainConfig, type RegularizerConfig, regularizerKind } from './config.ts';
-import {
-  gatherRollout,
-  localPrompts,
-  type ScoredRollout,
-  shareOfRows,
-  shareOfStep,
-  weightOfRows,
-} from './data-parallel.ts';
+import { minibatchUpdate } from './data-parallel.ts';
 import { KlCoefficient } from './kl-controller.ts';
 import { exactTokenKl, nonScoreReward } from './regularizers.ts';
-import { penalizeMissingEos } from './rewards.ts';
+import { RolloutCollector } from './rollout.ts';
 import type {
   Evaluator,
   OnlineAlgorithm,
@@ -56,8 +43,10 @@ import type {
   RewardFunction,
   Rollout,
   TokenScores,
+  UpdateResult,
   ValueModel,
 } from './types.ts';
+import { clippedEpochs } from './update.ts';
 
 export interface OnlineRunSpec {
   runDir: string;
@@ -127,6 +116,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     throw new Error('regularizer.kl (the KL penalty) needs a reference model (reference: null was given)');
   const algorithm = makeAlgorithm(c);
   const critic = criticOf(spec);
+  const collector = new RolloutCollector({ ...spec, critic }, c, algorithm, dp);
   // Minibatch shuffles draw from this stream (checkpointed); sampling has keyed noise instead.
   const gen = new Generator(c.seed);
   const kind = regularizerKind(regularizers);
@@ -170,55 +160,18 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
   const evaluator = spec.evaluator;
   await session.run({
     step: (step, lr) => {
-      const indices = order.next(c.promptsPerStep);
-      const k = algorithm.samplesPerPrompt;
-      const allPrompts = spec.prompts.batch(indices.flatMap((i) => Array<number>(k).fill(i)));
-      // Row (prompt j, sample s) samples from its own key, whatever the batch it is decoded in.
-      const allKeys = indices.flatMap((_, j) =>
-        Array.from({ length: k }, (_, s) => ({ seed: c.seed, step, prompt: j, sample: s })),
-      );
-      // This rank's rows (all of them in one process).
-      const { start, end } = shareOfStep(dp, indices.length, k);
-      const prompts = dp.distributed ? localPrompts(allPrompts, start, end) : allPrompts;
-      const keys = allKeys.slice(start, end);
-      const T = c.temperature;
-      const exactPrev = c.klPrev === 'exact';
       const stepRegularizers: RegularizerConfig =
         regularizers.kl && klCoef
           ? { ...regularizers, kl: { ...regularizers.kl, coef: klCoef.value } }
           : regularizers;
 
-      // 1–2. Sample from π_{t−1} and score the rollout (no autograd).
-      const local: ScoredRollout = noGrad(() => {
-        const noise = samplingNoise(keys, c.maxNewTokens, prompts.ids.device);
-        const rollout = spec.policy.sample(prompts, {
-          noise,
-          temperature: T,
-          maxNewTokens: c.maxNewTokens,
-          batchSize: c.rollout.generationBatchSize ?? undefined,
-        });
-        const chunk = c.rollout.scoreBatchSize;
-        const policyValues = algorithm.needsValues && critic === null;
-        const old = scoreInChunks(rollout, chunk, (part) =>
-          spec.policy.score(part, { temperature: T, values: policyValues }),
-        );
-        if (algorithm.needsValues && critic) old.values = valuesInChunks(rollout, chunk, critic);
-        const reference = spec.reference;
-        const ref = reference
-          ? scoreInChunks(rollout, chunk, (part) => reference.score(part, { temperature: T }))
-          : null;
-        const reward = rewardInChunks(rollout, chunk, spec.reward);
-        const scores = penalizeMissingEos(reward, rollout.endedWithEos, c.missingEosPenalty);
-        return { rollout, old, ref, scores };
-      });
-      // Every rank then holds the whole rollout, as one process would.
-      const { rollout, old, ref, scores } = dp.distributed
-        ? gatherRollout(dp, allPrompts, local, start)
-        : local;
+      // 1–2. Sample from π_{t−1} and score the rollout (no autograd); every rank gets all of it.
+      const collected = collector.collect(step, order.next(c.promptsPerStep));
+      const { rollout, old, ref, scores } = collected.whole;
 
       // π_{t−1} itself, frozen, for the exact KL(π_t‖π_{t−1}) after the update: a copy of the
       // weights instead of full-vocabulary distributions for the whole batch.
-      const previous = exactPrev ? snapshotOf(spec.policy) : null;
+      const previous = c.klPrev === 'exact' ? snapshotOf(spec.policy) : null;
 
       // 3. The regularizers' per-token rewards, then the algorithm's updates.
       const nonScore = nonScoreReward(
@@ -228,9 +181,9 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
         ref?.logps ?? null,
         rollout.responseMask,
       );
-      // A non-finite rollout stops the run, or ('skip') its updates are not applied.
+      // A non-finite rollout stops the run, or ('skip') its updates are not applied (every rank agrees).
       const finite = rolloutFinite(session, rollout, old, ref, scores, nonScore);
-      const learned = algorithm.learn({
+      const learned = clippedEpochs(algorithm, {
         policy: spec.policy,
         rollout,
         oldLogps: old.logps,
@@ -240,29 +193,18 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
         scores,
         nonScore,
         regularizers: stepRegularizers,
-        temperature: T,
+        temperature: c.temperature,
         maxNewTokens: c.maxNewTokens,
         gen,
-        update: (rows, lossOf, weighting = 'tokens') => {
-          // A skipped step ('skip' after a non-finite rollout) computes nothing; every rank agrees.
-          if (!finite) return { applied: false, loss: Number.NaN, metrics: {} };
-          // This rank's share of the rows, weighted within the whole minibatch over every rank.
-          const mine = dp.distributed ? shareOfRows(dp, rows) : rows;
-          const parts = mine ? microBatchParts(rollout, mine, c.microBatchSize, weighting) : [];
-          const total = dp.distributed ? weightOfRows(rollout, rows, weighting) : undefined;
-          const out = session.applyMicroBatches(parts, microBatchLoss(rollout, lossOf), lr, total);
-          dispose(parts.map((p) => p.part).filter((t) => t !== rows));
-          if (mine !== rows) mine?.dispose();
-          return out;
-        },
+        update: finite ? minibatchUpdate(dp, session, rollout, c.microBatchSize, lr) : skippedUpdate,
       });
 
       // 4. Measure, on the same rollout; KL(π_t‖π_{t−1}) on each rank's share, weighted by its rows.
       const measured = measure(rollout, old, ref, scores, nonScore, stepRegularizers);
-      const klPrev = klPrevOf(spec, local.rollout, local.old, previous);
+      const klPrev = klPrevOf(spec, collected.local.rollout, collected.local.old, previous);
       previous?.dispose();
       measured['policy/kl_prev'] = dp.distributed
-        ? dp.combine([{ metrics: { klPrev }, share: (end - start) / allKeys.length }]).klPrev!
+        ? dp.combine([{ metrics: { klPrev }, share: collected.share }]).klPrev!
         : klPrev;
       // An update that made the policy non-finite stops the run.
       if (finite) session.checkFinite({ 'policy/kl_prev': measured['policy/kl_prev'] }, { canSkip: false });
@@ -286,6 +228,9 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
   });
   return { steps: session.step };
 }
+
+/** The update of a step whose rollout was not finite under `nonFinite: skip`: nothing is computed. */
+const skippedUpdate = (): UpdateResult => ({ applied: false, loss: Number.NaN, metrics: {} });
 
 /** Where a non-finite reward comes from: the reward function, not the optimizer. */
 const REWARD_HINT =

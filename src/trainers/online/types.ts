@@ -115,7 +115,7 @@ export type Evaluator = (
   step: number,
 ) => Record<string, number> | Promise<Record<string, number>>;
 
-/** Everything an algorithm needs to learn from one rollout; all per-token tensors are [B, R]. */
+/** Everything the update skeleton and an algorithm need to learn from one rollout; all per-token tensors are [B, R]. */
 export interface LearnContext {
   policy: OnlinePolicy;
   rollout: Rollout;
@@ -169,11 +169,27 @@ export interface UpdateResult {
   metrics: Record<string, number>;
 }
 
-export interface OnlineAlgorithm {
+/**
+ * A policy-gradient algorithm as the update skeleton (update.ts) runs it: its advantage estimator and
+ * its loss. `A` holds the per-row tensors the estimator computes once per rollout (the skeleton
+ * disposes them after the last epoch).
+ */
+export interface OnlineAlgorithm<A extends Record<string, Tensor> = Record<string, Tensor>> {
   readonly name: OnlineAlgorithmName;
   /** Samples drawn per prompt in one rollout (RLOO: k ≥ 2, GRPO: the group size). */
   readonly samplesPerPrompt: number;
+  /** Whether the loss reads values of the old and current critic (PPO). */
   readonly needsValues: boolean;
-  /** Updates the policy from the rollout; returns the metrics of each update (TRL names), which the trainer averages. */
-  learn(context: LearnContext): Record<string, number>[];
+  /** Passes over the rollout per step. */
+  readonly epochs: number;
+  /** Rollout rows per optimizer step. */
+  readonly minibatchSize: number;
+  /** What the loss is a mean over, so how micro-batches are weighted: response tokens or rows. */
+  readonly weighting: LossWeighting;
+  /** How the loss-placed regularizers aggregate per-token terms, as the policy loss does (default: the masked mean over tokens). */
+  readonly aggregate?: (perToken: Tensor, mask: Tensor, context: LearnContext) => Tensor;
+  /** The advantage estimator (steps 1–2 of the algorithm): per-row tensors fixed for every epoch. */
+  advantages(context: LearnContext): A;
+  /** The loss of one micro-batch, `now` being the current policy's scores on it (regularizers excluded). */
+  loss(advantages: A, now: TokenScores, micro: MicroBatch, context: LearnContext): PartLoss;
 }

@@ -5,78 +5,50 @@
  *      itself puts its KL (k3) in the loss: `regularizer.kl: { estimator: k3, placement: loss }`);
  *   2. its advantage, relative to its group: minus the group mean, divided by the group std
  *      (`scaleRewards`; Dr. GRPO drops the division), put on every response token;
- *   3. `epochs` passes over shuffled minibatches of rows: rescore them and take one optimizer step on
- *      the token-level clipped ratio + the loss-placed regularizers, both aggregated over tokens as
- *      `lossAggregation` says (GRPO: per-response mean, then the mean over responses; Dr. GRPO: the
- *      sum over tokens divided by a constant, responses × maxNewTokens).
+ *   3. its loss, on each minibatch of the clipped epochs (update.ts): the token-level clipped ratio,
+ *      aggregated over tokens (as are the loss-placed regularizers) as `lossAggregation` says (GRPO:
+ *      per-response mean, then the mean over responses; Dr. GRPO: the sum over tokens divided by a
+ *      constant, responses × maxNewTokens).
  * The losses are pure functions of src/losses, each citing its equation.
  */
 import { aggregateTokenLosses, groupRelativeAdvantages, ppoPolicyLoss } from '../../../losses/index.ts';
 import { type Tensor, tidy } from '../../../tensor/index.ts';
-import { clippedPolicyMetrics, shuffledMinibatches } from '../chunks.ts';
 import type { GrpoConfig } from '../config.ts';
-import { regularizerLoss } from '../regularizers.ts';
-import type { LearnContext, OnlineAlgorithm } from '../types.ts';
+import type { OnlineAlgorithm } from '../types.ts';
+import { clippedPolicyMetrics } from '../update.ts';
 
-export function grpo(config: GrpoConfig): OnlineAlgorithm {
+export function grpo(config: GrpoConfig): OnlineAlgorithm<{ tokenAdvantages: Tensor }> {
   return {
     name: 'grpo',
     samplesPerPrompt: config.groupSize,
     needsValues: false,
-    learn: (context) => learn(config, context),
+    epochs: config.epochs,
+    minibatchSize: config.minibatchSize,
+    // A per-response mean (GRPO) and a sum over a constant (Dr. GRPO) are means over rows.
+    weighting: config.lossAggregation === 'token-mean' ? 'tokens' : 'rows',
+    aggregate: (perToken, m, context) =>
+      aggregateTokenLosses(perToken, m, config.lossAggregation, context.maxNewTokens),
+    // 1–2. Group-relative advantages on every response token.
+    advantages: (context) => ({
+      tokenAdvantages: tidy(() => {
+        const returns = context.scores.add(context.nonScore.sum(1));
+        return groupRelativeAdvantages(returns, config.groupSize, config.scaleRewards)
+          .unsqueeze(1)
+          .mul(context.rollout.responseMask);
+      }),
+    }),
+    // 3. The token-level clipped ratio, aggregated as lossAggregation says.
+    loss: ({ tokenAdvantages }, now, { rollout: micro, take }, context) => {
+      const policy = ppoPolicyLoss(
+        now.logps,
+        take(context.oldLogps),
+        take(tokenAdvantages),
+        micro.responseMask,
+        config.clip,
+        config.lossAggregation,
+        context.maxNewTokens,
+      );
+      return { loss: policy.loss, metrics: clippedPolicyMetrics(policy) };
+    },
   };
-}
-
-function learn(config: GrpoConfig, context: LearnContext): Record<string, number>[] {
-  const { rollout, oldLogps, refLogps } = context;
-  const mask = rollout.responseMask;
-
-  // 1–2. Group-relative advantages on every response token, fixed for every epoch.
-  const tokenAdvantages = tidy(() => {
-    const returns = context.scores.add(context.nonScore.sum(1));
-    return groupRelativeAdvantages(returns, config.groupSize, config.scaleRewards).unsqueeze(1).mul(mask);
-  });
-  const aggregate = (perToken: Tensor, m: Tensor) =>
-    aggregateTokenLosses(perToken, m, config.lossAggregation, context.maxNewTokens);
-
-  // 3. Clipped-ratio epochs over minibatches of rows. A per-response mean (GRPO) and a sum over a
-  // constant (Dr. GRPO) are means over rows, so their micro-batches are weighted by rows.
-  const weighting = config.lossAggregation === 'token-mean' ? 'tokens' : 'rows';
-  const batchSize = mask.dim(0);
-  const logged: Record<string, number>[] = [];
-  for (const rows of shuffledMinibatches(batchSize, config.epochs, config.minibatchSize, context.gen)) {
-    const { metrics } = context.update(
-      rows,
-      ({ rollout: micro, take }) => {
-        const now = context.policy.score(micro, { temperature: context.temperature });
-        const m = micro.responseMask;
-        const policy = ppoPolicyLoss(
-          now.logps,
-          take(oldLogps),
-          take(tokenAdvantages),
-          m,
-          config.clip,
-          config.lossAggregation,
-          context.maxNewTokens,
-        );
-        const regularizer = regularizerLoss(
-          context.regularizers,
-          now.logps,
-          now.entropy,
-          refLogps && take(refLogps),
-          m,
-          aggregate,
-        );
-        return {
-          loss: policy.loss.add(regularizer),
-          metrics: clippedPolicyMetrics(policy),
-        };
-      },
-      weighting,
-    );
-    logged.push(metrics);
-    rows.dispose();
-  }
-  tokenAdvantages.dispose();
-  return logged;
 }

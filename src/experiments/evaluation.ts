@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { loadSftDataset } from '../data/index.ts';
 import { HttpJudge, winRateOf } from '../judges/index.ts';
 import { goldScore, type LabFacts, winRate } from '../lab/task/index.ts';
-import type { Tokenizer } from '../models/tokenizer/index.ts';
+import type { Tokenizer } from '../models/index.ts';
 import { LabModels, type LMPolicy, type ProxyReward } from '../trainers/adapters/index.ts';
 import type { Evaluator } from '../trainers/online/types.ts';
-import type { RlCommandConfig } from './train-configs.ts';
+import type { RlCommandConfig } from './configs.ts';
 
 export interface RlEvalSpec {
   eval: NonNullable<RlCommandConfig['eval']>;

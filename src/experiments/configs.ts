@@ -33,6 +33,15 @@ export const RlDataSchema = z
   })
   .strict();
 
+/** The prompt limit of the online commands (rl, bon). */
+export const PromptTokensSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(MAX_TOKENS)
+  .default(512)
+  .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)');
+
 export const JudgeSchema = z
   .enum(['none', 'lab', 'http'])
   .default('none')
@@ -102,42 +111,90 @@ const RlEvalSchema = z
     path: ['judgeHttp'],
   });
 
-export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
-  name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
-  modelLabel: z
-    .string()
-    .min(1)
-    .optional()
-    .describe('labels.model in run.json: the report groups figures by it (e.g. "pythia-1b")'),
-  policy: z
-    .string()
-    .min(1)
-    .describe(
-      'policy snapshot to start from (normally the SFT model); PPO reads value_head.safetensors beside it when present',
-    ),
-  reference: z
-    .string()
-    .min(1)
-    .nullish()
-    .describe(
-      'frozen reference snapshot: required by the KL penalty; with an entropy bonus or none it is only used to measure objective/kl (absent or null: not loaded)',
-    ),
-  reward: z
-    .string()
-    .min(1)
-    .describe('reward-model snapshot (trained by `maxent-rlhf rm`); same tokenizer as the policy'),
-  out: z.string().min(1).describe('run folder (created; resumed from its newest valid checkpoint)'),
-  data: RlDataSchema,
-  maxPromptTokens: z
-    .number()
-    .int()
-    .positive()
-    .max(MAX_TOKENS)
-    .default(512)
-    .describe('prompts are counted with the policy tokenizer; longer rows are bad rows (data.onBadRow)'),
-  eval: RlEvalSchema.nullish().describe('periodic evaluation every evalEvery steps (absent or null: none)'),
-})
-  .strict()
+/** The online trainer's optimiser knobs, in the `optim` block every training command has. */
+const online = OnlineTrainConfigSchema.shape;
+export const RlOptimSchema = z
+  .object({
+    lr: online.lr,
+    schedule: online.schedule,
+    warmupSteps: online.warmupSteps,
+    warmupRatio: online.warmupRatio,
+    weightDecay: online.weightDecay,
+    maxGradNorm: online.maxGradNorm,
+  })
+  .strict();
+
+/**
+ * Keys an rl or bon config had before every command named the snapshot it starts from `model` and
+ * put the optimiser in `optim`: each is an error that names its new place.
+ */
+export const RENAMED_KEYS: Record<string, string> = {
+  policy: 'model',
+  ...Object.fromEntries(Object.keys(RlOptimSchema.shape).map((k) => [k, `optim.${k}`])),
+};
+
+/** zod's error for unknown keys, naming the new place of a renamed one. */
+export function renamedKeysError(issue: { code?: string; keys?: string[] }): string | undefined {
+  const renamed =
+    issue.code === 'unrecognized_keys' ? (issue.keys ?? []).filter((k) => k in RENAMED_KEYS) : [];
+  if (!renamed.length) return undefined;
+  return (
+    `${renamed.map((k) => `"${k}" is now "${RENAMED_KEYS[k]}"`).join(', ')} ` +
+    '(every command names the snapshot it starts from `model` and its optimiser settings `optim`, as sft, rm and po do)'
+  );
+}
+
+const {
+  lr: _lr,
+  schedule: _s,
+  warmupSteps: _w,
+  warmupRatio: _r,
+  weightDecay: _d,
+  maxGradNorm: _g,
+  ...trainerKnobs
+} = online;
+
+/**
+ * An rl config: the online trainer's knobs (its optimiser's in `optim`) and what a run from files
+ * needs. Its output is the trainer's config (optim's knobs at the top, as OnlineTrainConfig has them).
+ */
+export const RlCommandConfigSchema = z
+  .strictObject(
+    {
+      ...trainerKnobs,
+      name: z.string().min(1).optional().describe('run name in run.json (default: the run folder name)'),
+      modelLabel: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('labels.model in run.json: the report groups figures by it (e.g. "pythia-1b")'),
+      model: z
+        .string()
+        .min(1)
+        .describe(
+          'the policy snapshot to start from (normally the SFT model); PPO reads value_head.safetensors beside it when present',
+        ),
+      optim: RlOptimSchema.prefault({}).describe('the optimiser (AdamW) and its learning-rate schedule'),
+      reference: z
+        .string()
+        .min(1)
+        .nullish()
+        .describe(
+          'frozen reference snapshot: required by the KL penalty; with an entropy bonus or none it is only used to measure objective/kl (absent or null: not loaded)',
+        ),
+      reward: z
+        .string()
+        .min(1)
+        .describe('reward-model snapshot (trained by `maxent-rlhf rm`); same tokenizer as the policy'),
+      out: z.string().min(1).describe('run folder (created; resumed from its newest valid checkpoint)'),
+      data: RlDataSchema,
+      maxPromptTokens: PromptTokensSchema,
+      eval: RlEvalSchema.nullish().describe(
+        'periodic evaluation every evalEvery steps (absent or null: none)',
+      ),
+    },
+    { error: renamedKeysError },
+  )
   .superRefine((c, ctx) => {
     if (c.regularizer.kl && c.reference == null)
       ctx.addIssue({
@@ -145,7 +202,8 @@ export const RlCommandConfigSchema = OnlineTrainConfigSchema.extend({
         path: ['reference'],
         message: 'required when regularizer.kl is set: the KL penalty needs a frozen reference model',
       });
-  });
+  })
+  .transform(({ optim, ...c }) => ({ ...c, ...optim }));
 
 export type RlCommandConfig = z.output<typeof RlCommandConfigSchema>;
 

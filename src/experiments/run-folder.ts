@@ -6,7 +6,7 @@ import { CheckpointManager } from '../runs/checkpoint.ts';
 import { MODEL_MANIFEST, modelDirProblem } from '../runs/model-dir.ts';
 import { RUN_FOLDER_ENTRIES, RunDir } from '../runs/run-dir.ts';
 import type { SftConfig } from '../trainers/offline/config.ts';
-import type { TrainKind } from './train-configs.ts';
+import type { TrainKind } from './configs.ts';
 
 /** The `data` section of the offline training configs. */
 export type DataSection = SftConfig['data'];

@@ -13,8 +13,8 @@ import { makeDirs } from '../../io/make-dirs.ts';
 import { DTYPE_BYTES, type TensorToWrite, writeSafetensors } from '../../io/safetensors.ts';
 import { safetensorsDType } from '../../io/tensor-io.ts';
 import { type DType, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
-import type { GPTNeoXConfig } from '../gptneox/config.ts';
-import { toConfigJson } from '../gptneox/config-json.ts';
+import type { GPTNeoXConfig } from './config.ts';
+import { toConfigJson } from './config-json.ts';
 import {
   CONFIG_FILE,
   DEFAULT_MAX_SHARD_BYTES,

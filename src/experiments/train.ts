@@ -1,64 +1,74 @@
 /**
- * `maxent-rlhf sft|rm|po|rl --config FILE [--set k=v]… [--fresh] [--loss NAME]`: one training run
- * from a YAML/JSON config (docs/configs.md). The config is validated before anything is loaded
- * (errors name the key path); data rows are checked with the model's tokenizer; the run folder
- * `out` resumes from its newest valid checkpoint unless `--fresh` clears it first.
+ * The home of a training run: a config — the keys of a YAML/JSON file (docs/configs.md) as an
+ * object, or the file itself — becomes a ready run (models loaded, trainable where they train;
+ * reference, reward model, evaluator, data) and runs. The CLI's `sft`, `rm`, `po` and `rl`, the
+ * `sweep` command and library callers all come here: `runSft`, `runRm`, `runPo`, `runRl` (and
+ * `runBon`, best-of-n.ts) take a config exactly as the CLI does.
  *
- * Started by `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment), every rank joins one process
- * group and trains its share of each batch; rank 0 alone prints progress and writes the run folder.
+ * The config is validated before anything is loaded (errors name the key path); data rows are
+ * checked with the model's tokenizer; the run folder `out` resumes from its newest valid checkpoint
+ * unless `fresh` clears it first. Under `maxent-rlhf launch` (WORLD_SIZE > 1 in the environment)
+ * every rank joins one process group and trains its share of each batch; rank 0 alone prints
+ * progress and writes the run folder.
  */
 import { basename, join } from 'node:path';
-import { ConfigError, loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
-import { looksLikeTrl, translateTrlConfig, trlHint } from '../../config/trl.ts';
-import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
-import { initProcessGroup, type ProcessGroup, readDistEnv } from '../../distributed/index.ts';
-import { SCORE_HEAD } from '../../models/gptneox/parameter-layout.ts';
-import { loadCausalLM, loadConfig, loadRewardModel, StateDictMismatchError } from '../../models/index.ts';
-import { assertPositionsFit, assertVocabularyFits } from '../../models/model-limits.ts';
-import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { RunDir } from '../../runs/run-dir.ts';
-import { acquireRunLock } from '../../runs/run-lock.ts';
-import { TENSORBOARD_DIR, TensorBoardWriter } from '../../runs/tensorboard.ts';
-import { rankDevice, resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
+import type { z } from 'zod';
+import { ConfigError, loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
+import { looksLikeTrl, translateTrlConfig, trlHint } from '../config/trl.ts';
+import { loadPreferenceDataset, loadSftDataset } from '../data/index.ts';
+import { initProcessGroup, type ProcessGroup, readDistEnv } from '../distributed/index.ts';
+import {
+  assertPositionsFit,
+  assertVocabularyFits,
+  loadCausalLM,
+  loadConfig,
+  loadRewardModel,
+  SCORE_HEAD,
+  StateDictMismatchError,
+  Tokenizer,
+} from '../models/index.ts';
+import { RunDir } from '../runs/run-dir.ts';
+import { acquireRunLock } from '../runs/run-lock.ts';
+import { TENSORBOARD_DIR, TensorBoardWriter } from '../runs/tensorboard.ts';
+import { rankDevice, resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import {
   LabModels,
   LMPolicy,
   type ProxyReward,
   promptSource,
   RewardModelCritic,
-} from '../../trainers/adapters/index.ts';
-import { DataParallel } from '../../trainers/common/data-parallel.ts';
-import { trainingSteps } from '../../trainers/common/training-length.ts';
-import { requireMemoryFits } from '../../trainers/memory-budget.ts';
-import type { CausalLM } from '../../trainers/offline/lm.ts';
-import { needsReference, trainPreference } from '../../trainers/offline/preference.ts';
-import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
-import { trainSft } from '../../trainers/offline/sft.ts';
-import { regularizerKind } from '../../trainers/online/config.ts';
-import { trainOnline } from '../../trainers/online/trainer.ts';
-import { stepProgress } from '../progress.ts';
-import { makeRlEvaluator } from '../rl-eval.ts';
+} from '../trainers/adapters/index.ts';
+import { DataParallel } from '../trainers/common/data-parallel.ts';
+import { trainingSteps } from '../trainers/common/training-length.ts';
+import { requireMemoryFits } from '../trainers/memory-budget.ts';
+import { needsReference, trainPreference } from '../trainers/offline/preference.ts';
+import { trainRewardModel } from '../trainers/offline/reward-model.ts';
+import { trainSft } from '../trainers/offline/sft.ts';
+import { regularizerKind } from '../trainers/online/config.ts';
+import { trainOnline } from '../trainers/online/trainer.ts';
+import type { Evaluator } from '../trainers/online/types.ts';
 import {
+  type RlDataSchema,
   requireInputsOutsideRun,
   TRAIN_SCHEMAS,
   type TrainConfig,
   type TrainKind,
-} from '../train-configs.ts';
+} from './configs.ts';
+import { makeRlEvaluator } from './evaluation.ts';
+import { stepProgress } from './progress.ts';
 import {
   changedKeys,
   clearRunFolder,
   finishedModelIntact,
   loadSplits,
   progressMetrics,
-} from '../train-helpers.ts';
+} from './run-folder.ts';
 
-export interface TrainCommandOptions {
-  config: string;
-  configFormat?: ConfigFormat;
-  set?: string[];
-  fresh?: boolean;
-  loss?: string;
-}
+/** A config as a file would hold it (defaults left out), before validation. */
+export type TrainConfigInput<K extends TrainKind> = z.input<(typeof TRAIN_SCHEMAS)[K]>;
+
+/** A config file's path, or the config itself. */
+export type TrainConfigSource<K extends TrainKind> = string | TrainConfigInput<K>;
 
 export interface TrainIO {
   /** Progress lines and the run folder (stdout). */
@@ -71,13 +81,43 @@ export interface TrainIO {
 
 const defaultIO: TrainIO = { print: (l) => console.log(l), log: (m) => console.error(m) };
 
+/** What the rl evaluator is built from: the run's policy (with its tokenizer) and proxy reward model. */
+export interface LoadedRlRun {
+  policy: LMPolicy & { tokenizer: Tokenizer };
+  proxy: ProxyReward;
+}
+
+export interface TrainOptions {
+  /** `key=value` overrides, as `--set` (values parsed as YAML). */
+  set?: string[];
+  /** The preference loss (po only), as `--loss`. */
+  loss?: string;
+  /** Whether the config uses TRL's names (`--config-format`; default auto: detected). */
+  configFormat?: ConfigFormat;
+  /** Clear the run folder's checkpoints, metrics, model and caches first, as `--fresh`. */
+  fresh?: boolean;
+  /** Run name written to run.json (default: `name` in an rl config, else the folder's name). */
+  name?: string;
+  io?: TrainIO;
+  /** Data-parallel ranks sharing the run (default: those of `launch`'s environment, else this process). */
+  group?: ProcessGroup;
+  /**
+   * rl only: the periodic evaluation, built once the run's models are loaded (replaces the config's
+   * `eval`), e.g. the lab's gold judge on the demo's held-out posts.
+   */
+  evaluator?: (run: LoadedRlRun) => Evaluator | Promise<Evaluator>;
+}
+
 /** `--config-format`: our names, TRL's (translated first), or auto (TRL's when the file has them). */
 export type ConfigFormat = 'auto' | 'trl' | 'native';
 
-/** Reads, overrides and validates a training config file (errors name the file and key path). */
+/**
+ * A training config from a file or an object, `set` (and `loss`) applied over it, validated: errors
+ * name the file (or "config object"), the key path and the flag that set it.
+ */
 export function loadTrainConfig<K extends TrainKind>(
   kind: K,
-  file: string,
+  source: TrainConfigSource<K>,
   sets: string[] = [],
   loss?: string,
   format: ConfigFormat = 'auto',
@@ -93,13 +133,14 @@ export function loadTrainConfig<K extends TrainKind>(
   const prepare = (raw: Record<string, unknown>) => {
     if (format === 'native' || (format === 'auto' && !looksLikeTrl(raw))) return raw;
     const { config, lines } = translateTrlConfig(kind, raw);
+    const where = typeof source === 'string' ? source : 'config object';
     log(
-      `${file}: TRL names translated${format === 'auto' ? ' (detected; --config-format native turns this off)' : ''}:\n` +
+      `${where}: TRL names translated${format === 'auto' ? ' (detected; --config-format native turns this off)' : ''}:\n` +
         lines.map((l) => `  ${l}`).join('\n'),
     );
     return config;
   };
-  const config = loadConfigFile(TRAIN_SCHEMAS[kind], file, overrides, sources, {
+  const config = loadConfigSource(TRAIN_SCHEMAS[kind], source, overrides, sources, {
     prepare,
     hint: (key) => trlHint(key, kind),
   }) as TrainConfig<K>;
@@ -107,13 +148,41 @@ export function loadTrainConfig<K extends TrainKind>(
   return config;
 }
 
-/** The CLI action: returns the run folder. */
-export async function runTrainCommand(
-  kind: TrainKind,
-  opts: TrainCommandOptions,
-  io: TrainIO = defaultIO,
+/** Supervised fine-tuning from a config (object or file); returns the run folder. */
+export const runSft = (config: TrainConfigSource<'sft'>, options?: TrainOptions) =>
+  runTrain('sft', config, options);
+/** A Bradley-Terry reward model from a config (object or file); returns the run folder. */
+export const runRm = (config: TrainConfigSource<'rm'>, options?: TrainOptions) =>
+  runTrain('rm', config, options);
+/** Offline preference optimisation (DPO, SimPO, …) from a config (object or file); returns the run folder. */
+export const runPo = (config: TrainConfigSource<'po'>, options?: TrainOptions) =>
+  runTrain('po', config, options);
+/** Online RLHF (PPO, RLOO, GRPO, …) from a config (object or file); returns the run folder. */
+export const runRl = (config: TrainConfigSource<'rl'>, options?: TrainOptions) =>
+  runTrain('rl', config, options);
+
+/**
+ * One training run of `kind` from a config (object or file): validated, then trained in the given
+ * process group or in `launch`'s (one process without it). Returns the run folder.
+ */
+export async function runTrain<K extends TrainKind>(
+  kind: K,
+  source: TrainConfigSource<K>,
+  options: TrainOptions = {},
 ): Promise<string> {
-  const loaded = loadTrainConfig(kind, opts.config, opts.set ?? [], opts.loss, opts.configFormat, io.log);
+  const log = (options.io ?? defaultIO).log;
+  const loaded = loadTrainConfig(kind, source, options.set, options.loss, options.configFormat, log);
+  return trainConfig(kind, loaded, options);
+}
+
+/** Trains a config `loadTrainConfig` validated (as runTrain, whose `set` and `loss` it ignores). */
+export async function trainConfig<K extends TrainKind>(
+  kind: K,
+  loaded: TrainConfig<K>,
+  options: TrainOptions = {},
+): Promise<string> {
+  if (options.group) return trainInGroup(kind, loaded, options, options.group);
+  const io = options.io ?? defaultIO;
   // Under `launch`, device auto puts each rank on its own GPU (cuda:LOCAL_RANK), and the process
   // group then picks NCCL for CUDA tensors.
   const dist = readDistEnv();
@@ -121,41 +190,44 @@ export async function runTrainCommand(
   const config = { ...loaded, device };
   // One process unless launched with WORLD_SIZE > 1: then every rank joins before anything loads.
   const group = await withDefaultDevice(device, () => initProcessGroup());
-  // Rank 0, the run folder's only writer, holds its lock from before --fresh clears anything until
+  // Rank 0, the run folder's only writer, holds its lock from before `fresh` clears anything until
   // the run ends (the session takes it again).
   const lock = group.rank === 0 ? acquireRunLock(config.out, io.log) : null;
   try {
-    if (opts.fresh && group.rank === 0) {
-      const removed = clearRunFolder(config.out);
-      if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
-    }
-    return await runTrain(kind, config, { io, group });
+    return await trainInGroup(kind, config, options, group);
   } finally {
     lock?.release();
     await group.destroy();
   }
 }
 
-export interface RunTrainOptions {
-  /** Run name written to run.json (default: the command's, or `name` in an rl config). */
-  name?: string;
-  io?: TrainIO;
-  /** Data-parallel ranks sharing the run (default: this process alone). */
-  group?: ProcessGroup;
+/** The CLI's `sft|rm|po|rl --config FILE [--set k=v]… [--fresh] [--loss NAME]`. */
+export function runTrainCommand(
+  kind: TrainKind,
+  opts: { config: string; configFormat?: ConfigFormat; set?: string[]; fresh?: boolean; loss?: string },
+  io: TrainIO = defaultIO,
+): Promise<string> {
+  const { configFormat, set, loss, fresh } = opts;
+  return runTrain(kind, opts.config, { configFormat, set, loss, fresh, io });
 }
 
-/** Trains one validated config; prints a line per step and the run folder at the end. */
-export async function runTrain<K extends TrainKind>(
+/** Trains one validated config on `group`'s ranks; prints a line per step and the run folder at the end. */
+async function trainInGroup<K extends TrainKind>(
   kind: K,
   config: TrainConfig<K>,
-  o: RunTrainOptions = {},
+  o: TrainOptions,
+  group: ProcessGroup,
 ): Promise<string> {
-  const dp = new DataParallel(o.group);
+  const dp = new DataParallel(group);
   // Rank 0 prints progress; the other ranks keep their diagnostics (launch prefixes them).
   const io = dp.isMain ? (o.io ?? defaultIO) : { print: () => {}, log: (o.io ?? defaultIO).log };
   const lock = dp.isMain ? acquireRunLock(config.out, io.log) : null;
   try {
-    return await trainLocked(kind, config, o, io, dp);
+    if (o.fresh && dp.isMain) {
+      const removed = clearRunFolder(config.out);
+      if (removed.length) io.log(`--fresh: removed ${removed.join(', ')} from ${config.out}`);
+    }
+    return await trainLocked(kind, config, { ...o, group }, io, dp);
   } finally {
     lock?.release();
   }
@@ -164,7 +236,7 @@ export async function runTrain<K extends TrainKind>(
 async function trainLocked<K extends TrainKind>(
   kind: K,
   config: TrainConfig<K>,
-  o: RunTrainOptions,
+  o: TrainOptions,
   io: TrainIO,
   dp: DataParallel,
 ): Promise<string> {
@@ -211,7 +283,7 @@ async function trainLocked<K extends TrainKind>(
   });
   const onStep = (step: number, m: Record<string, number>, total: number) =>
     progress.update(step, progressMetrics(kind, m), total);
-  const common = { name: o.name, log: io.log, onStep, group: o.group };
+  const common = { name: o.name, log: io.log, onStep, group: o.group, evaluator: o.evaluator };
   let dir: string;
   try {
     if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
@@ -233,6 +305,7 @@ function moreSteps(out: string, steps: number): boolean {
 
 interface Common {
   name?: string;
+  evaluator?: TrainOptions['evaluator'];
   log: (msg: string) => void;
   onStep: (step: number, m: Record<string, number>, total: number) => void;
   group?: ProcessGroup;
@@ -316,16 +389,19 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
 
 async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadPreferenceDataset, c, io);
-  const withReference = needsReference(c.loss);
-  const referenceDir = c.reference ?? c.model;
   io.print(
     `${describeData(`po (${c.loss})`, data, offlineSteps(c, data.train.length), c.out)}; ` +
-      (withReference ? `reference ${referenceDir}` : 'reference-free: no reference model is loaded'),
+      (needsReference(c.loss)
+        ? `reference ${c.reference ?? c.model}`
+        : 'reference-free: no reference model is loaded'),
   );
-  const device = resolveDevice(c.device);
-  const policy = await loadCausalLM(c.model, { trainable: true, dtype: c.dtype, device });
-  let reference: (CausalLM & { dispose(): void }) | null = null;
+  const policy = await loadCausalLM(c.model, {
+    trainable: true,
+    dtype: c.dtype,
+    device: resolveDevice(c.device),
+  });
   try {
+    // The trainer loads the config's reference (default: model) only if its log-probs are not cached.
     return await trainPreference({
       config: c,
       policy,
@@ -333,39 +409,24 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
       train: data.train,
       eval: data.eval,
       ...common,
-      ...(withReference
-        ? {
-            referenceDir,
-            loadReference: async () =>
-              (reference ??= await loadCausalLM(referenceDir, { dtype: c.dtype, device })),
-          }
-        : {}),
     });
   } finally {
     policy.dispose();
-    (reference as { dispose(): void } | null)?.dispose();
   }
 }
 
 async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.policy);
+  const tokenizer = await Tokenizer.fromFolder(c.model);
   // The reward (and reference) model reads the policy's token ids: check before loading anything big.
-  requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.policy, c.reward);
+  requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reward), c.model, c.reward);
   if (c.reference)
-    requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.policy, c.reference);
+    requireSameTokenizer(tokenizer, await Tokenizer.fromFolder(c.reference), c.model, c.reference);
   // Prompts of up to maxPromptTokens, then maxNewTokens sampled (or eval.maxNewTokens greedy).
   const newTokens = Math.max(c.maxNewTokens, c.eval?.maxNewTokens ?? 0);
   const what = `maxPromptTokens ${c.maxPromptTokens} + ${c.eval?.maxNewTokens && c.eval.maxNewTokens > c.maxNewTokens ? 'eval.maxNewTokens' : 'maxNewTokens'} ${newTokens}`;
-  for (const dir of [c.policy, c.reward, ...(c.reference ? [c.reference] : [])])
+  for (const dir of [c.model, c.reward, ...(c.reference ? [c.reference] : [])])
     await checkModelFits(dir, tokenizer, c.maxPromptTokens + newTokens, what);
-  const loaded = await loadSftDataset(c.data.prompts, {
-    onBadRow: c.data.onBadRow,
-    countTokens: (t) => tokenizer.encode(t).length,
-    maxPromptTokens: c.maxPromptTokens,
-    limit: c.data.limit,
-    fields: c.data.fields,
-    log: io.log,
-  });
+  const loaded = await loadPromptRows(c, tokenizer, io.log);
   const prompts = loaded.examples.map((e) => e.prompt);
   const reg = regularizerKind(c.regularizer);
   io.print(
@@ -378,7 +439,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);
   const separateCritic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
   const policy = Object.assign(
-    await LMPolicy.load(c.policy, {
+    await LMPolicy.load(c.model, {
       trainable: true,
       valueHead: c.algorithm === 'ppo' && !separateCritic,
       seed: c.seed,
@@ -398,16 +459,18 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       c.reportTo.includes('tensorboard') && (common.group?.rank ?? 0) === 0
         ? new TensorBoardWriter(join(c.out, TENSORBOARD_DIR))
         : null;
-    const evaluator = c.eval
-      ? await makeRlEvaluator({
-          eval: c.eval,
-          policy,
-          proxy,
-          maxPromptTokens: c.maxPromptTokens,
-          maxNewTokens: c.maxNewTokens,
-          onSamples: samples ? (step, markdown) => samples.text(step, 'eval/samples', markdown) : undefined,
-        })
-      : undefined;
+    const evaluator = common.evaluator
+      ? await common.evaluator({ policy, proxy })
+      : c.eval
+        ? await makeRlEvaluator({
+            eval: c.eval,
+            policy,
+            proxy,
+            maxPromptTokens: c.maxPromptTokens,
+            maxNewTokens: c.maxNewTokens,
+            onSamples: samples ? (step, markdown) => samples.text(step, 'eval/samples', markdown) : undefined,
+          })
+        : undefined;
     await trainOnline({
       runDir: c.out,
       name: common.name ?? c.name ?? basename(c.out),
@@ -431,6 +494,22 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     critic?.model.dispose();
     proxy.model.dispose();
   }
+}
+
+/** The prompt rows of an rl or bon config (`data`), counted with the policy's tokenizer. */
+export function loadPromptRows(
+  c: { data: z.output<typeof RlDataSchema>; maxPromptTokens: number },
+  tokenizer: Tokenizer,
+  log: (msg: string) => void,
+) {
+  return loadSftDataset(c.data.prompts, {
+    onBadRow: c.data.onBadRow,
+    countTokens: (t) => tokenizer.encode(t).length,
+    maxPromptTokens: c.maxPromptTokens,
+    limit: c.data.limit,
+    fields: c.data.fields,
+    log,
+  });
 }
 
 /**

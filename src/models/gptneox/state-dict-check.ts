@@ -2,7 +2,7 @@
  * Comparing the tensors a checkpoint holds with those a model expects: every missing, unexpected
  * and mis-shaped tensor is collected and reported in one error.
  */
-import type { ParameterShapes } from '../gptneox/parameter-layout.ts';
+import type { ParameterShapes } from './parameter-layout.ts';
 
 export interface ShapeMismatch {
   name: string;

@@ -1,20 +1,22 @@
 /**
- * `maxent-rlhf bon --config FILE [--set k=v]…`: best-of-n from a policy snapshot and a reward
- * model over a prompt file, for a grid of n, as a run folder (docs/configs.md, "bon"). With
+ * Best-of-n from a config (`runBon`; the CLI's `maxent-rlhf bon --config FILE [--set k=v]…`): a
+ * policy snapshot and a reward model over a prompt file, for a grid of n, as a run folder
+ * (docs/configs.md, "bon"). With
  * `judge: lab` every n also gets the lab's gold score and win rate of the chosen responses: the
  * over-optimisation curve of Gao et al. 2023 (gold and proxy against √KL).
  */
 import { basename } from 'node:path';
-import { loadConfigFile, type OverrideSource, parseOverrides } from '../../config/load.ts';
-import { loadSftDataset } from '../../data/index.ts';
-import { Tokenizer } from '../../models/tokenizer/index.ts';
-import { resolveDevice, withDefaultDevice } from '../../tensor/index.ts';
-import { LabModels, LMPolicy, promptSource } from '../../trainers/adapters/index.ts';
-import { type BestOfNResult, runBestOfN } from '../../trainers/online/best-of-n.ts';
-import { type BestOfNConfig, BestOfNConfigSchema } from '../best-of-n-config.ts';
-import { stepProgress } from '../progress.ts';
-import { httpJudge, judgeTexts, readFacts } from '../rl-eval.ts';
-import { requireInputsOutsideRun } from '../train-configs.ts';
+import type { z } from 'zod';
+import { loadConfigSource, type OverrideSource, parseOverrides } from '../config/load.ts';
+import { Tokenizer } from '../models/index.ts';
+import { resolveDevice, withDefaultDevice } from '../tensor/index.ts';
+import { LabModels, LMPolicy, promptSource } from '../trainers/adapters/index.ts';
+import { type BestOfNResult, runBestOfN } from '../trainers/online/best-of-n.ts';
+import { type BestOfNConfig, BestOfNConfigSchema } from './best-of-n-config.ts';
+import { requireInputsOutsideRun } from './configs.ts';
+import { httpJudge, judgeTexts, readFacts } from './evaluation.ts';
+import { stepProgress } from './progress.ts';
+import { loadPromptRows, type TrainIO } from './train.ts';
 
 export interface BestOfNCommandOptions {
   config: string;
@@ -23,16 +25,31 @@ export interface BestOfNCommandOptions {
 
 const defaultPrint = (line: string) => console.log(line);
 
-export function loadBestOfNConfig(file: string, sets: string[] = []): BestOfNConfig {
+/** A bon config from a file or an object (the file's keys), `sets` applied over it, validated. */
+export function loadBestOfNConfig(
+  source: string | z.input<typeof BestOfNConfigSchema>,
+  sets: string[] = [],
+): BestOfNConfig {
   const sources: OverrideSource[] = [];
-  const config = loadConfigFile(
+  const config = loadConfigSource(
     BestOfNConfigSchema,
-    file,
+    source,
     parseOverrides(sets, sources),
     sources,
   ) as BestOfNConfig;
   requireInputsOutsideRun(config);
   return config;
+}
+
+/** Best-of-n from a config (object or file); returns the run folder. */
+export function runBon(
+  config: string | z.input<typeof BestOfNConfigSchema>,
+  options: { set?: string[]; io?: TrainIO } = {},
+): Promise<string> {
+  return runBestOfNConfig(
+    loadBestOfNConfig(config, options.set),
+    options.io ?? { print: (l) => console.log(l), log: (m) => console.error(m) },
+  );
 }
 
 export async function runBestOfNCommand(
@@ -50,15 +67,8 @@ export async function runBestOfNConfig(
   c: BestOfNConfig,
   io: { print: (l: string) => void; log: (m: string) => void },
 ): Promise<string> {
-  const tokenizer = await Tokenizer.fromFolder(c.policy);
-  const loaded = await loadSftDataset(c.data.prompts, {
-    onBadRow: c.data.onBadRow,
-    countTokens: (t) => tokenizer.encode(t).length,
-    maxPromptTokens: c.maxPromptTokens,
-    limit: c.data.limit,
-    fields: c.data.fields,
-    log: io.log,
-  });
+  const tokenizer = await Tokenizer.fromFolder(c.model);
+  const loaded = await loadPromptRows(c, tokenizer, io.log);
   const rows = loaded.examples;
   const prompts = rows.map((e) => e.prompt);
   const references = rows.map((e) => e.completion);
@@ -76,7 +86,7 @@ export async function runBestOfNConfig(
   // Both models, the prompts and the sampling noise live on the one device.
   const placement = { device: resolveDevice(c.device), dtype: c.dtype };
   const proxy = await new LabModels(c.maxPromptTokens).loadRewardFunction(c.reward, placement);
-  const policy = await LMPolicy.load(c.policy, { trainable: false, ...placement });
+  const policy = await LMPolicy.load(c.model, { trainable: false, ...placement });
   const decode = (tokens: number[]) => tokenizer.decode(tokens, { unknownIds: 'skip' });
   const evaluate = (r: BestOfNResult) =>
     judgeTexts({ prompts, references, facts, judge }, r.responses.map(decode));
