@@ -24,6 +24,7 @@ const LAYERS: string[][] = [
   ['trainers/common'],
   ['trainers/online', 'trainers/offline'],
   ['trainers/adapters', 'trainers/memory-plan.ts'],
+  ['trainers/memory-budget.ts'],
   ['experiments', 'report'],
   ['lab/demo', 'lab/sweep', 'dashboard'],
   ['cli'],
