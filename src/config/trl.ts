@@ -117,7 +117,7 @@ export const TRL_KEYS: readonly Translation[] = [
   {
     key: 'lr_scheduler_type',
     trainers: ALL,
-    convert: (v, kind) => ({
+    convert: (v) => ({
       'optim.schedule': oneOf(SCHEDULES, 'lr_scheduler_type', v),
     }),
     doc: 'optim.schedule: linear, cosine, constant (constant_with_warmup → constant)',

@@ -4,7 +4,7 @@
  * defaults.
  */
 import { z } from 'zod';
-import { MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_TOKENS } from '../config/limits.ts';
+import { MAX_ROWS, MAX_SAMPLES_PER_PROMPT } from '../config/limits.ts';
 import { OnlineTrainConfigSchema } from '../trainers/online/config.ts';
 import {
   JudgeHttpSchema,

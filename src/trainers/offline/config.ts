@@ -45,6 +45,7 @@ export const OptimSchema = z
       .number()
       .int()
       .nonnegative()
+      .max(MAX_STEPS)
       .default(0)
       .describe('linear warm-up steps from 0 to optim.lr'),
     warmupRatio: z
@@ -95,6 +96,7 @@ const common = {
     .number()
     .int()
     .positive()
+    .max(MAX_TOKENS)
     .default(512)
     .describe(
       'prompt token limit (counted with the model tokenizer): longer rows are bad rows (data.onBadRow); must be < maxTotalTokens',
@@ -103,6 +105,7 @@ const common = {
     .number()
     .int()
     .positive()
+    .max(MAX_TOKENS)
     .default(562)
     .describe('prompt + response token limit: longer rows are bad rows (data.onBadRow)'),
   steps: z

@@ -5,14 +5,7 @@
  *   Maximum-Entropy RLHF: max E[r] + α·H(π)           (regularizer.entropy, reference-free)
  */
 import { z } from 'zod';
-import {
-  MAX_EPOCHS,
-  MAX_KEPT_CHECKPOINTS,
-  MAX_ROWS,
-  MAX_SAMPLES_PER_PROMPT,
-  MAX_STEPS,
-  MAX_TOKENS,
-} from '../../config/limits.ts';
+import { MAX_EPOCHS, MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
