@@ -26,3 +26,30 @@ export const keepCheckpoints = z
   .max(MAX_KEPT_CHECKPOINTS)
   .default(2)
   .describe('how many valid checkpoints to keep (older ones are pruned)');
+
+/** The learning-rate schedule after warm-up, with the trainer's own default. */
+export const schedule = (fallback: 'constant' | 'linear' | 'cosine') =>
+  z
+    .enum(['constant', 'linear', 'cosine'])
+    .default(fallback)
+    .describe(
+      'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
+    );
+
+export const warmupSteps = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(MAX_STEPS)
+  .default(0)
+  .describe('linear warm-up steps from 0 to the peak learning rate');
+
+export const warmupRatio = z
+  .number()
+  .min(0)
+  .max(1)
+  .nullable()
+  .default(null)
+  .describe(
+    "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+  );

@@ -5,7 +5,14 @@
 import { z } from 'zod';
 import { MAX_EPOCHS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from '../../losses/index.ts';
-import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
+import {
+  checkpointEvery,
+  keepCheckpoints,
+  schedule,
+  seed,
+  warmupRatio,
+  warmupSteps,
+} from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
@@ -35,28 +42,9 @@ export const DataFieldsSchema = z
 export const OptimSchema = z
   .object({
     lr: positive.default(3e-6).describe('peak learning rate (3e-6 in the TL;DR work for SFT, RM and DPO)'),
-    schedule: z
-      .enum(['constant', 'linear', 'cosine'])
-      .default('cosine')
-      .describe(
-        'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
-      ),
-    warmupSteps: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(MAX_STEPS)
-      .default(0)
-      .describe('linear warm-up steps from 0 to optim.lr'),
-    warmupRatio: z
-      .number()
-      .min(0)
-      .max(1)
-      .nullable()
-      .default(null)
-      .describe(
-        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
-      ),
+    schedule: schedule('cosine'),
+    warmupSteps,
+    warmupRatio,
     weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive.default(1).describe('clip the global gradient norm to this value'),
   })

@@ -6,7 +6,14 @@
  */
 import { z } from 'zod';
 import { MAX_EPOCHS, MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
-import { checkpointEvery, keepCheckpoints, seed } from '../common/config-knobs.ts';
+import {
+  checkpointEvery,
+  keepCheckpoints,
+  schedule,
+  seed,
+  warmupRatio,
+  warmupSteps,
+} from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
@@ -288,28 +295,9 @@ export const OnlineTrainConfigSchema = z
         'prompts per rollout (each sampled rloo.k times for RLOO, grpo.groupSize for GRPO, reinforcePlusPlus.samplesPerPrompt for REINFORCE++)',
       ),
     lr: positive.default(3e-6).describe('peak learning rate'),
-    schedule: z
-      .enum(['constant', 'linear', 'cosine'])
-      .default('linear')
-      .describe(
-        'learning-rate schedule after warm-up: constant, or a linear / cosine decay towards 0 at the last step',
-      ),
-    warmupSteps: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(MAX_STEPS)
-      .default(0)
-      .describe('linear warm-up steps from 0 to the peak learning rate'),
-    warmupRatio: z
-      .number()
-      .min(0)
-      .max(1)
-      .nullable()
-      .default(null)
-      .describe(
-        "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
-      ),
+    schedule: schedule('linear'),
+    warmupSteps,
+    warmupRatio,
     weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
     maxGradNorm: positive
       .default(1)
