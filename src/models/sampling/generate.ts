@@ -75,7 +75,7 @@ export interface Generation {
 }
 
 /** One decoding step's [B] columns. */
-interface StepColumns {
+export interface StepColumns {
   token: Tensor;
   valid: Tensor;
   policyLogProb: Tensor;

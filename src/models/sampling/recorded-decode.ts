@@ -23,16 +23,10 @@ import {
   type GPTNeoXForCausalLM,
   positionIdsFromMask,
 } from '../gptneox/model.ts';
-import type { GenerateOptions, Generation, Prompts } from './generate.ts';
+import type { GenerateOptions, Generation, Prompts, StepColumns } from './generate.ts';
 
-/** One decoding step's [B] results, in the order the recorded step returns them. */
-export interface StepResult {
-  token: Tensor;
-  valid: Tensor;
-  policyLogProb: Tensor;
-  samplingLogProb: Tensor;
-  policyEntropy: Tensor;
-  samplingEntropy: Tensor;
+/** One decoding step's [B] results: the eager step's columns and, for the native loop's stop check, `finished`. */
+export interface StepResult extends StepColumns {
   /** [B] bool: the row has ended (EOS) by this step. */
   finished: Tensor;
 }
