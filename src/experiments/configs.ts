@@ -8,6 +8,7 @@ import { MAX_ROWS, MAX_TOKENS } from '../config/limits.ts';
 import { ConfigError } from '../config/load.ts';
 import { MAX_UNPARSED_FRACTION } from '../judges/http-judge.ts';
 import { inputInsideRunFolder } from '../runs/run-dir.ts';
+import { lora } from '../trainers/common/config-knobs.ts';
 import {
   DataFieldsSchema,
   DataFilesSchema,
@@ -192,6 +193,7 @@ export const RlCommandConfigSchema = z
       eval: RlEvalSchema.nullish().describe(
         'periodic evaluation every evalEvery steps (absent or null: none)',
       ),
+      lora,
     },
     { error: renamedKeysError },
   )

@@ -32,11 +32,15 @@ import { acquireRunLock } from '../runs/run-lock.ts';
 import { TENSORBOARD_DIR, TensorBoardWriter } from '../runs/tensorboard.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../tensor/index.ts';
 import {
+  attachLora,
   LabModels,
   LMPolicy,
+  LoraCausalLM,
+  LoraRewardModel,
   type ProxyReward,
   promptSource,
   RewardModelCritic,
+  sharesReference,
 } from '../trainers/adapters/index.ts';
 import { DataParallel } from '../trainers/common/data-parallel.ts';
 import { trainingSteps } from '../trainers/common/training-length.ts';
@@ -341,12 +345,22 @@ async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
   const model = await loadCausalLM(c.model, {
-    trainable: true,
+    trainable: !c.lora,
     dtype: c.dtype,
     device: resolveDevice(c.device),
   });
   try {
-    return await trainSft({ config: c, model, tokenizer, train: data.train, eval: data.eval, ...common });
+    const trained = c.lora
+      ? new LoraCausalLM(model, attachLora(model, c.lora, c.model, c.seed), c.model)
+      : model;
+    return await trainSft({
+      config: c,
+      model: trained,
+      tokenizer,
+      train: data.train,
+      eval: data.eval,
+      ...common,
+    });
   } finally {
     model.dispose();
   }
@@ -367,15 +381,18 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
       ).examples
     : undefined;
   const model = await loadRewardModel(c.model, {
-    trainable: true,
+    trainable: !c.lora,
     dtype: c.dtype,
     device: resolveDevice(c.device),
     initScoreSeed: c.seed,
   });
   try {
+    const trained = c.lora
+      ? new LoraRewardModel(model, attachLora(model, c.lora, c.model, c.seed), c.model)
+      : model;
     return await trainRewardModel({
       config: c,
-      model,
+      model: trained,
       tokenizer,
       train: data.train,
       eval: data.eval,
@@ -392,19 +409,25 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
   io.print(
     `${describeData(`po (${c.loss})`, data, offlineSteps(c, data.train.length), c.out)}; ` +
       (needsReference(c.loss)
-        ? `reference ${c.reference ?? c.model}`
+        ? `reference ${c.reference ?? c.model}${sharesReference(c, c.reference ?? c.model) ? ' (the policy with its LoRA adapters disabled)' : ''}`
         : 'reference-free: no reference model is loaded'),
   );
   const policy = await loadCausalLM(c.model, {
-    trainable: true,
+    trainable: !c.lora,
     dtype: c.dtype,
     device: resolveDevice(c.device),
   });
   try {
+    const lora = c.lora
+      ? new LoraCausalLM(policy, attachLora(policy, c.lora, c.model, c.seed), c.model)
+      : null;
+    // With LoRA the reference (default: model) is the policy with its adapters disabled: no copy.
+    const sharedReference = lora && sharesReference(c, c.reference ?? c.model) ? lora.reference() : null;
     // The trainer loads the config's reference (default: model) only if its log-probs are not cached.
     return await trainPreference({
       config: c,
-      policy,
+      policy: lora ?? policy,
+      ...(sharedReference ? { loadReference: async () => sharedReference } : {}),
       tokenizer,
       train: data.train,
       eval: data.eval,
@@ -443,11 +466,16 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       trainable: true,
       valueHead: c.algorithm === 'ppo' && !separateCritic,
       seed: c.seed,
+      lora: c.lora,
       ...placement,
     }),
     { tokenizer },
   );
-  const reference = c.reference ? await LMPolicy.load(c.reference, { trainable: false, ...placement }) : null;
+  // With LoRA a reference equal to the starting model is the policy with its adapters disabled.
+  const sharedReference = sharesReference(c, c.reference) ? policy.adaptersDisabled() : null;
+  const reference =
+    sharedReference ??
+    (c.reference ? await LMPolicy.load(c.reference, { trainable: false, ...placement }) : null);
   // PPO's critic initialised from the reward model (the TL;DR PPO work's), trained beside the policy.
   const critic = separateCritic
     ? new RewardModelCritic(await loadRewardModel(c.reward, { trainable: true, ...placement }))
@@ -490,7 +518,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
   } finally {
     policy.model.dispose();
     policy.valueHead?.dispose();
-    reference?.model.dispose();
+    if (reference instanceof LMPolicy) reference.model.dispose();
     critic?.model.dispose();
     proxy.model.dispose();
   }

@@ -13,6 +13,7 @@ export {
   loadStateDict,
   type RewardModelLoadOptions,
 } from './checkpoint/load-model.ts';
+export { type MergeAdapterArgs, mergeAdapterFolder } from './checkpoint/merge-adapter.ts';
 export { type RunInitModelArgs, runInitModel } from './checkpoint/run-init-model.ts';
 export {
   countParameters,
@@ -63,6 +64,8 @@ export * from './gptneox/snapshot-files.ts';
 export { StateDictMismatchError, type StateDictProblems } from './gptneox/state-dict-check.ts';
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
 export { type SaveOptions, type SnapshotContent, writeSnapshot } from './gptneox/write-snapshot.ts';
+export type { HasNamedLinears, LinearAdapter } from './linear.ts';
+export * from './lora/index.ts';
 export { assertFiniteWeights, assertPositionsFit, assertVocabularyFits } from './model-limits.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';

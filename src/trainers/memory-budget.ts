@@ -8,7 +8,9 @@ import { totalmem } from 'node:os';
 import { ConfigError } from '../config/load.ts';
 import { loadConfig } from '../models/checkpoint/load-model.ts';
 import type { GPTNeoXConfig } from '../models/gptneox/config.ts';
+import type { LoraSettings } from '../models/lora/index.ts';
 import { resolveDevice } from '../tensor/index.ts';
+import { sharesReference } from './adapters/lora-models.ts';
 import {
   fmtBytes,
   memoryPlan,
@@ -47,12 +49,21 @@ function peakOf(kind: PlanKind, config: AnyConfig, models: PlanModels) {
       ? onlinePlanSettings(config as unknown as OnlineTrainConfig, {
           maxPromptTokens: config.maxPromptTokens as number,
           reference: Boolean(config.reference),
+          lora: lora(config),
+          sharedReference: sharesReference(loraRun(config), config.reference as string | undefined),
         })
       : offlinePlanSettings(kind, config as unknown as OfflinePlanConfig, {
           reference: kind === 'po' && needsReference(config.loss as Parameters<typeof needsReference>[0]),
+          sharedReference: sharesReference(
+            loraRun(config),
+            (config.reference as string | undefined) ?? (config.model as string),
+          ),
         });
   return memoryPlan(settings, models).peak;
 }
+
+const lora = (config: AnyConfig) => (config.lora as LoraSettings | null | undefined) ?? null;
+const loraRun = (config: AnyConfig) => ({ lora: lora(config), model: config.model as string });
 
 function get(config: Record<string, unknown>, path: string): unknown {
   return path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], config);

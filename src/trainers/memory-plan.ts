@@ -17,7 +17,15 @@
  * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
  *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
-import { countParameters, type GPTNeoXConfig, rotaryNdims, staticCacheBytes } from '../models/index.ts';
+import {
+  countParameters,
+  type GPTNeoXConfig,
+  type LoraSettings,
+  loraParameterCount,
+  rotaryNdims,
+  staticCacheBytes,
+  trunkShapes,
+} from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
 
@@ -49,6 +57,21 @@ export interface PlanSettings {
   snapshot: boolean;
   /** Examples per evaluation batch (offline) — no-grad forward. */
   evalRows?: number;
+  /** LoRA: only the adapters (and a head) train; the base weights are frozen. Absent or null: full. */
+  lora?: LoraSettings | null;
+  /** With LoRA, the reference is the policy with its adapters disabled: no copy is loaded. */
+  sharedReference?: boolean;
+}
+
+/** Trainable parameters of LoRA adapters on a GPT-NeoX model of `c` (its linear layers' shapes). */
+export function loraParameters(c: GPTNeoXConfig, lora: LoraSettings): number {
+  const linears = [...trunkShapes(c)]
+    .filter(([name, shape]) => name.endsWith('.weight') && shape.length === 2 && !name.includes('embed'))
+    .map(([name, [out, inp]]): [string, { in: number; out: number }] => [
+      name.slice(0, -'.weight'.length),
+      { in: inp!, out: out! },
+    ]);
+  return loraParameterCount(linears, lora, 'gpt_neox');
 }
 
 export interface PlanModels {
@@ -131,14 +154,33 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
   const pc = models.policy;
   const P = countParameters(pc);
   const mixed = s.dtype === 'bfloat16';
+  // With LoRA the optimiser sees the adapters (and a reward model's score head) only.
+  const A = s.lora ? loraParameters(pc, s.lora) + (s.kind === 'rm' ? pc.hiddenSize : 0) : 0;
+  const trained = s.lora ? A : P;
   const state: PlanComponent[] = [
-    { name: 'policy weights', bytes: P * w, note: `${fmtCount(P)} parameters × ${w} B` },
+    {
+      name: 'policy weights',
+      bytes: P * w,
+      note: `${fmtCount(P)} parameters × ${w} B${s.lora ? ' (frozen)' : ''}`,
+    },
   ];
-  if (mixed) state.push({ name: 'master weights', bytes: P * F32, note: 'float32 copies AdamW steps' });
-  state.push({ name: 'AdamW state', bytes: 2 * P * F32, note: 'two float32 moments' });
+  if (s.lora)
+    state.push({
+      name: 'LoRA adapters',
+      bytes: A * w,
+      note: `${fmtCount(A)} parameters (r ${s.lora.r}${s.kind === 'rm' ? ', with the score head' : ''})`,
+    });
+  if (mixed) state.push({ name: 'master weights', bytes: trained * F32, note: 'float32 copies AdamW steps' });
+  state.push({ name: 'AdamW state', bytes: 2 * trained * F32, note: 'two float32 moments' });
   const head = s.valueHead ? pc.hiddenSize + 1 : 0;
   if (head) state.push({ name: 'value head', bytes: head * (w + 3 * F32), note: 'weights and AdamW state' });
-  if (s.kind === 'rl' && s.reference && models.reference)
+  if (s.kind === 'rl' && s.reference && s.sharedReference)
+    state.push({
+      name: 'reference',
+      bytes: 0,
+      note: `the policy with its LoRA adapters disabled (a separate copy would take ${fmtBytes(P * w)})`,
+    });
+  else if (s.kind === 'rl' && s.reference && models.reference)
     state.push({
       name: 'reference',
       bytes: countParameters(models.reference) * w,
@@ -160,7 +202,7 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
     });
   const gradients: PlanComponent = {
     name: 'gradients',
-    bytes: (P + C) * (mixed ? w + F32 : F32),
+    bytes: (trained + C) * (mixed ? w + F32 : F32),
     note: mixed ? 'bf16 gradients of a backward + float32 master gradients' : 'float32',
   };
   const phases: PlanPhase[] = [];
@@ -193,7 +235,11 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
     ]);
     const micro = rowsOf(s.microBatchSize, s.minibatchRows);
     const snapshot: PlanComponent[] = s.snapshot
-      ? [{ name: 'previous policy', bytes: P * w, note: 'klPrev: exact, frozen copy' }]
+      ? [
+          s.lora
+            ? { name: 'previous policy', bytes: A * w, note: 'klPrev: exact, frozen copy of the adapters' }
+            : { name: 'previous policy', bytes: P * w, note: 'klPrev: exact, frozen copy' },
+        ]
       : [];
     const criticActivations =
       C && models.reward
@@ -235,7 +281,13 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
       phases.push(
         sumPhase('reference log-probs (before training)', [
           state[0]!,
-          { name: 'reference', bytes: P * w, note: 'loaded for the cache, then freed' },
+          s.sharedReference
+            ? {
+                name: 'reference',
+                bytes: 0,
+                note: `the policy with its LoRA adapters disabled (a separate copy would take ${fmtBytes(P * w)})`,
+              }
+            : { name: 'reference', bytes: P * w, note: 'loaded for the cache, then freed' },
           {
             name: 'forward working memory',
             bytes:
@@ -350,7 +402,12 @@ function minibatchOf(c: OnlineTrainConfig): number {
 
 export function onlinePlanSettings(
   c: OnlineTrainConfig,
-  opts: { maxPromptTokens: number; reference: boolean },
+  opts: {
+    maxPromptTokens: number;
+    reference: boolean;
+    lora?: LoraSettings | null;
+    sharedReference?: boolean;
+  },
 ): PlanSettings {
   const rows = c.promptsPerStep * makeAlgorithm(c).samplesPerPrompt;
   const critic = c.algorithm === 'ppo' && c.ppo.critic === 'reward-model';
@@ -368,6 +425,8 @@ export function onlinePlanSettings(
     valueHead: c.algorithm === 'ppo' && !critic,
     critic,
     snapshot: c.klPrev === 'exact',
+    lora: opts.lora ?? null,
+    sharedReference: Boolean(opts.lora && opts.sharedReference),
   };
 }
 
@@ -379,12 +438,13 @@ export interface OfflinePlanConfig {
   batchSize: number;
   microBatchSize: number | null;
   loss?: string;
+  lora?: LoraSettings | null;
 }
 
 export function offlinePlanSettings(
   kind: 'sft' | 'rm' | 'po',
   c: OfflinePlanConfig,
-  opts: { reference: boolean },
+  opts: { reference: boolean; sharedReference?: boolean },
 ): PlanSettings {
   return {
     kind,
@@ -400,5 +460,7 @@ export function offlinePlanSettings(
     valueHead: false,
     snapshot: false,
     evalRows: c.batchSize,
+    lora: c.lora ?? null,
+    sharedReference: Boolean(c.lora && opts.sharedReference),
   };
 }

@@ -243,6 +243,19 @@ export function registerCommands(program: Command): void {
     );
 
   program
+    .command('merge')
+    .description(
+      "fold a LoRA adapter folder (PEFT's layout) into its base: a full HF snapshot with W + (alpha/r)·B·A",
+    )
+    .requiredOption('--base <dir>', 'the base snapshot folder the adapter was trained on')
+    .requiredOption('--adapter <dir>', 'the adapter folder (adapter_config.json, adapter_model.safetensors)')
+    .requiredOption('--out <dir>', 'output folder for the merged snapshot')
+    .option('--dtype <dtype>', 'float32 | bfloat16: storage dtype of the merged weights (default float32)')
+    .action(async (opts: { base: string; adapter: string; out: string; dtype?: string }) => {
+      await (await import('./model-tools.ts')).runMergeCommand(opts);
+    });
+
+  program
     .command('generate')
     .description('continue prompts with a snapshot: greedy or sampled (temperature, top-k, top-p)')
     .requiredOption('--model <dir>', 'HF snapshot folder (config.json, weights, tokenizer.json)')

@@ -2,7 +2,7 @@
  * `maxent-rlhf init-model` and `maxent-rlhf generate`: thin wrappers over src/models'
  * runInitModel / runGenerate that turn command-line strings into checked arguments.
  */
-import { runGenerate, runInitModel } from '../../models/index.ts';
+import { mergeAdapterFolder, runGenerate, runInitModel } from '../../models/index.ts';
 import { deviceProblem, resolveDevice } from '../../tensor/index.ts';
 
 /** The device a --device flag names here, or an error naming the flag. */
@@ -78,4 +78,27 @@ export async function runGenerateCommand(options: GenerateCommandOptions): Promi
     device: deviceFlag(options.device),
     strict: options.strict,
   });
+}
+
+export interface MergeCommandOptions {
+  base: string;
+  adapter: string;
+  out: string;
+  dtype?: string;
+}
+
+/** `maxent-rlhf merge`: base + LoRA adapter → a full HF snapshot. */
+export async function runMergeCommand(
+  o: MergeCommandOptions,
+  print = (l: string) => console.log(l),
+): Promise<void> {
+  if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'bfloat16')
+    throw new Error(`--dtype expects float32 or bfloat16, got "${o.dtype}"`);
+  const architecture = await mergeAdapterFolder({
+    base: o.base,
+    adapter: o.adapter,
+    out: o.out,
+    ...(o.dtype ? { dtype: o.dtype } : {}),
+  });
+  print(`merged ${o.adapter} into ${o.base}: ${architecture} snapshot in ${o.out}`);
 }

@@ -19,6 +19,7 @@ import {
   NAMED_CONFIGS,
   namedConfig,
 } from '../../models/index.ts';
+import { sharesReference } from '../../trainers/adapters/index.ts';
 import {
   fmtBytes,
   GIB,
@@ -112,17 +113,27 @@ export async function planConfig(o: PlanCommandOptions): Promise<PlanResult> {
   let models: PlanModels;
   if (kind === 'rl') {
     const c = config as ReturnType<typeof loadTrainConfig<'rl'>>;
+    const sharedReference = sharesReference(c, c.reference);
     models = {
       policy: await shape('model', c.model),
-      reference: c.reference ? await shape('reference', c.reference) : undefined,
+      reference: c.reference && !sharedReference ? await shape('reference', c.reference) : undefined,
       reward: await shape('reward', c.reward),
     };
-    settings = onlinePlanSettings(c, { maxPromptTokens: c.maxPromptTokens, reference: !!c.reference });
+    settings = onlinePlanSettings(c, {
+      maxPromptTokens: c.maxPromptTokens,
+      reference: !!c.reference,
+      lora: c.lora,
+      sharedReference,
+    });
   } else {
     const c = config as ReturnType<typeof loadTrainConfig<'sft' | 'rm' | 'po'>>;
     models = { policy: await shape('model', c.model) };
     const reference = kind === 'po' && needsReference((c as ReturnType<typeof loadTrainConfig<'po'>>).loss);
-    settings = offlinePlanSettings(kind, c, { reference });
+    const po = c as ReturnType<typeof loadTrainConfig<'po'>>;
+    settings = offlinePlanSettings(kind, c, {
+      reference,
+      sharedReference: reference && sharesReference(c, po.reference ?? c.model),
+    });
   }
   const plan = memoryPlan(settings, models);
   const gpuBytes = gib * GIB;

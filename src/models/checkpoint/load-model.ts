@@ -28,6 +28,14 @@ import {
 } from '../gptneox/snapshot-files.ts';
 import { assertShapesMatch } from '../gptneox/state-dict-check.ts';
 import { ValueHead } from '../gptneox/value-head.ts';
+import {
+  type AdapterConfig,
+  baseFolderOf,
+  isAdapterFolder,
+  mergeAdapter,
+  readAdapterConfig,
+  readAdapterWeights,
+} from '../lora/index.ts';
 import { WeightFiles } from './weight-files.ts';
 
 export interface LoadOptions {
@@ -46,8 +54,9 @@ export interface RewardModelLoadOptions extends LoadOptions {
   initScoreSeed?: number;
 }
 
-/** Reads and validates `dir/config.json`. */
+/** Reads and validates `dir/config.json` (of the base snapshot when `dir` is a LoRA adapter folder). */
 export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
+  if (isAdapterFolder(dir)) return loadConfig(baseFolderOf(dir, await readAdapterConfig(dir)));
   const path = join(dir, CONFIG_FILE);
   let text: string;
   try {
@@ -113,11 +122,43 @@ function hasTokenizer(dir: string): boolean {
   return existsSync(join(dir, TOKENIZER_FILES[0]!));
 }
 
-/** Loads an HF GPTNeoXForCausalLM snapshot. */
+/** An adapter folder's config and base folder, or null for a full snapshot. */
+async function adapterOf(dir: string): Promise<{ adapter: AdapterConfig; base: string } | null> {
+  if (!isAdapterFolder(dir)) return null;
+  const adapter = await readAdapterConfig(dir);
+  return { adapter, base: baseFolderOf(dir, adapter) };
+}
+
+/** Folds the adapter of folder `dir` into `state` (W + s·B·A; modules_to_save replaced). */
+async function mergeAdapterFolder(
+  dir: string,
+  adapter: AdapterConfig,
+  state: StateDict,
+  opts: LoadOptions,
+): Promise<void> {
+  const tensors = await readAdapterWeights(dir, { device: opts.device ?? 'cpu' });
+  try {
+    mergeAdapter(state, adapter, tensors, dir);
+  } catch (e) {
+    dispose([...state.values()]);
+    throw e;
+  } finally {
+    dispose([...tensors.values()]);
+  }
+}
+
+/**
+ * Loads an HF GPTNeoXForCausalLM snapshot, or a LoRA adapter folder (PEFT's layout) as its base
+ * with the adapter merged in.
+ */
 export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<GPTNeoXForCausalLM> {
   const config = await loadConfig(dir);
-  const model = new GPTNeoXForCausalLM(config, await loadStateDict(dir, 'causal-lm', config, opts));
+  const folder = await adapterOf(dir);
+  const state = await loadStateDict(folder?.base ?? dir, 'causal-lm', config, opts);
+  if (folder) await mergeAdapterFolder(dir, folder.adapter, state, opts);
+  const model = new GPTNeoXForCausalLM(config, state);
   if (hasTokenizer(dir)) model.tokenizerDir = dir;
+  else if (folder && hasTokenizer(folder.base)) model.tokenizerDir = folder.base;
   return opts.trainable ? model.setTrainable(true) : model;
 }
 
@@ -127,7 +168,16 @@ export async function loadRewardModel(
   opts: RewardModelLoadOptions = {},
 ): Promise<GPTNeoXRewardModel> {
   const config = await loadConfig(dir);
-  const state = await loadStateDict(dir, 'reward-model', config, opts);
+  const folder = await adapterOf(dir);
+  // A reward-model adapter's base is often the SFT causal LM: its score head comes from the adapter.
+  const seqCls = folder?.adapter.taskType === 'SEQ_CLS';
+  if (seqCls && !folder!.adapter.modulesToSave.includes('score'))
+    throw new Error(`${dir}: a SEQ_CLS adapter must save its score head (modules_to_save: ["score"])`);
+  const scoreSeed = seqCls ? (opts.initScoreSeed ?? 0) : opts.initScoreSeed;
+  const state = await loadStateDict(folder?.base ?? dir, 'reward-model', config, {
+    ...opts,
+    initScoreSeed: scoreSeed,
+  });
   if (!state.has(SCORE_HEAD)) {
     const gen = new Generator(opts.initScoreSeed ?? 0, opts.device ?? 'cpu');
     state.set(
@@ -135,8 +185,10 @@ export async function loadRewardModel(
       initParameter(SCORE_HEAD, [1, config.hiddenSize], config.initializerRange, gen, opts),
     );
   }
+  if (folder) await mergeAdapterFolder(dir, folder.adapter, state, opts);
   const model = new GPTNeoXRewardModel(config, state);
   if (hasTokenizer(dir)) model.tokenizerDir = dir;
+  else if (folder && hasTokenizer(folder.base)) model.tokenizerDir = folder.base;
   const normalization = await readRewardNormalization(dir);
   if (normalization) {
     const { bias, ...source } = normalization;

@@ -33,6 +33,7 @@ import {
   tidy,
   zeros,
 } from '../../tensor/index.ts';
+import { Linear } from '../linear.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { type GPTNeoXConfig, geluApproximation, headDim, rotaryNdims } from './config.ts';
 import {
@@ -45,7 +46,6 @@ import {
   type StateDict,
   TRUNK_PREFIX,
   take,
-  takeOptional,
 } from './parameter-layout.ts';
 import { REWARD_NORMALIZATION_FILE } from './snapshot-files.ts';
 import { assertShapesMatch } from './state-dict-check.ts';
@@ -53,20 +53,7 @@ import { type SaveOptions, writeSnapshot } from './write-snapshot.ts';
 
 // ---- building blocks ----
 
-/** y = x·Wᵀ + b, W [out, in] (nn.Linear). */
-export class Linear {
-  readonly weight: Tensor;
-  readonly bias: Tensor | null;
-
-  constructor(state: StateDict, name: string) {
-    this.weight = take(state, `${name}.weight`);
-    this.bias = takeOptional(state, `${name}.bias`);
-  }
-
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
-  }
-}
+export { Linear };
 
 /** Layer normalisation over the last dim with affine weight and bias (nn.LayerNorm). */
 export class LayerNorm {
@@ -372,6 +359,19 @@ export class GPTNeoXModel {
     this.finalLayerNorm = new LayerNorm(state, `${TRUNK_PREFIX}.final_layer_norm`, config.layerNormEps);
   }
 
+  /** The linear layers by HF module name (`gpt_neox.layers.N.attention.query_key_value`, …). */
+  namedLinears(): Map<string, Linear> {
+    const out = new Map<string, Linear>();
+    this.layers.forEach((layer, i) => {
+      const p = layerPrefix(i);
+      out.set(`${p}.attention.query_key_value`, layer.attention.queryKeyValue);
+      out.set(`${p}.attention.dense`, layer.attention.dense);
+      out.set(`${p}.mlp.dense_h_to_4h`, layer.mlp.denseHTo4h);
+      out.set(`${p}.mlp.dense_4h_to_h`, layer.mlp.dense4hToH);
+    });
+    return out;
+  }
+
   /** ids [B, T] int64 → final hidden states [B, T, hidden] and the extended cache. */
   forward(ids: Tensor, opts: TrunkOptions = {}): TrunkOutput {
     if (opts.staticCache) return this.run(ids, this.staticContext(opts), opts.staticCache.cache);
@@ -437,6 +437,8 @@ abstract class StateDictModel {
   protected readonly state: StateDict;
   /** A folder whose tokenizer files `save` copies into every snapshot (set when loaded from one). */
   tokenizerDir: string | null = null;
+  /** HF's model_type. */
+  readonly modelType = 'gpt_neox';
 
   protected constructor(config: GPTNeoXConfig, state: StateDict) {
     this.config = config;
@@ -499,6 +501,11 @@ export class GPTNeoXForCausalLM extends StateDictModel {
     super(config, state);
     this.gptNeox = new GPTNeoXModel(state, config);
     this.embedOut = take(state, config.tieWordEmbeddings ? EMBED_IN : LM_HEAD);
+  }
+
+  /** The linear layers by HF module name (what adapters such as LoRA attach to). */
+  namedLinears(): Map<string, Linear> {
+    return this.gptNeox.namedLinears();
   }
 
   /** Next-token logits for ids [B, T] (int64), with optional mask, positions and KV cache. */
@@ -569,6 +576,11 @@ export class GPTNeoXRewardModel extends StateDictModel {
     super(config, state);
     this.gptNeox = new GPTNeoXModel(state, config);
     this.score = take(state, SCORE_HEAD);
+  }
+
+  /** The linear layers by HF module name (what adapters such as LoRA attach to). */
+  namedLinears(): Map<string, Linear> {
+    return this.gptNeox.namedLinears();
   }
 
   /** [B] rewards of ids [B, T], each read at the row's last token where attentionMask is 1. */

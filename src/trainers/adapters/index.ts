@@ -18,17 +18,29 @@ import { Generator, noGrad, tidy } from '../../tensor/index.ts';
 import type { PromptSource, RewardFunction } from '../online/types.ts';
 import { CRITIC_PREFIX, RewardModelCritic } from './critic.ts';
 import { LMPolicy } from './lm-policy.ts';
+import {
+  attachLora,
+  LORA_DROPOUT_RNG,
+  LoraCausalLM,
+  LoraRewardModel,
+  sharesReference,
+} from './lora-models.ts';
 import { rewardFromModel } from './reward-function.ts';
 import { decodeResponses, leftPadded, promptSource } from './text-io.ts';
 
 export {
+  attachLora,
   CRITIC_PREFIX,
   decodeResponses,
   LMPolicy,
+  LORA_DROPOUT_RNG,
+  LoraCausalLM,
+  LoraRewardModel,
   leftPadded,
   promptSource,
   RewardModelCritic,
   rewardFromModel,
+  sharesReference,
 };
 
 export interface TinyModelSpec {

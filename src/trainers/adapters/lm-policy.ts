@@ -6,12 +6,14 @@ import { maskWithNextPosition } from '../../losses/index.ts';
 import {
   GPTNeoXForCausalLM,
   generate,
+  type LoraAdapters,
+  type LoraSettings,
   loadCausalLM,
   loadOrInitValueHead,
   responseLogProbs,
   type ValueHead,
 } from '../../models/index.ts';
-import { cat, keep, type Tensor, tidy } from '../../tensor/index.ts';
+import { cat, dispose, type Generator, keep, type Tensor, tidy } from '../../tensor/index.ts';
 import type {
   OnlinePolicy,
   PromptBatch,
@@ -20,11 +22,14 @@ import type {
   ScoreOptions,
   TokenScores,
 } from '../online/types.ts';
+import { attachLora, LORA_DROPOUT_RNG, LoraCausalLM } from './lora-models.ts';
 
 export class LMPolicy implements OnlinePolicy {
   constructor(
     readonly model: GPTNeoXForCausalLM,
     readonly valueHead: ValueHead | null = null,
+    /** LoRA adapters inside the model (then only they and the value head train), with their base folder. */
+    readonly lora: { adapters: LoraAdapters; baseDir: string } | null = null,
   ) {}
 
   /**
@@ -39,17 +44,28 @@ export class LMPolicy implements OnlinePolicy {
       seed?: number;
       device?: string;
       dtype?: 'float32' | 'bfloat16';
+      /** Train LoRA adapters (drawn with `seed`) on the frozen model instead of every weight. */
+      lora?: LoraSettings | null;
     },
   ): Promise<LMPolicy> {
     const placement = { device: opts.device, dtype: opts.dtype };
-    const model = await loadCausalLM(dir, { trainable: opts.trainable, ...placement });
+    const withLora = Boolean(opts.lora && opts.trainable);
+    const model = await loadCausalLM(dir, { trainable: opts.trainable && !withLora, ...placement });
     const head = opts.valueHead
       ? await loadOrInitValueHead(dir, model.config, opts.seed ?? 0, {
           trainable: opts.trainable,
           ...placement,
         })
       : null;
-    return new LMPolicy(model, head);
+    if (!withLora) return new LMPolicy(model, head);
+    try {
+      const adapters = attachLora(model, opts.lora!, dir, opts.seed ?? 0);
+      return new LMPolicy(model, head, { adapters, baseDir: dir });
+    } catch (e) {
+      model.dispose();
+      head?.dispose();
+      throw e;
+    }
   }
 
   get eosId(): number {
@@ -103,21 +119,55 @@ export class LMPolicy implements OnlinePolicy {
     });
   }
 
-  /** A frozen copy of the weights (no value head): π_{t−1} for the exact KL after an update. */
+  /**
+   * A frozen copy of the policy (no value head): π_{t−1} for the exact KL after an update. With
+   * LoRA only the adapters are copied; the copy scores with them in place of the live ones.
+   */
   snapshot(): LMPolicy & { dispose(): void } {
+    if (this.lora) {
+      const adapters = this.lora.adapters;
+      const copies = new Map([...adapters.parameters()].map(([n, t]) => [n, keep(t.detach().clone())]));
+      const frozen = new LMPolicy(this.model);
+      return Object.assign(frozen, {
+        score: (rollout: Rollout, opts: ScoreOptions) =>
+          adapters.withFactors(copies, () => LMPolicy.prototype.score.call(frozen, rollout, opts)),
+        dispose: () => dispose([...copies.values()]),
+      });
+    }
     const state = new Map([...this.model.parameters()].map(([name, t]) => [name, keep(t.detach().clone())]));
     const frozen = new LMPolicy(new GPTNeoXForCausalLM(this.model.config, state));
     return Object.assign(frozen, { dispose: () => frozen.model.dispose() });
   }
 
+  /**
+   * The reference with LoRA: this policy with its adapters disabled (the base model, sharing its
+   * weights; no value head). Null without adapters.
+   */
+  adaptersDisabled(): OnlinePolicy | null {
+    if (!this.lora) return null;
+    const adapters = this.lora.adapters;
+    const base = new LMPolicy(this.model);
+    return {
+      sample: (prompts, opts) => adapters.withDisabled(() => base.sample(prompts, opts)),
+      score: (rollout, opts) => adapters.withDisabled(() => base.score(rollout, opts)),
+      parameters: () => new Map(),
+    };
+  }
+
+  rngs(): Record<string, Generator> {
+    return this.lora ? { [LORA_DROPOUT_RNG]: this.lora.adapters.gen } : {};
+  }
+
   parameters(): Map<string, Tensor> {
-    const p = this.model.parameters();
+    const p = this.lora ? this.lora.adapters.parameters() : this.model.parameters();
     if (this.valueHead) for (const [k, v] of this.valueHead.parameters()) p.set(k, v);
     return p;
   }
 
+  /** An HF snapshot, or with LoRA PEFT's adapter folder; PPO's value head beside it. */
   async save(dir: string): Promise<void> {
-    await this.model.save(dir);
+    if (this.lora) await new LoraCausalLM(this.model, this.lora.adapters, this.lora.baseDir).save(dir);
+    else await this.model.save(dir);
     if (this.valueHead) await this.valueHead.save(dir);
   }
 }

@@ -1,6 +1,7 @@
 /** The knobs every trainer's config has, named, bounded, defaulted and described once. */
 import { z } from 'zod';
 import { MAX_KEPT_CHECKPOINTS, MAX_STEPS } from '../../config/limits.ts';
+import { DEFAULT_TARGET_MODULES, LORA_DEFAULTS } from '../../models/index.ts';
 
 export const seed = z
   .number()
@@ -52,4 +53,53 @@ export const warmupRatio = z
   .default(null)
   .describe(
     "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
+  );
+
+/**
+ * `lora`: train LoRA adapters (PEFT's LoraConfig names and defaults) instead of every weight;
+ * null: full fine-tuning.
+ */
+export const lora = z
+  .object({
+    r: z
+      .number()
+      .int()
+      .positive()
+      .max(4096)
+      .default(LORA_DEFAULTS.r)
+      .describe("rank r of each adapter's update ΔW = (alpha/r)·B·A (PEFT's r)"),
+    alpha: z
+      .number()
+      .positive()
+      .default(LORA_DEFAULTS.alpha)
+      .describe("scale: the update is multiplied by alpha/r (PEFT's lora_alpha)"),
+    dropout: z
+      .number()
+      .min(0)
+      .lt(1)
+      .default(LORA_DEFAULTS.dropout)
+      .describe(
+        "dropout on each adapter's input during training steps (PEFT's lora_dropout; masks drawn from a checkpointed generator seeded by seed)",
+      ),
+    targetModules: z
+      .union([z.array(z.string().min(1)).min(1), z.literal('all-linear')])
+      .nullable()
+      .default(LORA_DEFAULTS.targetModules)
+      .describe(
+        `linear layers to adapt, by module name as PEFT matches them (GPT-NeoX: query_key_value, dense, dense_h_to_4h, dense_4h_to_h), or all-linear; null: PEFT's default for the family (${Object.entries(
+          DEFAULT_TARGET_MODULES,
+        )
+          .map(([type, t]) => `${type}: ${t.join(', ')}`)
+          .join('; ')})`,
+      ),
+    useRslora: z
+      .boolean()
+      .default(LORA_DEFAULTS.useRslora)
+      .describe("rank-stabilised scaling alpha/√r instead of alpha/r (PEFT's use_rslora)"),
+  })
+  .strict()
+  .nullable()
+  .default(null)
+  .describe(
+    "LoRA adapters: only the adapters (and a reward model's score head, PPO's value head) train and are checkpointed; the model is saved in PEFT's layout (adapter_config.json + adapter_model.safetensors); the reference of DPO and of the KL penalty is the model with its adapters disabled. null: full fine-tuning",
   );

@@ -8,6 +8,7 @@ import { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from '..
 import {
   checkpointEvery,
   keepCheckpoints,
+  lora,
   schedule,
   seed,
   warmupRatio,
@@ -157,6 +158,7 @@ const common = {
       'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
     ),
   reportTo: ReportToSchema,
+  lora,
 };
 
 /** maxPromptTokens < maxTotalTokens, reported at the key path (a config error, not a training-time one). */

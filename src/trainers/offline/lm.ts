@@ -1,5 +1,5 @@
 /** What the offline trainers need from a model (implemented over src/models by adapters). */
-import type { Tensor } from '../../tensor/index.ts';
+import type { Generator, Tensor } from '../../tensor/index.ts';
 
 /** A causal language model: logits [B, T, V] for ids [B, T] (int64) with attention mask [B, T]. */
 export interface CausalLM {
@@ -11,6 +11,8 @@ export interface CausalLM {
   targetLogProbs?(ids: Tensor, attentionMask: Tensor, targetMask: Tensor): Tensor;
   parameters(): Map<string, Tensor>;
   save(dir: string): Promise<void>;
+  /** Random generators drawn from while training (LoRA dropout), checkpointed with the run. */
+  rngs?(): Record<string, Generator>;
 }
 
 /** A scalar reward model: one reward per sequence, read at its last non-pad token. */
@@ -18,6 +20,7 @@ export interface RewardModel {
   rewards(ids: Tensor, attentionMask: Tensor): Tensor;
   parameters(): Map<string, Tensor>;
   save(dir: string): Promise<void>;
+  rngs?(): Record<string, Generator>;
 }
 
 /** The tokenizer surface the trainers use. */

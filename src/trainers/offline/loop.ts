@@ -10,7 +10,7 @@
  */
 import type { ProcessGroup } from '../../distributed/index.ts';
 import type { RunKind, RunLabels } from '../../runs/run-dir.ts';
-import { noGrad, type Tensor } from '../../tensor/index.ts';
+import { type Generator, noGrad, type Tensor } from '../../tensor/index.ts';
 import { microBatches, type WeightedPart } from '../common/accumulate.ts';
 import { type CursorState, DataOrder } from '../common/data-order.ts';
 import { DataParallel } from '../common/data-parallel.ts';
@@ -43,6 +43,8 @@ export type OfflineSettings = Pick<
 export interface TrainableModel {
   parameters(): Map<string, Tensor>;
   save(dir: string): Promise<void>;
+  /** Random generators the model draws from while training (LoRA dropout), checkpointed with the run. */
+  rngs?(): Record<string, Generator>;
 }
 
 /** What a caller gives every offline trainer beside its config, model and data. */
@@ -114,7 +116,7 @@ async function train(run: OfflineRun, device: string): Promise<string> {
     params: run.model.parameters(),
     optimizer: c.optim,
     totalSteps,
-    rngs: {},
+    rngs: run.model.rngs?.() ?? {},
     labels: { lr: c.optim.lr, seed: c.seed, ...run.labels },
     checkpointEvery: c.checkpointEvery,
     keepCheckpoints: c.keepCheckpoints,

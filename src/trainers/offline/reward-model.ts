@@ -85,6 +85,7 @@ function normalizedBeforeSave(
   return {
     rewards: (ids, mask) => target.rewards(ids, mask),
     parameters: () => target.parameters(),
+    ...(target.rngs ? { rngs: () => target.rngs!() } : {}),
     save: async (dir) => {
       const m = normalizeRewardModel(target as NormalizableRewardModel, run.tokenizer, pairs, {
         maxPromptTokens: c.maxPromptTokens,

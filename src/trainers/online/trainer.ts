@@ -135,7 +135,7 @@ async function train(spec: OnlineRunSpec, device: string): Promise<{ steps: numb
     params,
     optimizer: c,
     totalSteps,
-    rngs: { sample: gen },
+    rngs: { sample: gen, ...spec.policy.rngs?.() },
     labels: {
       algorithm: c.algorithm,
       regularizer: kind === 'kl+entropy' ? 'kl' : kind,

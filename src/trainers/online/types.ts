@@ -91,6 +91,8 @@ export interface OnlinePolicy {
   snapshot?(): OnlinePolicy & { dispose(): void };
   /** Saves the trained policy (e.g. an HF snapshot). */
   save?(dir: string): Promise<void>;
+  /** Random generators drawn from while training (LoRA dropout), checkpointed with the run. */
+  rngs?(): Record<string, Generator>;
 }
 
 /**
