@@ -13,6 +13,8 @@ type Tensors = Map<string, Tensor>;
 export interface LinearAdapter {
   /** The adapter's term for input x [.., in] → [.., out]; null while the adapter is switched off. */
   delta(x: Tensor): Tensor | null;
+  /** Its weights (a recorded decode step takes them as inputs, not constants). */
+  tensors(): Tensor[];
 }
 
 /** y = x·Wᵀ + b, W [out, in] (nn.Linear), plus an optional adapter's term. */
@@ -49,4 +51,9 @@ export interface HasNamedLinears {
   /** HF's model_type (`gpt_neox`, `llama`, …): picks PEFT's default target modules. */
   readonly modelType: string;
   namedLinears(): Map<string, Linear>;
+}
+
+/** The weights of every adapter attached to `model`'s linears (none without adapters). */
+export function adapterTensors(model: HasNamedLinears): Tensor[] {
+  return [...model.namedLinears().values()].flatMap((l) => l.adapter?.tensors() ?? []);
 }

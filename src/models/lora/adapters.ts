@@ -49,6 +49,10 @@ class LoraLinear implements LinearAdapter {
     private readonly power: Switch,
   ) {}
 
+  tensors(): Tensor[] {
+    return [this.a, this.b];
+  }
+
   delta(x: Tensor): Tensor | null {
     if (!this.power.enabled) return null;
     // Dropout only while training (autograd on), as PEFT's nn.Dropout in train mode.

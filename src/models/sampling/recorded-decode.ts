@@ -23,6 +23,7 @@ import {
   type GPTNeoXForCausalLM,
   positionIdsFromMask,
 } from '../gptneox/model.ts';
+import { adapterTensors } from '../linear.ts';
 import type { GenerateOptions, Generation, Prompts, StepColumns } from './generate.ts';
 
 /** One decoding step's [B] results: the eager step's columns and, for the native loop's stop check, `finished`. */
@@ -82,7 +83,8 @@ export function decodeRecorded(
     // The decode step, on tensors only: carried [token, position, slot, finished, stepIndex] and
     // fixed [noise?, keyValid, cache buffers…, weights…].
     const buffers = cache.flatMap((layer) => [layer.key, layer.value]);
-    const weights = [...new Set(model.parameters().values())];
+    // Adapter weights (LoRA) too: a tensor that requires grad cannot be baked in as a constant.
+    const weights = [...new Set([...model.parameters().values(), ...adapterTensors(model)])];
     const fixed = [...(noise ? [noise] : []), keyValid, ...buffers, ...weights];
     const carried0 = [
       first.token,

@@ -52,7 +52,9 @@ export function attachLora(
       `lora: model ${baseDir} is itself a LoRA adapter folder; merge it first (maxent-rlhf merge --base BASE --adapter ${baseDir} --out DIR) and train new adapters on the merged snapshot`,
     );
   model.setTrainable(false);
-  return LoraAdapters.attach(model, settings, { gen: new Generator(seed, model.device) });
+  const lora = LoraAdapters.attach(model, settings, { gen: new Generator(seed, model.device) });
+  for (const t of lora.parameters().values()) t.requiresGrad_(true);
+  return lora;
 }
 
 /** A causal LM trained through LoRA adapters. */
