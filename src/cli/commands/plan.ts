@@ -15,6 +15,7 @@ import { loadTrainConfig } from '../../experiments/train.ts';
 import {
   CONFIG_FILE,
   type GPTNeoXConfig,
+  isAdapterFolder,
   loadConfig,
   NAMED_CONFIGS,
   namedConfig,
@@ -88,6 +89,9 @@ async function shapeOf(
 ): Promise<{ config: GPTNeoXConfig; source: string }> {
   if (existsSync(join(dir, CONFIG_FILE)))
     return { config: await loadConfig(dir), source: join(dir, CONFIG_FILE) };
+  // A LoRA adapter folder: the shape of its base.
+  if (isAdapterFolder(dir))
+    return { config: await loadConfig(dir), source: `${dir} (LoRA adapter; its base's shape)` };
   const name = shape ?? sizeInPath(dir);
   if (!name)
     throw new ConfigError(
