@@ -62,7 +62,7 @@ try {
     { io: quiet },
   );
   const next = mulberry32(5);
-  const ids = Array.from({ length: 3 }, () => Array.from({ length: 12 }, () => 1 + Math.floor(next() * 200)));
+  const ids = Array.from({ length: 3 }, () => Array.from({ length: 12 }, () => 1 + Math.floor(next() * 150)));
   const mask = ids.map((r) => r.map(() => 1));
   const ours = await noGrad(async () => {
     const adapted = await loadCausalLM(join(sft, 'model'));

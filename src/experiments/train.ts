@@ -456,7 +456,8 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
     `rl (${c.algorithm}, regularizer ${reg}): ${prompts.length} prompts, ${trainingSteps(c, prompts.length, c.promptsPerStep)} steps → ${c.out}` +
       (c.reference && !c.regularizer.kl
         ? '; the reference only measures objective/kl (not in the objective)'
-        : ''),
+        : '') +
+      (sharesReference(c, c.reference) ? '; reference: the policy with its LoRA adapters disabled' : ''),
   );
   const placement = { device: resolveDevice(c.device), dtype: c.dtype };
   const proxy = await loadReward(c.reward, new LabModels(c.maxPromptTokens), placement);

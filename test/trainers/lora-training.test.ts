@@ -335,7 +335,16 @@ describe('the reference of LoRA runs is the policy with its adapters disabled', 
     const logps = (p: { score: LMPolicy['score'] }) =>
       noGrad(() => p.score(rollout, { temperature: 1 }).logps.toArray());
     expect(logps(reference)).toEqual(logps(plain));
-    expect(maxAbsDiff(logps(policy), logps(plain))).toBeGreaterThan(1e-4);
+    const trained = logps(policy);
+    expect(maxAbsDiff(trained, logps(plain))).toBeGreaterThan(1e-4);
+    // klPrev: exact's frozen copy holds the adapters as they were, however the live ones move on.
+    const frozen = policy.snapshot();
+    noGrad(() => {
+      for (const t of policy.parameters().values()) tidy(() => t.addScaled_(tensor(0.05)));
+    });
+    expect(logps(frozen)).toEqual(trained);
+    expect(maxAbsDiff(logps(policy), trained)).toBeGreaterThan(1e-4);
+    frozen.dispose();
     plain.model.dispose();
     policy.model.dispose();
   });
