@@ -43,6 +43,7 @@ export {
   type ResponseScores,
   responseLogProbs,
   type StaticCacheWrite,
+  saveRewardNormalization,
   staticCacheBytes,
   type TrunkOptions,
   type TrunkOutput,

@@ -62,7 +62,7 @@ async function sft(out: string, o: Record<string, unknown> = {}) {
     lora: LORA,
     ...o,
   });
-  const model = await loadCausalLM(base);
+  const model = await loadCausalLM(base, { dtype: config.dtype });
   try {
     const trained = new LoraCausalLM(model, attachLora(model, config.lora!, base, config.seed), base);
     await trainSft({
@@ -202,6 +202,20 @@ describe('SFT with LoRA', () => {
     );
     // Dropout draws are part of the run: without it the run differs.
     expect(readMetrics(whole).map((r) => r.loss)).not.toEqual(readMetrics(out).map((r) => r.loss));
+  });
+
+  it('bfloat16: bf16 adapters stepped through float32 masters, which the checkpoints hold', async () => {
+    const dir = await sft(tmp.make('bf16'), { dtype: 'bfloat16', steps: 2 });
+    const [step] = readdirSync(join(dir, 'checkpoints')).filter((n) => n.startsWith('step-'));
+    const { tensors } = await loadTensors(join(dir, 'checkpoints', step!, 'tensors.safetensors'));
+    const master = tensors.get(`model.${PEFT_NAMES[1]}`)!;
+    expect(master.dtype).toBe('float32');
+    const { tensors: saved } = await loadTensors(join(dir, 'model', 'adapter_model.safetensors'));
+    const b = saved.get(PEFT_NAMES[1]!)!;
+    expect(b.dtype).toBe('bfloat16');
+    // The saved bf16 factor is the float32 master rounded to bf16.
+    expect(tidy(() => master.to('bfloat16').toArray())).toEqual(b.toArray());
+    expect(readMetrics(dir).every((r) => Number.isFinite(r.loss))).toBe(true);
   });
 
   it('micro-batches change nothing but memory', async () => {

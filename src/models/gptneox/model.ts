@@ -607,17 +607,22 @@ export class GPTNeoXRewardModel extends StateDictModel {
       },
       { tokenizerDir: this.tokenizerDir, ...opts },
     );
-    const normalization = join(dir, REWARD_NORMALIZATION_FILE);
-    if (this.rewardBias !== 0)
-      await writeFileAtomically(normalization, (sink) =>
-        sink.write(
-          new TextEncoder().encode(
-            `${JSON.stringify({ bias: this.rewardBias, ...this.rewardBiasSource }, null, 2)}\n`,
-          ),
-        ),
-      );
-    else await rm(normalization, { force: true });
+    await saveRewardNormalization(dir, this.rewardBias, this.rewardBiasSource);
   }
+}
+
+/** Writes reward_normalization.json into `dir` when the bias is non-zero (removes a stale one otherwise). */
+export async function saveRewardNormalization(
+  dir: string,
+  bias: number,
+  source: Record<string, unknown>,
+): Promise<void> {
+  const normalization = join(dir, REWARD_NORMALIZATION_FILE);
+  if (bias !== 0)
+    await writeFileAtomically(normalization, (sink) =>
+      sink.write(new TextEncoder().encode(`${JSON.stringify({ bias, ...source }, null, 2)}\n`)),
+    );
+  else await rm(normalization, { force: true });
 }
 
 // ---- scoring responses ----

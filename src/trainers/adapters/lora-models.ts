@@ -6,18 +6,16 @@
  * without a second copy of the weights.
  */
 
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { writeFileAtomically } from '../../io/atomic-write.ts';
+import { resolve } from 'node:path';
 import {
   type GPTNeoXForCausalLM,
   type GPTNeoXRewardModel,
   isAdapterFolder,
   LoraAdapters,
   type LoraSettings,
-  REWARD_NORMALIZATION_FILE,
   SCORE_HEAD,
   savedModuleTensorName,
+  saveRewardNormalization,
   writeAdapterFolder,
 } from '../../models/index.ts';
 import { Generator, type Tensor } from '../../tensor/index.ts';
@@ -160,12 +158,6 @@ export class LoraRewardModel implements RewardModel {
       this.parameters(),
       this.model.tokenizerDir,
     );
-    const normalization = join(dir, REWARD_NORMALIZATION_FILE);
-    if (this.model.rewardBias !== 0) {
-      const bytes = new TextEncoder().encode(
-        `${JSON.stringify({ bias: this.model.rewardBias, ...this.model.rewardBiasSource }, null, 2)}\n`,
-      );
-      await writeFileAtomically(normalization, (sink) => sink.write(bytes));
-    } else await rm(normalization, { force: true });
+    await saveRewardNormalization(dir, this.model.rewardBias, this.model.rewardBiasSource);
   }
 }
