@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMergeCommand } from '../../src/cli/commands/model-tools.ts';
 import { loadTensors } from '../../src/io/tensor-io.ts';
 import { loadCausalLM } from '../../src/models/checkpoint/load-model.ts';
+import { LoraAdapters } from '../../src/models/lora/index.ts';
 import { Tokenizer } from '../../src/models/tokenizer/index.ts';
-import { noGrad, tensor, tidy } from '../../src/tensor/index.ts';
+import { Generator, noGrad, tensor, tidy } from '../../src/tensor/index.ts';
 import { attachLora, LMPolicy, LoraCausalLM, promptSource } from '../../src/trainers/adapters/index.ts';
 import { PreferenceConfigSchema, SftConfigSchema } from '../../src/trainers/offline/config.ts';
 import { trainPreference } from '../../src/trainers/offline/preference.ts';
@@ -180,10 +181,8 @@ describe('SFT with LoRA', () => {
     const mlp = 'gpt_neox.layers.0.mlp.dense_h_to_4h.weight';
     expect(fromMerge.parameters().get(mlp)!.toArray()).toEqual(baseModel.parameters().get(mlp)!.toArray());
     // The base with the trained adapters attached gives the loaded model's logits.
-    const lora = attachLora(baseModel, LORA, base, 1);
-    noGrad(() => {
-      for (const [n, t] of lora.parameters()) t.copy_(tensors.get(n)!);
-    });
+    // The saved factors attached (unmerged) to the base.
+    LoraAdapters.attach(baseModel, LORA, { gen: new Generator(1), tensors });
     const logits = (m: typeof baseModel) => noGrad(() => m.logits(sample(), ones()).toArray());
     expect(maxAbsDiff(logits(loaded), logits(baseModel))).toBeLessThan(1e-5);
     expect(maxAbsDiff(logits(fromMerge), logits(baseModel))).toBeLessThan(1e-5);
@@ -292,6 +291,62 @@ describe('the reference of LoRA runs is the policy with its adapters disabled', 
     // At step 1 the policy is the reference (B = 0): DPO's implicit rewards are 0.
     expect(Math.abs(a[0]!['rewards/chosen']!)).toBeLessThan(1e-6);
     expect(a.at(-1)!['rewards/margins']).toBeGreaterThan(0);
+  });
+
+  it('RL (PPO, value head, LoRA dropout) resumes byte for byte', async () => {
+    const tokenizer = await Tokenizer.fromFolder(base);
+    const target = VOCAB.x!;
+    const run = async (out: string, steps: number) => {
+      const policy = await LMPolicy.load(base, {
+        trainable: true,
+        valueHead: true,
+        seed: 2,
+        lora: { ...LORA, dropout: 0.2 },
+      });
+      try {
+        await trainOnline({
+          runDir: out,
+          name: 'rl',
+          config: OnlineTrainConfigSchema.parse({
+            algorithm: 'ppo',
+            steps,
+            promptsPerStep: 8,
+            lr: 1e-2,
+            schedule: 'constant',
+            maxNewTokens: 4,
+            missingEosPenalty: null,
+            evalEvery: 0,
+            checkpointEvery: 1,
+            seed: 6,
+            ppo: { epochs: 2, minibatchSize: 4 },
+            regularizer: { kl: { coef: 0.05 } },
+          }),
+          policy,
+          reference: policy.adaptersDisabled(),
+          reward: (r: Rollout) =>
+            tidy(() => r.responseIds.eq(target).mul(r.responseMask).sum(1).gt(0).to('float64')),
+          prompts: promptSource(
+            tokenizer,
+            NOISE.flatMap((n) => KEYS.map((k) => `${n} ${k}`)),
+            8,
+          ),
+          log: quietLog,
+        });
+      } finally {
+        policy.model.dispose();
+        policy.valueHead?.dispose();
+      }
+    };
+    const whole = tmp.make('rl-whole');
+    await run(whole, 3);
+    const resumed = tmp.make('rl-resumed');
+    await run(resumed, 2);
+    await run(resumed, 3);
+    for (const f of ['adapter_model.safetensors', 'value_head.safetensors'])
+      expect(readFileSync(join(resumed, 'model', f)), f).toEqual(readFileSync(join(whole, 'model', f)));
+    expect(readMetrics(resumed).map((r) => r['objective/kl'])).toEqual(
+      readMetrics(whole).map((r) => r['objective/kl']),
+    );
   });
 
   it('RL with the KL penalty: KL 0 before the first update; the disabled adapters score as the base snapshot', async () => {
