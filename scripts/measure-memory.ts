@@ -12,6 +12,8 @@
  *   node bin/run-ts.mjs scripts/measure-memory.ts 160m 4 --device cuda --steps 4
  *       # on a GPU (scripts/gpu-check.sh): also each step's seconds; GPU memory is read outside
  *   ... --dtype bfloat16                                     # mixed precision (bf16 compute)
+ *   ... --lora 16                                            # LoRA r 16 on all linears; the reference
+ *                                                            # is the policy with its adapters disabled
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +46,7 @@ async function one(
   device: string,
   steps: number,
   dtype: 'float32' | 'bfloat16',
+  loraRank: number,
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `measure-${size}-`));
   try {
@@ -71,8 +74,19 @@ async function one(
     });
     writeFileSync('/proc/self/clear_refs', '5');
     const before = status('VmRSS');
-    const policy = await LMPolicy.load(join(dir, 'model'), { trainable: true, device, dtype });
-    const reference = await LMPolicy.load(join(dir, 'model'), { trainable: false, device, dtype });
+    const lora = loraRank
+      ? {
+          r: loraRank,
+          alpha: 2 * loraRank,
+          dropout: 0,
+          targetModules: 'all-linear' as const,
+          useRslora: false,
+        }
+      : null;
+    const policy = await LMPolicy.load(join(dir, 'model'), { trainable: true, device, dtype, lora });
+    const reference =
+      policy.adaptersDisabled() ??
+      (await LMPolicy.load(join(dir, 'model'), { trainable: false, device, dtype }));
     const rm = await loadRewardModel(join(dir, 'model'), { initScoreSeed: 3, device });
     const stepSeconds: number[] = [];
     let measured = 0;
@@ -112,17 +126,22 @@ async function one(
       },
     });
     const model = await loadConfig(join(dir, 'model'));
-    const plan = memoryPlan(onlinePlanSettings(config, { maxPromptTokens: PROMPT_TOKENS, reference: true }), {
-      policy: model,
-      reference: model,
-      reward: model,
-    });
+    const plan = memoryPlan(
+      onlinePlanSettings(config, {
+        maxPromptTokens: PROMPT_TOKENS,
+        reference: true,
+        lora,
+        sharedReference: Boolean(lora),
+      }),
+      { policy: model, reference: lora ? undefined : model, reward: model },
+    );
     console.log(
       JSON.stringify({
         size,
         micro,
         device,
         dtype,
+        lora: loraRank,
         stepSeconds,
         measured,
         planned: plan.peak.bytes,
@@ -143,8 +162,9 @@ const flag = (name: string, fallback: string) => {
 const device = flag('--device', 'cpu');
 const steps = Number(flag('--steps', '1'));
 const dtype = flag('--dtype', 'float32') as 'float32' | 'bfloat16';
+const loraRank = Number(flag('--lora', '0'));
 const [size, micro] = args;
-if (size) await one(size, Number(micro), device, steps, dtype);
+if (size) await one(size, Number(micro), device, steps, dtype, loraRank);
 else {
   const self = fileURLToPath(import.meta.url);
   const rowsOut: string[] = [

@@ -129,6 +129,9 @@ describe('LoRA through the CLI', () => {
       modules_to_save: ['score'],
       base_model_name_or_path: merged,
     });
+    // A reward-model adapter is not a causal LM.
+    expect(await main(['generate', '--model', join(rm, 'model'), '--prompt', 'my landlord'])).toBe(1);
+    expect(stderr.join('\n')).toContain('a reward-model (SEQ_CLS) LoRA adapter');
     const model = await loadRewardModel(join(rm, 'model'));
     expect(model.score.toArray().some((x) => x !== 0)).toBe(true);
     model.dispose();

@@ -225,6 +225,8 @@ describe('LoRA adapters', () => {
     byDefault.detach();
     const all = LoraAdapters.attach(m, settings({ targetModules: 'all-linear' }), { gen: new Generator(1) });
     expect(all.moduleNames()).toHaveLength(4 * config.numHiddenLayers);
+    // Saved as PEFT saves all-linear: the layer names it expanded to.
+    expect(all.savedTargets()).toEqual(['dense', 'dense_4h_to_h', 'dense_h_to_4h', 'query_key_value']);
     all.detach();
     // "dense" matches attention.dense only, not dense_h_to_4h (PEFT matches whole name components).
     const dense = LoraAdapters.attach(m, settings({ targetModules: ['dense'] }), { gen: new Generator(1) });

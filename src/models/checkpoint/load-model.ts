@@ -154,6 +154,8 @@ async function mergeAdapterFolder(
 export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<GPTNeoXForCausalLM> {
   const config = await loadConfig(dir);
   const folder = await adapterOf(dir);
+  if (folder?.adapter.taskType === 'SEQ_CLS')
+    throw new Error(`${dir}: a reward-model (SEQ_CLS) LoRA adapter, not a causal LM's (CAUSAL_LM)`);
   const state = await loadStateDict(folder?.base ?? dir, 'causal-lm', config, opts);
   if (folder) await mergeAdapterFolder(dir, folder.adapter, state, opts);
   const model = new GPTNeoXForCausalLM(config, state);

@@ -123,6 +123,15 @@ export class LoraAdapters {
     return lora;
   }
 
+  /**
+   * target_modules as PEFT saves them: the list given, or for all-linear the names it expanded to
+   * (the last name component of every adapted layer, sorted).
+   */
+  savedTargets(): string[] {
+    if (this.targets !== 'all-linear') return this.targets;
+    return [...new Set(this.moduleNames().map((n) => n.split('.').at(-1)!))].sort();
+  }
+
   /** Module names of the adapted layers, in model order. */
   moduleNames(): string[] {
     return [...this.layers.keys()];

@@ -71,7 +71,8 @@ export function adapterConfigJson(
 export async function writeAdapterFolder(
   dir: string,
   config: AdapterConfig,
-  targets: string[] | 'all-linear',
+  /** target_modules as saved (LoraAdapters.savedTargets). */
+  targets: string[],
   tensors: Map<string, Tensor>,
   tokenizerDir: string | null,
 ): Promise<void> {

@@ -100,7 +100,7 @@ export class LoraCausalLM implements CausalLM {
         baseModel: resolve(this.baseDir),
         modulesToSave: [],
       },
-      this.lora.targets,
+      this.lora.savedTargets(),
       this.lora.parameters(),
       this.model.tokenizerDir,
     );
@@ -154,7 +154,7 @@ export class LoraRewardModel implements RewardModel {
         baseModel: resolve(this.baseDir),
         modulesToSave: ['score'],
       },
-      this.lora.targets,
+      this.lora.savedTargets(),
       this.parameters(),
       this.model.tokenizerDir,
     );
