@@ -57,8 +57,15 @@ try {
     { ...common, out: join(root, 'sft'), data: { train: join(data, LAB_FILES.sftTrain) }, optim, lora },
     { io: quiet },
   );
+  // The reward model's adapter on all-linear (saved as the layer names PEFT expands it to).
   const rm = await runRm(
-    { ...common, out: join(root, 'rm'), data: { train: join(data, LAB_FILES.preferenceTrain) }, optim, lora },
+    {
+      ...common,
+      out: join(root, 'rm'),
+      data: { train: join(data, LAB_FILES.preferenceTrain) },
+      optim,
+      lora: { ...lora, targetModules: 'all-linear' },
+    },
     { io: quiet },
   );
   const next = mulberry32(5);
@@ -110,7 +117,7 @@ try {
     `  PeftModel adapters disabled vs base:   max |Δ| ${diff(causal!.disabled, ours.base).toExponential(2)}`,
     `  merge_and_unload vs ours:              max |Δ| ${diff(causal!.merged, ours.causal).toExponential(2)}`,
     `  adapters' effect (ours vs base):       max |Δ| ${diff(ours.causal, ours.base).toExponential(2)}`,
-    `SEQ_CLS adapter with its score head (modules_to_save), rewards of the same rows: ours ${ours.reward.map((r) => r.toFixed(4)).join(', ')}`,
+    `SEQ_CLS adapter (all-linear) with its score head (modules_to_save), rewards of the same rows: ours ${ours.reward.map((r) => r.toFixed(4)).join(', ')}`,
     `  PeftModel vs ours:                     max |Δ| ${diff(seqcls!.adapted, ours.reward).toExponential(2)}`,
     `  merge_and_unload vs ours:              max |Δ| ${diff(seqcls!.merged, ours.reward).toExponential(2)}`,
   ];
