@@ -11,7 +11,6 @@ import type { Tokenizer } from '../../models/tokenizer/index.ts';
 import { MetricsLog } from '../../runs/metrics-log.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
-import type { PromptSource } from '../../trainers/online/types.ts';
 import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
 import { readEvalFacts } from './lab-files.ts';
 
@@ -43,11 +42,6 @@ export class GoldEvaluation {
   /** Number of evaluation posts. */
   get size(): number {
     return this.prompts.length;
-  }
-
-  /** The evaluation posts as a prompt source (dataset index i is the i-th post). */
-  promptSource(tokenizer: Tokenizer): PromptSource {
-    return this.models.promptSource(tokenizer, this.prompts);
   }
 
   /** Gold score and win rate of given summaries of the first `texts.length` evaluation posts. */
