@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSftDataset } from '../../data/index.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/index.ts';
 import { MetricsLog } from '../../runs/metrics-log.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
