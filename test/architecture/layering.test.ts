@@ -81,6 +81,19 @@ describe('the layering of src/', () => {
     expect(climbs).toEqual([]);
   });
 
+  it('reaches models/ from outside only through models/index.ts', () => {
+    const deep: string[] = [];
+    for (const file of files.filter((f) => !f.startsWith('models/'))) {
+      for (const spec of importsOf(readFileSync(join(SRC, file), 'utf8'))) {
+        const target = relative(SRC, resolve(dirname(join(SRC, file)), spec))
+          .split('\\')
+          .join('/');
+        if (target.startsWith('models/') && target !== 'models/index.ts') deep.push(`${file} → ${target}`);
+      }
+    }
+    expect(deep).toEqual([]);
+  });
+
   it('catches a climb (the check itself)', () => {
     // A trainer importing the CLI would be reported: the rule on a made-up pair of paths.
     const from = unitOf('trainers/online/trainer.ts')!;
