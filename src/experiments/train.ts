@@ -330,6 +330,13 @@ interface Common {
 /** What every trainer takes of the run's options: its name, log, progress and process group. */
 const hooksOf = ({ name, log, onStep, group }: Common) => ({ name, log, onStep, group });
 
+/** Trainable weights in the run's dtype on the run's device. */
+const trainableOn = (c: { dtype: 'float32' | 'bfloat16'; device: string }) => ({
+  trainable: true,
+  dtype: c.dtype,
+  device: resolveDevice(c.device),
+});
+
 /** The steps an offline run takes: `steps`, or what its `epochs` come to over `rows`. */
 const offlineSteps = (c: TrainConfig<'sft'>, rows: number) =>
   trainingSteps(c, rows, c.batchSize * c.gradAccum);
@@ -359,11 +366,7 @@ async function tokenizedSplits<E>(
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
-  const model = await loadCausalLM(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-  });
+  const model = await loadCausalLM(c.model, trainableOn(c));
   try {
     return await trainSft({
       config: c,
@@ -392,12 +395,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
         })
       ).examples
     : undefined;
-  const model = await loadRewardModel(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-    initScoreSeed: c.seed,
-  });
+  const model = await loadRewardModel(c.model, { ...trainableOn(c), initScoreSeed: c.seed });
   try {
     return await trainRewardModel({
       config: c,
@@ -421,11 +419,7 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
         ? `reference ${c.reference ?? c.model}`
         : 'reference-free: no reference model is loaded'),
   );
-  const policy = await loadCausalLM(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-  });
+  const policy = await loadCausalLM(c.model, trainableOn(c));
   try {
     // The trainer loads the config's reference (default: model) only if its log-probs are not cached.
     return await trainPreference({
