@@ -8,16 +8,19 @@ import { z } from 'zod';
 import { MAX_EPOCHS, MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import {
   checkpointEvery,
+  evalEvery,
   keepCheckpoints,
+  maxGradNorm,
+  nonFinite,
   schedule,
   seed,
   warmupRatio,
   warmupSteps,
+  weightDecay,
 } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
-const nonNegative = z.number().nonnegative();
 const placement = z.enum(['reward', 'loss']);
 
 export const KlPenaltySchema = z
@@ -279,10 +282,8 @@ export const OnlineTrainConfigSchema = z
     schedule: schedule('linear'),
     warmupSteps,
     warmupRatio,
-    weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
-    maxGradNorm: positive
-      .default(1)
-      .describe('clip the global gradient norm (0 disables is not allowed: use a large value)'),
+    weightDecay,
+    maxGradNorm,
     temperature: positive
       .default(0.7)
       .describe('sampling temperature (log-probs are taken at the same temperature)'),
@@ -304,13 +305,7 @@ export const OnlineTrainConfigSchema = z
       'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same)',
       'the whole minibatch',
     ),
-    evalEvery: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(MAX_STEPS)
-      .default(10)
-      .describe('evaluate every N steps (0: never)'),
+    evalEvery: evalEvery(10, 'never'),
     klPrev: z
       .enum(['exact', 'sampled'])
       .default('exact')
@@ -320,10 +315,7 @@ export const OnlineTrainConfigSchema = z
     dtype: DtypeSchema,
     checkpointEvery: checkpointEvery(25),
     keepCheckpoints,
-    nonFinite: z
-      .enum(['stop', 'skip'])
-      .default('stop')
-      .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    nonFinite,
     reportTo: ReportToSchema,
   })
   .strict();
