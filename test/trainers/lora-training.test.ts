@@ -6,7 +6,7 @@
  * LoRA dropout resumes byte for byte; micro-batches change nothing but memory; the DPO and KL
  * reference is the policy with its adapters disabled (equal to the base snapshot's scores).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMergeCommand } from '../../src/cli/commands/model-tools.ts';
@@ -18,6 +18,7 @@ import { Generator, noGrad, tensor, tidy } from '../../src/tensor/index.ts';
 import { attachLora, LMPolicy, LoraCausalLM, promptSource } from '../../src/trainers/adapters/index.ts';
 import { PreferenceConfigSchema, SftConfigSchema } from '../../src/trainers/offline/config.ts';
 import { trainPreference } from '../../src/trainers/offline/preference.ts';
+import { referenceCacheKey } from '../../src/trainers/offline/reference-cache.ts';
 import { trainSft } from '../../src/trainers/offline/sft.ts';
 import { OnlineTrainConfigSchema } from '../../src/trainers/online/config.ts';
 import { trainOnline } from '../../src/trainers/online/trainer.ts';
@@ -187,6 +188,14 @@ describe('SFT with LoRA', () => {
     expect(maxAbsDiff(logits(loaded), logits(baseModel))).toBeLessThan(1e-5);
     expect(maxAbsDiff(logits(fromMerge), logits(baseModel))).toBeLessThan(1e-5);
     for (const m of [baseModel, loaded, fromMerge]) m.dispose();
+  });
+
+  it("an adapter folder as DPO's reference keys the log-prob cache by its adapter files", () => {
+    const copy = tmp.make('adapter-copy');
+    cpSync(join(out, 'model'), copy, { recursive: true });
+    const before = referenceCacheKey(copy, []);
+    appendFileSync(join(copy, 'adapter_model.safetensors'), ' ');
+    expect(referenceCacheKey(copy, [])).not.toBe(before);
   });
 
   it('resumes an interrupted run with LoRA dropout byte for byte', async () => {

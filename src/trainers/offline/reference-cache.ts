@@ -17,10 +17,19 @@ export interface ReferenceLogps {
   rejected: Float64Array;
 }
 
-/** Cache key: the reference snapshot's weights file stamp and the exact token ids of every pair. */
+/**
+ * Cache key: the reference snapshot's weights file stamp (a LoRA adapter folder's adapter files)
+ * and the exact token ids of every pair.
+ */
 export function referenceCacheKey(referenceDir: string, pairs: EncodedPair[]): string {
   const h = createHash('sha256');
-  for (const f of ['model.safetensors', 'model.safetensors.index.json', 'config.json']) {
+  for (const f of [
+    'model.safetensors',
+    'model.safetensors.index.json',
+    'config.json',
+    'adapter_model.safetensors',
+    'adapter_config.json',
+  ]) {
     const p = join(referenceDir, f);
     if (existsSync(p)) h.update(`${f}:${statSync(p).size}:${statSync(p).mtimeMs}`);
   }
