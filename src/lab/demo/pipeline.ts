@@ -674,8 +674,6 @@ function runBestOfNStage(
       },
       maxPromptTokens: MAX_PROMPT_TOKENS,
       ...bon,
-      // The analytic KL log n − (n−1)/n only, as the report draws it.
-      calibrationSamples: 0,
       judge: 'lab',
       maxNewTokens: cfg.maxNewTokens,
       seed: cfg.seed,
