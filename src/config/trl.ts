@@ -428,7 +428,47 @@ export const TRL_KEYS: readonly Translation[] = [
   },
   { key: 'use_vllm', trainers: ['GRPO'], ignored: 'sampling runs in the trainer (KV cache)' },
   { key: 'generation_batch_size', trainers: ['GRPO'], ours: { rl: 'rollout.generationBatchSize' } },
+  // TRL's ModelConfig (its scripts' PEFT flags), read by every trainer: see peftSection.
+  {
+    key: 'use_peft',
+    trainers: ALL,
+    doc: 'true: a `lora` section from the lora_* keys (TRL defaults where absent); false or absent: they are ignored, every weight trains',
+  },
+  { key: 'lora_r', trainers: ALL, doc: '`lora.r` (TRL default 16; with use_peft)' },
+  { key: 'lora_alpha', trainers: ALL, doc: '`lora.alpha` (TRL default 32; with use_peft)' },
+  { key: 'lora_dropout', trainers: ALL, doc: '`lora.dropout` (TRL default 0.05; with use_peft)' },
+  {
+    key: 'lora_target_modules',
+    trainers: ALL,
+    doc: "`lora.targetModules` (default: PEFT's for the model type; with use_peft)",
+  },
+  { key: 'use_rslora', trainers: ALL, doc: '`lora.useRslora` (with use_peft)' },
 ];
+
+/** TRL ModelConfig's PEFT keys: translated together (use_peft gates the others). */
+const PEFT_KEYS = ['use_peft', 'lora_r', 'lora_alpha', 'lora_dropout', 'lora_target_modules', 'use_rslora'];
+
+/**
+ * TRL's PEFT flags → a `lora` section: with use_peft true, TRL's ModelConfig defaults (r 16,
+ * alpha 32, dropout 0.05) where a key is absent; without it TRL trains every weight and the lora_*
+ * keys do nothing.
+ */
+function peftSection(raw: Record<string, unknown>, out: Record<string, unknown>, lines: string[]): void {
+  const given = PEFT_KEYS.filter((k) => k in raw);
+  if (!given.length) return;
+  if (raw.use_peft !== true) {
+    lines.push(`use_peft ${show(raw.use_peft ?? false)} → ${given.join(', ')} ignored (every weight trains)`);
+    return;
+  }
+  out.lora = {
+    r: raw.lora_r ?? 16,
+    alpha: raw.lora_alpha ?? 32,
+    dropout: raw.lora_dropout ?? 0.05,
+    targetModules: raw.lora_target_modules ?? null,
+    useRslora: raw.use_rslora ?? false,
+  };
+  lines.push(`${given.join(', ')} → lora: ${show(out.lora)}`);
+}
 
 const BY_KEY = new Map(TRL_KEYS.map((t) => [t.key, t]));
 
@@ -508,6 +548,7 @@ export function translateTrlConfig(kind: ConfigKind, raw: Record<string, unknown
       continue;
     }
     if (t.unsupported) throw new Error(`${key}: not supported here: ${t.unsupported}`);
+    if (PEFT_KEYS.includes(key)) continue; // peftSection below
     if (
       [
         'per_device_train_batch_size',
@@ -549,6 +590,7 @@ export function translateTrlConfig(kind: ConfigKind, raw: Record<string, unknown
     lines.push('loss_type "simpo" with cpo_alpha > 0 → loss: "cpo-simpo"');
   }
   if (kind === 'rl') rolloutArithmetic(raw, out, algo!, lines);
+  peftSection(raw, out, lines);
   if (algo && raw.algorithm === undefined) {
     out.algorithm = algo;
     lines.push(`(the TRL keys are ${algo.toUpperCase()}'s) → algorithm: "${algo}"`);

@@ -91,6 +91,32 @@ describe('a TRL DPOConfig, pasted', () => {
   });
 });
 
+describe("TRL's PEFT flags (ModelConfig) become a lora section", () => {
+  it('use_peft true: the lora_* keys, with TRL defaults r 16, alpha 32, dropout 0.05 where absent', () => {
+    const { config, lines } = translateTrlConfig('po', {
+      learning_rate: 5e-7,
+      use_peft: true,
+      lora_r: 8,
+      lora_target_modules: ['query_key_value', 'dense'],
+    });
+    expect(config.lora).toEqual({
+      r: 8,
+      alpha: 32,
+      dropout: 0.05,
+      targetModules: ['query_key_value', 'dense'],
+      useRslora: false,
+    });
+    expect(lines.join('\n')).toContain('use_peft, lora_r, lora_target_modules → lora:');
+  });
+
+  it('without use_peft TRL trains every weight: no lora section', () => {
+    const { config, lines } = translateTrlConfig('sft', { learning_rate: 1e-5, lora_r: 8 });
+    expect(config).not.toHaveProperty('lora');
+    expect(config).not.toHaveProperty('lora_r');
+    expect(lines.join('\n')).toContain('use_peft false → lora_r ignored');
+  });
+});
+
 describe('TRL rollout sizes (counts) become ours (sizes)', () => {
   it('PPO-style RLOO: 4 per device × 2 accumulation × 2 mini-batches = 16 responses, k = 2', () => {
     const { config, lines } = translateTrlConfig('rl', {
