@@ -68,7 +68,7 @@ const merged = join(root, 'sft-merged');
 const rm = join(root, 'rm');
 
 describe('LoRA through the CLI', () => {
-  it('sft writes an adapter folder that generate and bon load (base + adapter)', async () => {
+  it('sft with lora writes an adapter folder, not a full snapshot', async () => {
     const cfg = file('sft.yaml', {
       model: init,
       out: sft,
@@ -82,7 +82,7 @@ describe('LoRA through the CLI', () => {
     expect(existsSync(join(sft, 'model', 'config.json'))).toBe(false);
   });
 
-  it('new adapters on an adapter folder are refused; merge writes the full snapshot', async () => {
+  it('new adapters on an adapter folder are refused; merge writes the full snapshot, which generates as the adapter folder does', async () => {
     const cfg = file('rm-on-adapter.yaml', {
       model: join(sft, 'model'),
       out: join(root, 'rm-refused'),
@@ -177,7 +177,7 @@ describe('LoRA through the CLI', () => {
     lora: LORA,
   };
 
-  it('rl (PPO, KL) with LoRA: adapters and value head trained, reward read from an adapter folder', async () => {
+  it('rl (PPO, KL) with LoRA: adapters and value head trained, reward read from an adapter folder; bon takes the adapter folder as its policy', async () => {
     const cfg = file('rl.yaml', { ...rl, out: join(root, 'rl') });
     await ok(['rl', '--config', cfg]);
     const model = join(root, 'rl', 'model');
