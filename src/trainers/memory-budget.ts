@@ -7,7 +7,7 @@
 import { totalmem } from 'node:os';
 import { ConfigError } from '../config/load.ts';
 import { loadConfig } from '../models/checkpoint/load-model.ts';
-import type { GPTNeoXConfig } from '../models/gptneox/config.ts';
+import type { ModelConfig } from '../models/model-family.ts';
 import { resolveDevice } from '../tensor/index.ts';
 import {
   fmtBytes,
@@ -68,7 +68,7 @@ async function shapes(kind: PlanKind, config: AnyConfig): Promise<PlanModels | n
   try {
     if (kind !== 'rl') return { policy: await loadConfig(config.model as string) };
     const load = (key: string) => loadConfig(config[key] as string);
-    const reference: GPTNeoXConfig | undefined = config.reference ? await load('reference') : undefined;
+    const reference: ModelConfig | undefined = config.reference ? await load('reference') : undefined;
     return { policy: await load('policy'), reference, reward: await load('reward') };
   } catch {
     return null; // a missing model is reported by the loader, with its own message

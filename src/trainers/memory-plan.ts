@@ -17,7 +17,13 @@
  * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
  *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
-import { countParameters, type GPTNeoXConfig, rotaryNdims, staticCacheBytes } from '../models/index.ts';
+import {
+  countModelParameters as countParameters,
+  isLlamaConfig,
+  type ModelConfig,
+  rotaryWidth,
+  staticCacheBytes,
+} from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
 
@@ -52,9 +58,9 @@ export interface PlanSettings {
 }
 
 export interface PlanModels {
-  policy: GPTNeoXConfig;
-  reference?: GPTNeoXConfig;
-  reward?: GPTNeoXConfig;
+  policy: ModelConfig;
+  reference?: ModelConfig;
+  reward?: ModelConfig;
 }
 
 export interface PlanComponent {
@@ -83,21 +89,37 @@ function dtypeBytes(dtype: PlanSettings['dtype']): number {
 }
 
 /** Parameters of a reward model: the trunk and a one-label score head (no LM head). */
-function rewardParameters(c: GPTNeoXConfig): number {
+function rewardParameters(c: ModelConfig): number {
   const lm = countParameters(c);
   return lm - (c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize) + c.hiddenSize;
 }
 
 /** Bytes autograd saves for backward in one layer, per token of a sequence of length T. */
-export function layerActivationBytesPerToken(c: GPTNeoXConfig, T: number, w: number): number {
+export function layerActivationBytesPerToken(c: ModelConfig, T: number, w: number): number {
   const h = c.hiddenSize;
-  const rotated = (2 * rotaryNdims(c) * c.numAttentionHeads) / h; // rotate_half copies of q and k, in units of h
+  const attentionProbabilities = 8 * c.numAttentionHeads * T + T;
+  if (isLlamaConfig(c)) return llamaLayerValuesPerToken(c) * w + attentionProbabilities;
+  const rotated = (2 * rotaryWidth(c) * c.numAttentionHeads) / h; // rotate_half copies of q and k, in units of h
   const values = (17 + rotated) * h;
-  return values * w + 8 * c.numAttentionHeads * T + T;
+  return values * w + attentionProbabilities;
+}
+
+/**
+ * The same count for a Llama-family layer (sequential residual, grouped-query attention, SwiGLU):
+ * the layer input, its RMSNorm output and the mid-layer residual and its norm (4h); q, k, v
+ * (q + 2kv wide); the rotate_half copies and rotated q and k (2(q + kv)); keys and values repeated to
+ * every query head (2q, when grouped); the merged heads (q); the MLP's gate, its sigmoid and SiLU,
+ * up and the product (5 × intermediate).
+ */
+function llamaLayerValuesPerToken(c: Extract<ModelConfig, { modelType: string }>): number {
+  const q = c.numAttentionHeads * c.headDim;
+  const kv = c.numKeyValueHeads * c.headDim;
+  const repeated = c.numKeyValueHeads === c.numAttentionHeads ? 0 : 2 * q;
+  return 4 * c.hiddenSize + (q + 2 * kv) + 2 * (q + kv) + repeated + q + 5 * c.intermediateSize;
 }
 
 /** Peak working bytes of one no-grad forward over `rows` × T tokens (one layer at a time, plus the residual stream). */
-function forwardWorkingBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {
+function forwardWorkingBytes(c: ModelConfig, rows: number, T: number, w: number): number {
   const h = c.hiddenSize;
   const tokens = rows * T;
   // Residual stream, layer input and norm outputs, QKV and the rotated q, k; attention scores,
@@ -108,18 +130,18 @@ function forwardWorkingBytes(c: GPTNeoXConfig, rows: number, T: number, w: numbe
 }
 
 /** Working bytes of the next-token distributions of `positions` positions (logits and float32 copies). */
-function logitsBytes(c: GPTNeoXConfig, positions: number, w: number, extra = 0): number {
+function logitsBytes(c: ModelConfig, positions: number, w: number, extra = 0): number {
   // LM-head output, float32 logits, softmax probabilities, and the entropy's product (TokenDistribution).
   return positions * c.vocabSize * (w + (3 + extra) * F32);
 }
 
 /** Bytes of the logits saved for backward plus their backward transients. */
-function trainingLogitsBytes(c: GPTNeoXConfig, positions: number): number {
+function trainingLogitsBytes(c: ModelConfig, positions: number): number {
   // Saved: float32 logits and probabilities; backward: up to three float32 gradients of that size.
   return positions * c.vocabSize * 5 * F32;
 }
 
-function kvCacheBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {
+function kvCacheBytes(c: ModelConfig, rows: number, T: number, w: number): number {
   // generate's static cache: keys and values of every layer, preallocated for all T positions.
   return staticCacheBytes(c, rows, T, w);
 }
@@ -182,7 +204,7 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
         note: `${gen} prompts`,
       },
     ]);
-    const scoring = (model: GPTNeoXConfig, logits: boolean) =>
+    const scoring = (model: ModelConfig, logits: boolean) =>
       forwardWorkingBytes(model, score, T, w) + (logits ? logitsBytes(pc, score * s.responseTokens, w) : 0);
     phase('scoring', [
       {

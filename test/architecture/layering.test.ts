@@ -17,6 +17,8 @@ const LAYERS: string[][] = [
   ['io', 'distributed'],
   ['data', 'judges', 'config', 'runs', 'losses', 'models/token-distribution.ts', 'models/tokenizer'],
   ['models/gptneox'],
+  ['models/llama'],
+  ['models/model-family.ts'],
   ['models/checkpoint', 'models/model-limits.ts'],
   ['models/sampling'],
   ['models/index.ts'],

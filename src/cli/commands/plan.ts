@@ -12,13 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../config/load.ts';
 import { loadTrainConfig } from '../../experiments/train.ts';
-import {
-  CONFIG_FILE,
-  type GPTNeoXConfig,
-  loadConfig,
-  NAMED_CONFIGS,
-  namedConfig,
-} from '../../models/index.ts';
+import { CONFIG_FILE, loadConfig, type ModelConfig, NAMED_CONFIGS, namedConfig } from '../../models/index.ts';
 import {
   fmtBytes,
   GIB,
@@ -84,7 +78,7 @@ async function shapeOf(
   key: string,
   dir: string,
   shape: string | undefined,
-): Promise<{ config: GPTNeoXConfig; source: string }> {
+): Promise<{ config: ModelConfig; source: string }> {
   if (existsSync(join(dir, CONFIG_FILE)))
     return { config: await loadConfig(dir), source: join(dir, CONFIG_FILE) };
   const name = shape ?? sizeInPath(dir);

@@ -19,7 +19,7 @@ import {
   where,
   zeros,
 } from '../../tensor/index.ts';
-import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import type { CausalLM } from '../model-family.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
@@ -184,7 +184,7 @@ function checkNoise(noise: Tensor, rows: number, positions: number): void {
 }
 
 /** Generates up to `maxNewTokens` tokens for every prompt (no autograd). */
-export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, options: GenerateOptions): Generation {
+export function generate(model: CausalLM, prompts: Prompts, options: GenerateOptions): Generation {
   checkPrompts(prompts);
   const opts = withSpecialIds(options);
   checkOptions(opts);

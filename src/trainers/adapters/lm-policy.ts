@@ -1,10 +1,10 @@
 /**
- * A GPT-NeoX causal LM as an online policy: sampling continues left-padded prompts with a KV cache;
+ * A causal LM of any family as an online policy: sampling continues left-padded prompts with a KV cache;
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
 import { maskWithNextPosition } from '../../losses/index.ts';
 import {
-  GPTNeoXForCausalLM,
+  type CausalLM,
   generate,
   loadCausalLM,
   loadOrInitValueHead,
@@ -23,7 +23,7 @@ import type {
 
 export class LMPolicy implements OnlinePolicy {
   constructor(
-    readonly model: GPTNeoXForCausalLM,
+    readonly model: CausalLM,
     readonly valueHead: ValueHead | null = null,
   ) {}
 
@@ -106,7 +106,7 @@ export class LMPolicy implements OnlinePolicy {
   /** A frozen copy of the weights (no value head): π_{t−1} for the exact KL after an update. */
   snapshot(): LMPolicy & { dispose(): void } {
     const state = new Map([...this.model.parameters()].map(([name, t]) => [name, keep(t.detach().clone())]));
-    const frozen = new LMPolicy(new GPTNeoXForCausalLM(this.model.config, state));
+    const frozen = new LMPolicy(this.model.withState(state));
     return Object.assign(frozen, { dispose: () => frozen.model.dispose() });
   }
 
