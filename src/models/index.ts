@@ -69,6 +69,7 @@ export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-h
 export { type SaveOptions, type SnapshotContent, writeSnapshot } from './gptneox/write-snapshot.ts';
 export {
   isLlamaConfig,
+  isLlamaNamedConfig,
   LLAMA_ATTENTION_LINEARS,
   LLAMA_FAMILY,
   LLAMA_MLP_LINEARS,

@@ -51,6 +51,10 @@ export function registerCommands(program: Command): void {
     )
     .option('--fresh', 'ignore cached stages and start over')
     .option(
+      '--family <name>',
+      'architecture of every lab model (policy, reward model, critic): gpt_neox (Pythia-shaped, default), llama (Llama/SmolLM-shaped) or qwen2 (Qwen2-shaped)',
+    )
+    .option(
       '--jobs <n>',
       'worker processes running stages side by side, one torch and one OpenBLAS thread each (default: one per core, at most 8; 1: in this process, in order)',
       intIn('--jobs', 1, 64),
@@ -62,9 +66,14 @@ export function registerCommands(program: Command): void {
         quick?: boolean;
         smoke?: boolean;
         fresh?: boolean;
+        family?: string;
         jobs?: number;
       }) => {
         if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
+        const { LAB_FAMILIES } = await import('../../lab/demo/config.ts');
+        const family = opts.family as (typeof LAB_FAMILIES)[number] | undefined;
+        if (family !== undefined && !LAB_FAMILIES.includes(family))
+          throw new Error(`--family: expected one of ${LAB_FAMILIES.join(', ')}, got "${opts.family}"`);
         const { parseSeeds, runDemoCommand } = await import('./demo.ts');
         await runDemoCommand({
           out: opts.out,
@@ -72,6 +81,7 @@ export function registerCommands(program: Command): void {
           fresh: Boolean(opts.fresh),
           seeds: opts.seeds === undefined ? undefined : parseSeeds(opts.seeds),
           jobs: opts.jobs,
+          family,
         });
       },
     );
