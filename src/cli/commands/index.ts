@@ -193,7 +193,7 @@ export function registerCommands(program: Command): void {
     .option('--gpu-memory <GiB>', 'the GPU memory to plan for, GiB', '80')
     .option(
       '--shape <name>',
-      'model shape for snapshots that do not exist yet (e.g. pythia-1b); default: the size the path names',
+      'model shape for snapshots that do not exist yet (e.g. pythia-1b, smollm-135m); default: the size the path names',
     )
     .option('--kind <kind>', 'sft, rm, po or rl (default: the first whose schema accepts the file)')
     .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
@@ -230,10 +230,12 @@ export function registerCommands(program: Command): void {
 
   program
     .command('init-model')
-    .description('write a randomly initialised GPT-NeoX/Pythia model as an HF snapshot folder')
+    .description(
+      'write a randomly initialised GPT-NeoX/Pythia, Llama or Qwen2 model as an HF snapshot folder',
+    )
     .requiredOption(
       '--config <name>',
-      'pythia-tiny | pythia-small (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b',
+      'pythia-tiny | pythia-small | llama-tiny | qwen2-tiny (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b | smollm-135m | qwen2.5-0.5b',
     )
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'initialisation seed', intIn('--seed', 0, Number.MAX_SAFE_INTEGER), 1)
