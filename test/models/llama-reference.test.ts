@@ -11,11 +11,12 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCausalLM, loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
+import { allocateStaticCache, staticCacheBytes } from '../../src/models/gptneox/model.ts';
 import type { StateDict } from '../../src/models/gptneox/parameter-layout.ts';
 import { type LlamaConfig, llamaShapesFor } from '../../src/models/llama/config.ts';
 import { LlamaForCausalLM, LlamaRewardModel } from '../../src/models/llama/model.ts';
 import { generate } from '../../src/models/sampling/generate.ts';
-import { Generator, keep, noGrad, randn, tidy } from '../../src/tensor/index.ts';
+import { dispose, Generator, keep, noGrad, randn, type Tensor, tidy } from '../../src/tensor/index.ts';
 import {
   int64,
   LLAMA_REFERENCE_SCRIPT,
@@ -235,6 +236,17 @@ describe.skipIf(unavailable !== null)('Llama / Qwen2 logits match the independen
     check(6, { qkvBias: false }, noBias);
   });
 
+  it('in bfloat16 the logits stay within bfloat16 rounding of the reference', async () => {
+    const c = CASES[0]!;
+    const model = await loadCausalLM(join(root.path, 'case-0'), { dtype: 'bfloat16' });
+    const ours = noGrad(() => model.logits(int64(c.ids), int64(ones(c.ids))).float()).toArray();
+    const scale = Math.max(...reference[0]!.logits.map(Math.abs));
+    const relative = maxAbsDiff(ours, reference[0]!.logits) / scale;
+    console.log(`bfloat16: max |logit − reference| / max |logit| = ${relative.toExponential(2)}`);
+    expect(relative).toBeLessThan(0.05); // 8 mantissa bits through 2 layers
+    model.dispose();
+  });
+
   it('the reward head reads the last real token: score = an LM-head row gives that logit', async () => {
     const i = CASES.findIndex((c) => c.mask !== undefined);
     const c = CASES[i]!;
@@ -258,5 +270,18 @@ describe.skipIf(unavailable !== null)('Llama / Qwen2 logits match the independen
     expect((loaded as LlamaRewardModel).architecture).toBe('Qwen2ForSequenceClassification');
     const again = noGrad(() => loaded.rewards(int64(c.ids), int64(c.mask!))).toArray();
     expect(maxAbsDiff(again, rewards)).toBe(0);
+  });
+});
+
+describe('the static KV cache of a grouped-query model', () => {
+  it('holds the key/value heads only, as many bytes as the memory plan counts', () => {
+    const config = llamaConfig(); // 2 layers, 2 key/value heads of 8 (4 query heads)
+    const [rows, length] = [3, 11];
+    const cache = allocateStaticCache(config, rows, length, { dtype: 'float32', device: 'cpu' });
+    expect(cache).toHaveLength(2);
+    expect(cache[0]!.key.shape).toEqual([rows, 2, length, 8]);
+    dispose(cache as unknown as Tensor[]);
+    // keys and values × 2 layers × rows × positions × 2 heads × 8 dims × 4 bytes
+    expect(staticCacheBytes(config, rows, length, 4)).toBe(2 * 2 * rows * length * 2 * 8 * 4);
   });
 });
