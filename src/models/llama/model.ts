@@ -257,7 +257,8 @@ export class LlamaModel {
     let x = embedding(this.embedTokens, ids);
     const cache: KVCache = [];
     this.layers.forEach((layer, i) => {
-      const step = layer.forward(x, context, past?.[i]);
+      // A layer's temporaries are freed when it ends: a no-grad pass holds one layer's working set.
+      const step = tidy(() => layer.forward(x, context, past?.[i]));
       x = step.out;
       cache.push(step.cache);
     });
