@@ -172,4 +172,19 @@ describe('plan against measurement', () => {
     expect(ratio).toBeGreaterThan(0.75);
     expect(ratio).toBeLessThan(1.25);
   }, 600_000);
+
+  it('a llama-tiny-shaped RLOO run (grouped-query, SwiGLU): measured peak within ±25% of the plan', () => {
+    const out = execFileSync(
+      process.execPath,
+      [join('bin', 'run-ts.mjs'), join('scripts', 'measure-memory.ts'), 'llama-tiny', '4'],
+      { encoding: 'utf8', maxBuffer: 1 << 26 },
+    );
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as { measured: number; planned: number };
+    const ratio = r.measured / r.planned;
+    console.log(
+      `llama-tiny shape: planned ${r.planned} B, measured ${r.measured} B, ratio ${ratio.toFixed(2)}`,
+    );
+    expect(ratio).toBeGreaterThan(0.75);
+    expect(ratio).toBeLessThan(1.25);
+  }, 600_000);
 });
