@@ -55,7 +55,7 @@ def read_weights(folder):
 def inverse_frequencies(cfg, head_dim):
     """RoPE frequencies base^(-2i/d), then the rope_scaling rule of the config (float64)."""
     scaling = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
-    base = scaling.get("rope_theta", cfg.get("rope_theta", 1e6 if cfg["model_type"] == "qwen2" else 1e4))
+    base = scaling.get("rope_theta", cfg.get("rope_theta", 10000.0))
     inv = 1.0 / (base ** (torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim))
     kind = scaling.get("rope_type", scaling.get("type", "default"))
     if kind in ("default", "dynamic"):  # dynamic NTK equals the default up to max_position_embeddings

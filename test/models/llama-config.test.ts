@@ -130,6 +130,17 @@ describe('Llama / Qwen2 config.json', () => {
     expect(f[31]).toBeCloseTo(500000 ** (-62 / 64) / 32, 15);
   });
 
+  it("missing keys take HF's class defaults (LlamaConfig, Qwen2Config signatures)", () => {
+    const { rope_theta: _t, max_position_embeddings: _m, ...qwen } = QWEN25_05B;
+    expect(parseLlamaConfigJson(qwen)).toMatchObject({ ropeTheta: 10000, maxPositionEmbeddings: 32768 });
+    const { rope_theta: _u, max_position_embeddings: _n, num_key_value_heads: _k, ...llama } = SMOLLM_135M;
+    expect(parseLlamaConfigJson(llama)).toMatchObject({
+      ropeTheta: 10000,
+      maxPositionEmbeddings: 2048,
+      numKeyValueHeads: 9, // no key/value grouping
+    });
+  });
+
   it('a saved config reads back to the same configuration', () => {
     for (const json of [QWEN25_05B, SMOLLM_135M, LLAMA32_STYLE]) {
       const c = parseLlamaConfigJson(json);

@@ -47,7 +47,7 @@ export interface LlamaConfig {
   headDim: number;
   intermediateSize: number;
   rmsNormEps: number;
-  /** RoPE base θ (Llama 2: 1e4, Llama 3: 5e5, Qwen2: 1e6). */
+  /** RoPE base θ (Llama 2: 1e4, Llama 3: 5e5, released Qwen2: 1e6; HF's default 1e4). */
   ropeTheta: number;
   ropeScaling: RopeScaling | null;
   /** Biases on q_proj, k_proj, v_proj (Llama's attention_bias; always on in Qwen2). */
@@ -131,7 +131,7 @@ const hfSchema = z
     rope_parameters: ropeSettings.nullable().optional(),
     attention_bias: z.boolean().optional(),
     mlp_bias: z.boolean().default(false),
-    max_position_embeddings: positiveInt.default(2048),
+    max_position_embeddings: positiveInt.optional(),
     tie_word_embeddings: z.boolean().default(false),
     initializer_range: z.number().positive().default(0.02),
     bos_token_id: tokenId.default(1),
@@ -206,12 +206,12 @@ function fromHf(hf: HfConfig, source: string): LlamaConfig {
     headDim: hf.head_dim ?? Math.floor(hf.hidden_size / hf.num_attention_heads),
     intermediateSize: hf.intermediate_size,
     rmsNormEps: hf.rms_norm_eps,
-    ropeTheta: theta ?? (qwen2 ? 1e6 : 1e4),
+    ropeTheta: theta ?? 10000, // both HF classes' default (released Qwen2 configs set 1e6)
     ropeScaling: scaling,
     qkvBias: qwen2 || (hf.attention_bias ?? false),
     outputBias: !qwen2 && (hf.attention_bias ?? false),
     mlpBias: hf.mlp_bias,
-    maxPositionEmbeddings: hf.max_position_embeddings,
+    maxPositionEmbeddings: hf.max_position_embeddings ?? (qwen2 ? 32768 : 2048), // HF's defaults
     tieWordEmbeddings: hf.tie_word_embeddings,
     initializerRange: hf.initializer_range,
     bosTokenId: hf.bos_token_id,
