@@ -285,3 +285,23 @@ describe('the static KV cache of a grouped-query model', () => {
     expect(staticCacheBytes(config, rows, length, 4)).toBe(2 * 2 * rows * length * 2 * 8 * 4);
   });
 });
+
+describe('the linear layers by HF module name (what LoRA attaches to)', () => {
+  it('are every weight matrix of the layers, by its state-dict name, the very tensors forward uses', () => {
+    const config = llamaConfig({ modelType: 'qwen2', qkvBias: true });
+    const model = new LlamaForCausalLM(config, wideLlamaState(config, 'causal-lm', 3));
+    const linears = model.namedLinears();
+    const params = model.parameters();
+    const expected = [...params.keys()]
+      .filter((n) => /\.(q|k|v|o|gate|up|down)_proj\.weight$/.test(n))
+      .map((n) => n.slice(0, -'.weight'.length));
+    expect([...linears.keys()].sort()).toEqual(expected.sort());
+    expect(linears.size).toBe(2 * 7);
+    for (const [name, linear] of linears) {
+      expect(linear.weight).toBe(params.get(`${name}.weight`));
+      expect(linear.bias).toBe(params.get(`${name}.bias`) ?? null);
+    }
+    expect(model.modelType).toBe('qwen2');
+    model.dispose();
+  });
+});

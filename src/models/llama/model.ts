@@ -319,8 +319,13 @@ export class LlamaForCausalLM extends StateDictModel<LlamaConfig> {
     return new LlamaForCausalLM(this.config, state);
   }
 
-  /** Every linear layer by its HF module name. */
-  linears(): Map<string, Linear> {
+  /** HF's model_type ('llama' or 'qwen2'): picks PEFT's default target modules. */
+  get modelType(): string {
+    return this.config.modelType;
+  }
+
+  /** Every linear layer by its HF module name (what adapters such as LoRA attach to). */
+  namedLinears(): Map<string, Linear> {
     return linearsOf(this.model);
   }
 
@@ -394,8 +399,13 @@ export class LlamaRewardModel extends StateDictModel<LlamaConfig> {
     return this.model;
   }
 
-  /** Every linear layer by its HF module name. */
-  linears(): Map<string, Linear> {
+  /** HF's model_type ('llama' or 'qwen2'): picks PEFT's default target modules. */
+  get modelType(): string {
+    return this.config.modelType;
+  }
+
+  /** Every linear layer by its HF module name (what adapters such as LoRA attach to). */
+  namedLinears(): Map<string, Linear> {
     return linearsOf(this.model);
   }
 
