@@ -8,4 +8,5 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterPickle(Napi::Env env, Napi::Object exports);
 void RegisterDistributed(Napi::Env env, Napi::Object exports);
 void RegisterGenerate(Napi::Env env, Napi::Object exports);
+void RegisterTokenScores(Napi::Env env, Napi::Object exports);
 }  // namespace mx
