@@ -17,10 +17,17 @@ export function bestTime(fn: () => unknown, repeats: number, warmup = 2): number
 /** Debian's python3 with torch (python3-torch); MAXENT_PYTHON overrides. */
 export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 
-/** Runs a Python reference script with a JSON spec argument and parses its JSON output. */
-export function pythonTorch(script: string, spec: unknown): unknown {
+/**
+ * Runs a Python reference script with a JSON spec argument and parses its JSON output; `env` adds
+ * environment variables (e.g. the addon's malloc policy, model-python.ts's RETAIN_FREED_MEMORY_ENV).
+ */
+export function pythonTorch(script: string, spec: unknown, env: Record<string, string> = {}): unknown {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: install python3-torch (npm run setup does)`);
-  const out = execFileSync(PYTHON, [script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync(PYTHON, [script, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ...env },
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
