@@ -280,6 +280,10 @@ export interface NativeInfo {
   numInteropThreads: number;
   buildConfig: string;
   parallelInfo: string;
+  /** runDecodeLoop can capture the decode step in a CUDA graph (a CUDA build; MAXENT_CUDA_GRAPHS=1 enables it). */
+  cudaGraphsBuilt: boolean;
+  /** Decode steps replayed from a CUDA graph in this process so far. */
+  cudaGraphSteps: number;
 }
 
 function loadAddon(): NativeBinding {

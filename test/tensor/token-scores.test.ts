@@ -251,6 +251,40 @@ describe('tokenScores: gradients', () => {
   });
 });
 
+describe('tokenScores: the ATen-op path (what devices without the fused kernel run)', () => {
+  it('MAXENT_TOKEN_SCORES=composite gives the same values and gradients as the fused kernel', () => {
+    const V = 1003;
+    const ninf = Number.NEGATIVE_INFINITY;
+    const rows = logitRows(4, V, 61).map((row, i) => row.map((z, v) => (v % (i + 2) === 1 ? ninf : z)));
+    // Row i removes tokens v ≡ 1 (mod i + 2); its target is never one of them.
+    const targets = targetsFor(4, V, 62).map((t, i) => (t % (i + 2) === 1 ? t - 1 : t));
+    const run = (): number[][] =>
+      tidy(() => {
+        const z = tensor(rows, { dtype: 'float64' }).requiresGrad_(true);
+        const s = tokenScores(z, tensor(targets, { dtype: 'int64' }));
+        s.logProb.mul(0.5).add(s.entropy.mul(-1.5)).add(s.logNormalizer.mul(0.25)).sum().backward();
+        return [s.logProb.toArray(), s.entropy.toArray(), s.logNormalizer.toArray(), z.grad!.toArray()];
+      });
+    const fused = run();
+    const before = process.env.MAXENT_TOKEN_SCORES;
+    process.env.MAXENT_TOKEN_SCORES = 'composite';
+    let composite: number[][];
+    try {
+      composite = run();
+      // The switch took: out-of-range targets now reach ATen's gather (the fused kernel names the row).
+      expect(() => tidy(() => tokenScores(tensor([[0, 1]]), tensor([2], { dtype: 'int64' })))).toThrow(
+        /tokenScores.*out of bounds/s,
+      );
+    } finally {
+      if (before === undefined) delete process.env.MAXENT_TOKEN_SCORES;
+      else process.env.MAXENT_TOKEN_SCORES = before;
+    }
+    // Both paths are exact float64 formulas; only summation order differs.
+    for (const [k, what] of ['log-prob', 'entropy', 'log-normalizer', 'gradient'].entries())
+      expectClose(composite[k]!, fused[k]!, 1e-12, what);
+  });
+});
+
 describe('tokenScores: errors and recording', () => {
   it('bad inputs are JS errors naming the op, the problem and the inputs', () => {
     tidy(() => {
