@@ -14,6 +14,25 @@ export function bestTime(fn: () => unknown, repeats: number, warmup = 2): number
   return best;
 }
 
+/**
+ * Best wall and CPU seconds (this process, all threads: process.cpuUsage) over `repeats` runs after
+ * `warmup` runs. On a shared machine CPU time depends much less on other processes' load than wall time.
+ */
+export function bestTimes(fn: () => unknown, repeats: number, warmup = 2): { wall: number; cpu: number } {
+  for (let i = 0; i < warmup; i++) fn();
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    wall = Math.min(wall, Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu = Math.min(cpu, (c.user + c.system) / 1e6);
+  }
+  return { wall, cpu };
+}
+
 /** Debian's python3 with torch (python3-torch); MAXENT_PYTHON overrides. */
 export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 
