@@ -1,6 +1,6 @@
 /**
  * Measured peak memory of one online training run against `maxent-rlhf plan`'s prediction, on this
- * CPU: random-init Pythia-shaped policy, reference and reward model (vocabulary 50304), left-padded
+ * CPU: random-init Pythia-shaped (or Llama-family-shaped) policy, reference and reward model (vocabulary 50304), left-padded
  * random prompts, RLOO (k = 2, KL in the reward, klPrev exact). On the CPU the peak is counted by
  * libtorch's allocator (trackHostMemory: every tensor and every temporary inside an op, the CPU
  * counterpart of CUDA's max_memory_allocated): the models' bytes plus the high-water mark from
@@ -11,6 +11,7 @@
  *
  *   node bin/run-ts.mjs scripts/measure-memory.ts             # the 4 cases, each in a fresh process
  *   node bin/run-ts.mjs scripts/measure-memory.ts 70m 4       # one case (prints one JSON line)
+ *   node bin/run-ts.mjs scripts/measure-memory.ts smollm-135m 2   # a Llama-family shape (init-model's names)
  *   node bin/run-ts.mjs scripts/measure-memory.ts 160m 4 --device cuda --steps 4
  *       # on a GPU (scripts/gpu-check.sh): also each step's seconds; GPU memory is read outside
  *   ... --dtype bfloat16                                     # mixed precision (bf16 compute)
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initModel } from '../src/models/checkpoint/init-model.ts';
 import { loadConfig, loadRewardModel } from '../src/models/checkpoint/load-model.ts';
+import { isLlamaNamedConfig } from '../src/models/llama/config.ts';
 import { hostMemoryStats, resetHostMemoryPeak, tensor, trackHostMemory } from '../src/tensor/index.ts';
 import { LMPolicy, rewardFromModel } from '../src/trainers/adapters/index.ts';
 import { fmtBytes, memoryPlan, onlinePlanSettings } from '../src/trainers/memory-plan.ts';
@@ -52,7 +54,15 @@ async function one(
 ): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `measure-${size}-`));
   try {
-    await initModel(`pythia-${size}`, join(dir, 'model'), { seed: 1, device });
+    const { config: shape } = await initModel(
+      isLlamaNamedConfig(size) ? size : `pythia-${size}`,
+      join(dir, 'model'),
+      {
+        seed: 1,
+        device,
+      },
+    );
+    const vocab = Math.min(50000, shape.vocabSize - 1);
     const config = OnlineTrainConfigSchema.parse({
       algorithm: 'rloo',
       steps,
@@ -72,7 +82,7 @@ async function one(
     const next = mulberry32(7);
     const rows = Array.from({ length: 64 }, () => {
       const len = 48 + Math.floor(next() * (PROMPT_TOKENS - 48 + 1));
-      return Array.from({ length: len }, () => 1 + Math.floor(next() * 50000));
+      return Array.from({ length: len }, () => 1 + Math.floor(next() * vocab));
     });
     trackHostMemory();
     resetHostMemoryPeak();

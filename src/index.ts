@@ -55,8 +55,9 @@ export {
   preferenceLoss,
   simpoLoss,
 } from './api/losses.ts';
-// Models: HF snapshots of GPT-NeoX / Pythia, scoring, sampling, the tokenizer.
+// Models: HF snapshots of GPT-NeoX / Pythia and Llama / Qwen2, scoring, sampling, the tokenizer.
 export {
+  type CausalLM,
   type GenerateOptions,
   type Generation,
   type GPTNeoXConfig,
@@ -64,9 +65,14 @@ export {
   GPTNeoXRewardModel,
   generate,
   initModel,
+  type LlamaConfig,
+  LlamaForCausalLM,
+  LlamaRewardModel,
   type LoadOptions,
   loadCausalLM,
   loadRewardModel,
+  type ModelConfig,
+  type RewardModel,
   responseLogProbs,
   Tokenizer,
 } from './api/models.ts';

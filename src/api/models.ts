@@ -1,6 +1,7 @@
 /**
- * GPT-NeoX / Pythia exactly as HF configures it: models (causal LM, reward model, value head), HF
- * snapshot folders (load, save, initialise), log-probabilities, KV-cache sampling and the tokenizer.
+ * GPT-NeoX / Pythia, Llama and Qwen2 exactly as HF configures them: models (causal LM, reward model,
+ * value head), HF snapshot folders (load, save, initialise), log-probabilities, KV-cache sampling
+ * and the tokenizer.
  * @module models
  */
 export * from '../models/index.ts';

@@ -1,6 +1,6 @@
 /**
- * Public API of the models: GPT-NeoX / Pythia models (HF-compatible configs, checkpoints and heads),
- * sampling, and the tokenizer.
+ * Public API of the models: GPT-NeoX / Pythia and Llama / Qwen2 models (HF-compatible configs,
+ * checkpoints and heads), the family dispatch, sampling, and the tokenizer.
  */
 
 export { type InitModelOptions, type InitModelResult, initModel } from './checkpoint/init-model.ts';
@@ -28,6 +28,7 @@ export { type ConfigJsonExtras, parseConfigJson, toConfigJson } from './gptneox/
 export { type InitOptions, initParameter, initStateDict } from './gptneox/init.ts';
 export {
   allocateStaticCache,
+  type CacheShape,
   type CausalLMForwardOptions,
   type CausalLMOutput,
   cacheLength,
@@ -37,17 +38,20 @@ export {
   GPTNeoXRewardModel,
   type KVCache,
   type LayerCache,
+  Linear,
   lastTokenIndex,
   positionIdsFromMask,
   type ResponseScoreOptions,
   type ResponseScores,
   responseLogProbs,
   type StaticCacheWrite,
-  saveRewardNormalization,
   staticCacheBytes,
+  type Trunk,
   type TrunkOptions,
   type TrunkOutput,
+  type TrunkWithLMHead,
   targetLogProbs,
+  writeRewardNormalization,
 } from './gptneox/model.ts';
 export { NAMED_CONFIGS, type NamedConfig, namedConfig } from './gptneox/named-configs.ts';
 export {
@@ -66,7 +70,46 @@ export { StateDictMismatchError, type StateDictProblems } from './gptneox/state-
 export { VALUE_HEAD_BIAS, VALUE_HEAD_WEIGHT, ValueHead } from './gptneox/value-head.ts';
 export { type SaveOptions, type SnapshotContent, writeSnapshot } from './gptneox/write-snapshot.ts';
 export type { HasNamedLinears, LinearAdapter } from './linear.ts';
+export {
+  isLlamaConfig,
+  isLlamaNamedConfig,
+  LLAMA_ATTENTION_LINEARS,
+  LLAMA_FAMILY,
+  LLAMA_MLP_LINEARS,
+  LLAMA_NAMED_CONFIGS,
+  type LlamaConfig,
+  type LlamaModelType,
+  llamaNamedConfig,
+  llamaShapesFor,
+  parseLlamaConfigJson,
+  type RopeScaling,
+  toLlamaConfigJson,
+} from './llama/config.ts';
+export {
+  LlamaAttention,
+  LlamaDecoderLayer,
+  LlamaForCausalLM,
+  LlamaMLP,
+  LlamaModel,
+  LlamaRewardModel,
+  llamaInverseFrequencies,
+  RMSNorm,
+} from './llama/model.ts';
 export * from './lora/index.ts';
+export {
+  type CausalLM,
+  causalLMFor,
+  countModelParameters,
+  familyOf,
+  initModelStateDict,
+  type ModelConfig,
+  type ModelFamily,
+  modelShapes,
+  parseAnyConfigJson,
+  type RewardModel,
+  rewardModelFor,
+  rotaryWidth,
+} from './model-family.ts';
 export { assertFiniteWeights, assertPositionsFit, assertVocabularyFits } from './model-limits.ts';
 export { type GenerateOptions, type Generation, generate, type Prompts } from './sampling/generate.ts';
 export { keepTopK, keepTopP, processLogits, type SamplingSettings } from './sampling/logits-processing.ts';

@@ -6,15 +6,15 @@
  */
 import { join } from 'node:path';
 import { type Tensor, tidy } from '../tensor/index.ts';
-import type { GPTNeoXConfig } from './gptneox/config.ts';
 import { CONFIG_FILE } from './gptneox/snapshot-files.ts';
+import type { ModelConfig } from './model-family.ts';
 import { TOKENIZER_FILE } from './tokenizer/tokenizer-files.ts';
 
 /** Throws when `tokenizer` (of `tokenizerDir`) has ids that the embedding of `modelDir` lacks. */
 export function assertVocabularyFits(
   tokenizer: { vocabSize: number },
   tokenizerDir: string,
-  config: GPTNeoXConfig,
+  config: ModelConfig,
   modelDir: string,
 ): void {
   if (tokenizer.vocabSize <= config.vocabSize) return;
@@ -29,14 +29,14 @@ export function assertVocabularyFits(
 export function assertPositionsFit(
   positions: number,
   what: string,
-  config: GPTNeoXConfig,
+  config: ModelConfig,
   modelDir: string,
 ): void {
   if (positions <= config.maxPositionEmbeddings) return;
   throw new Error(positionsMessage(positions, what, config, modelDir));
 }
 
-export function positionsMessage(positions: number, what: string, config: GPTNeoXConfig, modelDir: string) {
+export function positionsMessage(positions: number, what: string, config: ModelConfig, modelDir: string) {
   return (
     `${what} needs ${positions} positions, beyond max_position_embeddings ${config.maxPositionEmbeddings} ` +
     `of the model ${modelDir} (${CONFIG_FILE}): positions past it were never trained`

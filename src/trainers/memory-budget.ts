@@ -6,7 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { ConfigError } from '../config/load.ts';
-import { type GPTNeoXConfig, type LoraSettings, loadConfig } from '../models/index.ts';
+import { type LoraSettings, loadConfig, type ModelConfig } from '../models/index.ts';
 import { resolveDevice } from '../tensor/index.ts';
 import { sharesReference } from './adapters/lora-models.ts';
 import {
@@ -77,7 +77,7 @@ async function shapes(kind: PlanKind, config: AnyConfig): Promise<PlanModels | n
   try {
     if (kind !== 'rl') return { policy: await loadConfig(config.model as string) };
     const load = (key: string) => loadConfig(config[key] as string);
-    const reference: GPTNeoXConfig | undefined = config.reference ? await load('reference') : undefined;
+    const reference: ModelConfig | undefined = config.reference ? await load('reference') : undefined;
     return { policy: await load('policy'), reference, reward: await load('reward') };
   } catch {
     return null; // a missing model is reported by the loader, with its own message

@@ -13,18 +13,20 @@
  *   probabilities [heads, T] per token, float32 (8 bytes with the fully masked rows of left padding:
  *   the softmax output and its NaN-free copy) plus the boolean mask;
  * - logits: only at the positions scored (responses online, completion tokens offline), float32
- *   copies for the log-softmax and the entropy (TokenDistribution);
+ *   copies for sampling's softmax and inverse CDF; the log-probs and entropies themselves come from
+ *   one fused pass that keeps no [.., V] softmax for backward (TokenDistribution, tokenScores);
  * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
  *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
 import {
-  countParameters,
-  type GPTNeoXConfig,
+  countModelParameters as countParameters,
+  isLlamaConfig,
   type LoraSettings,
   loraParameterCount,
-  rotaryNdims,
+  type ModelConfig,
+  modelShapes,
+  rotaryWidth,
   staticCacheBytes,
-  trunkShapes,
 } from '../models/index.ts';
 import type { OnlineTrainConfig } from './online/config.ts';
 import { makeAlgorithm } from './online/trainer.ts';
@@ -63,21 +65,24 @@ export interface PlanSettings {
   sharedReference?: boolean;
 }
 
-/** Trainable parameters of LoRA adapters on a GPT-NeoX model of `c` (its linear layers' shapes). */
-export function loraParameters(c: GPTNeoXConfig, lora: LoraSettings): number {
-  const linears = [...trunkShapes(c)]
-    .filter(([name, shape]) => name.endsWith('.weight') && shape.length === 2 && !name.includes('embed'))
+/**
+ * Trainable parameters of LoRA adapters on a model of `c` (any family): r·(in + out) for each
+ * targeted linear layer of its trunk (embeddings and heads are no adapter targets).
+ */
+export function loraParameters(c: ModelConfig, lora: LoraSettings): number {
+  const linears = [...modelShapes('causal-lm', c)]
+    .filter(([name, shape]) => name.endsWith('.weight') && shape.length === 2 && !/embed|lm_head/.test(name))
     .map(([name, [out, inp]]): [string, { in: number; out: number }] => [
       name.slice(0, -'.weight'.length),
       { in: inp!, out: out! },
     ]);
-  return loraParameterCount(linears, lora, 'gpt_neox');
+  return loraParameterCount(linears, lora, isLlamaConfig(c) ? c.modelType : 'gpt_neox');
 }
 
 export interface PlanModels {
-  policy: GPTNeoXConfig;
-  reference?: GPTNeoXConfig;
-  reward?: GPTNeoXConfig;
+  policy: ModelConfig;
+  reference?: ModelConfig;
+  reward?: ModelConfig;
 }
 
 export interface PlanComponent {
@@ -106,21 +111,37 @@ function dtypeBytes(dtype: PlanSettings['dtype']): number {
 }
 
 /** Parameters of a reward model: the trunk and a one-label score head (no LM head). */
-function rewardParameters(c: GPTNeoXConfig): number {
+function rewardParameters(c: ModelConfig): number {
   const lm = countParameters(c);
   return lm - (c.tieWordEmbeddings ? 0 : c.vocabSize * c.hiddenSize) + c.hiddenSize;
 }
 
 /** Bytes autograd saves for backward in one layer, per token of a sequence of length T. */
-export function layerActivationBytesPerToken(c: GPTNeoXConfig, T: number, w: number): number {
+export function layerActivationBytesPerToken(c: ModelConfig, T: number, w: number): number {
   const h = c.hiddenSize;
-  const rotated = (2 * rotaryNdims(c) * c.numAttentionHeads) / h; // rotate_half copies of q and k, in units of h
+  const attentionProbabilities = 8 * c.numAttentionHeads * T + T;
+  if (isLlamaConfig(c)) return llamaLayerValuesPerToken(c) * w + attentionProbabilities;
+  const rotated = (2 * rotaryWidth(c) * c.numAttentionHeads) / h; // rotate_half copies of q and k, in units of h
   const values = (17 + rotated) * h;
-  return values * w + 8 * c.numAttentionHeads * T + T;
+  return values * w + attentionProbabilities;
+}
+
+/**
+ * The same count for a Llama-family layer (sequential residual, grouped-query attention, SwiGLU):
+ * the layer input, its RMSNorm output and the mid-layer residual and its norm (4h); q, k, v
+ * (q + 2kv wide); the rotate_half copies and rotated q and k (2(q + kv)); keys and values repeated to
+ * every query head (2q, when grouped); the merged heads (q); the MLP's gate, its sigmoid and SiLU,
+ * up and the product (5 × intermediate).
+ */
+function llamaLayerValuesPerToken(c: Extract<ModelConfig, { modelType: string }>): number {
+  const q = c.numAttentionHeads * c.headDim;
+  const kv = c.numKeyValueHeads * c.headDim;
+  const repeated = c.numKeyValueHeads === c.numAttentionHeads ? 0 : 2 * q;
+  return 4 * c.hiddenSize + (q + 2 * kv) + 2 * (q + kv) + repeated + q + 5 * c.intermediateSize;
 }
 
 /** Peak working bytes of one no-grad forward over `rows` × T tokens (one layer at a time, plus the residual stream). */
-function forwardWorkingBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {
+function forwardWorkingBytes(c: ModelConfig, rows: number, T: number, w: number): number {
   const h = c.hiddenSize;
   const tokens = rows * T;
   // Residual stream, layer input and norm outputs, QKV and the rotated q, k; attention scores,
@@ -131,18 +152,19 @@ function forwardWorkingBytes(c: GPTNeoXConfig, rows: number, T: number, w: numbe
 }
 
 /** Working bytes of the next-token distributions of `positions` positions (logits and float32 copies). */
-function logitsBytes(c: GPTNeoXConfig, positions: number, w: number, extra = 0): number {
+function logitsBytes(c: ModelConfig, positions: number, w: number, extra = 0): number {
   // LM-head output, float32 logits, softmax probabilities, and the entropy's product (TokenDistribution).
   return positions * c.vocabSize * (w + (3 + extra) * F32);
 }
 
 /** Bytes of the logits saved for backward plus their backward transients. */
-function trainingLogitsBytes(c: GPTNeoXConfig, positions: number): number {
-  // Saved: float32 logits and probabilities; backward: up to three float32 gradients of that size.
-  return positions * c.vocabSize * 5 * F32;
+function trainingLogitsBytes(c: ModelConfig, positions: number): number {
+  // The fused scoring op (tokenScores) keeps no softmax. Saved: the LM head's float32 output and its
+  // tempered copy (sampling temperature ≠ 1); backward: the fused gradient and the division's.
+  return positions * c.vocabSize * 4 * F32;
 }
 
-function kvCacheBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {
+function kvCacheBytes(c: ModelConfig, rows: number, T: number, w: number): number {
   // generate's static cache: keys and values of every layer, preallocated for all T positions.
   return staticCacheBytes(c, rows, T, w);
 }
@@ -224,7 +246,7 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
         note: `${gen} prompts`,
       },
     ]);
-    const scoring = (model: GPTNeoXConfig, logits: boolean) =>
+    const scoring = (model: ModelConfig, logits: boolean) =>
       forwardWorkingBytes(model, score, T, w) + (logits ? logitsBytes(pc, score * s.responseTokens, w) : 0);
     phase('scoring', [
       {

@@ -18,6 +18,8 @@ export const LAYERS: string[][] = [
     'models/linear.ts',
   ],
   ['models/gptneox'],
+  ['models/llama'],
+  ['models/model-family.ts'],
   ['models/lora'],
   ['models/checkpoint', 'models/model-limits.ts'],
   ['models/sampling'],

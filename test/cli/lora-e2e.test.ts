@@ -20,7 +20,11 @@ import {
   writePreferenceFile,
   writeSftFiles,
 } from '../../src/lab/task/index.ts';
-import { countParameters, loadConfig, loadRewardModel } from '../../src/models/index.ts';
+import {
+  countModelParameters as countParameters,
+  loadConfig,
+  loadRewardModel,
+} from '../../src/models/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'cli-lora-'));
 const data = join(root, 'data');

@@ -17,6 +17,7 @@ import {
   writeSftFiles,
 } from '../../src/lab/task/index.ts';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
+import type { GPTNeoXConfig } from '../../src/models/gptneox/config.ts';
 import { writeSnapshot } from '../../src/models/gptneox/write-snapshot.ts';
 import { cat, type Tensor } from '../../src/tensor/index.ts';
 
@@ -48,7 +49,7 @@ beforeAll(async () => {
   ]);
   await writeSnapshot(
     twoLabels,
-    { config: rm.config, architectures: ['GPTNeoXForSequenceClassification'], tensors },
+    { config: rm.config as GPTNeoXConfig, architectures: ['GPTNeoXForSequenceClassification'], tensors },
     { tokenizerDir: sft },
   );
   rm.dispose();

@@ -98,7 +98,8 @@ describe('reward head', () => {
       unexpected: ['embed_out.weight'],
     });
     const fresh = await loadRewardModel(dir, { initScoreSeed: 3, trainable: true });
-    expect(fresh.gptNeox.embedIn.equal(lm.gptNeox.embedIn)).toBe(true);
+    const embedIn = (m: typeof fresh | typeof lm) => m.parameters().get('gpt_neox.embed_in.weight')!;
+    expect(embedIn(fresh).equal(embedIn(lm))).toBe(true);
     expect(fresh.score.shape).toEqual([1, 32]);
     expect(fresh.score.requiresGrad).toBe(true);
     const std = Math.sqrt(fresh.score.toArray().reduce((s, v) => s + v * v, 0) / 32);

@@ -80,6 +80,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** Debian's python3 with torch; MAXENT_PYTHON overrides (the GPU check uses the machine's own). */
 export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 export const REFERENCE_SCRIPT = join(import.meta.dirname, '../../scripts/reference/gptneox_reference.py');
+export const LLAMA_REFERENCE_SCRIPT = join(import.meta.dirname, '../../scripts/reference/llama_reference.py');
 
 /** Why the Python reference cannot run here, or null when /usr/bin/python3 has torch. */
 export function pythonTorchUnavailable(): string | null {
@@ -93,26 +94,38 @@ export interface ReferenceJob {
   snapshot: string;
   inputIds: number[][];
   attentionMask?: number[][];
+  /** Also decode this many tokens greedily (llama_reference.py only). */
+  greedyNewTokens?: number;
 }
 
 export interface ReferenceLogits {
   shape: number[];
   /** Row-major [B, T, V], computed in float64. */
   logits: number[];
+  /** [B, greedyNewTokens] when asked for. */
+  greedy?: number[][];
 }
 
 /** Runs every job in one Python process (importing torch takes seconds) and returns their logits. */
-export async function referenceLogits(jobs: ReferenceJob[], workDir: string): Promise<ReferenceLogits[]> {
+export async function referenceLogits(
+  jobs: ReferenceJob[],
+  workDir: string,
+  script = REFERENCE_SCRIPT,
+): Promise<ReferenceLogits[]> {
   const args: string[] = [];
   for (const [i, job] of jobs.entries()) {
     const inputs = join(workDir, `reference-inputs-${i}.json`);
     await writeFile(
       inputs,
-      JSON.stringify({ input_ids: job.inputIds, attention_mask: job.attentionMask ?? null }),
+      JSON.stringify({
+        input_ids: job.inputIds,
+        attention_mask: job.attentionMask ?? null,
+        greedy_new_tokens: job.greedyNewTokens ?? 0,
+      }),
     );
     args.push(job.snapshot, inputs, join(workDir, `reference-logits-${i}.json`));
   }
-  execFileSync(PYTHON, [REFERENCE_SCRIPT, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(PYTHON, [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   return Promise.all(
     jobs.map(
       async (_, i) =>

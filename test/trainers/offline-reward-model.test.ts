@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PreferenceExample } from '../../src/data/index.ts';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
-import type { GPTNeoXRewardModel } from '../../src/models/gptneox/model.ts';
+import type { RewardModel } from '../../src/models/model-family.ts';
 import { Tokenizer } from '../../src/models/tokenizer/index.ts';
 import { noGrad, tensor } from '../../src/tensor/index.ts';
 import { RewardModelConfigSchema } from '../../src/trainers/offline/config.ts';
@@ -31,14 +31,14 @@ const tmp = tempDirs('rm');
 afterAll(() => tmp.cleanup());
 
 /** Reward of prompt + response + EOS, one unpadded sequence at a time. */
-function reward(model: GPTNeoXRewardModel, prompt: string, response: string): number {
+function reward(model: RewardModel, prompt: string, response: string): number {
   const ids = [...idsOf(prompt), ...idsOf(response), EOS_ID];
   return noGrad(() =>
     model.rewards(tensor([ids], { dtype: 'int64' }), tensor([Array<number>(ids.length).fill(1)])).item(),
   );
 }
 
-function accuracy(model: GPTNeoXRewardModel, pairs: PreferenceExample[]): number {
+function accuracy(model: RewardModel, pairs: PreferenceExample[]): number {
   return mean(
     pairs.map((p) => (reward(model, p.prompt, p.chosen) > reward(model, p.prompt, p.rejected) ? 1 : 0)),
   );

@@ -8,8 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRewardModel } from '../../src/models/checkpoint/load-model.ts';
-import type { GPTNeoXRewardModel } from '../../src/models/gptneox/model.ts';
 import { REWARD_NORMALIZATION_FILE } from '../../src/models/gptneox/snapshot-files.ts';
+import type { RewardModel } from '../../src/models/model-family.ts';
 import { Tokenizer } from '../../src/models/tokenizer/index.ts';
 import { noGrad, tensor } from '../../src/tensor/index.ts';
 import { RewardModelCritic } from '../../src/trainers/adapters/index.ts';
@@ -32,7 +32,7 @@ const tmp = tempDirs('rm-norm');
 afterAll(() => tmp.cleanup());
 
 /** Reward of prompt + response + EOS, one unpadded sequence at a time (independent of batching). */
-function reward(model: GPTNeoXRewardModel, prompt: string, response: string): number {
+function reward(model: RewardModel, prompt: string, response: string): number {
   const ids = [...idsOf(prompt), ...idsOf(response), EOS_ID];
   return noGrad(() =>
     model.rewards(tensor([ids], { dtype: 'int64' }), tensor([Array<number>(ids.length).fill(1)])).item(),

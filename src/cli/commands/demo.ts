@@ -74,6 +74,7 @@ export async function runDemoCommand(opts: DemoCommandOptions): Promise<DemoSumm
     log(`demo: seeds ${seeds.join(', ')} in ${opts.out}, ${jobs} worker processes`);
     stages = await runStagesInParallel({
       preset: opts.preset,
+      family: opts.family,
       seeds: seeds.map((seed) => ({ seed, out: seedFolder(opts.out, seed) })),
       workers: jobs,
       log,

@@ -51,6 +51,10 @@ export function registerCommands(program: Command): void {
     )
     .option('--fresh', 'ignore cached stages and start over')
     .option(
+      '--family <name>',
+      'architecture of every lab model (policy, reward model, critic): gpt_neox (Pythia-shaped, default), llama (Llama/SmolLM-shaped) or qwen2 (Qwen2-shaped)',
+    )
+    .option(
       '--jobs <n>',
       'worker processes running stages side by side, one torch and one OpenBLAS thread each (default: one per core, at most 8; 1: in this process, in order)',
       intIn('--jobs', 1, 64),
@@ -62,9 +66,14 @@ export function registerCommands(program: Command): void {
         quick?: boolean;
         smoke?: boolean;
         fresh?: boolean;
+        family?: string;
         jobs?: number;
       }) => {
         if (opts.quick && opts.smoke) throw new Error('demo: choose one of --quick and --smoke');
+        const { LAB_FAMILIES } = await import('../../lab/demo/config.ts');
+        const family = opts.family as (typeof LAB_FAMILIES)[number] | undefined;
+        if (family !== undefined && !LAB_FAMILIES.includes(family))
+          throw new Error(`--family: expected one of ${LAB_FAMILIES.join(', ')}, got "${opts.family}"`);
         const { parseSeeds, runDemoCommand } = await import('./demo.ts');
         await runDemoCommand({
           out: opts.out,
@@ -72,6 +81,7 @@ export function registerCommands(program: Command): void {
           fresh: Boolean(opts.fresh),
           seeds: opts.seeds === undefined ? undefined : parseSeeds(opts.seeds),
           jobs: opts.jobs,
+          family,
         });
       },
     );
@@ -183,7 +193,7 @@ export function registerCommands(program: Command): void {
     .option('--gpu-memory <GiB>', 'the GPU memory to plan for, GiB', '80')
     .option(
       '--shape <name>',
-      'model shape for snapshots that do not exist yet (e.g. pythia-1b); default: the size the path names',
+      'model shape for snapshots that do not exist yet (e.g. pythia-1b, smollm-135m); default: the size the path names',
     )
     .option('--kind <kind>', 'sft, rm, po or rl (default: the first whose schema accepts the file)')
     .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
@@ -220,10 +230,12 @@ export function registerCommands(program: Command): void {
 
   program
     .command('init-model')
-    .description('write a randomly initialised GPT-NeoX/Pythia model as an HF snapshot folder')
+    .description(
+      'write a randomly initialised GPT-NeoX/Pythia, Llama or Qwen2 model as an HF snapshot folder',
+    )
     .requiredOption(
       '--config <name>',
-      'pythia-tiny | pythia-small (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b',
+      'pythia-tiny | pythia-small | llama-tiny | qwen2-tiny (vocabulary from the tokenizer) | 14m | 70m | 160m | 410m | 1b | 1.4b | 2.8b | 6.9b | 12b | smollm-135m | qwen2.5-0.5b',
     )
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'initialisation seed', intIn('--seed', 0, Number.MAX_SAFE_INTEGER), 1)

@@ -14,9 +14,12 @@ import { ConfigError } from '../../config/load.ts';
 import { loadTrainConfig } from '../../experiments/train.ts';
 import {
   CONFIG_FILE,
-  type GPTNeoXConfig,
   isAdapterFolder,
+  isLlamaNamedConfig,
+  LLAMA_NAMED_CONFIGS,
+  llamaNamedConfig,
   loadConfig,
+  type ModelConfig,
   NAMED_CONFIGS,
   namedConfig,
 } from '../../models/index.ts';
@@ -33,6 +36,9 @@ import {
   type PlanModels,
 } from '../../trainers/memory-plan.ts';
 import { needsReference } from '../../trainers/offline/preference.ts';
+
+/** Every named shape `--shape` accepts: the Pythia suite and the Llama family's. */
+const SHAPES: string[] = [...NAMED_CONFIGS, ...Object.keys(LLAMA_NAMED_CONFIGS)];
 
 type Kind = 'sft' | 'rm' | 'po' | 'rl';
 const KINDS: readonly Kind[] = ['rl', 'po', 'rm', 'sft'];
@@ -74,9 +80,9 @@ function readConfig(file: string, kind: string | undefined, sets: string[]) {
   );
 }
 
-/** A named Pythia size in a path (pythia-1b-deduped, runs/paper/pythia-2.8b/sft/model). */
+/** A named size in a path (pythia-1b-deduped, runs/paper/pythia-2.8b/sft/model, smollm-135m). */
 function sizeInPath(path: string): string | null {
-  const names = [...NAMED_CONFIGS].sort((a, b) => b.length - a.length);
+  const names = [...SHAPES].sort((a, b) => b.length - a.length);
   for (const part of path.split(/[\\/]/).reverse())
     for (const name of names) if (part === name || part.startsWith(`${name}-`)) return name;
   return null;
@@ -86,7 +92,7 @@ async function shapeOf(
   key: string,
   dir: string,
   shape: string | undefined,
-): Promise<{ config: GPTNeoXConfig; source: string }> {
+): Promise<{ config: ModelConfig; source: string }> {
   if (existsSync(join(dir, CONFIG_FILE)))
     return { config: await loadConfig(dir), source: join(dir, CONFIG_FILE) };
   // A LoRA adapter folder: the shape of its base.
@@ -95,10 +101,11 @@ async function shapeOf(
   const name = shape ?? sizeInPath(dir);
   if (!name)
     throw new ConfigError(
-      `${key}: ${join(dir, CONFIG_FILE)} does not exist and the path names no Pythia size; give --shape (one of ${NAMED_CONFIGS.join(', ')})`,
+      `${key}: ${join(dir, CONFIG_FILE)} does not exist and the path names no known size; give --shape (one of ${SHAPES.join(', ')})`,
     );
   // The tokenizer's size only matters for the tiny test shapes; Pythia's embeddings are fixed.
-  return { config: namedConfig(name, 257), source: `${name} (${dir} not there yet)` };
+  const config = isLlamaNamedConfig(name) ? llamaNamedConfig(name, 257) : namedConfig(name, 257);
+  return { config, source: `${name} (${dir} not there yet)` };
 }
 
 export async function planConfig(o: PlanCommandOptions): Promise<PlanResult> {

@@ -121,7 +121,18 @@ export interface PreferenceOptimisationConfig {
 
 export interface DemoConfig {
   seed: number;
-  model: { hidden: number; layers: number; heads: number; intermediate: number };
+  model: {
+    hidden: number;
+    layers: number;
+    heads: number;
+    intermediate: number;
+    /**
+     * The architecture of every lab model (policy, reward model, critic): absent or 'gpt_neox' a
+     * Pythia-shaped GPT-NeoX; 'llama' Llama/SmolLM-shaped (RMSNorm, SwiGLU, heads/2 key/value heads,
+     * untied); 'qwen2' Qwen2-shaped (the same with q/k/v biases and a tied head).
+     */
+    family?: LabFamily;
+  };
   data: {
     sftTrain: number;
     sftEval: number;
@@ -140,6 +151,10 @@ export interface DemoConfig {
 }
 
 export type DemoPreset = 'default' | 'quick' | 'smoke';
+
+/** The architectures the lab can train (`demo --family`). */
+export const LAB_FAMILIES = ['gpt_neox', 'llama', 'qwen2'] as const;
+export type LabFamily = (typeof LAB_FAMILIES)[number];
 
 /** A partial DemoConfig: objects merge key by key, arrays and numbers replace. */
 export type DemoOverrides = { [K in keyof DemoConfig]?: Partial<DemoConfig[K]> };

@@ -10,11 +10,18 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { DemoPreset } from './config.ts';
+import type { DemoPreset, LabFamily } from './config.ts';
 import { type DemoStage, demoConfig, demoStages } from './pipeline.ts';
 
 /** A request to a worker, and its replies. */
-export type WorkerRequest = { kind: 'run'; out: string; preset: DemoPreset; seed: number; stage: string };
+export type WorkerRequest = {
+  kind: 'run';
+  out: string;
+  preset: DemoPreset;
+  family?: LabFamily;
+  seed: number;
+  stage: string;
+};
 export type WorkerReply =
   | { kind: 'log'; line: string }
   | { kind: 'done'; seconds: number }
@@ -37,6 +44,8 @@ interface Job {
 
 export interface ParallelDemoOptions {
   preset: DemoPreset;
+  /** The architecture of the lab's models (default gpt_neox). */
+  family?: LabFamily;
   /** One folder per seed. */
   seeds: { seed: number; out: string }[];
   workers: number;
@@ -51,7 +60,7 @@ export interface ParallelDemoOptions {
 export async function runStagesInParallel(o: ParallelDemoOptions): Promise<StageTiming[]> {
   const jobs: Job[] = [];
   for (const { seed, out } of o.seeds) {
-    const stages = demoStages(out, demoConfig(o.preset, seed));
+    const stages = demoStages(out, demoConfig(o.preset, seed, o.family));
     const byId = new Map(stages.map((s) => [s.id, s]));
     const priority = new Map<string, number>();
     const priorityOf = (s: DemoStage): number => {
@@ -94,7 +103,14 @@ export async function runStagesInParallel(o: ParallelDemoOptions): Promise<Stage
             job.state = 'running';
             worker
               .run(
-                { kind: 'run', out: job.out, preset: o.preset, seed: job.seed, stage: job.stage.id },
+                {
+                  kind: 'run',
+                  out: job.out,
+                  preset: o.preset,
+                  family: o.family,
+                  seed: job.seed,
+                  stage: job.stage.id,
+                },
                 (line) => o.log(o.seeds.length > 1 ? `[seed ${job.seed}] ${line}` : line),
               )
               .then(

@@ -36,7 +36,13 @@ import {
   winRate,
   writePreferenceFile,
 } from '../task/index.ts';
-import { DEMO_PRESETS, type DemoConfig, type DemoPreset, type OfflineStageConfig } from './config.ts';
+import {
+  DEMO_PRESETS,
+  type DemoConfig,
+  type DemoPreset,
+  type LabFamily,
+  type OfflineStageConfig,
+} from './config.ts';
 import { GoldEvaluation, hasFinalEvaluation } from './gold-eval.ts';
 import { readLabRows, writeLabFiles } from './lab-files.ts';
 import { buildPolicyPreferenceData } from './policy-preferences.ts';
@@ -50,6 +56,8 @@ export interface DemoOptions {
   fresh: boolean;
   /** Overrides the preset's seed (data, initialisation, sampling and training all follow it). */
   seed?: number;
+  /** The architecture of the lab's models (default gpt_neox). */
+  family?: LabFamily;
   log?: (msg: string) => void;
 }
 
@@ -146,14 +154,18 @@ export interface DemoStage {
 }
 
 /** The preset's settings for one seed (data, initialisation, sampling and training all follow it). */
-export function demoConfig(preset: DemoPreset, seed?: number): DemoConfig {
+export function demoConfig(preset: DemoPreset, seed?: number, family?: LabFamily): DemoConfig {
   const p = DEMO_PRESETS[preset];
-  return seed === undefined ? p : { ...p, seed };
+  const withSeed = seed === undefined ? p : { ...p, seed };
+  // GPT-NeoX stays unnamed, so the default pipeline's stage keys (and caches) are unchanged.
+  return family === undefined || family === 'gpt_neox'
+    ? withSeed
+    : { ...withSeed, model: { ...withSeed.model, family } };
 }
 
 /** Runs the pipeline for one seed in this process, stage after stage (`demo --jobs 1`). */
 export async function runDemo(o: DemoOptions): Promise<DemoHeadroom> {
-  const cfg = demoConfig(o.preset, o.seed);
+  const cfg = demoConfig(o.preset, o.seed, o.family);
   const log = o.log ?? ((m: string) => console.error(m));
   if (o.fresh) rmSync(o.out, { recursive: true, force: true });
   makeDirs(o.out);

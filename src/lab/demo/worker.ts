@@ -12,7 +12,7 @@ const send = (reply: WorkerReply) => process.send?.(reply);
 async function runStage(r: WorkerRequest): Promise<void> {
   const started = Date.now();
   try {
-    const stage = demoStages(r.out, demoConfig(r.preset, r.seed)).find((s) => s.id === r.stage);
+    const stage = demoStages(r.out, demoConfig(r.preset, r.seed, r.family)).find((s) => s.id === r.stage);
     if (!stage) throw new Error(`no stage "${r.stage}" in the ${r.preset} preset`);
     const log = (line: string) => send({ kind: 'log', line });
     if (!stage.done()) await stage.run({ models: new LabModels(), log, progress: false });

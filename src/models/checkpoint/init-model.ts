@@ -4,10 +4,15 @@
  * `<|endoftext|>` and the 256 bytes, Pythia's layout).
  */
 import { Generator } from '../../tensor/index.ts';
-import { countParameters, type GPTNeoXConfig, validateConfig } from '../gptneox/config.ts';
-import { initStateDict } from '../gptneox/init.ts';
-import { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import { type GPTNeoXConfig, validateConfig } from '../gptneox/config.ts';
 import { namedConfig } from '../gptneox/named-configs.ts';
+import {
+  isLlamaNamedConfig,
+  type LlamaConfig,
+  llamaNamedConfig,
+  validateLlamaConfig,
+} from '../llama/config.ts';
+import { causalLMFor, countModelParameters, initModelStateDict, type ModelConfig } from '../model-family.ts';
 import { buildByteLevelBpeTokenizerJson, Tokenizer, writeTokenizerFolder } from '../tokenizer/index.ts';
 
 export interface InitModelOptions {
@@ -15,7 +20,7 @@ export interface InitModelOptions {
   /** A parsed tokenizer.json; default: byte-level BPE without merges (257 tokens). */
   tokenizerJson?: object;
   /** Changes to the named configuration (e.g. { useParallelResidual: false }). */
-  overrides?: Partial<GPTNeoXConfig>;
+  overrides?: Partial<GPTNeoXConfig> | Partial<LlamaConfig>;
   dtype?: 'float32' | 'bfloat16';
   /** Shard the weights above this many bytes. */
   maxShardBytes?: number;
@@ -24,7 +29,7 @@ export interface InitModelOptions {
 }
 
 export interface InitModelResult {
-  config: GPTNeoXConfig;
+  config: ModelConfig;
   parameterCount: number;
 }
 
@@ -36,12 +41,25 @@ export async function initModel(
 ): Promise<InitModelResult> {
   const tokenizerJson = opts.tokenizerJson ?? buildByteLevelBpeTokenizerJson();
   const tokenizer = Tokenizer.fromJSON(tokenizerJson);
-  const base = namedConfig(configName, tokenizer.vocabSize, tokenizer.eosId);
-  const config = validateConfig({ ...base, ...opts.overrides }, configName);
+  const config: ModelConfig = isLlamaNamedConfig(configName)
+    ? validateLlamaConfig(
+        {
+          ...llamaNamedConfig(configName, tokenizer.vocabSize, tokenizer.eosId),
+          ...opts.overrides,
+        } as LlamaConfig,
+        configName,
+      )
+    : validateConfig(
+        {
+          ...namedConfig(configName, tokenizer.vocabSize, tokenizer.eosId),
+          ...opts.overrides,
+        } as GPTNeoXConfig,
+        configName,
+      );
   const device = opts.device ?? 'cpu';
-  const model = new GPTNeoXForCausalLM(
+  const model = causalLMFor(
     config,
-    initStateDict(config, 'causal-lm', new Generator(opts.seed, device), { device }),
+    initModelStateDict(config, 'causal-lm', new Generator(opts.seed, device), { device }),
   );
   try {
     await model.save(outDir, { dtype: opts.dtype, maxShardBytes: opts.maxShardBytes });
@@ -53,5 +71,5 @@ export async function initModel(
     eosToken,
     modelMaxLength: config.maxPositionEmbeddings,
   });
-  return { config, parameterCount: countParameters(config) };
+  return { config, parameterCount: countModelParameters(config) };
 }

@@ -1,5 +1,5 @@
 /**
- * Loading HF GPT-NeoX snapshot folders (config.json + model.safetensors or shards) into our models,
+ * Loading HF snapshot folders of any supported family (GPT-NeoX, Llama, Qwen2: model-family.ts) (config.json + model.safetensors or shards) into our models,
  * in float32 or bfloat16 from F32/BF16/F16 files. The tensors are checked against the config before
  * any weight is read: every missing, unexpected or mis-shaped tensor is reported in one error.
  */
@@ -7,19 +7,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { dispose, Generator } from '../../tensor/index.ts';
-import type { GPTNeoXConfig } from '../gptneox/config.ts';
-import { parseConfigJson } from '../gptneox/config-json.ts';
 import { initParameter } from '../gptneox/init.ts';
-import { GPTNeoXForCausalLM, GPTNeoXRewardModel } from '../gptneox/model.ts';
-import {
-  isIgnoredBuffer,
-  LM_HEAD,
-  type ModelKind,
-  type ParameterShapes,
-  SCORE_HEAD,
-  type StateDict,
-  shapesFor,
-} from '../gptneox/parameter-layout.ts';
+import type { ModelKind, ParameterShapes, StateDict } from '../gptneox/parameter-layout.ts';
 import {
   CONFIG_FILE,
   REWARD_NORMALIZATION_FILE,
@@ -36,6 +25,17 @@ import {
   readAdapterConfig,
   readAdapterWeights,
 } from '../lora/index.ts';
+import {
+  type CausalLM,
+  causalLMFor,
+  headNames,
+  isIgnoredTensor,
+  type ModelConfig,
+  modelShapes,
+  parseAnyConfigJson,
+  type RewardModel,
+  rewardModelFor,
+} from '../model-family.ts';
 import { WeightFiles } from './weight-files.ts';
 
 export interface LoadOptions {
@@ -54,8 +54,11 @@ export interface RewardModelLoadOptions extends LoadOptions {
   initScoreSeed?: number;
 }
 
-/** Reads and validates `dir/config.json` (of the base snapshot when `dir` is a LoRA adapter folder). */
-export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
+/**
+ * Reads and validates `dir/config.json` (its family from model_type); of the base snapshot when
+ * `dir` is a LoRA adapter folder.
+ */
+export async function loadConfig(dir: string): Promise<ModelConfig> {
   if (isAdapterFolder(dir)) return loadConfig(baseFolderOf(dir, await readAdapterConfig(dir)));
   const path = join(dir, CONFIG_FILE);
   let text: string;
@@ -70,7 +73,7 @@ export async function loadConfig(dir: string): Promise<GPTNeoXConfig> {
   } catch (e) {
     throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
   }
-  return parseConfigJson(json, path);
+  return parseAnyConfigJson(json, path);
 }
 
 interface Selection {
@@ -81,19 +84,20 @@ interface Selection {
   dropped: Set<string>;
 }
 
-function selectTensors(kind: ModelKind, config: GPTNeoXConfig, initScore: boolean): Selection {
+function selectTensors(kind: ModelKind, config: ModelConfig, initScore: boolean): Selection {
+  const { lmHead, score } = headNames(config);
   const dropped = new Set<string>();
-  if (config.tieWordEmbeddings) dropped.add(LM_HEAD); // some exporters store the tied copy too
-  if (kind === 'reward-model' && initScore) dropped.add(LM_HEAD);
-  const optional = new Set(kind === 'reward-model' && initScore ? [SCORE_HEAD] : []);
-  return { expected: shapesFor(kind, config), optional, dropped };
+  if (config.tieWordEmbeddings) dropped.add(lmHead); // some exporters store the tied copy too
+  if (kind === 'reward-model' && initScore) dropped.add(lmHead);
+  const optional = new Set(kind === 'reward-model' && initScore ? [score] : []);
+  return { expected: modelShapes(kind, config), optional, dropped };
 }
 
 /** Reads the tensors `kind` needs from `dir`, checked against `config`, in layout order. */
 export async function loadStateDict(
   dir: string,
   kind: ModelKind,
-  config: GPTNeoXConfig,
+  config: ModelConfig,
   opts: LoadOptions & { initScoreSeed?: number } = {},
 ): Promise<StateDict> {
   const files = await WeightFiles.open(dir);
@@ -102,7 +106,7 @@ export async function loadStateDict(
     const sel = selectTensors(kind, config, opts.initScoreSeed !== undefined);
     assertShapesMatch(dir, sel.expected, files.shapes(), {
       optional: sel.optional,
-      ignore: (n) => isIgnoredBuffer(n) || sel.dropped.has(n),
+      ignore: (n) => isIgnoredTensor(config, n) || sel.dropped.has(n),
     });
     const dtype = opts.dtype ?? 'float32';
     const present = files.shapes();
@@ -148,27 +152,27 @@ async function mergeAdapterFolder(
 }
 
 /**
- * Loads an HF GPTNeoXForCausalLM snapshot, or a LoRA adapter folder (PEFT's layout) as its base
- * with the adapter merged in.
+ * Loads an HF …ForCausalLM snapshot (GPTNeoX, Llama, Qwen2), or a LoRA adapter folder (PEFT's
+ * layout) as its base with the adapter merged in.
  */
-export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<GPTNeoXForCausalLM> {
+export async function loadCausalLM(dir: string, opts: LoadOptions = {}): Promise<CausalLM> {
   const config = await loadConfig(dir);
   const folder = await adapterOf(dir);
   if (folder?.adapter.taskType === 'SEQ_CLS')
     throw new Error(`${dir}: a reward-model (SEQ_CLS) LoRA adapter, not a causal LM's (CAUSAL_LM)`);
   const state = await loadStateDict(folder?.base ?? dir, 'causal-lm', config, opts);
   if (folder) await mergeAdapterFolder(dir, folder.adapter, state, opts);
-  const model = new GPTNeoXForCausalLM(config, state);
+  const model = causalLMFor(config, state);
   if (hasTokenizer(dir)) model.tokenizerDir = dir;
   else if (folder && hasTokenizer(folder.base)) model.tokenizerDir = folder.base;
   return opts.trainable ? model.setTrainable(true) : model;
 }
 
-/** Loads an HF GPTNeoXForSequenceClassification (num_labels = 1) snapshot, or starts one from a causal LM. */
-export async function loadRewardModel(
-  dir: string,
-  opts: RewardModelLoadOptions = {},
-): Promise<GPTNeoXRewardModel> {
+/**
+ * Loads an HF …ForSequenceClassification (num_labels = 1) snapshot (GPTNeoX, Llama, Qwen2), or
+ * starts one from a causal LM.
+ */
+export async function loadRewardModel(dir: string, opts: RewardModelLoadOptions = {}): Promise<RewardModel> {
   const config = await loadConfig(dir);
   const folder = await adapterOf(dir);
   // A reward-model adapter's base is often the SFT causal LM: its score head comes from the adapter.
@@ -180,15 +184,13 @@ export async function loadRewardModel(
     ...opts,
     initScoreSeed: scoreSeed,
   });
-  if (!state.has(SCORE_HEAD)) {
+  const { score } = headNames(config);
+  if (!state.has(score)) {
     const gen = new Generator(opts.initScoreSeed ?? 0, opts.device ?? 'cpu');
-    state.set(
-      SCORE_HEAD,
-      initParameter(SCORE_HEAD, [1, config.hiddenSize], config.initializerRange, gen, opts),
-    );
+    state.set(score, initParameter(score, [1, config.hiddenSize], config.initializerRange, gen, opts));
   }
   if (folder) await mergeAdapterFolder(dir, folder.adapter, state, opts);
-  const model = new GPTNeoXRewardModel(config, state);
+  const model = rewardModelFor(config, state);
   if (hasTokenizer(dir)) model.tokenizerDir = dir;
   else if (folder && hasTokenizer(folder.base)) model.tokenizerDir = folder.base;
   const normalization = await readRewardNormalization(dir);
@@ -223,7 +225,7 @@ export async function readRewardNormalization(
 /** Loads `dir/value_head.safetensors` when present, else initialises a head for `config` from `seed`. */
 export async function loadOrInitValueHead(
   dir: string,
-  config: GPTNeoXConfig,
+  config: ModelConfig,
   seed: number,
   opts: LoadOptions = {},
 ): Promise<ValueHead> {

@@ -8,10 +8,9 @@ import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dispose, keep, zeros } from '../../tensor/index.ts';
-import { GPTNeoXForCausalLM, GPTNeoXRewardModel } from '../gptneox/model.ts';
-import { SCORE_HEAD } from '../gptneox/parameter-layout.ts';
 import { REWARD_NORMALIZATION_FILE, TOKENIZER_FILES } from '../gptneox/snapshot-files.ts';
 import { isAdapterFolder, mergeAdapter, readAdapterConfig, readAdapterWeights } from '../lora/index.ts';
+import { causalLMFor, headNames, rewardModelFor } from '../model-family.ts';
 import { loadConfig, loadStateDict } from './load-model.ts';
 
 export interface MergeAdapterArgs {
@@ -47,7 +46,8 @@ export async function mergeAdapterFolder(a: MergeAdapterArgs): Promise<string> {
   });
   try {
     // Overwritten by the adapter's modules_to_save below.
-    if (seqCls && !state.has(SCORE_HEAD)) state.set(SCORE_HEAD, keep(zeros([1, config.hiddenSize])));
+    const { score } = headNames(config);
+    if (seqCls && !state.has(score)) state.set(score, keep(zeros([1, config.hiddenSize])));
     const tensors = await readAdapterWeights(a.adapter);
     try {
       mergeAdapter(state, adapter, tensors, a.adapter);
@@ -55,12 +55,14 @@ export async function mergeAdapterFolder(a: MergeAdapterArgs): Promise<string> {
       dispose([...tensors.values()]);
     }
     const tokenizerDir = existsSync(join(a.adapter, TOKENIZER_FILES[0]!)) ? a.adapter : a.base;
-    const model = seqCls ? new GPTNeoXRewardModel(config, state) : new GPTNeoXForCausalLM(config, state);
+    const model = seqCls ? rewardModelFor(config, state) : causalLMFor(config, state);
     model.tokenizerDir = tokenizerDir;
     await model.save(a.out, a.dtype ? { dtype: a.dtype } : {});
     if (seqCls && existsSync(join(a.adapter, REWARD_NORMALIZATION_FILE)))
       await copyFile(join(a.adapter, REWARD_NORMALIZATION_FILE), join(a.out, REWARD_NORMALIZATION_FILE));
-    return seqCls ? GPTNeoXRewardModel.architecture : GPTNeoXForCausalLM.architecture;
+    return 'architecture' in model && typeof model.architecture === 'string'
+      ? model.architecture
+      : (model.constructor as unknown as { architecture: string }).architecture;
   } finally {
     dispose([...state.values()]);
   }

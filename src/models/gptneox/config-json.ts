@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { type GPTNeoXConfig, HIDDEN_ACTS, validateConfig } from './config.ts';
 
 /** Keys of HF configs that do not affect this model's computation (bookkeeping, generation defaults, …). */
-const INERT_KEYS = new Set([
+export const INERT_KEYS = new Set([
   '_name_or_path',
   'architectures',
   'transformers_version',

@@ -116,12 +116,26 @@ function inverseFrequencies(rot: number, base: number, device: string): Tensor {
 
 /** Tables for integer position ids [B, T], angles in float32 (as HF) then cast to `dtype`. */
 export function rotaryTables(positionIds: Tensor, rot: number, base: number, dtype: DType): RotaryTables {
-  const angles = positionIds
-    .float()
-    .unsqueeze(-1)
-    .mul(inverseFrequencies(rot, base, positionIds.device));
+  return rotaryTablesFrom(positionIds, inverseFrequencies(rot, base, positionIds.device), dtype);
+}
+
+/**
+ * Tables from a kept table of inverse frequencies [rot/2] (float32): angles position·θ_i in float32,
+ * cos and sin times `attentionScaling` (a RoPE scaling's factor; 1 for most), cast to `dtype`.
+ */
+export function rotaryTablesFrom(
+  positionIds: Tensor,
+  inverseFrequencies: Tensor,
+  dtype: DType,
+  attentionScaling = 1,
+): RotaryTables {
+  const angles = positionIds.float().unsqueeze(-1).mul(inverseFrequencies);
   const emb = cat([angles, angles], -1).unsqueeze(1);
-  return { cos: emb.cos().to(dtype), sin: emb.sin().to(dtype) };
+  if (attentionScaling === 1) return { cos: emb.cos().to(dtype), sin: emb.sin().to(dtype) };
+  return {
+    cos: emb.cos().mul(attentionScaling).to(dtype),
+    sin: emb.sin().mul(attentionScaling).to(dtype),
+  };
 }
 
 /** (x1, x2) → (−x2, x1) on the two halves of the last dim. */
@@ -161,23 +175,43 @@ export function cacheLength(cache: KVCache | null | undefined): number {
 }
 
 /** The past keys/values followed by the new ones along the time dim. */
-function extendLayerCache(past: LayerCache | undefined, key: Tensor, value: Tensor): LayerCache {
+export function extendLayerCache(past: LayerCache | undefined, key: Tensor, value: Tensor): LayerCache {
   if (!past) return { key, value };
   return { key: cat([past.key, key], 2), value: cat([past.value, value], 2) };
 }
 
 /**
+ * What sizes a cache: GPT-NeoX caches every head at hidden / heads wide; a grouped-query model
+ * (Llama) only its key/value heads, at its own head_dim.
+ */
+export interface CacheShape {
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  hiddenSize: number;
+  numKeyValueHeads?: number;
+  headDim?: number;
+}
+
+function cachedHeads(c: CacheShape): number {
+  return c.numKeyValueHeads ?? c.numAttentionHeads;
+}
+
+function cachedHeadDim(c: CacheShape): number {
+  return c.headDim ?? c.hiddenSize / c.numAttentionHeads;
+}
+
+/**
  * A static cache for `rows` sequences of `length` positions: zeros, one buffer
- * [layers, 2, rows, heads, length, head_dim] viewed per layer (bytes: staticCacheBytes).
+ * [layers, 2, rows, kv heads, length, head_dim] viewed per layer (bytes: staticCacheBytes).
  */
 export function allocateStaticCache(
-  config: GPTNeoXConfig,
+  config: CacheShape,
   rows: number,
   length: number,
   opts: { dtype: DType; device: string },
 ): KVCache {
   const buffer = zeros(
-    [config.numHiddenLayers, 2, rows, config.numAttentionHeads, length, headDim(config)],
+    [config.numHiddenLayers, 2, rows, cachedHeads(config), length, cachedHeadDim(config)],
     opts,
   );
   const cache = Array.from({ length: config.numHiddenLayers }, (_, i) => ({
@@ -190,16 +224,17 @@ export function allocateStaticCache(
 
 /** Bytes of a static cache: keys and values of every layer, rows × length positions. */
 export function staticCacheBytes(
-  config: GPTNeoXConfig,
+  config: CacheShape,
   rows: number,
   length: number,
   bytesPerValue: number,
 ): number {
-  return 2 * config.numHiddenLayers * rows * length * config.hiddenSize * bytesPerValue;
+  const width = cachedHeads(config) * cachedHeadDim(config);
+  return 2 * config.numHiddenLayers * rows * length * width * bytesPerValue;
 }
 
 /** Writes the new positions' keys and values into a static cache at `slots` (in place). */
-function writeLayerCache(buffers: LayerCache, key: Tensor, value: Tensor, slots: Tensor): LayerCache {
+export function writeLayerCache(buffers: LayerCache, key: Tensor, value: Tensor, slots: Tensor): LayerCache {
   buffers.key.indexCopy_(2, slots, key);
   buffers.value.indexCopy_(2, slots, value);
   return buffers;
@@ -213,7 +248,7 @@ export function disposeCache(cache: KVCache | null | undefined): void {
 // ---- attention, MLP, layer ----
 
 /** What every layer's attention shares in one forward pass. */
-interface AttentionContext {
+export interface AttentionContext {
   rotary: RotaryTables;
   /** [B, 1, 1, T_past + T] bool: which key positions are real tokens ([B, 1, T, S] for a static cache). */
   keyMask: Tensor;
@@ -343,6 +378,17 @@ export interface TrunkOutput {
   cache: KVCache;
 }
 
+/** A transformer body of any family: token ids → final hidden states (and the extended cache). */
+export interface Trunk {
+  forward(ids: Tensor, opts?: TrunkOptions): TrunkOutput;
+}
+
+/** What scoring needs of a causal LM of any family: its trunk and its LM head. */
+export interface TrunkWithLMHead {
+  readonly trunk: Trunk;
+  lmHead(hidden: Tensor): Tensor;
+}
+
 export class GPTNeoXModel {
   readonly config: GPTNeoXConfig;
   readonly embedIn: Tensor;
@@ -422,7 +468,7 @@ export class GPTNeoXModel {
   }
 }
 
-function checkMaskShape(mask: Tensor, batch: number, keys: number): void {
+export function checkMaskShape(mask: Tensor, batch: number, keys: number): void {
   const [b, k] = mask.shape;
   if (mask.rank !== 2 || b !== batch || k !== keys)
     throw new Error(
@@ -432,17 +478,18 @@ function checkMaskShape(mask: Tensor, batch: number, keys: number): void {
 
 // ---- the two models: a trunk and a head over one state dict ----
 
-/** What both models share: they own a state dict of HF-named tensors and a config. */
-abstract class StateDictModel {
-  readonly config: GPTNeoXConfig;
+/**
+ * What every model of every family shares: it owns a state dict of HF-named tensors (the token
+ * embedding first, so its dtype and device are the model's) and a config.
+ */
+export abstract class StateDictModel<Config = GPTNeoXConfig> {
+  readonly config: Config;
   /** The tensors by HF name; the modules hold the same tensors. */
   protected readonly state: StateDict;
   /** A folder whose tokenizer files `save` copies into every snapshot (set when loaded from one). */
   tokenizerDir: string | null = null;
-  /** HF's model_type. */
-  readonly modelType = 'gpt_neox';
 
-  protected constructor(config: GPTNeoXConfig, state: StateDict) {
+  protected constructor(config: Config, state: StateDict) {
     this.config = config;
     this.state = state;
   }
@@ -458,12 +505,18 @@ abstract class StateDictModel {
     return this;
   }
 
+  private get embedding(): Tensor {
+    const first = this.state.values().next().value;
+    if (!first) throw new Error('the model has no parameters');
+    return first;
+  }
+
   get dtype(): DType {
-    return take(this.state, EMBED_IN).dtype;
+    return this.embedding.dtype;
   }
 
   get device(): string {
-    return take(this.state, EMBED_IN).device;
+    return this.embedding.device;
   }
 
   /** Frees every parameter now. */
@@ -505,9 +558,22 @@ export class GPTNeoXForCausalLM extends StateDictModel {
     this.embedOut = take(state, config.tieWordEmbeddings ? EMBED_IN : LM_HEAD);
   }
 
+  /** HF's model_type (picks PEFT's default LoRA targets). */
+  readonly modelType = 'gpt_neox';
+
   /** The linear layers by HF module name (what adapters such as LoRA attach to). */
   namedLinears(): Map<string, Linear> {
     return this.gptNeox.namedLinears();
+  }
+
+  /** The transformer body, by the name every family shares. */
+  get trunk(): GPTNeoXModel {
+    return this.gptNeox;
+  }
+
+  /** The same model over another state dict of the same shapes (e.g. a frozen copy). */
+  withState(state: StateDict): GPTNeoXForCausalLM {
+    return new GPTNeoXForCausalLM(this.config, state);
   }
 
   /** Next-token logits for ids [B, T] (int64), with optional mask, positions and KV cache. */
@@ -548,7 +614,7 @@ export class GPTNeoXForCausalLM extends StateDictModel {
 }
 
 /** config.json keys HF needs for a one-label classifier. */
-const ONE_LABEL = { id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 } };
+export const ONE_LABEL = { id2label: { '0': 'LABEL_0' }, label2id: { LABEL_0: 0 } };
 
 /**
  * A scalar reward model: GPT-NeoX with HF's sequence-classification head
@@ -580,20 +646,22 @@ export class GPTNeoXRewardModel extends StateDictModel {
     this.score = take(state, SCORE_HEAD);
   }
 
+  /** HF's model_type (picks PEFT's default LoRA targets). */
+  readonly modelType = 'gpt_neox';
+
   /** The linear layers by HF module name (what adapters such as LoRA attach to). */
   namedLinears(): Map<string, Linear> {
     return this.gptNeox.namedLinears();
   }
 
+  /** The transformer body, by the name every family shares. */
+  get trunk(): GPTNeoXModel {
+    return this.gptNeox;
+  }
+
   /** [B] rewards of ids [B, T], each read at the row's last token where attentionMask is 1. */
   rewards(ids: Tensor, attentionMask: Tensor): Tensor {
-    return tidy(() => {
-      const { hidden } = this.gptNeox.forward(ids, { attentionMask });
-      const last = lastTokenIndex(attentionMask).view(-1, 1, 1).expand(hidden.dim(0), 1, hidden.dim(2));
-      // The head in float32 (a no-op for float32 models): a bf16 reward would keep 3 digits.
-      const rewards = linear(hidden.gather(1, last).squeeze(1).float(), this.score.float()).squeeze(1);
-      return this.rewardBias === 0 ? rewards : rewards.sub(this.rewardBias);
-    });
+    return rewardsAtLastToken(this, ids, attentionMask);
   }
 
   /** Saves an HF snapshot that `AutoModelForSequenceClassification` loads with num_labels = 1. */
@@ -609,20 +677,39 @@ export class GPTNeoXRewardModel extends StateDictModel {
       },
       { tokenizerDir: this.tokenizerDir, ...opts },
     );
-    await saveRewardNormalization(dir, this.rewardBias, this.rewardBiasSource);
+    await writeRewardNormalization(dir, this);
   }
 }
 
-/** Writes reward_normalization.json into `dir` when the bias is non-zero (removes a stale one otherwise). */
-export async function saveRewardNormalization(
-  dir: string,
-  bias: number,
-  source: Record<string, unknown>,
-): Promise<void> {
+/** What a one-label reward head of any family has: its trunk, score [1, hidden] and reward bias. */
+export interface ScoreHeadModel {
+  readonly trunk: Trunk;
+  readonly score: Tensor;
+  rewardBias: number;
+  rewardBiasSource: Record<string, unknown>;
+}
+
+/** [B] rewards of ids [B, T], each read at the row's last token where attentionMask is 1. */
+export function rewardsAtLastToken(model: ScoreHeadModel, ids: Tensor, attentionMask: Tensor): Tensor {
+  return tidy(() => {
+    const { hidden } = model.trunk.forward(ids, { attentionMask });
+    const last = lastTokenIndex(attentionMask).view(-1, 1, 1).expand(hidden.dim(0), 1, hidden.dim(2));
+    // The head in float32 (a no-op for float32 models): a bf16 reward would keep 3 digits.
+    const rewards = linear(hidden.gather(1, last).squeeze(1).float(), model.score.float()).squeeze(1);
+    return model.rewardBias === 0 ? rewards : rewards.sub(model.rewardBias);
+  });
+}
+
+/** Writes reward_normalization.json beside a saved reward model (removed when the bias is 0). */
+export async function writeRewardNormalization(dir: string, model: ScoreHeadModel): Promise<void> {
   const normalization = join(dir, REWARD_NORMALIZATION_FILE);
-  if (bias !== 0)
+  if (model.rewardBias !== 0)
     await writeFileAtomically(normalization, (sink) =>
-      sink.write(new TextEncoder().encode(`${JSON.stringify({ bias, ...source }, null, 2)}\n`)),
+      sink.write(
+        new TextEncoder().encode(
+          `${JSON.stringify({ bias: model.rewardBias, ...model.rewardBiasSource }, null, 2)}\n`,
+        ),
+      ),
     );
   else await rm(normalization, { force: true });
 }
@@ -655,7 +742,7 @@ export interface ResponseScores {
  * so the logits are [N, V] for N target tokens instead of [B, T, V].
  */
 export function targetLogProbs(
-  model: GPTNeoXForCausalLM,
+  model: TrunkWithLMHead,
   ids: Tensor,
   attentionMask: Tensor,
   targetMask: Tensor,
@@ -668,7 +755,7 @@ export function targetLogProbs(
   return tidy(() => {
     const out = zeros([B * (T - 1)], { device: ids.device });
     if (positions.length === 0) return out.reshape(B, T - 1);
-    const { hidden } = model.gptNeox.forward(ids, { attentionMask });
+    const { hidden } = model.trunk.forward(ids, { attentionMask });
     const index = tensor(positions, { dtype: 'int64', device: ids.device });
     const predicting = hidden
       .narrow(1, 0, T - 1)
@@ -689,7 +776,7 @@ export function targetLogProbs(
  * that predict response tokens go through the LM head, so logits are [B, R, V], never [B, T, V].
  */
 export function responseLogProbs(
-  model: GPTNeoXForCausalLM,
+  model: TrunkWithLMHead,
   ids: Tensor,
   attentionMask: Tensor,
   responseStart: number,
@@ -702,15 +789,17 @@ export function responseLogProbs(
       `responseStart must be in [1, ${T - 1}] for sequences of length ${T}, got ${responseStart}`,
     );
   return tidy(() => {
-    const { hidden } = model.gptNeox.forward(ids, { attentionMask });
+    const { hidden } = model.trunk.forward(ids, { attentionMask });
     const predicting = hidden.narrow(1, responseStart - 1, R);
     let logits = model.lmHead(predicting);
     if (opts.temperature !== undefined && opts.temperature !== 1)
       logits = logits.float().div(opts.temperature);
     const distribution = new TokenDistribution(logits);
+    // One fused pass over the vocabulary for the log-probs and the entropies (and their backward).
+    const scored = distribution.score(ids.narrow(1, responseStart, R));
     return {
-      logProbs: distribution.logProb(ids.narrow(1, responseStart, R)),
-      ...(opts.entropy ? { entropy: distribution.entropy() } : {}),
+      logProbs: scored.logProb,
+      ...(opts.entropy ? { entropy: scored.entropy } : {}),
       ...(opts.logProbsAll ? { logProbsAll: distribution.logProbsAll() } : {}),
       ...(opts.hidden ? { hidden: predicting } : {}),
     };

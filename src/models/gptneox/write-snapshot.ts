@@ -14,7 +14,7 @@ import { DTYPE_BYTES, type TensorToWrite, writeSafetensors } from '../../io/safe
 import { safetensorsDType } from '../../io/tensor-io.ts';
 import { type DType, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import type { GPTNeoXConfig } from './config.ts';
-import { toConfigJson } from './config-json.ts';
+import { type ConfigJsonExtras, toConfigJson } from './config-json.ts';
 import {
   CONFIG_FILE,
   DEFAULT_MAX_SHARD_BYTES,
@@ -33,6 +33,11 @@ export interface SnapshotContent {
   architectures: string[];
   tensors: [string, Tensor][];
   extraConfig?: Record<string, unknown>;
+}
+
+/** Another family's snapshot: its config.json comes from its own writer. */
+export interface FamilySnapshotContent extends Omit<SnapshotContent, 'config'> {
+  configJson: (extras: ConfigJsonExtras) => Record<string, unknown>;
 }
 
 export interface SaveOptions {
@@ -90,7 +95,11 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFileAtomically(path, (sink) => sink.write(bytes));
 }
 
-async function writeWeights(dir: string, content: SnapshotContent, o: SaveOptions): Promise<string[]> {
+async function writeWeights(
+  dir: string,
+  content: SnapshotContent | FamilySnapshotContent,
+  o: SaveOptions,
+): Promise<string[]> {
   const entries = new Map(content.tensors.map(([name, t]) => [name, entryFor(name, t, storedDType(t, o))]));
   const sizes = content.tensors.map(([name, t]): [string, number] => [
     name,
@@ -132,7 +141,7 @@ async function copyTokenizer(from: string, to: string): Promise<void> {
 /** Writes `content` as an HF snapshot into `dir` (created if needed). */
 export async function writeSnapshot(
   dir: string,
-  content: SnapshotContent,
+  content: SnapshotContent | FamilySnapshotContent,
   o: SaveOptions = {},
 ): Promise<void> {
   makeDirs(dir);
@@ -140,11 +149,9 @@ export async function writeSnapshot(
   await removeStaleWeights(dir, files);
   const first = content.tensors[0]?.[1];
   const torchDtype = first ? (TORCH_DTYPE[storedDType(first, o)] ?? 'float32') : 'float32';
-  const configJson = toConfigJson(content.config, {
-    architectures: content.architectures,
-    torchDtype,
-    extra: content.extraConfig,
-  });
+  const extras = { architectures: content.architectures, torchDtype, extra: content.extraConfig };
+  const configJson =
+    'configJson' in content ? content.configJson(extras) : toConfigJson(content.config, extras);
   await writeJson(join(dir, CONFIG_FILE), configJson);
   if (o.tokenizerDir) await copyTokenizer(o.tokenizerDir, dir);
 }

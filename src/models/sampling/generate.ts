@@ -19,7 +19,7 @@ import {
   where,
   zeros,
 } from '../../tensor/index.ts';
-import type { GPTNeoXForCausalLM } from '../gptneox/model.ts';
+import type { CausalLM } from '../model-family.ts';
 import { TokenDistribution } from '../token-distribution.ts';
 import { processLogits, type SamplingSettings, validateSettings } from './logits-processing.ts';
 import { CachedLogits, type NextTokenLogits, UncachedLogits } from './next-token-logits.ts';
@@ -100,27 +100,29 @@ function chooseTokens(
 ): Omit<StepColumns, 'valid'> {
   const policy = new TokenDistribution(logits);
   if (s.greedy) {
-    const token = policy.logits.argmax(-1);
+    const token = logits.argmax(-1);
     const zero = zeros(token.shape, { device: logits.device });
+    const scored = policy.score(token);
     return {
       token,
-      policyLogProb: policy.logProb(token),
+      policyLogProb: scored.logProb,
       samplingLogProb: zero,
-      policyEntropy: policy.entropy(),
+      policyEntropy: scored.entropy,
       samplingEntropy: zero,
     };
   }
   const raw = samplesRawPolicy(s, logits.dim(-1));
   const sampling = raw ? policy : new TokenDistribution(processLogits(logits, s), { filtered: true });
   const token = sampling.sample(uniforms!);
-  const policyLogProb = policy.logProb(token);
-  const policyEntropy = policy.entropy();
+  // One fused pass per distribution: the token's log-prob and the entropy together.
+  const policyScores = policy.score(token);
+  const samplingScores = raw ? policyScores : sampling.score(token);
   return {
     token,
-    policyLogProb,
-    samplingLogProb: raw ? policyLogProb : sampling.logProb(token),
-    policyEntropy,
-    samplingEntropy: raw ? policyEntropy : sampling.entropy(),
+    policyLogProb: policyScores.logProb,
+    samplingLogProb: samplingScores.logProb,
+    policyEntropy: policyScores.entropy,
+    samplingEntropy: samplingScores.entropy,
   };
 }
 
@@ -184,7 +186,7 @@ function checkNoise(noise: Tensor, rows: number, positions: number): void {
 }
 
 /** Generates up to `maxNewTokens` tokens for every prompt (no autograd). */
-export function generate(model: GPTNeoXForCausalLM, prompts: Prompts, options: GenerateOptions): Generation {
+export function generate(model: CausalLM, prompts: Prompts, options: GenerateOptions): Generation {
   checkPrompts(prompts);
   const opts = withSpecialIds(options);
   checkOptions(opts);

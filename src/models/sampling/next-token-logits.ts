@@ -4,7 +4,8 @@
  * tokens, mask and positions, so they must give the same logits.
  */
 import { cat, keep, ones, type Tensor } from '../../tensor/index.ts';
-import { disposeCache, type GPTNeoXForCausalLM, type KVCache } from '../gptneox/model.ts';
+import { disposeCache, type KVCache } from '../gptneox/model.ts';
+import type { CausalLM } from '../model-family.ts';
 
 export interface NextTokenLogits {
   /** Logits [B, V] of the token after the (left-padded) prompts ids [B, P] with mask [B, P]. */
@@ -16,7 +17,7 @@ export interface NextTokenLogits {
 }
 
 /** The last position's logits [B, V], running the LM head on that position only. */
-function lastLogits(model: GPTNeoXForCausalLM, hidden: Tensor): Tensor {
+function lastLogits(model: CausalLM, hidden: Tensor): Tensor {
   return model.lmHead(hidden.narrow(1, hidden.dim(1) - 1, 1).squeeze(1));
 }
 
@@ -29,7 +30,7 @@ export class CachedLogits implements NextTokenLogits {
   private cache: KVCache | null = null;
   private mask: Tensor | null = null;
 
-  constructor(private readonly model: GPTNeoXForCausalLM) {}
+  constructor(private readonly model: CausalLM) {}
 
   start(ids: Tensor, mask: Tensor): Tensor {
     return this.run(ids, keep(mask.clone()));
@@ -41,7 +42,7 @@ export class CachedLogits implements NextTokenLogits {
   }
 
   private run(ids: Tensor, mask: Tensor): Tensor {
-    const out = this.model.gptNeox.forward(ids, { attentionMask: mask, cache: this.cache });
+    const out = this.model.trunk.forward(ids, { attentionMask: mask, cache: this.cache });
     this.dispose();
     this.cache = out.cache.map((layer) => ({ key: keep(layer.key), value: keep(layer.value) }));
     this.mask = mask;
@@ -61,7 +62,7 @@ export class UncachedLogits implements NextTokenLogits {
   private ids: Tensor | null = null;
   private mask: Tensor | null = null;
 
-  constructor(private readonly model: GPTNeoXForCausalLM) {}
+  constructor(private readonly model: CausalLM) {}
 
   start(ids: Tensor, mask: Tensor): Tensor {
     return this.run(keep(ids.clone()), keep(mask.clone()));
@@ -76,7 +77,7 @@ export class UncachedLogits implements NextTokenLogits {
     this.dispose();
     this.ids = ids;
     this.mask = mask;
-    return lastLogits(this.model, this.model.gptNeox.forward(ids, { attentionMask: mask }).hidden);
+    return lastLogits(this.model, this.model.trunk.forward(ids, { attentionMask: mask }).hidden);
   }
 
   dispose(): void {

@@ -17,13 +17,9 @@
 
 import { arange, cat, ones, stack, type Tensor, tensor, tidy, where, zeros } from '../../tensor/index.ts';
 import { RecordedStep } from '../../tensor/recorded-step.ts';
-import {
-  allocateStaticCache,
-  disposeCache,
-  type GPTNeoXForCausalLM,
-  positionIdsFromMask,
-} from '../gptneox/model.ts';
+import { allocateStaticCache, disposeCache, positionIdsFromMask } from '../gptneox/model.ts';
 import { adapterTensors } from '../linear.ts';
+import type { CausalLM } from '../model-family.ts';
 import type { GenerateOptions, Generation, Prompts, StepColumns } from './generate.ts';
 
 /** One decoding step's [B] results: the eager step's columns and, for the native loop's stop check, `finished`. */
@@ -49,7 +45,7 @@ const COLUMNS = [
 const DEVICE_CHECK_EVERY = 8;
 
 export function decodeRecorded(
-  model: GPTNeoXForCausalLM,
+  model: CausalLM,
   prompts: Prompts,
   noise: Tensor | null,
   o: GenerateOptions,
@@ -70,7 +66,7 @@ export function decodeRecorded(
       const attends = keyValid
         .view(B, 1, 1, S)
         .logicalAnd(bufferPositions.view(1, S).le(promptSlots.view(P, 1)).view(1, 1, P, S));
-      const { hidden } = model.gptNeox.forward(prompts.ids, {
+      const { hidden } = model.trunk.forward(prompts.ids, {
         positionIds: promptPositions,
         staticCache: { cache, slots: promptSlots, attends },
       });
@@ -96,7 +92,7 @@ export function decodeRecorded(
     const decodeStep = (inputs: Tensor[]): Tensor[] => {
       const [token, position, slot, finished, stepIndex] = inputs as [Tensor, Tensor, Tensor, Tensor, Tensor];
       const attends = keyValid.logicalAnd(bufferPositions.le(slot)).view(B, 1, 1, S);
-      const { hidden } = model.gptNeox.forward(token.unsqueeze(1), {
+      const { hidden } = model.trunk.forward(token.unsqueeze(1), {
         positionIds: position.unsqueeze(1),
         staticCache: { cache, slots: slot, attends },
       });

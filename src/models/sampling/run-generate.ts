@@ -12,8 +12,8 @@
 import { join } from 'node:path';
 import { tensor, tidy } from '../../tensor/index.ts';
 import { loadCausalLM } from '../checkpoint/load-model.ts';
-import type { GPTNeoXConfig } from '../gptneox/config.ts';
 import { CONFIG_FILE } from '../gptneox/snapshot-files.ts';
+import type { ModelConfig } from '../model-family.ts';
 import {
   assertFiniteWeights,
   assertPositionsFit,
@@ -79,7 +79,7 @@ function checkPrompts(
   rows: number[][],
   args: RunGenerateArgs,
   tokenizer: Tokenizer,
-  config: GPTNeoXConfig,
+  config: ModelConfig,
   warn: (msg: string) => void,
 ): void {
   const flag = args.promptIds !== undefined ? '--prompt-ids' : '--prompt';

@@ -9,7 +9,7 @@
  */
 
 import { maskWithNextPosition } from '../../losses/index.ts';
-import type { GPTNeoXRewardModel } from '../../models/index.ts';
+import type { RewardModel } from '../../models/index.ts';
 import { cat, linear, type Tensor, tidy } from '../../tensor/index.ts';
 import type { Rollout, ValueModel } from '../online/types.ts';
 
@@ -18,7 +18,7 @@ export const CRITIC_PREFIX = 'critic.';
 
 export class RewardModelCritic implements ValueModel {
   /** `model` must be trainable (loadRewardModel(dir, { trainable: true })). */
-  constructor(readonly model: GPTNeoXRewardModel) {}
+  constructor(readonly model: RewardModel) {}
 
   values(rollout: Rollout): Tensor {
     return tidy(() => {
@@ -26,7 +26,7 @@ export class RewardModelCritic implements ValueModel {
       const R = rollout.responseIds.dim(1);
       const ids = cat([rollout.prompts.ids, rollout.responseIds], 1);
       const mask = cat([rollout.prompts.mask.to('float32'), rollout.responseMask.to('float32')], 1);
-      const { hidden } = this.model.gptNeox.forward(ids, { attentionMask: mask });
+      const { hidden } = this.model.trunk.forward(ids, { attentionMask: mask });
       // The hidden state at position P − 1 + t predicts response token t.
       const values = linear(hidden.narrow(1, P - 1, R), this.model.score).squeeze(-1);
       const normalized = this.model.rewardBias === 0 ? values : values.sub(this.model.rewardBias);

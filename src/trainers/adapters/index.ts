@@ -4,13 +4,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import {
-  GPTNeoXForCausalLM,
-  type GPTNeoXRewardModel,
+  type CausalLM,
+  causalLMFor,
   generate,
-  initStateDict,
+  initModelStateDict,
+  llamaNamedConfig,
   loadCausalLM,
   loadRewardModel,
+  type ModelConfig,
   namedConfig,
+  type RewardModel,
   samplingNoise,
   Tokenizer,
 } from '../../models/index.ts';
@@ -51,10 +54,37 @@ export interface TinyModelSpec {
   tokenizerDir: string;
   seed: number;
   maxPositions: number;
+  /**
+   * The architecture: 'gpt_neox' (default: Pythia-shaped), 'llama' (Llama/SmolLM-shaped: RMSNorm,
+   * SwiGLU, grouped-query attention with `kvHeads` key/value heads, untied head) or 'qwen2'
+   * (Qwen2-shaped: the same with q/k/v biases and a tied head).
+   */
+  family?: 'gpt_neox' | 'llama' | 'qwen2';
+  /** Key/value heads of a Llama/Qwen2 policy (default: half the heads when even, else all). */
+  kvHeads?: number;
+}
+
+/** The config of a freshly initialised lab model of `spec`'s family and sizes. */
+export function tinyModelConfig(spec: TinyModelSpec, vocabSize: number, eosId: number): ModelConfig {
+  const sizes = {
+    hiddenSize: spec.hidden,
+    numHiddenLayers: spec.layers,
+    numAttentionHeads: spec.heads,
+    intermediateSize: spec.intermediate,
+    maxPositionEmbeddings: spec.maxPositions,
+  };
+  const family = spec.family ?? 'gpt_neox';
+  if (family === 'gpt_neox') return { ...namedConfig('pythia-tiny', vocabSize, eosId), ...sizes };
+  return {
+    ...llamaNamedConfig(`${family}-tiny`, vocabSize, eosId),
+    ...sizes,
+    numKeyValueHeads: spec.kvHeads ?? (spec.heads % 2 === 0 ? spec.heads / 2 : spec.heads),
+    headDim: spec.hidden / spec.heads,
+  };
 }
 
 export interface ProxyReward {
-  model: GPTNeoXRewardModel;
+  model: RewardModel;
   tokenizer: Tokenizer;
   reward: RewardFunction;
 }
@@ -67,28 +97,18 @@ export interface ProxyReward {
 export class LabModels {
   constructor(readonly maxPromptTokens = 64) {}
 
-  /** Writes a freshly initialised tiny GPT-NeoX with the tokenizer of `spec.tokenizerDir`. */
+  /** Writes a freshly initialised tiny model of `spec.family` with the tokenizer of `spec.tokenizerDir`. */
   async initModel(dir: string, spec: TinyModelSpec): Promise<void> {
     const tokenizer = await Tokenizer.fromFolder(spec.tokenizerDir);
-    const config = {
-      ...namedConfig('pythia-tiny', tokenizer.vocabSize, tokenizer.eosId),
-      hiddenSize: spec.hidden,
-      numHiddenLayers: spec.layers,
-      numAttentionHeads: spec.heads,
-      intermediateSize: spec.intermediate,
-      maxPositionEmbeddings: spec.maxPositions,
-    };
-    const model = new GPTNeoXForCausalLM(
-      config,
-      initStateDict(config, 'causal-lm', new Generator(spec.seed)),
-    );
+    const config = tinyModelConfig(spec, tokenizer.vocabSize, tokenizer.eosId);
+    const model = causalLMFor(config, initModelStateDict(config, 'causal-lm', new Generator(spec.seed)));
     model.tokenizerDir = spec.tokenizerDir;
     mkdirSync(dir, { recursive: true });
     await model.save(dir);
     model.dispose();
   }
 
-  async loadCausalLM(dir: string): Promise<{ model: GPTNeoXForCausalLM; tokenizer: Tokenizer }> {
+  async loadCausalLM(dir: string): Promise<{ model: CausalLM; tokenizer: Tokenizer }> {
     const tokenizer = await Tokenizer.fromFolder(dir);
     return { model: await loadCausalLM(dir, { trainable: true }), tokenizer };
   }
@@ -97,7 +117,7 @@ export class LabModels {
   async loadRewardModel(
     dir: string,
     opts: { seed: number },
-  ): Promise<{ model: GPTNeoXRewardModel; tokenizer: Tokenizer }> {
+  ): Promise<{ model: RewardModel; tokenizer: Tokenizer }> {
     const tokenizer = await Tokenizer.fromFolder(dir);
     return { model: await loadRewardModel(dir, { trainable: true, initScoreSeed: opts.seed }), tokenizer };
   }

@@ -1,10 +1,10 @@
 /**
- * A GPT-NeoX causal LM as an online policy: sampling continues left-padded prompts with a KV cache;
+ * A causal LM of any family as an online policy: sampling continues left-padded prompts with a KV cache;
  * scoring runs prompt + response once and takes only the response positions through the LM head.
  */
 import { maskWithNextPosition } from '../../losses/index.ts';
 import {
-  GPTNeoXForCausalLM,
+  type CausalLM,
   generate,
   type LoraAdapters,
   type LoraSettings,
@@ -26,7 +26,7 @@ import { attachLora, LORA_DROPOUT_RNG, LoraCausalLM } from './lora-models.ts';
 
 export class LMPolicy implements OnlinePolicy {
   constructor(
-    readonly model: GPTNeoXForCausalLM,
+    readonly model: CausalLM,
     readonly valueHead: ValueHead | null = null,
     /** LoRA adapters inside the model (then only they and the value head train), with their base folder. */
     readonly lora: { adapters: LoraAdapters; baseDir: string } | null = null,
@@ -135,7 +135,7 @@ export class LMPolicy implements OnlinePolicy {
       });
     }
     const state = new Map([...this.model.parameters()].map(([name, t]) => [name, keep(t.detach().clone())]));
-    const frozen = new LMPolicy(new GPTNeoXForCausalLM(this.model.config, state));
+    const frozen = new LMPolicy(this.model.withState(state));
     return Object.assign(frozen, { dispose: () => frozen.model.dispose() });
   }
 

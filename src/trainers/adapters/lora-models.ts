@@ -8,15 +8,15 @@
 
 import { resolve } from 'node:path';
 import {
-  type GPTNeoXForCausalLM,
-  type GPTNeoXRewardModel,
+  type CausalLM as FamilyCausalLM,
+  type RewardModel as FamilyRewardModel,
   isAdapterFolder,
   LoraAdapters,
   type LoraSettings,
   SCORE_HEAD,
   savedModuleTensorName,
-  saveRewardNormalization,
   writeAdapterFolder,
+  writeRewardNormalization,
 } from '../../models/index.ts';
 import { Generator, type Tensor } from '../../tensor/index.ts';
 import type { CausalLM, RewardModel } from '../offline/lm.ts';
@@ -40,7 +40,7 @@ export const LORA_DROPOUT_RNG = 'lora-dropout';
  * it must be a full snapshot (an adapter is saved against it), not an adapter folder.
  */
 export function attachLora(
-  model: GPTNeoXForCausalLM | GPTNeoXRewardModel,
+  model: FamilyCausalLM | FamilyRewardModel,
   settings: LoraSettings,
   baseDir: string,
   seed: number,
@@ -58,7 +58,7 @@ export function attachLora(
 /** A causal LM trained through LoRA adapters. */
 export class LoraCausalLM implements CausalLM {
   constructor(
-    readonly model: GPTNeoXForCausalLM,
+    readonly model: FamilyCausalLM,
     readonly lora: LoraAdapters,
     /** The base snapshot folder (adapter_config.json's base_model_name_or_path, absolute). */
     readonly baseDir: string,
@@ -110,7 +110,7 @@ export class LoraCausalLM implements CausalLM {
 /** A reward model trained through LoRA adapters plus its score head (PEFT's modules_to_save). */
 export class LoraRewardModel implements RewardModel {
   constructor(
-    readonly model: GPTNeoXRewardModel,
+    readonly model: FamilyRewardModel,
     readonly lora: LoraAdapters,
     readonly baseDir: string,
   ) {
@@ -158,6 +158,6 @@ export class LoraRewardModel implements RewardModel {
       this.parameters(),
       this.model.tokenizerDir,
     );
-    await saveRewardNormalization(dir, this.model.rewardBias, this.model.rewardBiasSource);
+    await writeRewardNormalization(dir, this.model);
   }
 }

@@ -1,9 +1,9 @@
 /** A reward-model snapshot as the online trainer's reward r(x, y): read at the last real token. */
-import type { GPTNeoXRewardModel } from '../../models/index.ts';
+import type { RewardModel } from '../../models/index.ts';
 import { cat, noGrad, tidy } from '../../tensor/index.ts';
 import type { Rollout } from '../online/types.ts';
 
-export function rewardFromModel(rm: GPTNeoXRewardModel) {
+export function rewardFromModel(rm: RewardModel) {
   return (r: Rollout) =>
     noGrad(() =>
       tidy(() => {
