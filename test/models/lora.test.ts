@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { GPTNeoXForCausalLM } from '../../src/models/gptneox/model.ts';
 import type { StateDict } from '../../src/models/gptneox/parameter-layout.ts';
+import { llamaNamedConfig } from '../../src/models/llama/config.ts';
 import {
   type AdapterConfig,
   LORA_DEFAULTS,
@@ -16,6 +17,7 @@ import {
   loraScaling,
   mergeAdapter,
 } from '../../src/models/lora/index.ts';
+import { causalLMFor, initModelStateDict } from '../../src/models/model-family.ts';
 import { Generator, keep, noGrad, randn, type Tensor, tensor, tidy } from '../../src/tensor/index.ts';
 import { int64, maxAbsDiff, randomIds, tinyConfig, wideRandomState } from './model-fixtures.ts';
 
@@ -242,4 +244,29 @@ describe('LoRA adapters', () => {
     for (const layer of m.namedLinears().values()) expect(layer.adapter).toBeNull();
     m.dispose();
   });
+});
+
+describe('LoRA on the Llama family (adapters attach by module name, not architecture)', () => {
+  for (const name of ['llama-tiny', 'qwen2-tiny']) {
+    it(`${name}: PEFT's default targets q_proj, v_proj; B = 0 leaves the logits unchanged; disabled = base`, () => {
+      const c = llamaNamedConfig(name, 64);
+      const m = causalLMFor(c, initModelStateDict(c, 'causal-lm', new Generator(4)));
+      const x = int64(randomIds(2, 6, 64, 9));
+      const attention = tensor([Array(6).fill(1), [0, 1, 1, 1, 1, 1]], { dtype: 'int64' });
+      const logits = () => noGrad(() => m.logits(x, attention).toArray());
+      const base = logits();
+      const lora = LoraAdapters.attach(m, { ...LORA_DEFAULTS }, { gen: new Generator(1) });
+      expect(lora.moduleNames().every((n) => /\.self_attn\.(q_proj|v_proj)$/.test(n))).toBe(true);
+      expect(lora.moduleNames()).toHaveLength(2 * c.numHiddenLayers);
+      expect([...lora.parameters().keys()][0]).toBe(
+        'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+      );
+      expect(logits()).toEqual(base);
+      randomizeFactors(lora, 2);
+      expect(maxAbsDiff(logits(), base)).toBeGreaterThan(1e-3);
+      expect(lora.withDisabled(logits)).toEqual(base);
+      lora.detach();
+      m.dispose();
+    });
+  }
 });
