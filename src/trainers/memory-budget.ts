@@ -78,7 +78,7 @@ async function shapes(kind: PlanKind, config: AnyConfig): Promise<PlanModels | n
     if (kind !== 'rl') return { policy: await loadConfig(config.model as string) };
     const load = (key: string) => loadConfig(config[key] as string);
     const reference: ModelConfig | undefined = config.reference ? await load('reference') : undefined;
-    return { policy: await load('policy'), reference, reward: await load('reward') };
+    return { policy: await load('model'), reference, reward: await load('reward') };
   } catch {
     return null; // a missing model is reported by the loader, with its own message
   }
@@ -100,9 +100,12 @@ export async function requireMemoryFits(
   if (peak.bytes <= budgetBytes) return;
   const blamed = SIZE_KEYS[kind].find((key) => {
     const v = get(config, key);
-    return (
-      typeof v === 'number' && v > 1 && peakOf(kind, withValue(config, key, 1), models).bytes <= budgetBytes
-    );
+    if (typeof v !== 'number' || v <= 1) return false;
+    try {
+      return peakOf(kind, withValue(config, key, 1), models).bytes <= budgetBytes;
+    } catch {
+      return false; // 1 is no valid value of this key (rloo.k ≥ 2): it cannot be the one to shrink
+    }
   });
   const what = blamed
     ? `${blamed} ${get(config, blamed)}`

@@ -166,6 +166,16 @@ describe('the memory plan before loading', () => {
     const micro = loadTrainConfig('sft', configs.sft!, ['batchSize=4096', 'microBatchSize=1']);
     await expect(requireMemoryFits('sft', micro, budget)).resolves.toBeUndefined();
   });
+
+  it('an rl run is planned too: refused under a 1 MB budget naming what to shrink, accepted under 64 GiB', async () => {
+    // The rl config names its policy `model`: the plan once looked for `policy`, found no shape and
+    // let every rl run through.
+    const rl = loadTrainConfig('rl', configs.rl!, []);
+    await expect(requireMemoryFits('rl', rl as never, 2 ** 20)).rejects.toThrow(
+      /the memory plan of this run needs .* more than this machine's/,
+    );
+    await expect(requireMemoryFits('rl', rl as never, 64 * 1024 ** 3)).resolves.toBeUndefined();
+  });
 });
 
 describe('paths as out, for every command, in process', () => {
