@@ -112,6 +112,21 @@ export interface PreferenceOptimisationConfig {
   simpoGamma: number;
   /** The γ dose of claim 4 (SimPO's own γ is one of them; γ = 0 removes the margin). */
   gammaDose: number[];
+  /**
+   * On-policy SimPO, the data-constraint arm of claim 4: SimPO's β, γ, rate, batch and steps, on
+   * pairs of the policy's own samples ranked by the proxy instead of the offline pairs.
+   */
+  onPolicy: OnPolicyPairSettings;
+}
+
+/** How on-policy SimPO makes its pairs (src/lab/demo/on-policy-simpo.ts). */
+export interface OnPolicyPairSettings {
+  /** Times per pass over the prompts that the policy's own pairs are redrawn (2: every half epoch). */
+  roundsPerEpoch: number;
+  /** Summaries sampled per prompt; the proxy's best and worst of them make the pair. */
+  samplesPerPrompt: number;
+  /** Sampling temperature (that of the SFT samples in the offline preference data). */
+  temperature: number;
 }
 
 export interface DemoConfig {
@@ -169,6 +184,8 @@ const DEFAULT: DemoConfig = {
     simpoBeta: 2,
     simpoGamma: 1,
     gammaDose: [0, 1, 2],
+    // Redrawn at every gold evaluation; two samples at the preference data's temperature.
+    onPolicy: { roundsPerEpoch: 2, samplesPerPrompt: 2, temperature: 1 },
   },
   rl: {
     lrs: [3e-4, 1e-3],

@@ -44,6 +44,7 @@ import {
 import { DEMO_PRESETS, type DemoConfig, type DemoPreset } from './config.ts';
 import { GoldEvaluation, hasFinalEvaluation } from './gold-eval.ts';
 import { readLabRows, writeLabFiles } from './lab-files.ts';
+import { trainOnPolicySimpo } from './on-policy-simpo.ts';
 import { buildPolicyPreferenceData } from './policy-preferences.ts';
 import { fmt, stageProgress } from './progress.ts';
 import { proxyGoldAgreement } from './proxy-agreement.ts';
@@ -111,6 +112,9 @@ export function offlineArms(cfg: DemoConfig): OfflineArm[] {
     },
   ];
 }
+
+/** Folder and run name of on-policy SimPO (claim 4's data-constraint arm). */
+export const ON_POLICY_SIMPO = 'simpo-on-policy';
 
 /** Longest prompt + response of the SFT, reward-model and preference data. */
 const MAX_TOTAL_TOKENS = LAB_MODEL_MAX_LENGTH;
@@ -254,7 +258,7 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   for (const arm of arms) {
     const dir = poDir(arm.name);
     // The arm's own settings, not the list of arms: adding a γ to the dose retrains nothing else.
-    const { gammaDose: _dose, ...po } = cfg.po;
+    const { gammaDose: _dose, onPolicy: _onPolicy, ...po } = cfg.po;
     const key = stageKey('po', arm, po, cfg.data.rlEvalPrompts, prefKey);
     stages.push({
       id: `po/${arm.name}`,
@@ -267,6 +271,20 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
         ),
     });
   }
+  // The data-constraint arm: SimPO on the policy's own pairs, ranked by the proxy (after the RM).
+  const { gammaDose: _gammas, ...onPolicyPo } = cfg.po;
+  const onPolicyDir = poDir(ON_POLICY_SIMPO);
+  const onPolicyKey = stageKey('po-on-policy', onPolicyPo, cfg.maxNewTokens, cfg.data.rlEvalPrompts, rmKey);
+  stages.push({
+    id: `po/${ON_POLICY_SIMPO}`,
+    after: ['rm'],
+    cost: 3,
+    done: () => isCached(onPolicyDir, onPolicyKey, RunDir.isDone),
+    run: (ctx) =>
+      cachedRun(onPolicyDir, onPolicyKey, async () =>
+        trainOnPolicyStage(ctx, cfg, await gold(ctx.models), { sftDir, prefDir, rmDir, dir: onPolicyDir }),
+      ),
+  });
   const offlineDirs = [sftDir, ...arms.map((v) => poDir(v.name))];
   stages.push({
     id: 'offline-gold',
@@ -432,13 +450,13 @@ async function trainRewardModelStage(
   progress.stop();
 }
 
-async function trainOfflineStage(
+/** What an offline arm trains with: its pairs (the first `po.pairs`), its model and its parsed config. */
+async function offlineArmSetup(
   ctx: StageContext,
   cfg: DemoConfig,
   arm: OfflineArm,
-  gold: GoldEvaluation,
   d: { sftDir: string; prefDir: string; dir: string },
-): Promise<void> {
+) {
   const all = (await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain))).examples;
   const examples = all.slice(0, cfg.po.pairs);
   const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
@@ -466,30 +484,96 @@ async function trainOfflineStage(
     checkpointEvery: evalEvery,
     seed: cfg.seed,
   });
-  const progress = bar(ctx, arm.title, steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
   const policy = Object.assign(new LMPolicy(model), { tokenizer });
-  await trainPreference({
-    config,
-    policy: model,
+  return {
+    examples,
+    evalExamples,
+    sftModel,
+    model,
     tokenizer,
-    train: examples,
-    eval: evalExamples,
+    policy,
+    meanLength,
+    epochSteps,
+    steps,
+    config,
+  };
+}
+
+async function trainOfflineStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  arm: OfflineArm,
+  gold: GoldEvaluation,
+  d: { sftDir: string; prefDir: string; dir: string },
+): Promise<void> {
+  const s = await offlineArmSetup(ctx, cfg, arm, d);
+  const progress = bar(ctx, arm.title, s.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  await trainPreference({
+    config: s.config,
+    policy: s.model,
+    tokenizer: s.tokenizer,
+    train: s.examples,
+    eval: s.evalExamples,
     name: arm.name,
     labels: {
       gamma: arm.gamma,
       lengthNormalize: arm.lengthNormalize,
-      meanResponseLength: meanLength,
-      pairs: examples.length,
-      epochSteps,
+      meanResponseLength: s.meanLength,
+      pairs: s.examples.length,
+      epochSteps: s.epochSteps,
     },
     // The gold judge every half epoch: stability is peak − final over these evaluations.
-    evaluateMore: () => gold.evaluate(policy),
+    evaluateMore: () => gold.evaluate(s.policy),
     log: ctx.log,
-    referenceDir: sftModel,
-    loadReference: async () => (await ctx.models.loadCausalLM(sftModel)).model,
-    onStep: (s, m) => progress.update(s, m),
+    referenceDir: s.sftModel,
+    loadReference: async () => (await ctx.models.loadCausalLM(s.sftModel)).model,
+    onStep: (step, m) => progress.update(step, m),
   });
   progress.stop();
+}
+
+/**
+ * On-policy SimPO (claim 4's data-constraint arm): offline SimPO's config, prompts and budget, with
+ * pairs of the policy's own samples ranked by the proxy, redrawn `po.onPolicy.roundsPerEpoch` times
+ * an epoch; the gold judge (with the proxy's score) after each round.
+ */
+async function trainOnPolicyStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  gold: GoldEvaluation,
+  d: { sftDir: string; prefDir: string; rmDir: string; dir: string },
+): Promise<void> {
+  const arm = offlineArms(cfg).find((a) => a.name === 'simpo')!;
+  const s = await offlineArmSetup(ctx, cfg, arm, d);
+  const proxy = await ctx.models.loadRewardFunction(join(d.rmDir, 'model'));
+  const progress = bar(ctx, 'SimPO on-policy', s.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  try {
+    await trainOnPolicySimpo({
+      config: s.config,
+      pairs: cfg.po.onPolicy,
+      models: ctx.models,
+      policy: s.policy,
+      proxy,
+      prompts: s.examples.map((e) => e.prompt),
+      epochSteps: s.epochSteps,
+      maxNewTokens: cfg.maxNewTokens,
+      name: ON_POLICY_SIMPO,
+      labels: {
+        gamma: arm.gamma,
+        lengthNormalize: arm.lengthNormalize,
+        data: 'on-policy',
+        pairs: s.examples.length,
+        epochSteps: s.epochSteps,
+      },
+      evaluate: () => gold.evaluate(s.policy, proxy),
+      log: ctx.log,
+      onStep: (step, m) => progress.update(step, m),
+    });
+  } finally {
+    progress.stop();
+    s.model.dispose();
+    proxy.model.dispose();
+  }
 }
 
 /** Mean completion length in tokens (EOS included, as the losses count it) over both sides of the pairs. */
