@@ -19,6 +19,7 @@ describe('demo --seeds', () => {
     expect(defaultSeeds('default')).toEqual([1, 2, 3]);
     expect(defaultSeeds('quick')).toHaveLength(1);
     expect(defaultSeeds('smoke')).toHaveLength(1);
+    expect(defaultSeeds('wide')).toEqual([1]);
     expect(seedFolder('runs/demo', 2)).toBe('runs/demo/seed-2');
   });
 });
@@ -40,8 +41,25 @@ describe('demo presets', () => {
     expect(o.sft).toBe(d.sft);
   });
 
+  it('the wide scale changes the policy, not the training: every rate, β, α and step count is the default', () => {
+    const d = DEMO_PRESETS.default;
+    const w = DEMO_PRESETS.wide;
+    expect(w.model.hidden).toBeGreaterThan(d.model.hidden);
+    expect(w.model.layers).toBeGreaterThan(d.model.layers);
+    for (const block of ['data', 'preferences', 'sft', 'rm', 'ppo', 'bon'] as const)
+      expect(w[block]).toEqual(d[block]);
+    const { entropyDose: wd, ...wrl } = w.rl;
+    const { entropyDose: dd, ...drl } = d.rl;
+    expect(wrl).toEqual(drl);
+    expect(dd).toEqual(expect.arrayContaining(wd));
+    const { gammaDose: wg, ...wpo } = w.po;
+    const { gammaDose: dg, ...dpo } = d.po;
+    expect(wpo).toEqual(dpo);
+    expect(dg).toEqual(expect.arrayContaining(wg));
+  });
+
   it('gives every online run of a preset the same budget: steps × one constant rate', () => {
-    for (const preset of ['default', 'quick', 'smoke'] as const) {
+    for (const preset of ['default', 'quick', 'smoke', 'wide'] as const) {
       const cfg = DEMO_PRESETS[preset];
       expect(cfg.rl.schedule).toBe('constant');
       const grid = onlineGrid(cfg);
