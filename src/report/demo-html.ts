@@ -184,7 +184,7 @@ export function doseSpec(seeds: readonly SeedRuns[]): TopLevelSpec | null {
   } as TopLevelSpec;
 }
 
-/** Claim 4: gold win rate of each offline arm at each half-epoch evaluation, thin per seed, thick mean. */
+/** Claim 4: gold win rate of each preference arm (offline and on-policy SimPO) at each half-epoch evaluation, thin per seed, thick mean. */
 export function offlineStabilitySpec(seeds: readonly SeedRuns[]): TopLevelSpec | null {
   const points: { seed: number; x: number; y: number; group: string }[] = [];
   for (const s of seeds)
@@ -255,7 +255,7 @@ ${esc(s.rule)} Every number below is read from the run folders; <code>summary.js
   const targets = `<h3>Design targets (what the lab must be able to show)</h3>${claimRows(s.targets)}`;
   const claims = `<h3>The paper's claims</h3>${claimRows(s.claims)}
 <h4>Claim 5: the entropy dose</h4>${fig('dose')}
-<h4>Claim 4: the offline arms over epochs</h4>${fig('offline-stability')}`;
+<h4>Claim 4: the offline arms and on-policy SimPO over epochs</h4>${fig('offline-stability')}`;
   const runRows = s.runs
     .filter((r) => r.kind !== 'rm')
     .map((r) => {
@@ -365,8 +365,8 @@ export async function writeDemoReport(
     ],
     [
       'offline-stability',
-      'Offline arms: gold win rate every half epoch (claim 4)',
-      'Thin lines: one per seed; thick: the mean over seeds. x: epochs over the training pairs.',
+      'SimPO, its ablations and on-policy SimPO: gold win rate every half epoch (claim 4)',
+      "Thin lines: one per seed; thick: the mean over seeds. x: epochs over the training pairs (on-policy SimPO: over as many prompts, its pairs redrawn from the policy's own samples every half epoch).",
       offlineStabilitySpec(seeds),
     ],
   ];
