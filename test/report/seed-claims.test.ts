@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designTargets, paperClaimsOverSeeds, summarizeSeeds } from '../../src/report/claims.ts';
+import { demoReportSections } from '../../src/report/demo-html.ts';
 import { fitCurves, overoptimisationCurves, runsAcrossSeeds, type SeedRuns } from '../../src/report/seeds.ts';
 import type { MetricLine, RunRecord } from '../../src/runs/run-reader.ts';
 import type { CheckRow } from '../../src/theory/index.ts';
@@ -285,6 +286,19 @@ describe('claims over seeds', () => {
     const high = designTargets([seed(1, 0.8, 0.2)]);
     expect(high[0]!.verdict).toBe('not supported');
     expect(high[2]!.verdict).toBe('not supported');
+  });
+
+  it('the report names every design target the lab misses, with its seed count', () => {
+    // SFT at 0.8 in both seeds: the KL runs (final 0.9) miss SFT + 0.15, DPO (0.8) misses SFT + 0.1.
+    const s = summarizeSeeds([seed(1, 0.8, 0.2), seed(2, 0.8, 0.2)], [], null);
+    const html = demoReportSections(s, []).join('\n');
+    const note = html.match(/<p class="note">Targets the lab misses[^<]*<\/p>/)?.[0] ?? '';
+    expect(note).toContain('ends well above SFT, near its own peak — holds in 0 of 2 seed(s)');
+    expect(note).toContain('DPO and SimPO (its own defaults) beat SFT — holds in 0 of 2 seed(s)');
+    expect(note).not.toContain('MaxEnt RLHF at the higher learning rate');
+    // Every target met: no such note.
+    const met = summarizeSeeds([seed(1, 0.3, 0.2)], [], null);
+    expect(demoReportSections(met, []).join('\n')).not.toContain('Targets the lab misses');
   });
 });
 
