@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { rankedPolicyPairs } from '../../src/lab/demo/on-policy-simpo.ts';
-import type { Tokenizer } from '../../src/models/tokenizer/index.ts';
+import type { Tokenizer } from '../../src/models/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../src/trainers/adapters/index.ts';
 
 const policy = {} as LMPolicy & { tokenizer: Tokenizer };

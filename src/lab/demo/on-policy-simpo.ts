@@ -14,7 +14,7 @@
  */
 import type { PreferenceExample } from '../../data/index.ts';
 import { preferenceLoss } from '../../losses/index.ts';
-import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/index.ts';
 import type { RunLabels } from '../../runs/run-dir.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
