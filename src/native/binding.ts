@@ -240,6 +240,11 @@ interface NativeCore {
   getNumThreads(): number;
   setBlasThreads(n: number): boolean;
   retainFreedMemory(): boolean;
+  /** Puts a counting allocator in front of libtorch's CPU allocator (native/src/runtime.cc); true once it is. */
+  trackHostMemory(): boolean;
+  /** Bytes the counting allocator holds for tensors now, and their high-water mark; zeros until tracked. */
+  hostMemoryStats(): { tracked: boolean; current: number; peak: number };
+  resetHostMemoryPeak(): void;
   info(): NativeInfo;
   /** The name → tensor dict of a torch.save zip archive (native/src/pickle.cc), CPU, file dtypes. */
   readTorchZip(path: string): { names: string[]; tensors: H[] };

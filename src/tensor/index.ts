@@ -25,8 +25,12 @@ export {
   type EngineInfo,
   engineInfo,
   getNumThreads,
+  type HostMemoryStats,
+  hostMemoryStats,
   liveTensors,
+  resetHostMemoryPeak,
   setNumThreads,
+  trackHostMemory,
 } from './runtime.ts';
 export { dispose, keep, scopeDepth, tidy } from './scope.ts';
 export { type NestedNumbers, type Scalar, Tensor, type TensorLike } from './tensor.ts';

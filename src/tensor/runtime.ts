@@ -8,6 +8,34 @@ export function liveTensors(): number {
   return native.liveTensors();
 }
 
+/**
+ * Counts the host (CPU) memory libtorch allocates for tensors from now on — every tensor and every
+ * temporary inside an op — the CPU counterpart of CUDA's memory_allocated / max_memory_allocated.
+ * Tensors allocated before the first call are not counted. Idempotent.
+ */
+export function trackHostMemory(): void {
+  if (!native.trackHostMemory())
+    throw new Error('trackHostMemory: libtorch did not accept the counting CPU allocator');
+}
+
+export interface HostMemoryStats {
+  /** trackHostMemory() has been called. */
+  tracked: boolean;
+  /** Bytes held by tensors allocated since tracking began. */
+  current: number;
+  /** The high-water mark of `current` since tracking began or the last resetHostMemoryPeak(). */
+  peak: number;
+}
+
+export function hostMemoryStats(): HostMemoryStats {
+  return native.hostMemoryStats();
+}
+
+/** Starts a new high-water mark at the current count. */
+export function resetHostMemoryPeak(): void {
+  native.resetHostMemoryPeak();
+}
+
 export function setNumThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1) throw new Error(`thread count must be a positive integer, got ${n}`);
   native.setNumThreads(n);

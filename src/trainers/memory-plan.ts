@@ -220,10 +220,17 @@ export function memoryPlan(s: PlanSettings, models: PlanModels): MemoryPlan {
     if (s.snapshot)
       phase('KL to the previous policy', [
         ...snapshot,
+        // The current policy's full log-probs are held while the previous policy is scored (a score
+        // call keeps only its outputs); the KL's three temporaries then fit in what that call freed.
         {
           name: 'scoring working memory',
-          bytes: forwardWorkingBytes(pc, score, T, w) + 2 * logitsBytes(pc, score * s.responseTokens, w, 2),
-          note: `${score} rows, two policies' full distributions`,
+          bytes: forwardWorkingBytes(pc, score, T, w) + logitsBytes(pc, score * s.responseTokens, w, 1),
+          note: `${score} rows, one policy's distributions at a time`,
+        },
+        {
+          name: 'held log-probabilities',
+          bytes: score * s.responseTokens * pc.vocabSize * F32,
+          note: 'the other policy’s, over the whole vocabulary',
         },
       ]);
   } else {

@@ -412,7 +412,9 @@ export class GPTNeoXModel {
     let x = embedding(this.embedIn, ids);
     const cache: KVCache = [];
     this.layers.forEach((layer, i) => {
-      const step = layer.forward(x, context, past?.[i]);
+      // A layer's temporaries are freed when it ends: a no-grad pass holds one layer's working set
+      // (autograd keeps what backward needs on its own).
+      const step = tidy(() => layer.forward(x, context, past?.[i]));
       x = step.out;
       cache.push(step.cache);
     });
