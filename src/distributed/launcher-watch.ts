@@ -7,6 +7,7 @@
  * through a shell or npx, whose parent the launcher is. Linux's PR_SET_PDEATHSIG does this in the kernel, but is not reachable from
  * Node; the check runs between native calls, i.e. within a step of the launcher's death.
  */
+import { processAlive } from '../util/process-alive.ts';
 
 export const LAUNCHER_PID_VARIABLE = 'MAXENT_LAUNCHER_PID';
 
@@ -20,7 +21,7 @@ export function exitWithLauncher(env: NodeJS.ProcessEnv = process.env, periodMs 
   const launcher = Number(env[LAUNCHER_PID_VARIABLE]);
   if (timer !== null || !Number.isInteger(launcher) || launcher <= 0) return;
   const check = () => {
-    if (process.ppid === launcher || alive(launcher)) return;
+    if (process.ppid === launcher || processAlive(launcher)) return;
     process.stderr.write(
       `the launcher (pid ${launcher}) is gone: this worker exits; rerun the command to resume from the last checkpoint\n`,
     );
@@ -29,13 +30,4 @@ export function exitWithLauncher(env: NodeJS.ProcessEnv = process.env, periodMs 
   check();
   timer = setInterval(check, periodMs);
   timer.unref();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -79,11 +79,7 @@ export interface JudgedPosts {
  */
 export async function judgeTexts(posts: JudgedPosts, texts: string[]): Promise<Record<string, number>> {
   const { prompts, references, facts, judge } = posts;
-  const out: Record<string, number> = {};
-  if (facts) {
-    out.gold_score = texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length;
-    out.win_rate = winRate(facts, texts, references);
-  }
+  const out: Record<string, number> = facts ? goldJudge(facts, texts, references) : {};
   if (judge) {
     const verdicts = await judge.judge(
       prompts.map((post, i) => ({ post, policy: texts[i]!, reference: references[i]! })),
@@ -92,6 +88,18 @@ export async function judgeTexts(posts: JudgedPosts, texts: string[]): Promise<R
     out.judge_unparsed = judge.unparsed;
   }
   return out;
+}
+
+/** The lab's gold judge of `texts` (one per post): mean gold score, and win rate against the references. */
+export function goldJudge(
+  facts: readonly LabFacts[],
+  texts: readonly string[],
+  references: readonly string[],
+): { gold_score: number; win_rate: number } {
+  return {
+    gold_score: texts.reduce((sum, t, i) => sum + goldScore(facts[i]!, t).score, 0) / texts.length,
+    win_rate: winRate(facts, texts, references),
+  };
 }
 
 export function httpJudge(c: NonNullable<RlEvalSpec['eval']['judgeHttp']>): HttpJudge {

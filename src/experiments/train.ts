@@ -27,7 +27,7 @@ import {
   StateDictMismatchError,
   Tokenizer,
 } from '../models/index.ts';
-import { RunDir } from '../runs/run-dir.ts';
+import { RunDir, type RunLabels } from '../runs/run-dir.ts';
 import { acquireRunLock } from '../runs/run-lock.ts';
 import { TENSORBOARD_DIR, TensorBoardWriter } from '../runs/tensorboard.ts';
 import { rankDevice, resolveDevice, withDefaultDevice } from '../tensor/index.ts';
@@ -106,6 +106,15 @@ export interface TrainOptions {
    * `eval`), e.g. the lab's gold judge on the demo's held-out posts.
    */
   evaluator?: (run: LoadedRlRun) => Evaluator | Promise<Evaluator>;
+  /**
+   * po only: more held-out metrics at each evaluation (logged under eval/), built once the policy
+   * is loaded, e.g. the lab's gold judge of the policy's greedy summaries.
+   */
+  evaluateMore?: (policy: LMPolicy & { tokenizer: Tokenizer }) => () => Record<string, number>;
+  /** po and rl: labels added to the run's own in run.json (e.g. the lab's arm and α). */
+  labels?: RunLabels;
+  /** Called after every step instead of printing progress (e.g. a caller's own progress bar). */
+  onStep?: (step: number, metrics: Record<string, number>, totalSteps: number) => void;
 }
 
 /** `--config-format`: our names, TRL's (translated first), or auto (TRL's when the file has them). */
@@ -277,13 +286,18 @@ async function trainLocked<K extends TrainKind>(
   }
   // Sizes beyond this machine's memory are refused now, not by the kernel's OOM killer mid-run.
   await requireMemoryFits(kind, config as TrainConfig<K> & { device: string });
-  const progress = stepProgress(kind, steps, {
-    print: io.print,
-    tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
-  });
-  const onStep = (step: number, m: Record<string, number>, total: number) =>
-    progress.update(step, progressMetrics(kind, m), total);
-  const common = { name: o.name, log: io.log, onStep, group: o.group, evaluator: o.evaluator };
+  const progress = o.onStep
+    ? null
+    : stepProgress(kind, steps, {
+        print: io.print,
+        tty: io.tty ?? (io.print === defaultIO.print && Boolean(process.stdout.isTTY)),
+      });
+  const onStep =
+    o.onStep ??
+    ((step: number, m: Record<string, number>, total: number) =>
+      progress?.update(step, progressMetrics(kind, m), total));
+  const { name, evaluator, evaluateMore, labels, group } = o;
+  const common = { name, log: io.log, onStep, group, evaluator, evaluateMore, labels };
   let dir: string;
   try {
     if (kind === 'sft') dir = await sft(config as TrainConfig<'sft'>, common, io);
@@ -291,7 +305,7 @@ async function trainLocked<K extends TrainKind>(
     else if (kind === 'po') dir = await po(config as TrainConfig<'po'>, common, io);
     else dir = await rl(config as TrainConfig<'rl'>, common, io);
   } finally {
-    progress.stop();
+    progress?.stop();
   }
   io.print(`run folder: ${dir}`);
   return dir;
@@ -306,10 +320,22 @@ function moreSteps(out: string, steps: number): boolean {
 interface Common {
   name?: string;
   evaluator?: TrainOptions['evaluator'];
+  evaluateMore?: TrainOptions['evaluateMore'];
+  labels?: RunLabels;
   log: (msg: string) => void;
   onStep: (step: number, m: Record<string, number>, total: number) => void;
   group?: ProcessGroup;
 }
+
+/** What every trainer takes of the run's options: its name, log, progress and process group. */
+const hooksOf = ({ name, log, onStep, group }: Common) => ({ name, log, onStep, group });
+
+/** Trainable weights in the run's dtype on the run's device. */
+const trainableOn = (c: { dtype: 'float32' | 'bfloat16'; device: string }) => ({
+  trainable: true,
+  dtype: c.dtype,
+  device: resolveDevice(c.device),
+});
 
 /** The steps an offline run takes: `steps`, or what its `epochs` come to over `rows`. */
 const offlineSteps = (c: TrainConfig<'sft'>, rows: number) =>
@@ -340,13 +366,16 @@ async function tokenizedSplits<E>(
 async function sft(c: TrainConfig<'sft'>, common: Common, io: TrainIO): Promise<string> {
   const { tokenizer, data } = await tokenizedSplits(loadSftDataset, c, io);
   io.print(describeData('sft', data, offlineSteps(c, data.train.length), c.out));
-  const model = await loadCausalLM(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-  });
+  const model = await loadCausalLM(c.model, trainableOn(c));
   try {
-    return await trainSft({ config: c, model, tokenizer, train: data.train, eval: data.eval, ...common });
+    return await trainSft({
+      config: c,
+      model,
+      tokenizer,
+      train: data.train,
+      eval: data.eval,
+      ...hooksOf(common),
+    });
   } finally {
     model.dispose();
   }
@@ -366,12 +395,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
         })
       ).examples
     : undefined;
-  const model = await loadRewardModel(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-    initScoreSeed: c.seed,
-  });
+  const model = await loadRewardModel(c.model, { ...trainableOn(c), initScoreSeed: c.seed });
   try {
     return await trainRewardModel({
       config: c,
@@ -380,7 +404,7 @@ async function rm(c: TrainConfig<'rm'>, common: Common, io: TrainIO): Promise<st
       train: data.train,
       eval: data.eval,
       normalizeOn,
-      ...common,
+      ...hooksOf(common),
     });
   } finally {
     model.dispose();
@@ -395,11 +419,7 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
         ? `reference ${c.reference ?? c.model}`
         : 'reference-free: no reference model is loaded'),
   );
-  const policy = await loadCausalLM(c.model, {
-    trainable: true,
-    dtype: c.dtype,
-    device: resolveDevice(c.device),
-  });
+  const policy = await loadCausalLM(c.model, trainableOn(c));
   try {
     // The trainer loads the config's reference (default: model) only if its log-probs are not cached.
     return await trainPreference({
@@ -408,7 +428,9 @@ async function po(c: TrainConfig<'po'>, common: Common, io: TrainIO): Promise<st
       tokenizer,
       train: data.train,
       eval: data.eval,
-      ...common,
+      labels: common.labels,
+      evaluateMore: common.evaluateMore?.(Object.assign(new LMPolicy(policy), { tokenizer })),
+      ...hooksOf(common),
     });
   } finally {
     policy.dispose();
@@ -481,7 +503,7 @@ async function rl(c: TrainConfig<'rl'>, common: Common, io: TrainIO): Promise<st
       critic,
       prompts: promptSource(tokenizer, prompts, c.maxPromptTokens),
       evaluator,
-      labels: c.modelLabel ? { model: c.modelLabel } : {},
+      labels: { ...(c.modelLabel ? { model: c.modelLabel } : {}), ...common.labels },
       log: common.log,
       onStep: common.onStep,
       group: common.group,

@@ -95,6 +95,22 @@ export function averageLogp(sumLogps: Tensor, lengths: Tensor): Tensor {
   return sumLogps.div(lengths);
 }
 
+/**
+ * The implicit rewards of the reference-free losses (SimPO, CPO): r(x,y) = β·log π(y|x), divided
+ * by |y| when `lengthNormalize` (SimPO's r = (β/|y|)·log π(y|x)).
+ */
+function referenceFreeRewards(
+  logps: PreferenceLogps,
+  beta: number,
+  lengthNormalize: boolean,
+): { chosen: Tensor; rejected: Tensor } {
+  const perToken = (sum: Tensor, lengths: Tensor) => (lengthNormalize ? averageLogp(sum, lengths) : sum);
+  return {
+    chosen: perToken(logps.policyChosen, logps.chosenLengths).mul(beta),
+    rejected: perToken(logps.policyRejected, logps.rejectedLengths).mul(beta),
+  };
+}
+
 function requireRef(logps: PreferenceLogps, loss: string): { refChosen: Tensor; refRejected: Tensor } {
   if (!logps.refChosen || !logps.refRejected)
     throw new Error(`${loss} needs reference log-probs (refChosen, refRejected)`);
@@ -210,10 +226,11 @@ export function simpoLoss(
   params: { beta: number; gamma: number; labelSmoothing?: number; lengthNormalize?: boolean },
 ): PreferenceLossOutput {
   return tidy(() => {
-    const norm = params.lengthNormalize ?? true;
-    const perToken = (sum: Tensor, lengths: Tensor) => (norm ? averageLogp(sum, lengths) : sum);
-    const chosenRewards = perToken(logps.policyChosen, logps.chosenLengths).mul(params.beta);
-    const rejectedRewards = perToken(logps.policyRejected, logps.rejectedLengths).mul(params.beta);
+    const { chosen: chosenRewards, rejected: rejectedRewards } = referenceFreeRewards(
+      logps,
+      params.beta,
+      params.lengthNormalize ?? true,
+    );
     const eps = params.labelSmoothing ?? 0;
     const loss = labelNoiseLoss(chosenRewards.sub(rejectedRewards).sub(params.gamma), eps, eps).mean();
     return { loss, chosenRewards: chosenRewards.detach(), rejectedRewards: rejectedRewards.detach() };
@@ -231,10 +248,7 @@ export function cpoLoss(
   params: { beta: number; nllWeight: number; lengthNormalize?: boolean; gamma?: number },
 ): PreferenceLossOutput {
   return tidy(() => {
-    const norm = params.lengthNormalize ?? false;
-    const perToken = (sum: Tensor, lengths: Tensor) => (norm ? averageLogp(sum, lengths) : sum);
-    const chosen = perToken(logps.policyChosen, logps.chosenLengths).mul(params.beta);
-    const rejected = perToken(logps.policyRejected, logps.rejectedLengths).mul(params.beta);
+    const { chosen, rejected } = referenceFreeRewards(logps, params.beta, params.lengthNormalize ?? false);
     const preference = chosen
       .sub(rejected)
       .sub(params.gamma ?? 0)

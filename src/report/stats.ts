@@ -3,6 +3,7 @@
  * Pearson correlation with its Fisher-z interval, and least squares linear in two coefficients
  * (the over-optimisation fits of Gao et al. 2023). Pure functions on plain numbers.
  */
+import { mulberry32, shuffleInPlace } from '../util/prng.ts';
 
 /** Mean ± half-width of a two-sided confidence interval (null bounds with fewer than 2 values). */
 export interface Interval {
@@ -245,18 +246,6 @@ export interface TrendTest {
   permutations: number;
 }
 
-/** A small deterministic PRNG (mulberry32) for the permutation test's draws. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Within-block permutation test of a monotone trend (blocks: seeds, each a dose → outcome set).
  * The dose labels are shuffled within each block, independently, `permutations` times (Monte Carlo,
@@ -296,12 +285,7 @@ export function withinBlockTrend(
   for (let i = 0; i < permutations; i++) {
     let total = 0;
     for (const b of prepared) {
-      const rx = [...b.rx];
-      for (let j = rx.length - 1; j > 0; j--) {
-        const k = Math.floor(rand() * (j + 1));
-        [rx[j], rx[k]] = [rx[k]!, rx[j]!];
-      }
-      total += rho(rx, b.cy, b.norm);
+      total += rho(shuffleInPlace([...b.rx], rand), b.cy, b.norm);
     }
     if (total / prepared.length >= observed - 1e-12) atLeast++;
   }

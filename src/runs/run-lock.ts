@@ -16,6 +16,7 @@ import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeS
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeDirs } from '../io/make-dirs.ts';
+import { processAlive } from '../util/process-alive.ts';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -175,7 +176,7 @@ export function staleReason(holder: LockHolder): string | null {
   if (holder.host !== hostname()) return null;
   const boot = bootId();
   if (holder.bootId && boot && holder.bootId !== boot) return `pid ${holder.pid} ran before the last reboot`;
-  if (!pidAlive(holder.pid)) return `pid ${holder.pid} is no longer running`;
+  if (!processAlive(holder.pid)) return `pid ${holder.pid} is no longer running`;
   const start = pidStartTime(holder.pid);
   if (holder.pidStart !== null && start !== null && start !== holder.pidStart)
     return `pid ${holder.pid} now belongs to another process`;
@@ -216,15 +217,6 @@ function unlinkIfOurs(path: string, token: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

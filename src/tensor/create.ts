@@ -115,9 +115,14 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
   const dtype = opts.dtype ?? (ints ? 'int64' : 'float32');
   return wrap(native.arange(lo, hi, step, dtypeCode(dtype), opts.device ?? getDefaultDevice()));
 }
-/** Standard normal draws; pass a Generator for reproducibility. */
-export function randn(shape: number[], gen?: Generator, opts: CreateOptions = {}): Tensor {
-  const h = native.randn(
+/** Random draws of `shape` by one of libtorch's samplers, from `gen` (or the global stream). */
+function draws(
+  sampler: typeof native.randn,
+  shape: number[],
+  gen: Generator | undefined,
+  opts: CreateOptions,
+): Tensor {
+  const h = sampler(
     shape,
     gen?.handle ?? null,
     dtypeCode(opts.dtype ?? 'float32'),
@@ -125,15 +130,13 @@ export function randn(shape: number[], gen?: Generator, opts: CreateOptions = {}
   );
   return finish(wrap(h), opts);
 }
+/** Standard normal draws; pass a Generator for reproducibility. */
+export function randn(shape: number[], gen?: Generator, opts: CreateOptions = {}): Tensor {
+  return draws(native.randn, shape, gen, opts);
+}
 /** Uniform draws in [0, 1). */
 export function rand(shape: number[], gen?: Generator, opts: CreateOptions = {}): Tensor {
-  const h = native.rand(
-    shape,
-    gen?.handle ?? null,
-    dtypeCode(opts.dtype ?? 'float32'),
-    opts.device ?? getDefaultDevice(),
-  );
-  return finish(wrap(h), opts);
+  return draws(native.rand, shape, gen, opts);
 }
 /** Integers uniform in [low, high). */
 export function randint(

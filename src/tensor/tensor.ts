@@ -7,6 +7,7 @@
  */
 import { type Handle, native } from '../native/binding.ts';
 import { type AnyTypedArray, type DType, dtypeCode, dtypeFromCode, typedArrayOf } from './dtype.ts';
+import { noGrad } from './grad.ts';
 import { type Disposable, track } from './scope.ts';
 
 export type Scalar = number | boolean;
@@ -94,7 +95,7 @@ export class Tensor implements Disposable {
    */
   toArray(): number[] {
     const d = this.dtype;
-    if (d === 'bfloat16' || d === 'float16') return noGradWrap(() => this.to('float32')).toArrayAndDispose();
+    if (d === 'bfloat16' || d === 'float16') return noGrad(() => this.to('float32')).toArrayAndDispose();
     return Array.from(this.toTypedArray() as ArrayLike<number | bigint>, Number);
   }
   /**
@@ -469,14 +470,4 @@ export class Tensor implements Disposable {
 function dimsArg(dims: number | number[] | undefined): number[] | null {
   if (dims === undefined) return null;
   return typeof dims === 'number' ? [dims] : dims;
-}
-
-function noGradWrap<T>(fn: () => T): T {
-  const was = native.isGradEnabled();
-  native.setGradEnabled(false);
-  try {
-    return fn();
-  } finally {
-    native.setGradEnabled(was);
-  }
 }

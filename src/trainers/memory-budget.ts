@@ -6,8 +6,7 @@
  */
 import { totalmem } from 'node:os';
 import { ConfigError } from '../config/load.ts';
-import { loadConfig } from '../models/checkpoint/load-model.ts';
-import type { GPTNeoXConfig } from '../models/gptneox/config.ts';
+import { type GPTNeoXConfig, loadConfig } from '../models/index.ts';
 import { resolveDevice } from '../tensor/index.ts';
 import {
   fmtBytes,

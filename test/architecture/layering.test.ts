@@ -7,38 +7,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { unitOf } from './layers.ts';
 
 const SRC = resolve(import.meta.dirname, '../../src');
-
-/** Bottom up; each entry a folder or file under src/ (a file's unit is its longest matching entry). */
-const LAYERS: string[][] = [
-  ['native'],
-  ['tensor', 'util'],
-  ['io', 'distributed'],
-  ['data', 'judges', 'config', 'runs', 'losses', 'models/token-distribution.ts', 'models/tokenizer'],
-  ['models/gptneox'],
-  ['models/checkpoint', 'models/model-limits.ts'],
-  ['models/sampling'],
-  ['models/index.ts'],
-  ['theory', 'lab/task'],
-  ['trainers/common'],
-  ['trainers/online', 'trainers/offline'],
-  ['trainers/adapters', 'trainers/memory-plan.ts'],
-  ['trainers/memory-budget.ts'],
-  ['experiments', 'report'],
-  ['lab/demo', 'lab/sweep', 'dashboard'],
-  ['cli'],
-  ['api'],
-  ['index.ts', 'bin.ts'],
-];
-
-const UNITS = LAYERS.flatMap((units, layer) => units.map((unit) => ({ unit, layer })));
-
-/** The unit of a file (path relative to src/), or undefined when no layer names it. */
-function unitOf(file: string): { unit: string; layer: number } | undefined {
-  const matches = UNITS.filter(({ unit }) => file === unit || file.startsWith(`${unit}/`));
-  return matches.sort((a, b) => b.unit.length - a.unit.length)[0];
-}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -79,6 +50,19 @@ describe('the layering of src/', () => {
       }
     }
     expect(climbs).toEqual([]);
+  });
+
+  it('reaches models/ from outside only through models/index.ts', () => {
+    const deep: string[] = [];
+    for (const file of files.filter((f) => !f.startsWith('models/'))) {
+      for (const spec of importsOf(readFileSync(join(SRC, file), 'utf8'))) {
+        const target = relative(SRC, resolve(dirname(join(SRC, file)), spec))
+          .split('\\')
+          .join('/');
+        if (target.startsWith('models/') && target !== 'models/index.ts') deep.push(`${file} → ${target}`);
+      }
+    }
+    expect(deep).toEqual([]);
   });
 
   it('catches a climb (the check itself)', () => {

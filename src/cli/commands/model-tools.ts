@@ -2,7 +2,7 @@
  * `maxent-rlhf init-model` and `maxent-rlhf generate`: thin wrappers over src/models'
  * runInitModel / runGenerate that turn command-line strings into checked arguments.
  */
-import { runGenerate, runInitModel } from '../../models/index.ts';
+import { type RunGenerateArgs, runGenerate, runInitModel } from '../../models/index.ts';
 import { deviceProblem, resolveDevice } from '../../tensor/index.ts';
 
 /** The device a --device flag names here, or an error naming the flag. */
@@ -30,19 +30,11 @@ export async function runInitModelCommand(options: InitModelCommandOptions): Pro
   });
 }
 
-export interface GenerateCommandOptions {
-  model: string;
+/** `generate`'s flags: runGenerate's arguments, with the prompts as repeatable text flags. */
+export interface GenerateCommandOptions extends Omit<RunGenerateArgs, 'prompt' | 'promptIds' | 'dtype'> {
   prompt: string[];
+  /** Each a comma-separated row of token ids. */
   promptIds: string[];
-  greedy?: boolean;
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  maxNewTokens: number;
-  seed: number;
-  json?: boolean;
-  device?: string;
-  strict?: boolean;
 }
 
 /** "1,2,3" → [1, 2, 3]; anything but comma-separated non-negative integers is an error. */
@@ -65,17 +57,10 @@ export async function runGenerateCommand(options: GenerateCommandOptions): Promi
   ].filter(Boolean);
   if (options.greedy && sampling.length)
     throw new Error(`--greedy takes the most likely token: ${sampling.join(', ')} would be ignored`);
+  const { prompt: _texts, promptIds: _ids, ...rest } = options;
   await runGenerate({
-    model: options.model,
+    ...rest,
     ...(texts.length ? { prompt: texts } : { promptIds: ids }),
-    greedy: options.greedy,
-    temperature: options.temperature,
-    topK: options.topK,
-    topP: options.topP,
-    maxNewTokens: options.maxNewTokens,
-    seed: options.seed,
-    json: options.json,
     device: deviceFlag(options.device),
-    strict: options.strict,
   });
 }

@@ -6,13 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSftDataset } from '../../data/index.ts';
+import { goldJudge } from '../../experiments/evaluation.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
-import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/index.ts';
 import { MetricsLog } from '../../runs/metrics-log.ts';
 import { noGrad } from '../../tensor/index.ts';
 import type { LabModels, LMPolicy, ProxyReward } from '../../trainers/adapters/index.ts';
-import type { PromptSource } from '../../trainers/online/types.ts';
-import { goldScore, LAB_FILES, type LabFacts, winRate } from '../task/index.ts';
+import { LAB_FILES, type LabFacts } from '../task/index.ts';
 import { readEvalFacts } from './lab-files.ts';
 
 export class GoldEvaluation {
@@ -45,20 +45,6 @@ export class GoldEvaluation {
     return this.prompts.length;
   }
 
-  /** The evaluation posts as a prompt source (dataset index i is the i-th post). */
-  promptSource(tokenizer: Tokenizer): PromptSource {
-    return this.models.promptSource(tokenizer, this.prompts);
-  }
-
-  /** Gold score and win rate of given summaries of the first `texts.length` evaluation posts. */
-  judgeResponses(texts: readonly string[]): Record<string, number> {
-    const facts = this.facts.slice(0, texts.length);
-    return {
-      gold_score: texts.reduce((s, t, i) => s + goldScore(facts[i]!, t).score, 0) / texts.length,
-      win_rate: winRate(facts, [...texts], this.references.slice(0, texts.length)),
-    };
-  }
-
   evaluate(policy: LMPolicy & { tokenizer: Tokenizer }, proxy?: ProxyReward): Record<string, number> {
     return noGrad(() => {
       const texts = this.models.sampleTexts(policy, this.prompts, {
@@ -67,7 +53,7 @@ export class GoldEvaluation {
         seed: 0,
         maxNewTokens: this.maxNewTokens,
       });
-      const out = this.judgeResponses(texts);
+      const out: Record<string, number> = goldJudge(this.facts, texts, this.references);
       if (proxy) out.proxy_reward = this.models.scoreTexts(proxy, this.prompts, texts);
       return out;
     });

@@ -7,28 +7,24 @@
  *        Maximum-Entropy (no reference) at the lower rate, the entropy dose without KL at the higher
  *        rate, PPO
  *
- * Every stage is a real training run in its own run folder, cached by its settings. The `demo`
- * command (src/cli/commands/demo.ts) then hands the folders to src/report, which writes the report.
+ * Every stage is a real training run in its own run folder, cached by its settings. Each training
+ * stage writes the config a user would write (the keys of `maxent-rlhf sft|rm|po|rl|bon`, its knobs
+ * from the preset in config.ts) and hands it to src/experiments, the one place that turns a config
+ * into a run, with the lab's gold judge injected as the evaluator. The `demo` command
+ * (src/cli/commands/demo.ts) then hands the folders to src/report, which writes the report.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadPreferenceDataset, loadSftDataset } from '../../data/index.ts';
+import { loadPreferenceDataset } from '../../data/index.ts';
+import { runBon } from '../../experiments/best-of-n.ts';
+import { runPo, runRl, runRm, runSft } from '../../experiments/train.ts';
 import { writeFileAtomic } from '../../io/atomic-write.ts';
 import { makeDirs } from '../../io/make-dirs.ts';
+import { Tokenizer } from '../../models/index.ts';
 import { RunDir } from '../../runs/run-dir.ts';
-import { LabModels, LMPolicy, type ProxyReward } from '../../trainers/adapters/index.ts';
+import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
 import { encodePairs } from '../../trainers/offline/batching.ts';
-import {
-  PreferenceConfigSchema,
-  RewardModelConfigSchema,
-  SftConfigSchema,
-} from '../../trainers/offline/config.ts';
-import { trainPreference } from '../../trainers/offline/preference.ts';
-import { trainRewardModel } from '../../trainers/offline/reward-model.ts';
-import { trainSft } from '../../trainers/offline/sft.ts';
-import { runBestOfN } from '../../trainers/online/best-of-n.ts';
-import { OnlineTrainConfigSchema } from '../../trainers/online/config.ts';
-import { trainOnline } from '../../trainers/online/trainer.ts';
+import { PreferenceConfigSchema } from '../../trainers/offline/config.ts';
 import {
   completeSummary,
   formatSummaryForm,
@@ -41,7 +37,7 @@ import {
   winRate,
   writePreferenceFile,
 } from '../task/index.ts';
-import { DEMO_PRESETS, type DemoConfig, type DemoPreset } from './config.ts';
+import { DEMO_PRESETS, type DemoConfig, type DemoPreset, type OfflineStageConfig } from './config.ts';
 import { GoldEvaluation, hasFinalEvaluation } from './gold-eval.ts';
 import { readLabRows, writeLabFiles } from './lab-files.ts';
 import { trainOnPolicySimpo } from './on-policy-simpo.ts';
@@ -313,7 +309,7 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
       rmSync(bonDir, { recursive: true, force: true });
       mkdirSync(bonDir, { recursive: true });
       markStage(bonDir, bonKey);
-      await runBestOfNStage(ctx, bonDir, cfg, await gold(ctx.models), { sftDir, rmDir });
+      await runBestOfNStage(ctx, bonDir, cfg, { dataDir, sftDir, rmDir });
     },
   });
   const upstream = { dataDir, sftDir, rmDir };
@@ -321,7 +317,10 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
     const dir = join(out, 'rl', run.name);
     // The run's own settings (its rate and coefficient are in `run`), not the grid's lists.
     const { lrs: _lrs, entropyCoefs: _coefs, entropyDose: _dose, ...rl } = cfg.rl;
-    const key = stageKey('rl', run, rl, stageKey(sftKey, rmKey));
+    // PPO's value head is drawn with the run's seed, as by `maxent-rlhf rl` (before issue 27 the
+    // demo drew it with seed 0): the marker retrains PPO folders cached before that.
+    const valueHead = run.ppo ? ['value head drawn with the seed'] : [];
+    const key = stageKey('rl', run, rl, stageKey(sftKey, rmKey), ...valueHead);
     stages.push({
       id: `rl/${run.name}`,
       after: ['rm'],
@@ -344,39 +343,40 @@ function bar(ctx: StageContext, name: string, total: number, show: (m: Record<st
   return ctx.progress ? stageProgress(name, total, show) : { update: () => {}, stop: () => {} };
 }
 
-async function trainSftStage(
+/** The CLI's progress lines are off in the demo: its stages draw their own bars and log to `ctx.log`. */
+function stageIO(ctx: StageContext) {
+  return { io: { print: () => {}, log: ctx.log } };
+}
+
+function trainSftStage(
   ctx: StageContext,
   cfg: DemoConfig,
   d: { dataDir: string; initDir: string; sftDir: string },
-): Promise<void> {
-  const { examples } = await loadSftDataset(join(d.dataDir, LAB_FILES.sftTrain));
-  const { examples: evalExamples } = await loadSftDataset(join(d.dataDir, LAB_FILES.sftEval));
-  const { model, tokenizer } = await ctx.models.loadCausalLM(d.initDir);
-  const config = SftConfigSchema.parse({
-    model: d.initDir,
-    out: d.sftDir,
-    data: { train: join(d.dataDir, LAB_FILES.sftTrain) },
+): Promise<string> {
+  const progress = bar(ctx, 'SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
+  return runSft(
+    {
+      model: d.initDir,
+      out: d.sftDir,
+      data: { train: join(d.dataDir, LAB_FILES.sftTrain), eval: join(d.dataDir, LAB_FILES.sftEval) },
+      ...offlineStageKnobs(cfg, cfg.sft),
+    },
+    { ...stageIO(ctx), name: 'sft', onStep: (s, m) => progress.update(s, m) },
+  ).finally(() => progress.stop());
+}
+
+/** The knobs of an SFT or reward-model stage, in the training commands' config keys. */
+function offlineStageKnobs(cfg: DemoConfig, stage: OfflineStageConfig) {
+  return {
     maxPromptTokens: MAX_PROMPT_TOKENS,
     maxTotalTokens: MAX_TOTAL_TOKENS,
-    steps: cfg.sft.steps,
-    batchSize: cfg.sft.batchSize,
-    optim: { lr: cfg.sft.lr, warmupSteps: cfg.sft.warmupSteps },
-    evalEvery: cfg.sft.evalEvery,
-    checkpointEvery: cfg.sft.checkpointEvery,
+    steps: stage.steps,
+    batchSize: stage.batchSize,
+    optim: { lr: stage.lr, warmupSteps: stage.warmupSteps },
+    evalEvery: stage.evalEvery,
+    checkpointEvery: stage.checkpointEvery,
     seed: cfg.seed,
-  });
-  const progress = bar(ctx, 'SFT', cfg.sft.steps, (m) => `loss ${fmt(m.loss)}`);
-  await trainSft({
-    config,
-    model,
-    tokenizer,
-    train: examples,
-    eval: evalExamples,
-    name: 'sft',
-    log: ctx.log,
-    onStep: (s, m) => progress.update(s, m),
-  });
-  progress.stop();
+  };
 }
 
 /** Preference pairs of SFT samples and references, labelled by the simulated (Bradley-Terry) labeller. */
@@ -414,89 +414,60 @@ async function writePreferenceStage(
   }
 }
 
-async function trainRewardModelStage(
+function trainRewardModelStage(
   ctx: StageContext,
   cfg: DemoConfig,
   d: { sftDir: string; prefDir: string; rmDir: string },
-): Promise<void> {
-  const { examples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain));
-  const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
-  const sftModel = join(d.sftDir, 'model');
-  const { model, tokenizer } = await ctx.models.loadRewardModel(sftModel, { seed: cfg.seed });
-  const config = RewardModelConfigSchema.parse({
-    model: sftModel,
-    out: d.rmDir,
-    data: { train: join(d.prefDir, LAB_FILES.preferenceTrain) },
-    maxPromptTokens: MAX_PROMPT_TOKENS,
-    maxTotalTokens: MAX_TOTAL_TOKENS,
-    steps: cfg.rm.steps,
-    batchSize: cfg.rm.batchSize,
-    optim: { lr: cfg.rm.lr, warmupSteps: cfg.rm.warmupSteps },
-    evalEvery: cfg.rm.evalEvery,
-    checkpointEvery: cfg.rm.checkpointEvery,
-    seed: cfg.seed,
-  });
+): Promise<string> {
   const progress = bar(ctx, 'reward model (proxy)', cfg.rm.steps, (m) => `acc ${fmt(m.accuracy, 2)}`);
-  await trainRewardModel({
-    config,
-    model,
-    tokenizer,
-    train: examples,
-    eval: evalExamples,
-    name: 'reward-model',
-    log: ctx.log,
-    onStep: (s, m) => progress.update(s, m),
-  });
-  progress.stop();
+  return runRm(
+    {
+      model: join(d.sftDir, 'model'),
+      out: d.rmDir,
+      data: {
+        train: join(d.prefDir, LAB_FILES.preferenceTrain),
+        eval: join(d.prefDir, LAB_FILES.preferenceEval),
+      },
+      ...offlineStageKnobs(cfg, cfg.rm),
+    },
+    { ...stageIO(ctx), name: 'reward-model', onStep: (s, m) => progress.update(s, m) },
+  ).finally(() => progress.stop());
 }
 
-/** What an offline arm trains with: its pairs (the first `po.pairs`), its model and its parsed config. */
-async function offlineArmSetup(
-  ctx: StageContext,
+/**
+ * An offline arm's pairs (the first `po.pairs`), schedule and run config as `po` takes it; on-policy
+ * SimPO takes SimPO's, so both train with the same settings.
+ */
+async function offlineArmRun(
   cfg: DemoConfig,
   arm: OfflineArm,
   d: { sftDir: string; prefDir: string; dir: string },
 ) {
-  const all = (await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceTrain))).examples;
-  const examples = all.slice(0, cfg.po.pairs);
-  const { examples: evalExamples } = await loadPreferenceDataset(join(d.prefDir, LAB_FILES.preferenceEval));
+  const train = join(d.prefDir, LAB_FILES.preferenceTrain);
+  const examples = (await loadPreferenceDataset(train, { limit: cfg.po.pairs })).examples;
   const sftModel = join(d.sftDir, 'model');
-  const { model, tokenizer } = await ctx.models.loadCausalLM(sftModel);
   const limits = { maxPromptTokens: MAX_PROMPT_TOKENS, maxTotalTokens: MAX_TOTAL_TOKENS };
-  const meanLength = meanResponseLength(tokenizer, examples, limits);
-  const beta = arm.betaPerMeanLength ? arm.beta / meanLength : arm.beta;
+  const meanLength = meanResponseLength(await Tokenizer.fromFolder(sftModel), examples, limits);
   const epochSteps = Math.max(1, Math.round(examples.length / cfg.po.batchSize));
   const steps = epochSteps * cfg.po.epochs;
   const evalEvery = Math.max(1, Math.round(epochSteps / cfg.po.evalsPerEpoch));
-  const config = PreferenceConfigSchema.parse({
+  const config = {
     model: sftModel,
     out: d.dir,
-    data: { train: join(d.prefDir, LAB_FILES.preferenceTrain) },
+    data: { train, eval: join(d.prefDir, LAB_FILES.preferenceEval), limit: cfg.po.pairs },
     loss: arm.loss,
-    beta,
+    beta: arm.betaPerMeanLength ? arm.beta / meanLength : arm.beta,
     gamma: arm.gamma,
     lengthNormalize: arm.lengthNormalize,
     ...limits,
     steps,
     batchSize: cfg.po.batchSize,
-    optim: { lr: arm.loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
+    optim: { lr: arm.loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' as const },
     evalEvery,
     checkpointEvery: evalEvery,
     seed: cfg.seed,
-  });
-  const policy = Object.assign(new LMPolicy(model), { tokenizer });
-  return {
-    examples,
-    evalExamples,
-    sftModel,
-    model,
-    tokenizer,
-    policy,
-    meanLength,
-    epochSteps,
-    steps,
-    config,
   };
+  return { examples, sftModel, meanLength, epochSteps, steps, config };
 }
 
 async function trainOfflineStage(
@@ -505,31 +476,23 @@ async function trainOfflineStage(
   arm: OfflineArm,
   gold: GoldEvaluation,
   d: { sftDir: string; prefDir: string; dir: string },
-): Promise<void> {
-  const s = await offlineArmSetup(ctx, cfg, arm, d);
-  const progress = bar(ctx, arm.title, s.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
-  await trainPreference({
-    config: s.config,
-    policy: s.model,
-    tokenizer: s.tokenizer,
-    train: s.examples,
-    eval: s.evalExamples,
+): Promise<string> {
+  const r = await offlineArmRun(cfg, arm, d);
+  const progress = bar(ctx, arm.title, r.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  return runPo(r.config, {
+    ...stageIO(ctx),
     name: arm.name,
     labels: {
       gamma: arm.gamma,
       lengthNormalize: arm.lengthNormalize,
-      meanResponseLength: s.meanLength,
-      pairs: s.examples.length,
-      epochSteps: s.epochSteps,
+      meanResponseLength: r.meanLength,
+      pairs: r.examples.length,
+      epochSteps: r.epochSteps,
     },
     // The gold judge every half epoch: stability is peak − final over these evaluations.
-    evaluateMore: () => gold.evaluate(s.policy),
-    log: ctx.log,
-    referenceDir: s.sftModel,
-    loadReference: async () => (await ctx.models.loadCausalLM(s.sftModel)).model,
-    onStep: (step, m) => progress.update(step, m),
-  });
-  progress.stop();
+    evaluateMore: (policy) => () => gold.evaluate(policy),
+    onStep: (s, m) => progress.update(s, m),
+  }).finally(() => progress.stop());
 }
 
 /**
@@ -544,15 +507,16 @@ async function trainOnPolicyStage(
   d: { sftDir: string; prefDir: string; rmDir: string; dir: string },
 ): Promise<void> {
   const arm = offlineArms(cfg).find((a) => a.name === 'simpo')!;
-  const s = await offlineArmSetup(ctx, cfg, arm, d);
+  const s = await offlineArmRun(cfg, arm, d);
+  const policy = await ctx.models.loadPolicy(s.sftModel, { trainable: true });
   const proxy = await ctx.models.loadRewardFunction(join(d.rmDir, 'model'));
   const progress = bar(ctx, 'SimPO on-policy', s.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
   try {
     await trainOnPolicySimpo({
-      config: s.config,
+      config: PreferenceConfigSchema.parse(s.config),
       pairs: cfg.po.onPolicy,
       models: ctx.models,
-      policy: s.policy,
+      policy,
       proxy,
       prompts: s.examples.map((e) => e.prompt),
       epochSteps: s.epochSteps,
@@ -565,13 +529,13 @@ async function trainOnPolicyStage(
         pairs: s.examples.length,
         epochSteps: s.epochSteps,
       },
-      evaluate: () => gold.evaluate(s.policy, proxy),
+      evaluate: () => gold.evaluate(policy, proxy),
       log: ctx.log,
       onStep: (step, m) => progress.update(step, m),
     });
   } finally {
     progress.stop();
-    s.model.dispose();
+    policy.model.dispose();
     proxy.model.dispose();
   }
 }
@@ -628,7 +592,7 @@ function recordProxyAgreement(
   );
 }
 
-async function cachedRun(dir: string, key: string, run: () => Promise<void>): Promise<void> {
+async function cachedRun(dir: string, key: string, run: () => Promise<unknown>): Promise<void> {
   if (isCached(dir, key, RunDir.isDone)) return;
   mkdirSync(dir, { recursive: true });
   markStage(dir, key);
@@ -694,44 +658,25 @@ export function onlineGrid(cfg: DemoConfig): OnlineGridRun[] {
   return grid;
 }
 
-async function trainOnlineStage(
+function trainOnlineStage(
   ctx: StageContext,
   cfg: DemoConfig,
   g: OnlineGridRun,
   gold: GoldEvaluation,
   up: { dataDir: string; sftDir: string; rmDir: string; dir: string },
-): Promise<void> {
-  const { models } = ctx;
-  const { examples: trainPrompts } = await loadSftDataset(join(up.dataDir, LAB_FILES.sftTrain));
+): Promise<string> {
   const sftModel = join(up.sftDir, 'model');
-  const policy = await models.loadPolicy(sftModel, { trainable: true, valueHead: g.ppo !== undefined });
-  // The reference is loaded for every run so KL(π‖π_ref) can be *measured*; only the KL runs train against it.
-  const reference = await models.loadPolicy(sftModel, { trainable: false });
-  const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
   const algorithm = g.ppo
     ? {
-        algorithm: 'ppo',
+        algorithm: 'ppo' as const,
         promptsPerStep: cfg.rl.promptsPerStep * cfg.rl.k,
         ppo: { epochs: g.ppo.epochs, minibatchSize: g.ppo.minibatchSize },
       }
     : {
-        algorithm: 'rloo',
+        algorithm: 'rloo' as const,
         promptsPerStep: cfg.rl.promptsPerStep,
         rloo: { k: cfg.rl.k, epochs: 1, minibatchSize: cfg.rl.promptsPerStep * cfg.rl.k },
       };
-  const config = OnlineTrainConfigSchema.parse({
-    ...algorithm,
-    steps: cfg.rl.steps,
-    lr: g.lr,
-    schedule: cfg.rl.schedule,
-    temperature: cfg.rl.temperature,
-    maxNewTokens: cfg.maxNewTokens,
-    regularizer: g.regularizer,
-    evalEvery: cfg.rl.evalEvery,
-    klPrev: cfg.rl.klPrev,
-    checkpointEvery: cfg.rl.checkpointEvery,
-    seed: cfg.seed,
-  });
   const progress = bar(
     ctx,
     `RL ${g.name}`,
@@ -739,73 +684,77 @@ async function trainOnlineStage(
     (m) => `score ${fmt(m['objective/scores'], 2)} win ${fmt(m['eval/win_rate'], 2)}`,
   );
   let lastWin: number | undefined;
-  try {
-    await trainOnline({
-      runDir: up.dir,
+  return runRl(
+    {
+      modelLabel: 'lab-tiny',
+      model: sftModel,
+      // Loaded for every run so KL(π‖π_ref) is *measured*; only the KL runs train against it.
+      reference: sftModel,
+      reward: join(up.rmDir, 'model'),
+      out: up.dir,
+      data: { prompts: join(up.dataDir, LAB_FILES.sftTrain) },
+      maxPromptTokens: MAX_PROMPT_TOKENS,
+      ...algorithm,
+      steps: cfg.rl.steps,
+      optim: { lr: g.lr, schedule: cfg.rl.schedule },
+      temperature: cfg.rl.temperature,
+      maxNewTokens: cfg.maxNewTokens,
+      regularizer: g.regularizer,
+      evalEvery: cfg.rl.evalEvery,
+      klPrev: cfg.rl.klPrev,
+      checkpointEvery: cfg.rl.checkpointEvery,
+      seed: cfg.seed,
+    },
+    {
+      ...stageIO(ctx),
       name: g.name,
-      config,
-      policy,
-      reference,
-      reward: proxy.reward,
-      prompts: models.promptSource(
-        policy.tokenizer,
-        trainPrompts.map((e) => e.prompt),
-      ),
-      // Step 0 is the SFT policy in every run of the grid: evaluated once per proxy (in its folder).
-      evaluator: (_p, step) =>
-        step === 0
-          ? gold.evaluateShared(join(up.rmDir, SFT_GOLD_EVAL_FILE), policy, proxy)
-          : gold.evaluate(policy, proxy),
-      labels: { model: 'lab-tiny', ...g.labels },
-      log: ctx.log,
+      labels: g.labels,
+      // The gold judge on the held-out posts. Step 0 is the SFT policy in every run of the grid:
+      // evaluated once per proxy (in its folder).
+      evaluator:
+        ({ policy, proxy }) =>
+        (_p, step) =>
+          step === 0
+            ? gold.evaluateShared(join(up.rmDir, SFT_GOLD_EVAL_FILE), policy, proxy)
+            : gold.evaluate(policy, proxy),
       onStep: (s, m) => {
         lastWin = m['eval/win_rate'] ?? lastWin;
         progress.update(s, { ...m, 'eval/win_rate': lastWin ?? Number.NaN });
       },
-    });
-  } finally {
-    progress.stop();
-    for (const m of [policy.model, reference.model, proxy.model]) m.dispose();
-  }
+    },
+  ).finally(() => progress.stop());
 }
 
 /**
  * Best-of-n from the SFT policy under the proxy reward model, on the first gold-evaluation posts:
  * proxy score, gold score and win rate of the chosen summaries for each n, with KL log n − (n−1)/n.
  */
-async function runBestOfNStage(
-  { models, log }: StageContext,
+function runBestOfNStage(
+  ctx: StageContext,
   dir: string,
   cfg: DemoConfig,
-  gold: GoldEvaluation,
-  up: { sftDir: string; rmDir: string },
-): Promise<void> {
-  const policy = await models.loadPolicy(join(up.sftDir, 'model'), { trainable: false });
-  const proxy = await models.loadRewardFunction(join(up.rmDir, 'model'));
-  const prompts = Math.min(cfg.bon.prompts, gold.size);
-  try {
-    await runBestOfN({
-      runDir: dir,
+  up: { dataDir: string; sftDir: string; rmDir: string },
+): Promise<string> {
+  const { prompts, ...bon } = cfg.bon;
+  return runBon(
+    {
       name: 'best-of-n',
-      config: cfg.bon,
-      labels: { model: 'lab-tiny', seed: cfg.seed },
-      policy,
-      reward: proxy.reward,
-      prompts: gold.promptSource(policy.tokenizer),
-      indices: Array.from({ length: prompts }, (_, i) => i),
-      n: cfg.bon.n,
-      temperature: cfg.bon.temperature,
+      modelLabel: 'lab-tiny',
+      model: join(up.sftDir, 'model'),
+      reward: join(up.rmDir, 'model'),
+      out: dir,
+      data: {
+        prompts: join(up.dataDir, LAB_FILES.sftEval),
+        limit: Math.min(prompts, cfg.data.rlEvalPrompts),
+      },
+      maxPromptTokens: MAX_PROMPT_TOKENS,
+      ...bon,
+      // The analytic KL log n − (n−1)/n only, as the report draws it.
+      calibrationSamples: 0,
+      judge: 'lab',
       maxNewTokens: cfg.maxNewTokens,
-      missingEosPenalty: cfg.bon.missingEosPenalty,
       seed: cfg.seed,
-      batchSize: cfg.bon.batchSize,
-      decode: (tokens) => policy.tokenizer.decode(tokens, { unknownIds: 'skip' }),
-      evaluate: (r) =>
-        gold.judgeResponses(r.responses.map((t) => policy.tokenizer.decode(t, { unknownIds: 'skip' }))),
-      log,
-    });
-  } finally {
-    policy.model.dispose();
-    proxy.model.dispose();
-  }
+    },
+    { io: { print: ctx.log, log: ctx.log } },
+  );
 }

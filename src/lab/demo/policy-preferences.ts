@@ -5,7 +5,7 @@
  * trained on these pairs sees the SFT policy's own outputs, so it tracks gold near the SFT
  * distribution and is unconstrained far from it.
  */
-import type { Tokenizer } from '../../models/tokenizer/index.ts';
+import type { Tokenizer } from '../../models/index.ts';
 import type { LabModels, LMPolicy } from '../../trainers/adapters/index.ts';
 import {
   canonicalSummary,

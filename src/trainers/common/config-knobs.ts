@@ -53,3 +53,30 @@ export const warmupRatio = z
   .describe(
     "warm-up as a fraction of the run's steps, ⌈ratio·steps⌉ (TRL's warmup_ratio); set: replaces warmupSteps",
   );
+
+/** `evalEvery` with the trainer's own default and what 0 means for it. */
+export const evalEvery = (every: number, zero: string) =>
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MAX_STEPS)
+    .default(every)
+    .describe(`evaluate every N steps (0: ${zero})`);
+
+export const weightDecay = z.number().nonnegative().default(0).describe('AdamW decoupled weight decay');
+
+export const maxGradNorm = z
+  .number()
+  .positive()
+  .default(1)
+  .describe(
+    'clip the global gradient norm to this value (0, no clipping, is not allowed: use a large value)',
+  );
+
+export const nonFinite = z
+  .enum(['stop', 'skip'])
+  .default('stop')
+  .describe(
+    'on a NaN/Inf loss, gradient norm or rollout: stop with a diagnostic naming the last valid checkpoint, or skip the update',
+  );

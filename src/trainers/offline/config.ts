@@ -7,11 +7,15 @@ import { MAX_EPOCHS, MAX_ROWS, MAX_STEPS, MAX_TOKENS } from '../../config/limits
 import { PREFERENCE_LOSSES, type PreferenceLossName, REFERENCE_LOSSES } from '../../losses/index.ts';
 import {
   checkpointEvery,
+  evalEvery,
   keepCheckpoints,
+  maxGradNorm,
+  nonFinite,
   schedule,
   seed,
   warmupRatio,
   warmupSteps,
+  weightDecay,
 } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
@@ -45,8 +49,8 @@ export const OptimSchema = z
     schedule: schedule('cosine'),
     warmupSteps,
     warmupRatio,
-    weightDecay: z.number().nonnegative().default(0).describe('AdamW decoupled weight decay'),
-    maxGradNorm: positive.default(1).describe('clip the global gradient norm to this value'),
+    weightDecay,
+    maxGradNorm,
   })
   .strict();
 
@@ -131,13 +135,7 @@ const common = {
       'examples per forward/backward pass: each batch is split into micro-batches whose gradients accumulate exactly (SFT weighted by completion tokens, RM and preference by pairs), so the step is the same (memory only); null: batchSize',
     ),
   optim: OptimSchema.prefault({}),
-  evalEvery: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(MAX_STEPS)
-    .default(50)
-    .describe('evaluate every N steps (0: only at the end)'),
+  evalEvery: evalEvery(50, 'only at the end'),
   evalBatches: z
     .number()
     .int()
@@ -150,12 +148,7 @@ const common = {
   seed,
   device: DeviceSchema,
   dtype: DtypeSchema,
-  nonFinite: z
-    .enum(['stop', 'skip'])
-    .default('stop')
-    .describe(
-      'on a NaN/Inf loss or gradient norm: stop with a diagnostic naming the last valid checkpoint, or skip the update',
-    ),
+  nonFinite,
   reportTo: ReportToSchema,
 };
 

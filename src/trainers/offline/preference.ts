@@ -69,13 +69,9 @@ async function train(run: PreferenceRun): Promise<string> {
   let reference: Promise<CausalLM> | null = null;
   const loadReference = () => (reference ??= requireLoader(run)());
   const dp = new DataParallel(run.group);
-  const refTrain = needsReference(c.loss)
-    ? await referenceForVisited(run, trainSet, loadReference, log, dp)
-    : null;
-  const refEval =
-    needsReference(c.loss) && evalSet.length
-      ? await referenceFor(run, evalSet, loadReference, log, dp)
-      : null;
+  const job: ReferenceJob = { run, loadReference, log, dp };
+  const refTrain = needsReference(c.loss) ? await referenceForVisited(job, trainSet) : null;
+  const refEval = needsReference(c.loss) && evalSet.length ? await referenceFor(job, evalSet) : null;
   if (reference) freeReference(await reference, run.policy);
   const step = (indices: number[], set: EncodedPair[], ref: ReferenceLogps | null) => {
     const logps = pairLogps(
@@ -143,26 +139,26 @@ function referenceDirOf(run: PreferenceRun): string {
   return run.referenceDir ?? run.config.reference ?? run.config.model;
 }
 
+/** What computing (or reading the cache of) reference log-probs needs, besides the pairs. */
+interface ReferenceJob {
+  run: PreferenceRun;
+  /** Loads the reference model once, on the first cache miss. */
+  loadReference: () => Promise<CausalLM>;
+  log: (m: string) => void;
+  dp: DataParallel;
+}
+
 /**
  * Reference log-probs of the pairs the run visits: a run shorter than an epoch does not run the
  * reference model on pairs it never draws. The others hold NaN, so reading one stops training as
  * non-finite rather than training on a made-up value.
  */
-async function referenceForVisited(
-  run: PreferenceRun,
-  pairs: EncodedPair[],
-  loadReference: () => Promise<CausalLM>,
-  log: (m: string) => void,
-  dp: DataParallel,
-): Promise<ReferenceLogps> {
-  const visited = examplesDrawn(run.config, pairs.length);
-  if (visited.length === pairs.length) return referenceFor(run, pairs, loadReference, log, dp);
+async function referenceForVisited(job: ReferenceJob, pairs: EncodedPair[]): Promise<ReferenceLogps> {
+  const visited = examplesDrawn(job.run.config, pairs.length);
+  if (visited.length === pairs.length) return referenceFor(job, pairs);
   const some = await referenceFor(
-    run,
+    job,
     visited.map((i) => pairs[i]!),
-    loadReference,
-    log,
-    dp,
   );
   const out = {
     chosen: new Float64Array(pairs.length).fill(Number.NaN),
@@ -176,11 +172,8 @@ async function referenceForVisited(
 }
 
 async function referenceFor(
-  run: PreferenceRun,
+  { run, loadReference, log, dp }: ReferenceJob,
   pairs: EncodedPair[],
-  loadReference: () => Promise<CausalLM>,
-  log: (m: string) => void,
-  dp: DataParallel,
 ): Promise<ReferenceLogps> {
   requireLoader(run);
   const key = referenceCacheKey(referenceDirOf(run), pairs);

@@ -8,16 +8,19 @@ import { z } from 'zod';
 import { MAX_EPOCHS, MAX_ROWS, MAX_SAMPLES_PER_PROMPT, MAX_STEPS, MAX_TOKENS } from '../../config/limits.ts';
 import {
   checkpointEvery,
+  evalEvery,
   keepCheckpoints,
+  maxGradNorm,
+  nonFinite,
   schedule,
   seed,
   warmupRatio,
   warmupSteps,
+  weightDecay,
 } from '../common/config-knobs.ts';
 import { DeviceSchema, DtypeSchema, ReportToSchema } from '../common/device.ts';
 
 const positive = z.number().positive();
-const nonNegative = z.number().nonnegative();
 const placement = z.enum(['reward', 'loss']);
 
 export const KlPenaltySchema = z
@@ -86,22 +89,28 @@ export const RegularizerSchema = z.strictObject(
   },
 );
 
+/** The clipped-epochs update of every algorithm (update.ts): passes over a rollout and its minibatches. */
+const epochs = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_EPOCHS)
+    .default(fallback)
+    .describe('optimisation passes over each rollout batch');
+const minibatchSize = (fallback: number) =>
+  z
+    .number()
+    .int()
+    .positive()
+    .max(MAX_ROWS)
+    .default(fallback)
+    .describe('rollout rows (responses) per minibatch, one optimiser step each');
+
 export const PpoSchema = z
   .object({
-    epochs: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_EPOCHS)
-      .default(4)
-      .describe('optimisation passes over each rollout batch'),
-    minibatchSize: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_ROWS)
-      .default(8)
-      .describe('rollout rows per PPO minibatch'),
+    epochs: epochs(4),
+    minibatchSize: minibatchSize(8),
     clip: positive.default(0.2).describe('PPO policy-ratio clip ε'),
     valueClip: positive.default(0.2).describe('clip of the value update around the old values'),
     valueCoef: positive.default(0.1).describe('weight of the value loss'),
@@ -135,20 +144,8 @@ export const RlooSchema = z
       .max(MAX_SAMPLES_PER_PROMPT)
       .default(2)
       .describe('samples per prompt; each is baselined by the mean reward of the other k − 1'),
-    epochs: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_EPOCHS)
-      .default(1)
-      .describe('optimisation passes over each rollout batch'),
-    minibatchSize: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_ROWS)
-      .default(64)
-      .describe('rollout rows per minibatch'),
+    epochs: epochs(1),
+    minibatchSize: minibatchSize(64),
     clip: positive
       .default(0.2)
       .describe(
@@ -164,20 +161,6 @@ export const RlooSchema = z
   })
   .strict();
 
-const epochs = z
-  .number()
-  .int()
-  .positive()
-  .max(MAX_EPOCHS)
-  .default(1)
-  .describe('passes over the rollout per step');
-const minibatchSize = z
-  .number()
-  .int()
-  .positive()
-  .max(MAX_ROWS)
-  .default(64)
-  .describe('rows (responses) per optimizer step');
 const clip = positive.default(0.2).describe('ε of the clipped ratio');
 
 export const GrpoSchema = z
@@ -189,8 +172,8 @@ export const GrpoSchema = z
       .max(MAX_SAMPLES_PER_PROMPT)
       .default(8)
       .describe('G, responses sampled per prompt (the group the advantages are relative to)'),
-    epochs,
-    minibatchSize,
+    epochs: epochs(1),
+    minibatchSize: minibatchSize(64),
     clip,
     scaleRewards: z
       .boolean()
@@ -221,8 +204,8 @@ export const ReinforcePlusPlusSchema = z
       .default(1)
       .describe('responses sampled per prompt'),
     gamma: z.number().min(0).max(1).default(1).describe('discount of the per-token returns'),
-    epochs,
-    minibatchSize,
+    epochs: epochs(1),
+    minibatchSize: minibatchSize(64),
     clip,
   })
   .strict()
@@ -239,7 +222,8 @@ export const ReinforcePlusPlusSchema = z
 export const ONLINE_ALGORITHMS = ['ppo', 'rloo', 'reinforce', 'grpo', 'reinforce++'] as const;
 export type OnlineAlgorithmName = (typeof ONLINE_ALGORITHMS)[number];
 
-const rowsPerPass = (what: string) =>
+/** A memory knob: rows per pass, null for all of them at once (`whole` says what "all" is). */
+const rowsPerPass = (what: string, whole = 'the whole batch') =>
   z
     .number()
     .int()
@@ -247,7 +231,7 @@ const rowsPerPass = (what: string) =>
     .max(MAX_ROWS)
     .nullable()
     .default(null)
-    .describe(`${what}; null: the whole batch at once`);
+    .describe(`${what}; null: ${whole} at once`);
 
 /** How many rows each pass over a rollout holds at once: memory knobs that never change the results. */
 export const RolloutSchema = z
@@ -298,10 +282,8 @@ export const OnlineTrainConfigSchema = z
     schedule: schedule('linear'),
     warmupSteps,
     warmupRatio,
-    weightDecay: nonNegative.default(0).describe('AdamW decoupled weight decay'),
-    maxGradNorm: positive
-      .default(1)
-      .describe('clip the global gradient norm (0 disables is not allowed: use a large value)'),
+    weightDecay,
+    maxGradNorm,
     temperature: positive
       .default(0.7)
       .describe('sampling temperature (log-probs are taken at the same temperature)'),
@@ -319,23 +301,11 @@ export const OnlineTrainConfigSchema = z
     grpo: GrpoSchema.prefault({}),
     reinforcePlusPlus: ReinforcePlusPlusSchema.prefault({}),
     rollout: RolloutSchema.prefault({}).describe('chunking of the rollout passes (memory only)'),
-    microBatchSize: z
-      .number()
-      .int()
-      .positive()
-      .max(MAX_ROWS)
-      .nullable()
-      .default(null)
-      .describe(
-        'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same); null: the whole minibatch at once',
-      ),
-    evalEvery: z
-      .number()
-      .int()
-      .nonnegative()
-      .max(MAX_STEPS)
-      .default(10)
-      .describe('evaluate every N steps (0: never)'),
+    microBatchSize: rowsPerPass(
+      'rows per forward/backward pass of an update: each minibatch (every algorithm) is split into micro-batches whose gradients accumulate, token- or row-weighted as its loss is a mean over tokens or responses, into one step (memory only: the step is the same)',
+      'the whole minibatch',
+    ),
+    evalEvery: evalEvery(10, 'never'),
     klPrev: z
       .enum(['exact', 'sampled'])
       .default('exact')
@@ -345,10 +315,7 @@ export const OnlineTrainConfigSchema = z
     dtype: DtypeSchema,
     checkpointEvery: checkpointEvery(25),
     keepCheckpoints,
-    nonFinite: z
-      .enum(['stop', 'skip'])
-      .default('stop')
-      .describe('on NaN/Inf: stop with a diagnostic, or skip the update'),
+    nonFinite,
     reportTo: ReportToSchema,
   })
   .strict();

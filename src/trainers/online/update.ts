@@ -8,7 +8,7 @@
  * An algorithm is thus its estimator and its loss (algorithms/*.ts); how rows are split over
  * micro-batches and data-parallel ranks is the trainer's `update`, not the algorithm's concern.
  */
-import { maskedMean } from '../../losses/index.ts';
+import { type LossAggregation, maskedMean, ppoPolicyLoss } from '../../losses/index.ts';
 import { dispose, type Generator, randperm, type Tensor } from '../../tensor/index.ts';
 import type { PartLoss } from '../common/accumulate.ts';
 import { regularizerLoss } from './regularizers.ts';
@@ -91,4 +91,29 @@ export function clippedPolicyMetrics(policy: {
     'policy/approxkl_avg': policy.approxKl.item(),
     'policy/clipfrac_avg': policy.clipfrac.item(),
   };
+}
+
+/**
+ * Step 3 of GRPO, REINFORCE++ and token-level RLOO: the clipped ratio of the current policy to the
+ * sampling policy on one micro-batch, weighted by the rows' token `advantages` (the whole rollout's,
+ * [B, R]), aggregated over tokens as `aggregation` says, with its metrics.
+ */
+export function clippedTokenLoss(
+  advantages: Tensor,
+  now: TokenScores,
+  micro: MicroBatch,
+  context: LearnContext,
+  clip: number,
+  aggregation?: LossAggregation,
+): PartLoss {
+  const policy = ppoPolicyLoss(
+    now.logps,
+    micro.take(context.oldLogps),
+    micro.take(advantages),
+    micro.rollout.responseMask,
+    clip,
+    aggregation,
+    context.maxNewTokens,
+  );
+  return { loss: policy.loss, metrics: clippedPolicyMetrics(policy) };
 }

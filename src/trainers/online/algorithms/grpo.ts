@@ -11,11 +11,11 @@
  *      constant, responses × maxNewTokens).
  * The losses are pure functions of src/losses, each citing its equation.
  */
-import { aggregateTokenLosses, groupRelativeAdvantages, ppoPolicyLoss } from '../../../losses/index.ts';
+import { aggregateTokenLosses, groupRelativeAdvantages } from '../../../losses/index.ts';
 import { type Tensor, tidy } from '../../../tensor/index.ts';
 import type { GrpoConfig } from '../config.ts';
 import type { OnlineAlgorithm } from '../types.ts';
-import { clippedPolicyMetrics } from '../update.ts';
+import { clippedTokenLoss } from '../update.ts';
 
 export function grpo(config: GrpoConfig): OnlineAlgorithm<{ tokenAdvantages: Tensor }> {
   return {
@@ -38,17 +38,7 @@ export function grpo(config: GrpoConfig): OnlineAlgorithm<{ tokenAdvantages: Ten
       }),
     }),
     // 3. The token-level clipped ratio, aggregated as lossAggregation says.
-    loss: ({ tokenAdvantages }, now, { rollout: micro, take }, context) => {
-      const policy = ppoPolicyLoss(
-        now.logps,
-        take(context.oldLogps),
-        take(tokenAdvantages),
-        micro.responseMask,
-        config.clip,
-        config.lossAggregation,
-        context.maxNewTokens,
-      );
-      return { loss: policy.loss, metrics: clippedPolicyMetrics(policy) };
-    },
+    loss: ({ tokenAdvantages }, now, micro, context) =>
+      clippedTokenLoss(tokenAdvantages, now, micro, context, config.clip, config.lossAggregation),
   };
 }

@@ -10,11 +10,11 @@
  *      (PPO's surrogate; token-level means: token-weighted micro-batches).
  * The losses are pure functions of src/losses, each citing its equation.
  */
-import { ppoPolicyLoss, reinforcePlusPlusAdvantages } from '../../../losses/index.ts';
+import { reinforcePlusPlusAdvantages } from '../../../losses/index.ts';
 import type { Tensor } from '../../../tensor/index.ts';
 import type { ReinforcePlusPlusConfig } from '../config.ts';
 import type { OnlineAlgorithm } from '../types.ts';
-import { clippedPolicyMetrics } from '../update.ts';
+import { clippedTokenLoss } from '../update.ts';
 
 export function reinforcePlusPlus(config: ReinforcePlusPlusConfig): OnlineAlgorithm<{ advantages: Tensor }> {
   if (config.baseline === 'group-mean' && config.samplesPerPrompt < 2)
@@ -43,15 +43,7 @@ export function reinforcePlusPlus(config: ReinforcePlusPlusConfig): OnlineAlgori
       return { advantages };
     },
     // 3. The token-level clipped ratio.
-    loss: ({ advantages }, now, { rollout: micro, take }, context) => {
-      const policy = ppoPolicyLoss(
-        now.logps,
-        take(context.oldLogps),
-        take(advantages),
-        micro.responseMask,
-        config.clip,
-      );
-      return { loss: policy.loss, metrics: clippedPolicyMetrics(policy) };
-    },
+    loss: ({ advantages }, now, micro, context) =>
+      clippedTokenLoss(advantages, now, micro, context, config.clip),
   };
 }

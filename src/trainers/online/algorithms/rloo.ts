@@ -14,14 +14,13 @@
 import {
   aggregateTokenLosses,
   maskedWhiten,
-  ppoPolicyLoss,
   rlooAdvantages,
   sequencePolicyLoss,
 } from '../../../losses/index.ts';
 import { onesLike, type Tensor, tidy } from '../../../tensor/index.ts';
 import type { RlooConfig } from '../config.ts';
 import type { OnlineAlgorithm } from '../types.ts';
-import { clippedPolicyMetrics } from '../update.ts';
+import { clippedPolicyMetrics, clippedTokenLoss } from '../update.ts';
 
 type Advantages = { sequenceAdvantages: Tensor; tokenAdvantages: Tensor };
 
@@ -64,11 +63,16 @@ function baselinedPolicyGradient(
       return { sequenceAdvantages, tokenAdvantages };
     },
     // 3. The clipped ratio, per token or per response.
-    loss: ({ sequenceAdvantages, tokenAdvantages }, now, { rollout: micro, take }, context) => {
-      const m = micro.responseMask;
-      const policy = perSequence
-        ? sequencePolicyLoss(now.logps, take(context.oldLogps), take(sequenceAdvantages), m, config.clip)
-        : ppoPolicyLoss(now.logps, take(context.oldLogps), take(tokenAdvantages), m, config.clip);
+    loss: ({ sequenceAdvantages, tokenAdvantages }, now, micro, context) => {
+      if (!perSequence) return clippedTokenLoss(tokenAdvantages, now, micro, context, config.clip);
+      const { rollout, take } = micro;
+      const policy = sequencePolicyLoss(
+        now.logps,
+        take(context.oldLogps),
+        take(sequenceAdvantages),
+        rollout.responseMask,
+        config.clip,
+      );
       return { loss: policy.loss, metrics: clippedPolicyMetrics(policy) };
     },
   };
