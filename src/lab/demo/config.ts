@@ -72,6 +72,11 @@ export interface BestOfNGridConfig {
   batchSize: number;
   /** Proxy score of a response that never emitted EOS (as the online runs). */
   missingEosPenalty: number;
+  /**
+   * Fresh draws per prompt estimating the reward CDF of the measured KL; 0: only the analytic
+   * KL log n − (n−1)/n, which the report draws.
+   */
+  calibrationSamples: number;
 }
 
 /** The preference-data step: SFT samples plus references, labelled by the simulated labeller. */
@@ -203,7 +208,14 @@ const DEFAULT: DemoConfig = {
     checkpointEvery: 20,
   },
   ppo: { lrs: [3e-4], epochs: 2, minibatchSize: 16 },
-  bon: { prompts: 48, n: [1, 2, 4, 8, 16, 32], temperature: 0.7, batchSize: 8, missingEosPenalty: -1 },
+  bon: {
+    prompts: 48,
+    n: [1, 2, 4, 8, 16, 32],
+    temperature: 0.7,
+    batchSize: 8,
+    missingEosPenalty: -1,
+    calibrationSamples: 0,
+  },
 };
 
 /** The default with `o` merged in (objects key by key; arrays and scalars replaced). */

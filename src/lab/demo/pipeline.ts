@@ -112,6 +112,9 @@ export function offlineArms(cfg: DemoConfig): OfflineArm[] {
 /** Folder and run name of on-policy SimPO (claim 4's data-constraint arm). */
 export const ON_POLICY_SIMPO = 'simpo-on-policy';
 
+/** labels.model of the demo's runs: the report groups figures by it. */
+const LAB_MODEL_LABEL = 'lab-tiny';
+
 /** Longest prompt + response of the SFT, reward-model and preference data. */
 const MAX_TOTAL_TOKENS = LAB_MODEL_MAX_LENGTH;
 
@@ -686,7 +689,7 @@ function trainOnlineStage(
   let lastWin: number | undefined;
   return runRl(
     {
-      modelLabel: 'lab-tiny',
+      modelLabel: LAB_MODEL_LABEL,
       model: sftModel,
       // Loaded for every run so KL(π‖π_ref) is *measured*; only the KL runs train against it.
       reference: sftModel,
@@ -739,7 +742,7 @@ function runBestOfNStage(
   return runBon(
     {
       name: 'best-of-n',
-      modelLabel: 'lab-tiny',
+      modelLabel: LAB_MODEL_LABEL,
       model: join(up.sftDir, 'model'),
       reward: join(up.rmDir, 'model'),
       out: dir,
@@ -749,8 +752,6 @@ function runBestOfNStage(
       },
       maxPromptTokens: MAX_PROMPT_TOKENS,
       ...bon,
-      // The analytic KL log n − (n−1)/n only, as the report draws it.
-      calibrationSamples: 0,
       judge: 'lab',
       maxNewTokens: cfg.maxNewTokens,
       seed: cfg.seed,
