@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "maxent_rlhf_torch",
-      "sources": ["native/src/addon.cc", "native/src/handle.cc", "native/src/ops.cc", "native/src/optim.cc", "native/src/pickle.cc", "native/src/runtime.cc", "native/src/distributed.cc", "native/src/generate.cc"],
+      "sources": ["native/src/addon.cc", "native/src/handle.cc", "native/src/ops.cc", "native/src/optim.cc", "native/src/pickle.cc", "native/src/runtime.cc", "native/src/distributed.cc", "native/src/generate.cc", "native/src/token-scores.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -65,6 +65,25 @@ def block_step_ms(cfg):
     return best_time(step, cfg["repeats"]) * 1e3
 
 
+def token_scores_ms(rows, vocab, backward, repeats):
+    """Log-probs of targets and entropies from logits [rows, vocab], as eager PyTorch code writes it
+    (TRL's selective log-softmax and entropy_from_logits): log_softmax, gather, exp·logp sum."""
+    torch.manual_seed(0)
+    logits = (torch.randn(rows, vocab) * 3).requires_grad_(backward)
+    targets = torch.randint(0, vocab, (rows,))
+
+    def step():
+        with torch.set_grad_enabled(backward):
+            logp = logits.log_softmax(-1)
+            lp = logp.gather(-1, targets[:, None]).squeeze(-1)
+            entropy = -(logp.exp() * logp).sum(-1)
+            if backward:
+                logits.grad = None
+                (lp.sum() + 0.01 * entropy.sum()).backward()
+
+    return best_time(step, repeats) * 1e3
+
+
 def main():
     spec = json.loads(sys.argv[1])
     torch.set_num_threads(spec["threads"])
@@ -74,6 +93,9 @@ def main():
     out["op_overhead_us"] = op_overhead_us()
     for name, cfg in spec["blocks"].items():
         out["block"][name] = block_step_ms(cfg)
+    out["token_scores"] = {
+        c["name"]: token_scores_ms(c["rows"], c["vocab"], c["backward"], c["repeats"]) for c in spec["token_scores"]
+    }
     print(json.dumps(out))
 
 

@@ -1,7 +1,8 @@
 /**
  * Engine benchmark, side by side with eager PyTorch (Debian's python3-torch) in the same run:
  * matmul GFLOP/s, per-op call overhead, and a transformer-shaped forward+backward+AdamW step.
- * Ratios are ours/PyTorch for throughput (higher is better) and PyTorch/ours for times.
+ * Ratios are ours/PyTorch for throughput (higher is better) and PyTorch/ours for times. PyTorch runs
+ * with the addon's malloc policy (RETAIN_FREED_MEMORY_ENV), as in bench/model.ts.
  */
 
 import { dirname, join } from 'node:path';
@@ -16,14 +17,17 @@ import {
   keep,
   layerNorm,
   linear,
+  noGrad,
   ones,
   randint,
   randn,
   type Tensor,
   tidy,
+  tokenScores,
   zeros,
 } from '../src/tensor/index.ts';
 import { bestTime, pythonTorch } from './harness.ts';
+import { RETAIN_FREED_MEMORY_ENV } from './model-python.ts';
 
 export interface BlockConfig {
   batch: number;
@@ -134,6 +138,47 @@ export function blockStepMs(cfg: BlockConfig, fusedAttention: boolean): number {
   return t * 1e3;
 }
 
+/**
+ * Token scoring (the target's log-prob and the entropy from logits [rows, V]) at a decode step's
+ * shape (16 rows of the Pythia vocabulary, no grad) and a scoring pass's (16 × 32 response tokens,
+ * forward and backward): the fused op (tokenScores, native/src/token-scores.cc) and the previous
+ * chain of ATen ops (logsumexp, gather, softmax, mul, sum), against eager PyTorch's log_softmax +
+ * gather + exp·logp.
+ */
+export const TOKEN_SCORE_CASES = [
+  { name: 'decode step [16, 50304]', rows: 16, vocab: 50304, backward: false, repeats: 40 },
+  { name: 'scoring pass [512, 50304] fwd+bwd', rows: 512, vocab: 50304, backward: true, repeats: 8 },
+];
+
+function tokenScoresMs(c: (typeof TOKEN_SCORE_CASES)[number], fused: boolean): number {
+  const g = new Generator(0);
+  const logits = keep(randn([c.rows, c.vocab], g).mul(3).requiresGrad_(c.backward));
+  const targets = keep(randint(0, c.vocab, [c.rows], g));
+  const step = () =>
+    tidy(() => {
+      const run = () => {
+        let logProb: Tensor;
+        let entropy: Tensor;
+        if (fused) ({ logProb, entropy } = tokenScores(logits, targets));
+        else {
+          const lse = logits.logsumexp(-1);
+          logProb = logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).sub(lse);
+          entropy = lse.sub(logits.softmax(-1).mul(logits).sum(-1));
+        }
+        if (c.backward) {
+          logits.grad = null;
+          logProb.sum().add(entropy.sum().mul(0.01)).backward();
+        }
+      };
+      if (c.backward) run();
+      else noGrad(run);
+    });
+  const t = bestTime(step, c.repeats);
+  logits.dispose();
+  targets.dispose();
+  return t * 1e3;
+}
+
 export interface EngineResult {
   name: string;
   ours: number;
@@ -145,11 +190,18 @@ export interface EngineResult {
 
 export function runEngineBench(): EngineResult[] {
   const threads = getNumThreads();
-  const py = pythonTorch(join(dirname(fileURLToPath(import.meta.url)), 'engine.py'), {
-    threads,
-    sizes: SIZES,
-    blocks: BLOCKS,
-  }) as { matmul: Record<string, number>; op_overhead_us: number; block: Record<string, number> };
+  // PyTorch with the addon's malloc policy (freed memory kept in the process), as in bench/model.ts:
+  // the ratios compare the code, not an allocator setting (it matters for the [512, 50304] tensors).
+  const py = pythonTorch(
+    join(dirname(fileURLToPath(import.meta.url)), 'engine.py'),
+    { threads, sizes: SIZES, blocks: BLOCKS, token_scores: TOKEN_SCORE_CASES },
+    RETAIN_FREED_MEMORY_ENV,
+  ) as {
+    matmul: Record<string, number>;
+    op_overhead_us: number;
+    block: Record<string, number>;
+    token_scores: Record<string, number>;
+  };
   const rows: EngineResult[] = [];
   for (const n of SIZES) {
     const ours = matmulGflops(n);
@@ -181,6 +233,19 @@ export function runEngineBench(): EngineResult[] {
       unit: 'ms',
       speedup: py.block[name]! / fused,
     });
+  }
+  for (const c of TOKEN_SCORE_CASES) {
+    const torch = py.token_scores[c.name]!;
+    for (const fused of [true, false]) {
+      const ours = tokenScoresMs(c, fused);
+      rows.push({
+        name: `token scores, ${c.name}, ${fused ? 'fused op' : 'ATen chain (before)'}`,
+        ours,
+        torch,
+        unit: 'ms',
+        speedup: torch / ours,
+      });
+    }
   }
   return rows;
 }

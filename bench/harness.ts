@@ -14,13 +14,39 @@ export function bestTime(fn: () => unknown, repeats: number, warmup = 2): number
   return best;
 }
 
+/**
+ * Best wall and CPU seconds (this process, all threads: process.cpuUsage) over `repeats` runs after
+ * `warmup` runs. On a shared machine CPU time depends much less on other processes' load than wall time.
+ */
+export function bestTimes(fn: () => unknown, repeats: number, warmup = 2): { wall: number; cpu: number } {
+  for (let i = 0; i < warmup; i++) fn();
+  let wall = Number.POSITIVE_INFINITY;
+  let cpu = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    wall = Math.min(wall, Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu = Math.min(cpu, (c.user + c.system) / 1e6);
+  }
+  return { wall, cpu };
+}
+
 /** Debian's python3 with torch (python3-torch); MAXENT_PYTHON overrides. */
 export const PYTHON = process.env.MAXENT_PYTHON ?? '/usr/bin/python3';
 
-/** Runs a Python reference script with a JSON spec argument and parses its JSON output. */
-export function pythonTorch(script: string, spec: unknown): unknown {
+/**
+ * Runs a Python reference script with a JSON spec argument and parses its JSON output; `env` adds
+ * environment variables (e.g. the addon's malloc policy, model-python.ts's RETAIN_FREED_MEMORY_ENV).
+ */
+export function pythonTorch(script: string, spec: unknown, env: Record<string, string> = {}): unknown {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: install python3-torch (npm run setup does)`);
-  const out = execFileSync(PYTHON, [script, JSON.stringify(spec)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const out = execFileSync(PYTHON, [script, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ...env },
+  });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, each side by side with eager PyTorch in the same run.
  * `node bin/run-ts.mjs bench/index.ts model` runs only the named sections (engine, model, online,
- * distributed, data-parallel, threads).
+ * distributed, data-parallel, threads, scoring).
  */
 import { applyDefaultThreads, engineInfo } from '../src/tensor/index.ts';
 import { runDataParallelBench } from './data-parallel.ts';
@@ -10,6 +10,7 @@ import { runEngineBench } from './engine.ts';
 import { formatTable } from './harness.ts';
 import { runModelBench } from './model.ts';
 import { runOnlineBench } from './online.ts';
+import { runScoringBench } from './scoring.ts';
 import { runThreadsBench } from './threads.ts';
 
 applyDefaultThreads();
@@ -33,6 +34,14 @@ if (wanted('online')) {
   console.log('\n## One online RLOO step (sample, score, update; the same weights on both sides)\n');
   const { rows, notes } = await runOnlineBench();
   console.log(formatTable(rows));
+  console.log(`\n${notes.join('\n')}`);
+}
+if (wanted('scoring')) {
+  console.log(
+    '\n## Scoring pass with backward: the fused token-scoring op against the previous ATen chain\n',
+  );
+  const { table, notes } = runScoringBench();
+  console.log(table);
   console.log(`\n${notes.join('\n')}`);
 }
 if (wanted('distributed')) {

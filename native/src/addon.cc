@@ -10,6 +10,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mx::RegisterPickle(env, exports);
   mx::RegisterDistributed(env, exports);
   mx::RegisterGenerate(env, exports);
+  mx::RegisterTokenScores(env, exports);
   return exports;
 }
 

@@ -27,6 +27,7 @@
 #include <c10/cuda/CUDAStream.h>
 #endif
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -46,6 +47,10 @@ using mx::WrapTensor;
 namespace jit = torch::jit;
 
 namespace {
+
+// Decode steps run as CUDA-graph replays in this process (reported by `info`, so a GPU check can
+// tell a working capture from a silent fallback).
+std::atomic<int64_t> g_cudaGraphSteps{0};
 
 const napi_type_tag kProgramTag = {0x6d78b1c0e5a14f3aULL, 0x51e0c7a94b2d4f88ULL};
 
@@ -260,7 +265,10 @@ MX_OP(runDecodeLoop) {
           graphs = false;
         }
       }
-      if (captured) outs = captured->Run(carried);
+      if (captured) {
+        outs = captured->Run(carried);
+        g_cudaGraphSteps++;
+      }
     }
 #endif
     if (outs.empty()) {
@@ -308,6 +316,15 @@ MX_OP(runDecodeLoop) {
 }
 
 namespace mx {
+bool CudaGraphsBuilt() {
+#if MX_CUDA_GRAPHS
+  return true;
+#else
+  return false;
+#endif
+}
+int64_t CudaGraphSteps() { return g_cudaGraphSteps.load(); }
+
 void RegisterGenerate(Napi::Env env, Napi::Object exports) {
 #define REG(name) exports.Set(#name, Napi::Function::New(env, js_##name, #name))
   REG(indexCopy_);

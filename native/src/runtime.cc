@@ -165,6 +165,8 @@ MX_OP(info) {
   out.Set("numInteropThreads", at::get_num_interop_threads());
   out.Set("buildConfig", at::show_config());
   out.Set("parallelInfo", at::get_parallel_info());
+  out.Set("cudaGraphsBuilt", mx::CudaGraphsBuilt());
+  out.Set("cudaGraphSteps", static_cast<double>(mx::CudaGraphSteps()));
   return out;
 }
 

@@ -7,7 +7,10 @@
  *       (scripts/reference/gptneox_reference.py, run by MAXENT_PYTHON) on checkpoints we saved
  *   node bin/run-ts.mjs scripts/gpu/checks.ts decode DEVICE
  *       the native decode loop (static KV cache, the recorded step replayed; a CUDA graph on cuda)
- *       against the eager TypeScript loop on DEVICE: the same tokens, log-probs within 1e-4
+ *       against the eager TypeScript loop on DEVICE (raw and top-k/top-p sampling): the same tokens,
+ *       log-probs and entropies within 1e-4; the fused tokenScores op on DEVICE (float32, bf16)
+ *       against float64 on the CPU; with MAXENT_CUDA_GRAPHS=1 on cuda, fails unless steps ran from
+ *       a CUDA graph
  *   node bin/run-ts.mjs scripts/gpu/checks.ts sampling DEVICE [SHAPE]
  *       KV-cached sampling, ours against the machine's own PyTorch (bench/model.py's KV-cached
  *       loop) on the same weights and prompts, alternating rounds, tokens/s each
@@ -27,8 +30,10 @@ import {
   getNumThreads,
   noGrad,
   randint,
+  randn,
   tensor,
   tidy,
+  tokenScores,
   withDefaultDevice,
 } from '../../src/tensor/index.ts';
 import {
@@ -100,6 +105,7 @@ async function parity(): Promise<void> {
 }
 
 async function decode(): Promise<void> {
+  const TOLERANCE = 1e-4;
   const config = tinyConfig();
   const onDevice = new GPTNeoXForCausalLM(
     config,
@@ -107,21 +113,68 @@ async function decode(): Promise<void> {
   );
   const ids = randint(1, config.vocabSize, [4, 12], new Generator(3)).to({ device });
   const mask = tidy(() => ids.mul(0).add(1));
-  const run = (decoder: 'native' | 'eager') =>
-    generate(
-      onDevice,
-      { ids, mask },
-      { maxNewTokens: 16, eosId: 3, padId: 0, temperature: 1, gen: new Generator(5), decoder },
+  const graphsWanted = process.env.MAXENT_CUDA_GRAPHS === '1' && device.startsWith('cuda');
+  const graphStepsBefore = native.info().cudaGraphSteps;
+  // The raw policy (one fused score per step) and a filtered one (−∞ tokens in the fused op).
+  const settings = [
+    { name: 'temperature 1', temperature: 1 },
+    { name: 'temperature 0.7, top-k 20, top-p 0.9', temperature: 0.7, topK: 20, topP: 0.9 },
+  ];
+  for (const { name, ...sampling } of settings) {
+    const run = (decoder: 'native' | 'eager') =>
+      generate(
+        onDevice,
+        { ids, mask },
+        { maxNewTokens: 16, eosId: 3, padId: 0, gen: new Generator(5), decoder, ...sampling },
+      );
+    const a = run('native');
+    const b = run('eager');
+    if (a.tokens.toArray().join() !== b.tokens.toArray().join())
+      fail(`decode (${name}): the native loop chose other tokens than the eager loop`);
+    const columns = ['policyLogProbs', 'samplingLogProbs', 'policyEntropy', 'samplingEntropy'] as const;
+    const worst = Math.max(...columns.map((c) => maxAbsDiff(a[c].toArray(), b[c].toArray())));
+    if (!(worst < TOLERANCE))
+      fail(`decode (${name}): log-probs or entropies differ by ${worst.toExponential(2)}`);
+    console.log(
+      `decode (${name}): native loop on ${device} = eager loop (tokens equal, scores within ${worst.toExponential(1)})`,
     );
-  const a = run('native');
-  const b = run('eager');
-  const same = a.tokens.toArray().join() === b.tokens.toArray().join();
-  const lp = maxAbsDiff(a.policyLogProbs.toArray(), b.policyLogProbs.toArray());
-  if (!same) fail('decode: the native loop chose other tokens than the eager loop');
-  if (!(lp < 1e-4)) fail(`decode: log-probs differ by ${lp.toExponential(2)}`);
-  console.log(
-    `decode: native loop on ${device} = eager loop (tokens equal, log-probs within ${lp.toExponential(1)})`,
-  );
+  }
+  // The fused scoring op on the device (float32 and bf16 logits, a Pythia-sized vocabulary, −∞
+  // tokens) against float64 log_softmax on the CPU over the same values.
+  tidy(() => {
+    const V = 50304;
+    const logits = randn([8, V], new Generator(7)).mul(4);
+    const cut = logits.lt(-6);
+    const filtered = logits.maskedFill(cut, Number.NEGATIVE_INFINITY);
+    // A random token that was not cut (a cut target's log-prob is −∞ on both sides).
+    const targets = randn([8, V], new Generator(8)).maskedFill(cut, Number.NEGATIVE_INFINITY).argmax(-1);
+    for (const [label, z] of [
+      ['float32', filtered],
+      ['bf16', filtered.to('bfloat16')],
+    ] as const) {
+      const exact = z.double();
+      const logp = exact.logSoftmax(-1);
+      const refLogProb = logp.gather(-1, targets.unsqueeze(-1)).squeeze(-1).toArray();
+      const refEntropy = logp.exp().mul(logp.maskedFill(cut, 0)).sum(-1).neg().toArray();
+      const got = tokenScores(z.to({ device }), targets.to({ device }));
+      const err = Math.max(
+        maxAbsDiff(got.logProb.toArray(), refLogProb),
+        maxAbsDiff(got.entropy.toArray(), refEntropy),
+      );
+      if (!(err < 1e-4))
+        fail(`tokenScores (${label}) on ${device} differs from float64 by ${err.toExponential(2)}`);
+      console.log(`tokenScores (${label}) on ${device}: within ${err.toExponential(1)} of float64`);
+    }
+  });
+  if (graphsWanted) {
+    const { cudaGraphsBuilt, cudaGraphSteps } = native.info();
+    if (!cudaGraphsBuilt) fail('MAXENT_CUDA_GRAPHS=1 but the addon was built without CUDA-graph capture');
+    if (cudaGraphSteps === graphStepsBefore)
+      fail(
+        'MAXENT_CUDA_GRAPHS=1 but no decode step ran from a CUDA graph (the capture failed: see the warning)',
+      );
+    console.log(`decode: ${cudaGraphSteps - graphStepsBefore} decode steps replayed from a CUDA graph`);
+  }
 }
 
 async function sampling(): Promise<void> {

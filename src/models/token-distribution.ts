@@ -2,44 +2,67 @@
  * The one way log-probabilities and entropies are computed from logits, for training (online and
  * offline), sampling and the tests: next-token distributions softmax(logits) over the last dim.
  */
-import { type Tensor, tidy } from '../tensor/index.ts';
+import { type Tensor, tidy, tokenScores, zeros } from '../tensor/index.ts';
 
 /**
  * The next-token distributions softmax(logits) over the last dim [.., V], in float32 (float64 stays
- * float64): log-probabilities of chosen tokens and entropies share one logsumexp and one softmax.
- * `filtered` logits (top-k / top-p, −∞ on removed tokens) score removed tokens as contributing 0 to
- * the entropy.
+ * float64). Log-probabilities of chosen tokens and entropies come from one fused pass over the
+ * vocabulary (`tokenScores`, native/src/token-scores.cc: max, log-sum-exp, the target's log-prob and
+ * Σ p log p per row, float32 or wider accumulation for bf16 logits, a fused backward that keeps no
+ * [.., V] softmax). `filtered` logits (top-k / top-p, −∞ on removed tokens) score removed tokens as
+ * contributing 0 to the entropy.
  */
 export class TokenDistribution {
-  /** [.., V] float logits (−∞ replaced by 0 when filtered: those tokens have probability 0). */
-  readonly logits: Tensor;
-  /** [..] log Σ_v exp(logits_v). */
-  readonly logNormalizer: Tensor;
+  /** [.., V] the logits as given (bf16 included; −∞ on filtered tokens). */
+  private readonly raw: Tensor;
+  private readonly filtered: boolean;
+  private floatLogits: Tensor | null = null;
+  private normalizer: Tensor | null = null;
   private probabilities: Tensor | null = null;
 
   constructor(logits: Tensor, opts: { filtered?: boolean } = {}) {
-    const z = logits.dtype === 'float64' ? logits : logits.float();
-    this.logNormalizer = z.logsumexp(-1);
-    if (opts.filtered) {
-      this.probabilities = z.softmax(-1);
-      this.logits = z.maskedFill(z.eq(Number.NEGATIVE_INFINITY), 0);
-    } else this.logits = z;
+    this.raw = logits;
+    this.filtered = opts.filtered ?? false;
+  }
+
+  /** [.., V] float logits (−∞ replaced by 0 when filtered: those tokens have probability 0). */
+  get logits(): Tensor {
+    if (!this.floatLogits) {
+      const z = this.raw.dtype === 'float64' ? this.raw : this.raw.float();
+      this.floatLogits = this.filtered ? z.maskedFill(z.eq(Number.NEGATIVE_INFINITY), 0) : z;
+    }
+    return this.floatLogits;
+  }
+
+  /** [..] log Σ_v exp(logits_v). */
+  get logNormalizer(): Tensor {
+    this.normalizer ??= (this.raw.dtype === 'float64' ? this.raw : this.raw.float()).logsumexp(-1);
+    return this.normalizer;
   }
 
   /** [.., V] softmax(logits). */
   get probs(): Tensor {
-    this.probabilities ??= this.logits.softmax(-1);
+    this.probabilities ??= (this.raw.dtype === 'float64' ? this.raw : this.raw.float()).softmax(-1);
     return this.probabilities;
+  }
+
+  /** log p(target) and the entropy −Σ_v p_v log p_v for int64 targets [..] → each [..], one pass. */
+  score(targets: Tensor): { logProb: Tensor; entropy: Tensor } {
+    const { logProb, entropy } = tokenScores(this.raw, targets);
+    return { logProb, entropy };
   }
 
   /** log p(target) for int64 targets [..] → [..]. */
   logProb(targets: Tensor): Tensor {
-    return this.logits.gather(-1, targets.unsqueeze(-1)).squeeze(-1).sub(this.logNormalizer);
+    return this.score(targets).logProb;
   }
 
-  /** Entropy −Σ_v p_v log p_v = logsumexp(z) − Σ_v p_v z_v → [..]. */
+  /** Entropy −Σ_v p_v log p_v → [..]. */
   entropy(): Tensor {
-    return this.logNormalizer.sub(this.probs.mul(this.logits).sum(-1));
+    return tidy(() => {
+      const anyToken = zeros(this.raw.shape.slice(0, -1), { dtype: 'int64', device: this.raw.device });
+      return this.score(anyToken).entropy;
+    });
   }
 
   /**

@@ -165,6 +165,8 @@ interface NativeCore {
   linear(x: H, w: H, b: H | null): H;
   embedding(w: H, idx: H): H;
   crossEntropy(logits: H, target: H, ignoreIndex: number, reduction: number): H;
+  /** Fused log-softmax + gather + entropy (native/src/token-scores.cc): [logProb, entropy, logNormalizer]. */
+  tokenScores(logits: H, targets: H): H[];
   dropout(t: H, p: number, gen: Gen): H;
   attention(q: H, k: H, v: H, mask: H | null, causal: boolean): H;
   gather(t: H, dim: number, idx: H): H;
@@ -283,6 +285,10 @@ export interface NativeInfo {
   numInteropThreads: number;
   buildConfig: string;
   parallelInfo: string;
+  /** runDecodeLoop can capture the decode step in a CUDA graph (a CUDA build; MAXENT_CUDA_GRAPHS=1 enables it). */
+  cudaGraphsBuilt: boolean;
+  /** Decode steps replayed from a CUDA graph in this process so far. */
+  cudaGraphSteps: number;
 }
 
 function loadAddon(): NativeBinding {

@@ -66,6 +66,19 @@ export function crossEntropy(
   const reduction = { none: 0, mean: 1, sum: 2 }[opts.reduction ?? 'mean'];
   return wrap(native.crossEntropy(logits.handle, target.handle, opts.ignoreIndex ?? -100, reduction));
 }
+/**
+ * One pass over the vocabulary per row (native/src/token-scores.cc) for logits [.., V] and int64
+ * targets [..]: log softmax(logits)[target], the entropy −Σ p log p (tokens at −∞ contribute 0) and
+ * log Σ exp(logits), each [..], float32 (float64 for float64 logits; bf16/half are accumulated in
+ * float32 or wider). Differentiable in logits (a fused backward; no [.., V] softmax is kept).
+ */
+export function tokenScores(
+  logits: Tensor,
+  targets: Tensor,
+): { logProb: Tensor; entropy: Tensor; logNormalizer: Tensor } {
+  const [logProb, entropy, logNormalizer] = native.tokenScores(logits.handle, targets.handle).map(wrap);
+  return { logProb: logProb!, entropy: entropy!, logNormalizer: logNormalizer! };
+}
 /** Inverted dropout with probability p, reproducible through gen. */
 export function dropout(x: Tensor, p: number, gen?: Generator): Tensor {
   return wrap(native.dropout(x.handle, p, gen?.handle ?? null));

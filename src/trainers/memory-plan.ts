@@ -13,7 +13,8 @@
  *   probabilities [heads, T] per token, float32 (8 bytes with the fully masked rows of left padding:
  *   the softmax output and its NaN-free copy) plus the boolean mask;
  * - logits: only at the positions scored (responses online, completion tokens offline), float32
- *   copies for the log-softmax and the entropy (TokenDistribution);
+ *   copies for sampling's softmax and inverse CDF; the log-probs and entropies themselves come from
+ *   one fused pass that keeps no [.., V] softmax for backward (TokenDistribution, tokenScores);
  * - a forward without autograd holds one layer's working set at a time, and generation's KV cache
  *   is preallocated once for every position (static: keys and values of each layer, written in place).
  */
@@ -115,8 +116,9 @@ function logitsBytes(c: GPTNeoXConfig, positions: number, w: number, extra = 0):
 
 /** Bytes of the logits saved for backward plus their backward transients. */
 function trainingLogitsBytes(c: GPTNeoXConfig, positions: number): number {
-  // Saved: float32 logits and probabilities; backward: up to three float32 gradients of that size.
-  return positions * c.vocabSize * 5 * F32;
+  // The fused scoring op (tokenScores) keeps no softmax. Saved: the LM head's float32 output and its
+  // tempered copy (sampling temperature ≠ 1); backward: the fused gradient and the division's.
+  return positions * c.vocabSize * 4 * F32;
 }
 
 function kvCacheBytes(c: GPTNeoXConfig, rows: number, T: number, w: number): number {

@@ -7,7 +7,7 @@
  * steps, and the static cache's bytes against the memory plan's KV-cache line. MAXENT_TEST_DEVICE
  * (e.g. cuda) runs the generations there (the CUDA-graph path).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { allocateStaticCache, GPTNeoXForCausalLM, staticCacheBytes } from '../../src/models/gptneox/model.ts';
 import { type GenerateOptions, type Generation, generate } from '../../src/models/sampling/generate.ts';
 import { samplingNoise } from '../../src/models/sampling/sampling-noise.ts';
@@ -95,6 +95,39 @@ describe('the native decoding loop against the eager TypeScript loop', () => {
         expect(native.tokens.shape).toEqual([4, N]);
         expectSame(native, eager, JSON.stringify(opts));
       });
+    }
+  });
+
+  it('scores each distribution with one fused op in the recorded step (no logsumexp/gather chain)', () => {
+    const original = RecordedStep.record.bind(RecordedStep);
+    const graphs: string[] = [];
+    const spy = vi.spyOn(RecordedStep, 'record').mockImplementation((inputs, fn) => {
+      const recorded = original(inputs, fn);
+      graphs.push(recorded.step.graph());
+      return recorded;
+    });
+    try {
+      for (const [opts, fusedOps] of [
+        [{ temperature: 1 }, 1], // the raw policy is also the sampled distribution: scored once
+        [{ temperature: 0.7, topK: 5 }, 2], // the raw policy and the processed distribution
+      ] as const) {
+        graphs.length = 0;
+        tidy(
+          () =>
+            void generate(model, prompts(), {
+              maxNewTokens: N,
+              eosId: config.vocabSize,
+              padId: 0,
+              noise: noise(),
+              ...opts,
+            }),
+        );
+        expect(graphs, JSON.stringify(opts)).toHaveLength(1);
+        expect(graphs[0]!.match(/maxent_rlhf::token_scores/g), JSON.stringify(opts)).toHaveLength(fusedOps);
+        expect(graphs[0]!, JSON.stringify(opts)).not.toMatch(/aten::logsumexp|aten::gather/);
+      }
+    } finally {
+      spy.mockRestore();
     }
   });
 

@@ -81,8 +81,8 @@ describe('memory plan arithmetic', () => {
     const plan = memoryPlan(rl, { policy: tiny, reference: tiny, reward: tiny });
     // keys and values × 1 layer × 3 rows × 9 positions × hidden 8 × 4 B (a static cache, no copy)
     expect(bytes(plan, 'generation', 'KV cache')).toBe(2 * 1 * 3 * 9 * 8 * 4);
-    // Update logits: 2 rows × 4 response positions × 100 vocab × five float32 tensors of that size.
-    expect(bytes(plan, 'update', 'logits')).toBe(2 * 4 * 100 * 5 * 4);
+    // Update logits: 2 rows × 4 response positions × 100 vocab × four float32 tensors of that size.
+    expect(bytes(plan, 'update', 'logits')).toBe(2 * 4 * 100 * 4 * 4);
     // Halving a chunk halves what scales with it.
     const half = memoryPlan(
       { ...rl, generationBatchSize: 6 },

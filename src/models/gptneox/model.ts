@@ -691,9 +691,11 @@ export function responseLogProbs(
     if (opts.temperature !== undefined && opts.temperature !== 1)
       logits = logits.float().div(opts.temperature);
     const distribution = new TokenDistribution(logits);
+    // One fused pass over the vocabulary for the log-probs and the entropies (and their backward).
+    const scored = distribution.score(ids.narrow(1, responseStart, R));
     return {
-      logProbs: distribution.logProb(ids.narrow(1, responseStart, R)),
-      ...(opts.entropy ? { entropy: distribution.entropy() } : {}),
+      logProbs: scored.logProb,
+      ...(opts.entropy ? { entropy: scored.entropy } : {}),
       ...(opts.logProbsAll ? { logProbsAll: distribution.logProbsAll() } : {}),
       ...(opts.hidden ? { hidden: predicting } : {}),
     };

@@ -100,27 +100,29 @@ function chooseTokens(
 ): Omit<StepColumns, 'valid'> {
   const policy = new TokenDistribution(logits);
   if (s.greedy) {
-    const token = policy.logits.argmax(-1);
+    const token = logits.argmax(-1);
     const zero = zeros(token.shape, { device: logits.device });
+    const scored = policy.score(token);
     return {
       token,
-      policyLogProb: policy.logProb(token),
+      policyLogProb: scored.logProb,
       samplingLogProb: zero,
-      policyEntropy: policy.entropy(),
+      policyEntropy: scored.entropy,
       samplingEntropy: zero,
     };
   }
   const raw = samplesRawPolicy(s, logits.dim(-1));
   const sampling = raw ? policy : new TokenDistribution(processLogits(logits, s), { filtered: true });
   const token = sampling.sample(uniforms!);
-  const policyLogProb = policy.logProb(token);
-  const policyEntropy = policy.entropy();
+  // One fused pass per distribution: the token's log-prob and the entropy together.
+  const policyScores = policy.score(token);
+  const samplingScores = raw ? policyScores : sampling.score(token);
   return {
     token,
-    policyLogProb,
-    samplingLogProb: raw ? policyLogProb : sampling.logProb(token),
-    policyEntropy,
-    samplingEntropy: raw ? policyEntropy : sampling.entropy(),
+    policyLogProb: policyScores.logProb,
+    samplingLogProb: samplingScores.logProb,
+    policyEntropy: policyScores.entropy,
+    samplingEntropy: samplingScores.entropy,
   };
 }
 
