@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemoCommand } from '../../src/cli/commands/demo.ts';
-import { demoConfig, demoStages, offlineArms, onlineGrid } from '../../src/lab/demo/pipeline.ts';
+import {
+  demoConfig,
+  demoStages,
+  ON_POLICY_SIMPO,
+  offlineArms,
+  onlineGrid,
+} from '../../src/lab/demo/pipeline.ts';
 import { LabModels } from '../../src/trainers/adapters/index.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'demo-par-'));
@@ -52,9 +58,10 @@ describe('demo stages on worker processes', () => {
       { env: { ...process.env, OPENBLAS_NUM_THREADS: '1', MAXENT_THREADS: '1' }, stdio: 'pipe' },
     );
     const files = metricFiles(serial);
-    // Every seed's SFT, RM, offline arms, best-of-n and online runs, and the proxy agreement.
+    // Every seed's SFT, RM, offline arms, on-policy SimPO, best-of-n and online runs, and the proxy agreement.
     const smoke = demoConfig('smoke', 1);
-    expect(files).toHaveLength(2 * (4 + offlineArms(smoke).length + onlineGrid(smoke).length));
+    expect(files).toHaveLength(2 * (5 + offlineArms(smoke).length + onlineGrid(smoke).length));
+    expect(files).toContain(`seed-2/po/${ON_POLICY_SIMPO}/metrics.jsonl`);
     expect(metricFiles(parallel)).toEqual(files);
     for (const f of files)
       expect(readFileSync(join(parallel, f), 'utf8'), f).toBe(readFileSync(join(serial, f), 'utf8'));

@@ -29,6 +29,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
       'po/simpo',
       'po/simpo-gamma0',
       'po/simpo-no-length-norm',
+      'po/simpo-on-policy',
       'rl/kl-b0.2-lr0.001',
       'rl/ppo-kl-b0.2-lr0.001',
       'rl/maxent-a0.2-lr0.001',
@@ -73,7 +74,7 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     // dose and claim 5's measured-entropy row.
     const json = JSON.parse(readFileSync(join(root, 'summary.json'), 'utf8'));
     expect(json.seeds).toEqual([1, 2]);
-    expect(json.claims.map((c: { id: string }) => c.id)).toHaveLength(8);
+    expect(json.claims.map((c: { id: string }) => c.id)).toHaveLength(9);
     const ppo = json.runs.find((r: { name: string }) => r.name === 'ppo-kl-b0.2-lr0.001');
     expect(ppo.perSeed.map((p: { seed: number }) => p.seed)).toEqual([1, 2]);
     expect(ppo.algorithm).toBe('ppo');
@@ -108,6 +109,25 @@ describe('maxent-rlhf demo (smoke preset)', () => {
     );
     const noLen = JSON.parse(readFileSync(join(out, 'po/simpo-no-length-norm/run.json'), 'utf8'));
     expect(noLen.config.beta).toBeCloseTo(simpoRun.config.beta / noLen.labels.meanResponseLength, 12);
+    // On-policy SimPO: offline SimPO's budget and loss settings, its own pairs redrawn every half
+    // epoch (logged at each round's first step, chosen by the proxy: margin ≥ 0), gold after each.
+    const onPolicyRun = JSON.parse(readFileSync(join(out, 'po/simpo-on-policy/run.json'), 'utf8'));
+    for (const k of ['loss', 'beta', 'gamma', 'lengthNormalize', 'steps', 'batchSize', 'seed'])
+      expect(onPolicyRun.config[k], k).toEqual(simpoRun.config[k]);
+    expect(onPolicyRun.config.optim).toEqual(simpoRun.config.optim);
+    expect(onPolicyRun.labels).toMatchObject({ data: 'on-policy', epochSteps });
+    const onPolicy = readFileSync(join(out, 'po/simpo-on-policy/metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const roundStarts = Array.from({ length: 4 }, (_, i) => (i * epochSteps) / 2 + 1);
+    expect(onPolicy.filter((l) => 'onpolicy/proxy_margin' in l).map((l) => l.step)).toEqual(roundStarts);
+    for (const l of onPolicy.filter((l) => 'onpolicy/proxy_margin' in l))
+      expect(l['onpolicy/proxy_margin']).toBeGreaterThanOrEqual(0);
+    expect(onPolicy.filter((l) => 'eval/win_rate' in l).map((l) => l.step)).toEqual(
+      roundStarts.map((s) => s - 1 + epochSteps / 2),
+    );
+    expect(onPolicy.filter((l) => 'eval/proxy_reward' in l)).toHaveLength(4);
     // Step 0 of every online run is the SFT policy: the same evaluation as the SFT run's own.
     const sftEval = readFileSync(join(out, 'sft', 'metrics.jsonl'), 'utf8')
       .trim()

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designTargets, paperClaimsOverSeeds, summarizeSeeds } from '../../src/report/claims.ts';
+import { demoReportSections } from '../../src/report/demo-html.ts';
 import { fitCurves, overoptimisationCurves, runsAcrossSeeds, type SeedRuns } from '../../src/report/seeds.ts';
 import type { MetricLine, RunRecord } from '../../src/runs/run-reader.ts';
 import type { CheckRow } from '../../src/theory/index.ts';
@@ -146,6 +147,7 @@ describe('claims over seeds', () => {
       'simpo-strong-offline',
       'simpo-stabilisers',
       'simpo-gamma-dose',
+      'simpo-data-constraint',
       'entropy-correlates',
       'measured-entropy-correlates',
       'theorem1-equal-lengths',
@@ -166,7 +168,39 @@ describe('claims over seeds', () => {
       12,
     );
     expect(byId['simpo-stabilisers']!.verdict).toBe('supported');
+    // No on-policy SimPO run in these seeds: the data-constraint row says so.
+    expect(byId['simpo-data-constraint']!.verdict).toBe('not tested');
     expect(byId['theorem1-equal-lengths']!.verdict).toBe('not tested');
+  });
+
+  it('claim 4c: on-policy SimPO against offline SimPO, by its fall from the peak; kept out of the γ dose', () => {
+    const onPolicy = (wins: number[]) =>
+      offline('simpo-on-policy', 'po', wins, { gamma: 1, lengthNormalize: true, data: 'on-policy' });
+    // Offline SimPO falls 0 (0.8 → 0.85). On-policy: seed 1 falls 0.3 (0.9 → 0.6), seed 2 falls
+    // 0.04 (0.84 → 0.8: below the 0.05 margin), seed 3 falls 0.1 (0.9 → 0.8).
+    const wins = [
+      [0.8, 0.9, 0.6],
+      [0.84, 0.8],
+      [0.7, 0.9, 0.8],
+    ];
+    const seeds = wins.map((w, i) => {
+      const s = seed(i + 1, 0.3, 0.2);
+      return { ...s, runs: [...s.runs, onPolicy(w)] };
+    });
+    const claims = paperClaimsOverSeeds(seeds, null);
+    const c = claims.find((x) => x.id === 'simpo-data-constraint')!;
+    expect(c.perSeed!.map((p) => p.holds)).toEqual([true, false, true]);
+    expect(c.verdict).toBe('supported');
+    expect(c.intervals['(on-policy fall) − (SimPO fall)']!.mean).toBeCloseTo((0.3 + 0.04 + 0.1) / 3, 12);
+    expect(c.intervals['SimPO final − (on-policy final)']!.mean).toBeCloseTo((0.25 + 0.05 + 0.05) / 3, 12);
+    // The γ dose reads the offline arms only: adding the on-policy run (γ = 1) changes nothing there.
+    const without = paperClaimsOverSeeds(
+      wins.map((_, i) => seed(i + 1, 0.3, 0.2)),
+      null,
+    ).find((x) => x.id === 'simpo-gamma-dose')!;
+    const withIt = claims.find((x) => x.id === 'simpo-gamma-dose')!;
+    expect(withIt.trend).toEqual(without.trend);
+    expect(withIt.summary).toBe(without.summary);
   });
 
   it('claim 1 needs the proxy still rising at the end and KL(π‖π_ref) still rising', () => {
@@ -253,6 +287,19 @@ describe('claims over seeds', () => {
     expect(high[0]!.verdict).toBe('not supported');
     expect(high[2]!.verdict).toBe('not supported');
   });
+
+  it('the report names every design target the lab misses, with its seed count', () => {
+    // SFT at 0.8 in both seeds: the KL runs (final 0.9) miss SFT + 0.15, DPO (0.8) misses SFT + 0.1.
+    const s = summarizeSeeds([seed(1, 0.8, 0.2), seed(2, 0.8, 0.2)], [], null);
+    const html = demoReportSections(s, []).join('\n');
+    const note = html.match(/<p class="note">Targets the lab misses[^<]*<\/p>/)?.[0] ?? '';
+    expect(note).toContain('ends well above SFT, near its own peak — holds in 0 of 2 seed(s)');
+    expect(note).toContain('DPO and SimPO (its own defaults) beat SFT — holds in 0 of 2 seed(s)');
+    expect(note).not.toContain('MaxEnt RLHF at the higher learning rate');
+    // Every target met: no such note.
+    const met = summarizeSeeds([seed(1, 0.3, 0.2)], [], null);
+    expect(demoReportSections(met, []).join('\n')).not.toContain('Targets the lab misses');
+  });
 });
 
 describe('over-optimisation curves', () => {
@@ -331,7 +378,7 @@ describe('over-optimisation curves', () => {
         'RLOO MaxEnt α=0.05 lr=0.001',
       ].sort(),
     );
-    expect(JSON.parse(JSON.stringify(s)).claims).toHaveLength(8);
+    expect(JSON.parse(JSON.stringify(s)).claims).toHaveLength(9);
     expect(s.trajectoryRule).toMatch(/ends ≥ 0.15 below its peak/);
   });
 });

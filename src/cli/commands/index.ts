@@ -49,6 +49,11 @@ export function registerCommands(program: Command): void {
       '--smoke',
       "every stage in seconds, to check an installation (too short to show the paper's effect)",
     )
+    .option(
+      '--scale <scale>',
+      "lab policy size: 'lab' (the default, 64 wide, 2 layers) or 'wide' (128 wide, 3 layers: Fig. 2's second scale, one seed, outside the default budget)",
+      'lab',
+    )
     .option('--fresh', 'ignore cached stages and start over')
     .option(
       '--family <name>',
@@ -65,6 +70,7 @@ export function registerCommands(program: Command): void {
         seeds?: string;
         quick?: boolean;
         smoke?: boolean;
+        scale: string;
         fresh?: boolean;
         family?: string;
         jobs?: number;
@@ -74,10 +80,16 @@ export function registerCommands(program: Command): void {
         const family = opts.family as (typeof LAB_FAMILIES)[number] | undefined;
         if (family !== undefined && !LAB_FAMILIES.includes(family))
           throw new Error(`--family: expected one of ${LAB_FAMILIES.join(', ')}, got "${opts.family}"`);
+        if (opts.scale !== 'lab' && opts.scale !== 'wide')
+          throw new Error(`demo: --scale must be lab or wide, got "${opts.scale}"`);
+        if (opts.scale === 'wide' && (opts.quick || opts.smoke))
+          throw new Error(
+            'demo: --scale wide runs the default grid at the wider policy; drop --quick/--smoke',
+          );
         const { parseSeeds, runDemoCommand } = await import('./demo.ts');
         await runDemoCommand({
           out: opts.out,
-          preset: opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
+          preset: opts.scale === 'wide' ? 'wide' : opts.smoke ? 'smoke' : opts.quick ? 'quick' : 'default',
           fresh: Boolean(opts.fresh),
           seeds: opts.seeds === undefined ? undefined : parseSeeds(opts.seeds),
           jobs: opts.jobs,

@@ -24,6 +24,7 @@ import { Tokenizer } from '../../models/index.ts';
 import { RunDir } from '../../runs/run-dir.ts';
 import { LabModels, type ProxyReward } from '../../trainers/adapters/index.ts';
 import { encodePairs } from '../../trainers/offline/batching.ts';
+import { PreferenceConfigSchema } from '../../trainers/offline/config.ts';
 import {
   completeSummary,
   formatSummaryForm,
@@ -45,6 +46,7 @@ import {
 } from './config.ts';
 import { GoldEvaluation, hasFinalEvaluation } from './gold-eval.ts';
 import { readLabRows, writeLabFiles } from './lab-files.ts';
+import { trainOnPolicySimpo } from './on-policy-simpo.ts';
 import { buildPolicyPreferenceData } from './policy-preferences.ts';
 import { fmt, stageProgress } from './progress.ts';
 import { proxyGoldAgreement } from './proxy-agreement.ts';
@@ -114,6 +116,9 @@ export function offlineArms(cfg: DemoConfig): OfflineArm[] {
     },
   ];
 }
+
+/** Folder and run name of on-policy SimPO (claim 4's data-constraint arm). */
+export const ON_POLICY_SIMPO = 'simpo-on-policy';
 
 /** labels.model of the demo's runs: the report groups figures by it. */
 const LAB_MODEL_LABEL = 'lab-tiny';
@@ -264,7 +269,7 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
   for (const arm of arms) {
     const dir = poDir(arm.name);
     // The arm's own settings, not the list of arms: adding a γ to the dose retrains nothing else.
-    const { gammaDose: _dose, ...po } = cfg.po;
+    const { gammaDose: _dose, onPolicy: _onPolicy, ...po } = cfg.po;
     const key = stageKey('po', arm, po, cfg.data.rlEvalPrompts, prefKey);
     stages.push({
       id: `po/${arm.name}`,
@@ -277,6 +282,20 @@ export function demoStages(out: string, cfg: DemoConfig): DemoStage[] {
         ),
     });
   }
+  // The data-constraint arm: SimPO on the policy's own pairs, ranked by the proxy (after the RM).
+  const { gammaDose: _gammas, ...onPolicyPo } = cfg.po;
+  const onPolicyDir = poDir(ON_POLICY_SIMPO);
+  const onPolicyKey = stageKey('po-on-policy', onPolicyPo, cfg.maxNewTokens, cfg.data.rlEvalPrompts, rmKey);
+  stages.push({
+    id: `po/${ON_POLICY_SIMPO}`,
+    after: ['rm'],
+    cost: 3,
+    done: () => isCached(onPolicyDir, onPolicyKey, RunDir.isDone),
+    run: (ctx) =>
+      cachedRun(onPolicyDir, onPolicyKey, async () =>
+        trainOnPolicyStage(ctx, cfg, await gold(ctx.models), { sftDir, prefDir, rmDir, dir: onPolicyDir }),
+      ),
+  });
   const offlineDirs = [sftDir, ...arms.map((v) => poDir(v.name))];
   stages.push({
     id: 'offline-gold',
@@ -430,13 +449,15 @@ function trainRewardModelStage(
   ).finally(() => progress.stop());
 }
 
-async function trainOfflineStage(
-  ctx: StageContext,
+/**
+ * An offline arm's pairs (the first `po.pairs`), schedule and run config as `po` takes it; on-policy
+ * SimPO takes SimPO's, so both train with the same settings.
+ */
+async function offlineArmRun(
   cfg: DemoConfig,
   arm: OfflineArm,
-  gold: GoldEvaluation,
   d: { sftDir: string; prefDir: string; dir: string },
-): Promise<string> {
+) {
   const train = join(d.prefDir, LAB_FILES.preferenceTrain);
   const examples = (await loadPreferenceDataset(train, { limit: cfg.po.pairs })).examples;
   const sftModel = join(d.sftDir, 'model');
@@ -445,39 +466,93 @@ async function trainOfflineStage(
   const epochSteps = Math.max(1, Math.round(examples.length / cfg.po.batchSize));
   const steps = epochSteps * cfg.po.epochs;
   const evalEvery = Math.max(1, Math.round(epochSteps / cfg.po.evalsPerEpoch));
-  const progress = bar(ctx, arm.title, steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
-  return runPo(
-    {
-      model: sftModel,
-      out: d.dir,
-      data: { train, eval: join(d.prefDir, LAB_FILES.preferenceEval), limit: cfg.po.pairs },
-      loss: arm.loss,
-      beta: arm.betaPerMeanLength ? arm.beta / meanLength : arm.beta,
+  const config = {
+    model: sftModel,
+    out: d.dir,
+    data: { train, eval: join(d.prefDir, LAB_FILES.preferenceEval), limit: cfg.po.pairs },
+    loss: arm.loss,
+    beta: arm.betaPerMeanLength ? arm.beta / meanLength : arm.beta,
+    gamma: arm.gamma,
+    lengthNormalize: arm.lengthNormalize,
+    ...limits,
+    steps,
+    batchSize: cfg.po.batchSize,
+    optim: { lr: arm.loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' as const },
+    evalEvery,
+    checkpointEvery: evalEvery,
+    seed: cfg.seed,
+  };
+  return { examples, sftModel, meanLength, epochSteps, steps, config };
+}
+
+async function trainOfflineStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  arm: OfflineArm,
+  gold: GoldEvaluation,
+  d: { sftDir: string; prefDir: string; dir: string },
+): Promise<string> {
+  const r = await offlineArmRun(cfg, arm, d);
+  const progress = bar(ctx, arm.title, r.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  return runPo(r.config, {
+    ...stageIO(ctx),
+    name: arm.name,
+    labels: {
       gamma: arm.gamma,
       lengthNormalize: arm.lengthNormalize,
-      ...limits,
-      steps,
-      batchSize: cfg.po.batchSize,
-      optim: { lr: arm.loss === 'dpo' ? cfg.po.lr : cfg.po.simpoLr, schedule: 'constant' },
-      evalEvery,
-      checkpointEvery: evalEvery,
-      seed: cfg.seed,
+      meanResponseLength: r.meanLength,
+      pairs: r.examples.length,
+      epochSteps: r.epochSteps,
     },
-    {
-      ...stageIO(ctx),
-      name: arm.name,
+    // The gold judge every half epoch: stability is peak − final over these evaluations.
+    evaluateMore: (policy) => () => gold.evaluate(policy),
+    onStep: (s, m) => progress.update(s, m),
+  }).finally(() => progress.stop());
+}
+
+/**
+ * On-policy SimPO (claim 4's data-constraint arm): offline SimPO's config, prompts and budget, with
+ * pairs of the policy's own samples ranked by the proxy, redrawn `po.onPolicy.roundsPerEpoch` times
+ * an epoch; the gold judge (with the proxy's score) after each round.
+ */
+async function trainOnPolicyStage(
+  ctx: StageContext,
+  cfg: DemoConfig,
+  gold: GoldEvaluation,
+  d: { sftDir: string; prefDir: string; rmDir: string; dir: string },
+): Promise<void> {
+  const arm = offlineArms(cfg).find((a) => a.name === 'simpo')!;
+  const s = await offlineArmRun(cfg, arm, d);
+  const policy = await ctx.models.loadPolicy(s.sftModel, { trainable: true });
+  const proxy = await ctx.models.loadRewardFunction(join(d.rmDir, 'model'));
+  const progress = bar(ctx, 'SimPO on-policy', s.steps, (m) => `acc ${fmt(m['rewards/accuracies'], 2)}`);
+  try {
+    await trainOnPolicySimpo({
+      config: PreferenceConfigSchema.parse(s.config),
+      pairs: cfg.po.onPolicy,
+      models: ctx.models,
+      policy,
+      proxy,
+      prompts: s.examples.map((e) => e.prompt),
+      epochSteps: s.epochSteps,
+      maxNewTokens: cfg.maxNewTokens,
+      name: ON_POLICY_SIMPO,
       labels: {
         gamma: arm.gamma,
         lengthNormalize: arm.lengthNormalize,
-        meanResponseLength: meanLength,
-        pairs: examples.length,
-        epochSteps,
+        data: 'on-policy',
+        pairs: s.examples.length,
+        epochSteps: s.epochSteps,
       },
-      // The gold judge every half epoch: stability is peak − final over these evaluations.
-      evaluateMore: (policy) => () => gold.evaluate(policy),
-      onStep: (s, m) => progress.update(s, m),
-    },
-  ).finally(() => progress.stop());
+      evaluate: () => gold.evaluate(policy, proxy),
+      log: ctx.log,
+      onStep: (step, m) => progress.update(step, m),
+    });
+  } finally {
+    progress.stop();
+    policy.model.dispose();
+    proxy.model.dispose();
+  }
 }
 
 /** Mean completion length in tokens (EOS included, as the losses count it) over both sides of the pairs. */

@@ -17,7 +17,7 @@ import {
   samplingNoise,
   Tokenizer,
 } from '../../models/index.ts';
-import { Generator, noGrad, tidy } from '../../tensor/index.ts';
+import { Generator, noGrad, type Tensor, tidy } from '../../tensor/index.ts';
 import type { PromptSource, RewardFunction } from '../online/types.ts';
 import { CRITIC_PREFIX, RewardModelCritic } from './critic.ts';
 import { LMPolicy } from './lm-policy.ts';
@@ -183,20 +183,26 @@ export class LabModels {
   }
 
   /** The proxy reward model's mean reward of `texts` as responses to `prompts`. */
-  scoreTexts(proxy: ProxyReward, prompts: string[], texts: string[]): number {
-    return noGrad(() =>
-      tidy(() => {
-        const encoded = prompts.map((p, i) => [
-          ...proxy.tokenizer.encode(p).slice(-this.maxPromptTokens),
-          ...proxy.tokenizer.encode(texts[i]!),
-        ]);
-        const batch = leftPadded(
-          encoded,
-          proxy.tokenizer.padId,
-          encoded.map((_, i) => i),
-        );
-        return proxy.model.rewards(batch.ids, batch.mask).mean().item();
-      }),
+  scoreTexts(proxy: ProxyReward, prompts: readonly string[], texts: readonly string[]): number {
+    return noGrad(() => tidy(() => this.proxyRewards(proxy, prompts, texts).mean().item()));
+  }
+
+  /** The proxy reward model's reward of each of `texts` as the response to the prompt at its index. */
+  scoreEach(proxy: ProxyReward, prompts: readonly string[], texts: readonly string[]): number[] {
+    return noGrad(() => tidy(() => this.proxyRewards(proxy, prompts, texts).toArray()));
+  }
+
+  /** [N] rewards of prompt + text, each prompt keeping its last maxPromptTokens tokens. */
+  private proxyRewards(proxy: ProxyReward, prompts: readonly string[], texts: readonly string[]): Tensor {
+    const encoded = prompts.map((p, i) => [
+      ...proxy.tokenizer.encode(p).slice(-this.maxPromptTokens),
+      ...proxy.tokenizer.encode(texts[i]!),
+    ]);
+    const batch = leftPadded(
+      encoded,
+      proxy.tokenizer.padId,
+      encoded.map((_, i) => i),
     );
+    return proxy.model.rewards(batch.ids, batch.mask);
   }
 }

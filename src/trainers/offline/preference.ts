@@ -204,7 +204,8 @@ async function referenceFor(
   );
 }
 
-function preferenceMetrics(
+/** TRL's logged preference metrics of a batch (rewards, accuracies, margins, log-probs, lengths). */
+export function preferenceMetrics(
   chosenRewards: Tensor,
   rejectedRewards: Tensor,
   l: ReturnType<typeof pairLogps>,
