@@ -3,13 +3,15 @@
 import { type DType, dpoLoss, loadCausalLM, type PreferenceLossOutput, type Tensor } from 'maxent-rlhf';
 import { readPytorchBin, SafetensorsReader } from 'maxent-rlhf/io';
 import { runDemo } from 'maxent-rlhf/lab';
-import { type GPTNeoXConfig, Tokenizer } from 'maxent-rlhf/models';
+import { type GPTNeoXConfig, isLlamaConfig, type ModelConfig, Tokenizer } from 'maxent-rlhf/models';
 import { AdamW, tidy } from 'maxent-rlhf/tensor';
 import { type SftConfig, trainSft } from 'maxent-rlhf/trainers';
 
 export async function typed(dir: string): Promise<number> {
   const model = await loadCausalLM(dir);
-  const config: GPTNeoXConfig = model.config;
+  // A loaded model is GPT-NeoX or Llama/Qwen2 (config.json's model_type); the guard narrows it.
+  const config: ModelConfig = model.config;
+  const neox: GPTNeoXConfig | null = isLlamaConfig(config) ? null : config;
   const dtype: DType = 'float32';
   const weights: Map<string, Tensor> = readPytorchBin(`${dir}/pytorch_model.bin`);
   const out: PreferenceLossOutput = tidy(() =>
@@ -23,6 +25,6 @@ export async function typed(dir: string): Promise<number> {
       { beta: 0.1 },
     ),
   );
-  void [AdamW, SafetensorsReader, Tokenizer, runDemo, trainSft, dtype, config, null as unknown as SftConfig];
+  void [AdamW, SafetensorsReader, Tokenizer, runDemo, trainSft, dtype, config, neox, null as unknown as SftConfig];
   return out.loss.item();
 }
