@@ -25,6 +25,16 @@ export async function typed(dir: string): Promise<number> {
       { beta: 0.1 },
     ),
   );
-  void [AdamW, SafetensorsReader, Tokenizer, runDemo, trainSft, dtype, config, neox, null as unknown as SftConfig];
+  void [
+    AdamW,
+    SafetensorsReader,
+    Tokenizer,
+    runDemo,
+    trainSft,
+    dtype,
+    config,
+    neox,
+    null as unknown as SftConfig,
+  ];
   return out.loss.item();
 }
