@@ -67,9 +67,11 @@ export const INERT_KEYS = new Set([
 ]);
 
 const positiveInt = z.number().int().positive();
-const tokenId = z.number().int().nonnegative().nullable();
+/** A token id in config.json, or null. Shared with the Llama family's parser. */
+export const tokenId = z.number().int().nonnegative().nullable();
 const fraction = z.number().gt(0).lte(1);
-const noDropout = z
+/** A dropout rate: inference and training here run without dropout, so only 0 is accepted. */
+export const noDropout = z
   .number()
   .refine((p) => p === 0, 'dropout is not implemented here; only 0 is supported')
   .default(0);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { type DType, type Generator, keep, ones, tidy } from '../../tensor/index.ts';
-import { INERT_KEYS } from '../gptneox/config-json.ts';
+import { INERT_KEYS, noDropout, tokenId } from '../gptneox/config-json.ts';
 import { initParameter } from '../gptneox/init.ts';
 import type { ModelKind, ParameterShapes, StateDict } from '../gptneox/parameter-layout.ts';
 
@@ -95,11 +95,6 @@ export function validateLlamaConfig(config: LlamaConfig, source = 'config'): Lla
 // ---- config.json ----
 
 const positiveInt = z.number().int().positive();
-const tokenId = z.number().int().nonnegative().nullable();
-const noDropout = z
-  .number()
-  .refine((p) => p === 0, 'dropout is not implemented here; only 0 is supported')
-  .default(0);
 
 /** rope_scaling (older key) and rope_parameters (newer): `type` or `rope_type`, and the type's knobs. */
 const ropeSettings = z
